@@ -1,0 +1,193 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# Everything generated lands under $(OUTPUT). `make SANITIZE=1` builds an
+# ASan+UBSan variant under build/asan.
+
+VERSION := 0.1.0
+
+ifeq ($(SANITIZE),1)
+OUTPUT ?= build/asan
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+else
+OUTPUT ?= build
+SAN_FLAGS :=
+endif
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+BINDIR := $(PREFIX)/bin
+SBINDIR := $(PREFIX)/sbin
+
+CC ?= gcc
+CLANG ?= clang
+BPFTOOL ?= bpftool
+PKG_CONFIG ?= pkg-config
+
+ifeq ($(V),1)
+Q :=
+msg :=
+else
+Q := @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+ARCH := $(shell uname -m)
+BPF_ARCH := $(subst x86_64,x86,$(subst aarch64,arm64,$(ARCH)))
+
+GIT_COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)$(shell git diff --quiet HEAD 2>/dev/null || echo -dirty)
+
+PKGS := libbpf libelf zlib libnl-3.0 libnl-route-3.0 libseccomp libcryptsetup \
+	libkmod json-c libnftables
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS))
+PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS))
+CHECK_LIBS := $(shell $(PKG_CONFIG) --libs check)
+
+WARN_FLAGS := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wmissing-prototypes \
+	-Wstrict-prototypes -Wno-unused-parameter -Wno-format-truncation
+CFLAGS ?= -O2 -g
+ALL_CFLAGS := -std=gnu11 $(CFLAGS) $(WARN_FLAGS) $(SAN_FLAGS) -D_GNU_SOURCE \
+	-DVIGIL_VERSION='"$(VERSION)"' -DVIGIL_GIT_COMMIT='"$(GIT_COMMIT)"' \
+	-DVIGIL_LIBCRYPTSETUP_VERSION='"$(shell $(PKG_CONFIG) --modversion libcryptsetup)"' \
+	-Iagent/lib -Iagent/cli -Ikmod-helpers -Ibpf -Itests/support -I$(OUTPUT)/include $(PKG_CFLAGS)
+ALL_LDFLAGS := $(LDFLAGS) $(SAN_FLAGS)
+LDLIBS := $(PKG_LIBS) -ldl
+
+# vmlinux.h: generated from the running kernel's BTF when it has one, else the
+# committed copy, so a package builder without BTF still builds.
+VMLINUX_BTF ?= $(wildcard /sys/kernel/btf/vmlinux)
+VMLINUX_COMMITTED := bpf/vmlinux/$(ARCH)/vmlinux.h
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(BPF_ARCH) -Wall -Werror \
+	-I$(OUTPUT)/include -Ibpf
+
+BPF_SRCS := $(wildcard bpf/*.bpf.c)
+BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/bpf/%.bpf.o,$(BPF_SRCS))
+SKELS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/include/%.skel.h,$(BPF_SRCS))
+
+LIB_SRCS := $(wildcard agent/lib/*.c) $(wildcard kmod-helpers/*.c)
+CLI_SRCS := $(filter-out agent/cli/main.c,$(wildcard agent/cli/*.c))
+DAEMON_SRCS := $(wildcard agent/daemon/*.c)
+
+obj = $(patsubst %.c,$(OUTPUT)/obj/%.o,$(1))
+LIB_OBJS := $(call obj,$(LIB_SRCS))
+CLI_OBJS := $(call obj,$(CLI_SRCS))
+DAEMON_OBJS := $(call obj,$(DAEMON_SRCS))
+
+LIBVIGIL := $(OUTPUT)/libvigil.a
+LIBVIGIL_CLI := $(OUTPUT)/libvigil-cli.a
+VIGIL := $(OUTPUT)/vigil
+VIGILD := $(OUTPUT)/vigild
+
+UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(wildcard tests/unit/check_*.c))
+PRIV_TESTS := $(patsubst tests/priv/%.c,$(OUTPUT)/tests/%,$(wildcard tests/priv/check_*.c))
+BENCHES := $(patsubst tests/bench/%.c,$(OUTPUT)/bench/%,$(wildcard tests/bench/bench_*.c))
+TEST_SUPPORT_OBJS := $(call obj,$(wildcard tests/support/*.c))
+
+.PHONY: all tests check check-unit check-priv bench demo install uninstall \
+	clean format format-check vmlinux-update
+.DELETE_ON_ERROR:
+.SECONDARY: $(BPF_OBJS)
+
+all: $(VIGIL) $(VIGILD)
+
+$(OUTPUT)/include/vmlinux.h: $(VMLINUX_COMMITTED) | $(OUTPUT)/include
+ifneq ($(VMLINUX_BTF),)
+	$(call msg,GEN,$@)
+	$(Q)$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@.tmp 2>/dev/null \
+		&& mv $@.tmp $@ || { rm -f $@.tmp; cp $(VMLINUX_COMMITTED) $@; }
+else
+	$(call msg,CP,$@)
+	$(Q)cp $(VMLINUX_COMMITTED) $@
+endif
+
+$(OUTPUT)/bpf/%.bpf.o: bpf/%.bpf.c $(OUTPUT)/include/vmlinux.h $(wildcard bpf/*.h) | $(OUTPUT)/bpf
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(OUTPUT)/include/%.skel.h: $(OUTPUT)/bpf/%.bpf.o | $(OUTPUT)/include
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name vigil_$(subst -,_,$*) > $@
+
+$(OUTPUT)/obj/%.o: %.c $(SKELS) | $(OUTPUT)/obj
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+$(LIBVIGIL): $(LIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(LIBVIGIL_CLI): $(CLI_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(VIGIL): $(call obj,agent/cli/main.c) $(LIBVIGIL_CLI) $(LIBVIGIL)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) $^ $(LDLIBS) -o $@
+
+$(VIGILD): $(DAEMON_OBJS) $(LIBVIGIL)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) $^ $(LDLIBS) -o $@
+
+$(OUTPUT)/tests/%: $(OUTPUT)/obj/tests/unit/%.o $(TEST_SUPPORT_OBJS) $(LIBVIGIL_CLI) $(LIBVIGIL)
+	$(call msg,LINK,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_LDFLAGS) $^ $(LDLIBS) $(CHECK_LIBS) -o $@
+
+$(OUTPUT)/tests/%: $(OUTPUT)/obj/tests/priv/%.o $(TEST_SUPPORT_OBJS) $(LIBVIGIL_CLI) $(LIBVIGIL)
+	$(call msg,LINK,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_LDFLAGS) $^ $(LDLIBS) $(CHECK_LIBS) -o $@
+
+$(OUTPUT)/bench/%: $(OUTPUT)/obj/tests/bench/%.o $(LIBVIGIL_CLI) $(LIBVIGIL)
+	$(call msg,LINK,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_LDFLAGS) $^ $(LDLIBS) -o $@
+
+$(OUTPUT)/include $(OUTPUT)/bpf $(OUTPUT)/obj:
+	$(Q)mkdir -p $@
+
+tests: all $(UNIT_TESTS) $(PRIV_TESTS)
+
+# The whole suite: unit and privileged tests of this build, ending in
+# "N passed, N failed, N skipped".
+check: tests
+	$(Q)VIGIL=$(abspath $(VIGIL)) VIGILD=$(abspath $(VIGILD)) \
+		tests/run-suites.sh $(UNIT_TESTS) $(PRIV_TESTS)
+
+check-unit: tests
+	$(Q)VIGIL=$(abspath $(VIGIL)) tests/run-suites.sh $(UNIT_TESTS)
+
+check-priv: tests
+	$(Q)VIGIL=$(abspath $(VIGIL)) VIGILD=$(abspath $(VIGILD)) \
+		tests/run-suites.sh $(PRIV_TESTS)
+
+bench: all $(BENCHES)
+	$(Q)VIGIL=$(abspath $(VIGIL)) scripts/bench.sh $(BENCHES)
+
+demo:
+	$(Q)scripts/demo.sh
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR)
+	install -m 0755 $(VIGIL) $(DESTDIR)$(BINDIR)/vigil
+	install -m 0755 $(VIGILD) $(DESTDIR)$(SBINDIR)/vigild
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/vigil $(DESTDIR)$(SBINDIR)/vigild
+
+FORMAT_SRCS := $(wildcard agent/*/*.[ch] kmod-helpers/*.[ch] bpf/*.bpf.c tests/*/*.[ch])
+
+format:
+	clang-format -i $(FORMAT_SRCS)
+
+format-check:
+	$(Q)clang-format --dry-run --Werror $(FORMAT_SRCS) && echo "format: clean"
+
+# Refresh the committed fallback from this machine's kernel.
+vmlinux-update:
+	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $(VMLINUX_COMMITTED)
+
+clean:
+	rm -rf build
+
+-include $(shell find $(OUTPUT)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,31 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "objects.h"
+#include "print.h"
+
+const struct cmd vigil_objects[] = {
+	{ "feature", do_feature },
+	{ "version", do_version },
+	{ "help", do_help },
+	{ NULL, NULL },
+};
+
+int do_help(int argc, char **argv)
+{
+	if (argc > 1)
+		return p_usage("vigil help", "vigil help: unexpected argument \"%s\"", argv[1]);
+	print_help(
+		"Usage: vigil [OPTIONS] OBJECT COMMAND [ARGS]\n"
+		"       vigil help\n"
+		"       vigil version\n"
+		"\n"
+		"OBJECT := { feature }\n"
+		"OPTIONS := { -j|--json | -p|--pretty | -d|--debug | -h|--help | -V|--version }\n"
+		"\n"
+		"  -j, --json     print one JSON document on stdout, errors included\n"
+		"  -p, --pretty   indented JSON (implies --json)\n"
+		"  -d, --debug    show libbpf's debug messages on stderr\n"
+		"\n"
+		"Objects and commands may be abbreviated to an unambiguous prefix.\n"
+		"'vigil OBJECT help' shows an object's commands.\n");
+	return CLI_OK;
+}

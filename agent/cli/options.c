@@ -1,0 +1,56 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "objects.h"
+#include "print.h"
+
+int parse_global_opts(int argc, char **argv, struct global_opts *ret, int *ret_next, char *err,
+		      size_t err_len)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'j' },    { "pretty", no_argument, NULL, 'p' },
+		{ "debug", no_argument, NULL, 'd' },   { "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' }, { NULL, 0, NULL, 0 },
+	};
+	struct global_opts o = { 0 };
+	int c;
+
+	err[0] = '\0';
+	optind = 0;
+	opterr = 0;
+	/* '+': options end at OBJECT; the rest belongs to the command */
+	while ((c = getopt_long(argc, argv, "+jpdhV", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			o.json = true;
+			break;
+		case 'p':
+			o.json = true;
+			o.pretty = true;
+			break;
+		case 'd':
+			o.debug = true;
+			break;
+		case 'h':
+			o.help = true;
+			break;
+		case 'V':
+			o.version = true;
+			break;
+		default:
+			/* keep parsing so that a later -j still selects JSON errors */
+			if (err[0])
+				break;
+			if (optopt)
+				snprintf(err, err_len, "unknown option \"-%c\"", optopt);
+			else
+				snprintf(err, err_len, "unknown option \"%s\"", argv[optind - 1]);
+			break;
+		}
+	}
+	*ret = o;
+	*ret_next = optind;
+	return err[0] ? CLI_USAGE : CLI_OK;
+}

@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef VIGIL_CGROUP_H
+#define VIGIL_CGROUP_H
+
+#include <limits.h>
+
+enum vigil_cgroup_mode {
+	VIGIL_CGROUP_NONE,    /* no cgroup file system at all */
+	VIGIL_CGROUP_LEGACY,  /* v1 only */
+	VIGIL_CGROUP_HYBRID,  /* v1 controllers with a v2 hierarchy beside them */
+	VIGIL_CGROUP_UNIFIED, /* pure v2 */
+};
+
+struct vigil_cgroup2 {
+	enum vigil_cgroup_mode mode;
+	char mount[PATH_MAX];
+	/* space-separated, from the v2 root's cgroup.controllers */
+	char controllers[256];
+};
+
+/*
+ * Finds the cgroup v2 mount and the host's mode. Without a v2 mount returns
+ * -ENOENT and still sets ret->mode (legacy or none).
+ */
+int vigil_cgroup2_detect(struct vigil_cgroup2 *ret);
+const char *vigil_cgroup_mode_name(enum vigil_cgroup_mode mode);
+
+#endif

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# The whole test suite on a fresh machine: installs the dependencies, builds
+# vigil and its tests twice (plain, and with ASan+UBSan), runs every suite of
+# both builds, and ends with the total "N passed, N failed, N skipped".
+# Privileged suites need root; without it they are reported as skipped.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+jobs=$(nproc 2>/dev/null || echo 2)
+scripts/install-deps.sh || { echo "test: installing dependencies failed"; exit 1; }
+
+results=$(mktemp)
+trap 'rm -f "$results"' EXIT
+status=0
+
+echo "== format"
+if make --no-print-directory format-check; then
+	echo "1 0 0" >>"$results"
+else
+	echo "test: sources are not clang-formatted ('make format' fixes them)"
+	echo "0 1 0" >>"$results"
+	status=1
+fi
+
+for variant in plain sanitize; do
+	if [ "$variant" = sanitize ]; then
+		make_args=(SANITIZE=1)
+	else
+		make_args=()
+	fi
+	echo "== build ($variant)"
+	if ! make -j"$jobs" "${make_args[@]}" tests; then
+		echo "test: the $variant build failed"
+		echo "0 1 0" >>"$results"
+		status=1
+		continue
+	fi
+	echo "== tests ($variant)"
+	ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1} \
+	UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
+	RESULTS_FILE=$results SUITE_LABEL="$variant" \
+		make "${make_args[@]}" check || status=1
+done
+
+read -r passed failed skipped < <(awk '{p += $1; f += $2; s += $3} END {print p+0, f+0, s+0}' "$results")
+[ "$failed" -gt 0 ] && status=1
+echo "total: $passed passed, $failed failed, $skipped skipped"
+exit "$status"

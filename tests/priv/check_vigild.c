@@ -1,0 +1,144 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* vigild: refuses a host that lacks what it needs, runs, and stops cleanly. */
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "testutil.h"
+
+static const char *vigild_bin(void)
+{
+	const char *bin = getenv("VIGILD");
+
+	return bin && *bin ? bin : "build/vigild";
+}
+
+static char scratch[] = "/tmp/vigil-test-vigild-XXXXXX";
+static char bpffs[PATH_MAX], state[PATH_MAX], log_path[PATH_MAX];
+
+static void setup(void)
+{
+	strcpy(scratch, "/tmp/vigil-test-vigild-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(scratch));
+	snprintf(bpffs, sizeof(bpffs), "%s/bpffs", scratch);
+	snprintf(state, sizeof(state), "%s/state", scratch);
+	snprintf(log_path, sizeof(log_path), "%s/vigild.log", scratch);
+	ck_assert_int_eq(mkdir(bpffs, 0700), 0);
+}
+
+static void teardown(void)
+{
+	umount2(bpffs, MNT_DETACH);
+	rmdir(bpffs);
+	rmdir(state);
+	unlink(log_path);
+	rmdir(scratch);
+}
+
+static pid_t start_vigild(void)
+{
+	pid_t pid = fork();
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		int fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+
+		dup2(fd, STDERR_FILENO);
+		execl(vigild_bin(), "vigild", "--state-dir", state, "--bpffs", bpffs, NULL);
+		_exit(127);
+	}
+	return pid;
+}
+
+/* Waits up to 10 s for `text` in the daemon's log. */
+static bool log_shows(const char *text)
+{
+	for (int i = 0; i < 200; i++) {
+		char *log = read_file(log_path);
+		bool found = log && strstr(log, text);
+
+		free(log);
+		if (found)
+			return true;
+		usleep(50 * 1000);
+	}
+	return false;
+}
+
+START_TEST(test_refuses_without_bpffs)
+{
+	int status;
+	pid_t pid = start_vigild();
+	char *log;
+
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status));
+	ck_assert_int_eq(WEXITSTATUS(status), 1);
+	log = read_file(log_path);
+	ck_assert_ptr_nonnull(strstr(log, "required feature bpffs missing"));
+	free(log);
+	/* a refused start changes nothing */
+	ck_assert_int_eq(access(state, F_OK), -1);
+}
+END_TEST
+
+START_TEST(test_runs_and_stops_on_sigterm)
+{
+	struct stat st;
+	int status;
+	pid_t pid;
+
+	ck_assert_int_eq(mount("bpf", bpffs, "bpf", 0, "mode=0700"), 0);
+	pid = start_vigild();
+	ck_assert_msg(log_shows("running"), "vigild did not come up");
+	ck_assert_int_eq(stat(state, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 0777, 0700);
+	ck_assert_int_eq(kill(pid, SIGTERM), 0);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status));
+	ck_assert_int_eq(WEXITSTATUS(status), 0);
+	ck_assert(log_shows("stopping"));
+}
+END_TEST
+
+START_TEST(test_bad_option_is_usage_error)
+{
+	char *argv[] = { (char *)vigild_bin(), "--no-such-option", NULL };
+	struct cmd_result r;
+
+	run_cmd(argv, &r);
+	ck_assert_int_eq(r.status, 2);
+	ck_assert_ptr_nonnull(strstr(r.err, "unknown option \"--no-such-option\""));
+	cmd_result_free(&r);
+}
+END_TEST
+
+static Suite *vigild_suite(void)
+{
+	Suite *s = suite_create("vigild");
+	TCase *tc = tcase_create("lifecycle");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_refuses_without_bpffs);
+	tcase_add_test(tc, test_runs_and_stops_on_sigterm);
+	tcase_add_test(tc, test_bad_option_is_usage_error);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	require_root("vigild");
+	return run_suite(vigild_suite());
+}

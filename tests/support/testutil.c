@@ -1,0 +1,291 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "testutil.h"
+
+#include <check.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <zlib.h>
+
+void require_root(const char *suite)
+{
+	if (geteuid() == 0)
+		return;
+	printf("%s: skipped: needs root (BPF, mounts, network namespaces)\n", suite);
+	exit(EXIT_SKIP);
+}
+
+struct buf {
+	char *data;
+	size_t len;
+};
+
+static int buf_read(struct buf *b, int fd)
+{
+	char chunk[4096];
+	ssize_t n = read(fd, chunk, sizeof(chunk));
+	char *grown;
+
+	if (n <= 0)
+		return (int)n;
+	grown = realloc(b->data, b->len + (size_t)n + 1);
+	if (!grown)
+		return -1;
+	b->data = grown;
+	memcpy(b->data + b->len, chunk, (size_t)n);
+	b->len += (size_t)n;
+	b->data[b->len] = '\0';
+	return (int)n;
+}
+
+int run_cmd(char *const argv[], struct cmd_result *ret)
+{
+	struct buf out = { 0 }, err = { 0 };
+	int out_pipe[2], err_pipe[2], status;
+	struct pollfd fds[2];
+	pid_t pid;
+
+	if (pipe2(out_pipe, O_CLOEXEC) < 0 || pipe2(err_pipe, O_CLOEXEC) < 0)
+		return -errno;
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		dup2(out_pipe[1], STDOUT_FILENO);
+		dup2(err_pipe[1], STDERR_FILENO);
+		execv(argv[0], argv);
+		fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	close(out_pipe[1]);
+	close(err_pipe[1]);
+	fds[0] = (struct pollfd){ .fd = out_pipe[0], .events = POLLIN };
+	fds[1] = (struct pollfd){ .fd = err_pipe[0], .events = POLLIN };
+	while (fds[0].fd >= 0 || fds[1].fd >= 0) {
+		if (poll(fds, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		for (int i = 0; i < 2; i++) {
+			if (fds[i].fd >= 0 && fds[i].revents) {
+				if (buf_read(i == 0 ? &out : &err, fds[i].fd) <= 0) {
+					close(fds[i].fd);
+					fds[i].fd = -1;
+				}
+			}
+		}
+	}
+	waitpid(pid, &status, 0);
+	ret->status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	ret->out = out.data ? out.data : strdup("");
+	ret->err = err.data ? err.data : strdup("");
+	return 0;
+}
+
+void cmd_result_free(struct cmd_result *r)
+{
+	free(r->out);
+	free(r->err);
+	r->out = r->err = NULL;
+}
+
+const char *vigil_bin(void)
+{
+	const char *bin = getenv("VIGIL");
+
+	return bin && *bin ? bin : "build/vigil";
+}
+
+int run_vigil(struct cmd_result *ret, ...)
+{
+	char *argv[64];
+	int argc = 0;
+	va_list ap;
+
+	argv[argc++] = (char *)vigil_bin();
+	va_start(ap, ret);
+	while (argc < 63 && (argv[argc] = va_arg(ap, char *)))
+		argc++;
+	va_end(ap);
+	argv[argc] = NULL;
+	return run_cmd(argv, ret);
+}
+
+int run_vigil_args(struct cmd_result *ret, const char *const *args, size_t max)
+{
+	char *argv[64] = { (char *)vigil_bin() };
+	size_t argc = 1;
+
+	for (size_t i = 0; i < max && args[i] && argc < 63; i++)
+		argv[argc++] = (char *)args[i];
+	argv[argc] = NULL;
+	return run_cmd(argv, ret);
+}
+
+int run_suite(struct Suite *suite)
+{
+	SRunner *sr = srunner_create(suite);
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
+struct json_object *parse_json(const char *text)
+{
+	struct json_tokener *tok = json_tokener_new();
+	struct json_object *obj;
+	size_t len = strlen(text);
+	size_t used;
+
+	if (!tok)
+		return NULL;
+	obj = json_tokener_parse_ex(tok, text, (int)len);
+	used = json_tokener_get_parse_end(tok);
+	if (obj && json_tokener_get_error(tok) == json_tokener_success) {
+		/* only white space may follow the one document */
+		while (used < len && strchr(" \t\r\n", text[used]))
+			used++;
+		if (used != len) {
+			json_object_put(obj);
+			obj = NULL;
+		}
+	} else if (obj) {
+		json_object_put(obj);
+		obj = NULL;
+	}
+	json_tokener_free(tok);
+	return obj;
+}
+
+char *read_file(const char *path)
+{
+	struct buf b = { 0 };
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int n;
+
+	if (fd < 0)
+		return NULL;
+	while ((n = buf_read(&b, fd)) > 0)
+		;
+	close(fd);
+	if (n < 0) {
+		free(b.data);
+		return NULL;
+	}
+	return b.data ? b.data : strdup("");
+}
+
+char *read_kernel_config(void)
+{
+	size_t cap = 1 << 20, len = 0;
+	struct utsname uts;
+	char path[128];
+	char *text;
+	gzFile gz;
+	int n;
+
+	/* gzread reads plain files too: Debian keeps /boot/config-RELEASE */
+	gz = gzopen("/proc/config.gz", "rb");
+	if (!gz && uname(&uts) == 0) {
+		snprintf(path, sizeof(path), "/boot/config-%s", uts.release);
+		gz = gzopen(path, "rb");
+	}
+	if (!gz)
+		return NULL;
+	text = malloc(cap);
+	while (text && (n = gzread(gz, text + len, (unsigned int)(cap - len - 1))) > 0) {
+		len += (size_t)n;
+		if (cap - len < 4096) {
+			char *grown = realloc(text, cap * 2);
+
+			if (!grown) {
+				free(text);
+				text = NULL;
+				break;
+			}
+			text = grown;
+			cap *= 2;
+		}
+	}
+	gzclose(gz);
+	if (text)
+		text[len] = '\0';
+	return text;
+}
+
+const char *kernel_config_value(const char *config, const char *name)
+{
+	char needle[128];
+	const char *p;
+	size_t len = (size_t)snprintf(needle, sizeof(needle), "\nCONFIG_%s=", name);
+
+	p = strstr(config, needle);
+	if (!p)
+		return NULL;
+	p += len;
+	if (*p == 'y')
+		return "y";
+	if (*p == 'm')
+		return "m";
+	return NULL;
+}
+
+bool proc_misc_has(const char *device)
+{
+	char *misc = read_file("/proc/misc");
+	char *saveptr = NULL;
+	bool found = false;
+
+	if (!misc)
+		return false;
+	for (char *line = strtok_r(misc, "\n", &saveptr); line && !found;
+	     line = strtok_r(NULL, "\n", &saveptr)) {
+		char name[64];
+
+		if (sscanf(line, "%*u %63s", name) == 1 && strcmp(name, device) == 0)
+			found = true;
+	}
+	free(misc);
+	return found;
+}
+
+static int saved_stdout = -1;
+static char capture_path[] = "/tmp/vigil-test-stdout-XXXXXX";
+
+void capture_stdout_begin(void)
+{
+	int fd;
+
+	fflush(stdout);
+	strcpy(capture_path, "/tmp/vigil-test-stdout-XXXXXX");
+	fd = mkostemp(capture_path, O_CLOEXEC);
+	saved_stdout = dup(STDOUT_FILENO);
+	dup2(fd, STDOUT_FILENO);
+	close(fd);
+}
+
+char *capture_stdout_end(void)
+{
+	char *text;
+
+	fflush(stdout);
+	dup2(saved_stdout, STDOUT_FILENO);
+	close(saved_stdout);
+	saved_stdout = -1;
+	text = read_file(capture_path);
+	unlink(capture_path);
+	return text;
+}

@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef VIGIL_TESTUTIL_H
+#define VIGIL_TESTUTIL_H
+
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Exit status that test harnesses (and tests/run-suites.sh) read as "skipped". */
+#define EXIT_SKIP 77
+
+/* Exits 77 with the reason when not root. */
+void require_root(const char *suite);
+
+struct cmd_result {
+	int status; /* exit status, or 128 + signal */
+	char *out;
+	char *err;
+};
+
+/* Runs argv (NULL-terminated) and collects stdout, stderr and the exit status. */
+int run_cmd(char *const argv[], struct cmd_result *ret);
+void cmd_result_free(struct cmd_result *r);
+
+/* Path of the vigil binary under test ($VIGIL, else build/vigil). */
+const char *vigil_bin(void);
+/* Runs `vigil ARGS...` (NULL-terminated). */
+int run_vigil(struct cmd_result *ret, ...) __attribute__((sentinel));
+
+/* Runs `vigil` with up to `max` words of args, stopping at the first NULL. */
+int run_vigil_args(struct cmd_result *ret, const char *const *args, size_t max);
+
+/* Runs a Check suite with fork isolation; returns the process exit status. */
+struct Suite;
+int run_suite(struct Suite *suite);
+
+/* Parses exactly one JSON document, or returns NULL. */
+struct json_object *parse_json(const char *text);
+
+/* Reads a whole file (NUL-terminated); NULL when it cannot be read. */
+char *read_file(const char *path);
+/* Reads /proc/config.gz or /boot/config-RELEASE; NULL when neither exists. */
+char *read_kernel_config(void);
+/* "y", "m" or NULL for CONFIG_<name> in the config text. */
+const char *kernel_config_value(const char *config, const char *name);
+/* true when a line of /proc/misc names `device` */
+bool proc_misc_has(const char *device);
+
+/* Redirects stdout into a buffer; the returned text is owned by the caller. */
+void capture_stdout_begin(void);
+char *capture_stdout_end(void);
+
+#endif
