@@ -69,7 +69,7 @@ static void print_report(const struct vigil_feature_report *r)
 	print_string(PRINT_ANY, "kernel_release", "Kernel %s\n", r->kernel_release);
 	print_bool(PRINT_JSON, "ok", NULL, ok, NULL, NULL);
 	print_cgroup(&r->cgroup);
-	print_text("\n%-22s %-10s %-9s %s\n", "FEATURE", "AVAILABLE", "", "DETAIL");
+	print_text("\n%-22s %-10s %-9s %s\n", "FEATURE", "AVAILABLE", "NEED", "DETAIL");
 	open_json_array("features");
 	for (int id = 0; id < VF__COUNT; id++)
 		print_feature(&r->items[id]);
