@@ -87,7 +87,7 @@ TEST_SUPPORT_OBJS := $(call obj,$(wildcard tests/support/*.c))
 .DELETE_ON_ERROR:
 .SECONDARY: $(BPF_OBJS)
 
-all: $(VIGIL) $(VIGILD)
+all: $(SKELS) $(VIGIL) $(VIGILD)
 
 $(OUTPUT)/include/vmlinux.h: $(VMLINUX_COMMITTED) | $(OUTPUT)/include
 ifneq ($(VMLINUX_BTF),)
@@ -105,7 +105,7 @@ $(OUTPUT)/bpf/%.bpf.o: bpf/%.bpf.c $(OUTPUT)/include/vmlinux.h $(wildcard bpf/*.
 
 $(OUTPUT)/include/%.skel.h: $(OUTPUT)/bpf/%.bpf.o | $(OUTPUT)/include
 	$(call msg,GEN-SKEL,$@)
-	$(Q)$(BPFTOOL) gen skeleton $< name vigil_$(subst -,_,$*) > $@
+	$(Q)$(BPFTOOL) gen skeleton $< name vigil_$(subst -,_,$*)_bpf > $@
 
 $(OUTPUT)/obj/%.o: %.c $(SKELS) | $(OUTPUT)/obj
 	$(call msg,CC,$@)

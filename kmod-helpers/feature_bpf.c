@@ -69,13 +69,13 @@ void vigil_probe_bpf_stats(struct vigil_feature *f)
 
 void vigil_probe_prog(struct vigil_feature *f, const char *prog_name, bool attach)
 {
-	struct vigil_feature_probe *skel;
+	struct vigil_feature_probe_bpf *skel;
 	struct bpf_program *prog, *target = NULL;
 	struct bpf_link *link;
 	char log[256];
 	int err;
 
-	skel = vigil_feature_probe__open();
+	skel = vigil_feature_probe_bpf__open();
 	if (!skel) {
 		snprintf(f->detail, sizeof(f->detail), "cannot open the probe object: %s",
 			 strerror(errno));
@@ -93,7 +93,7 @@ void vigil_probe_prog(struct vigil_feature *f, const char *prog_name, bool attac
 		goto out;
 	}
 	vigil_bpf_log_clear();
-	err = vigil_feature_probe__load(skel);
+	err = vigil_feature_probe_bpf__load(skel);
 	if (err) {
 		snprintf(f->detail, sizeof(f->detail), "does not load: %s (%s)", strerror(-err),
 			 vigil_bpf_log_first(log, sizeof(log)));
@@ -116,7 +116,7 @@ void vigil_probe_prog(struct vigil_feature *f, const char *prog_name, bool attac
 	f->available = true;
 	snprintf(f->detail, sizeof(f->detail), "loads and attaches");
 out:
-	vigil_feature_probe__destroy(skel);
+	vigil_feature_probe_bpf__destroy(skel);
 }
 
 void vigil_probe_map(struct vigil_feature *f, int map_type)

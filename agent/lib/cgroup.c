@@ -84,3 +84,38 @@ const char *vigil_cgroup_mode_name(enum vigil_cgroup_mode mode)
 	}
 	return "none";
 }
+
+int vigil_cgroup_id(const char *path, uint64_t *ret)
+{
+	struct {
+		struct file_handle fh;
+		uint64_t id;
+	} handle = { .fh.handle_bytes = sizeof(uint64_t) };
+	int mount_id;
+
+	/* cgroupfs file handles are the cgroup id */
+	if (name_to_handle_at(AT_FDCWD, path, &handle.fh, &mount_id, 0) < 0)
+		return -errno;
+	if (handle.fh.handle_bytes != sizeof(uint64_t))
+		return -EOPNOTSUPP;
+	memcpy(ret, handle.fh.f_handle, sizeof(*ret));
+	return 0;
+}
+
+int vigil_cgroup_level(const char *mount, const char *path, unsigned int *ret)
+{
+	size_t len = strlen(mount);
+	unsigned int level = 0;
+	const char *p;
+
+	while (len > 1 && mount[len - 1] == '/')
+		len--;
+	if (strncmp(path, mount, len) != 0 || (path[len] != '/' && path[len] != '\0'))
+		return -EINVAL;
+	for (p = path + len; *p; p++) {
+		if (*p == '/' && p[1] && p[1] != '/')
+			level++;
+	}
+	*ret = level;
+	return 0;
+}

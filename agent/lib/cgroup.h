@@ -3,6 +3,7 @@
 #define VIGIL_CGROUP_H
 
 #include <limits.h>
+#include <stdint.h>
 
 enum vigil_cgroup_mode {
 	VIGIL_CGROUP_NONE,    /* no cgroup file system at all */
@@ -24,5 +25,10 @@ struct vigil_cgroup2 {
  */
 int vigil_cgroup2_detect(struct vigil_cgroup2 *ret);
 const char *vigil_cgroup_mode_name(enum vigil_cgroup_mode mode);
+
+/* The 64-bit id the kernel (and BPF) uses for the cgroup v2 directory `path`. */
+int vigil_cgroup_id(const char *path, uint64_t *ret);
+/* Depth of `path` below the v2 mount `mount` (the mount itself is level 0). */
+int vigil_cgroup_level(const char *mount, const char *path, unsigned int *ret);
 
 #endif
