@@ -32,27 +32,43 @@ static void cgroup_path(char *buf, size_t len, const char *name)
 	snprintf(buf, len, "%s/%s", parent, name);
 }
 
-static void setup(void)
+/*
+ * Host objects are made and removed by unchecked fixtures, which run in the
+ * parent process: a failing test (its forked process ends at the failed
+ * assertion, skipping checked teardowns) still leaves nothing behind.
+ */
+static void make_host_objects(void)
 {
-	char path[PATH_MAX];
-
 	snprintf(scratch, sizeof(scratch), "/tmp/vigil-test-meter-XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(scratch));
+	if (!mkdtemp(scratch))
+		abort();
 	snprintf(bpffs, sizeof(bpffs), "%s/bpffs", scratch);
 	snprintf(pin_dir, sizeof(pin_dir), "%s/vigil", bpffs);
-	ck_assert_int_eq(mkdir(bpffs, 0700), 0);
-	ck_assert_int_eq(mount("bpf", bpffs, "bpf", 0, "mode=0700"), 0);
 	snprintf(parent, sizeof(parent), "%s/vigil-test-%d", cg2.mount, getpid());
-	ck_assert_int_eq(mkdir(parent, 0755), 0);
-	for (int i = 1; i <= 2; i++) {
-		snprintf(path, sizeof(path), "%s/w%d", parent, i);
-		ck_assert_int_eq(mkdir(path, 0755), 0);
+	if (mkdir(bpffs, 0700) < 0 || mount("bpf", bpffs, "bpf", 0, "mode=0700") < 0 ||
+	    mkdir(parent, 0755) < 0) {
+		perror("meter_cpu: setting up bpffs and the cgroup parent");
+		abort();
 	}
-	cgroup_path(path, sizeof(path), "w1");
-	ck_assert_int_eq(vigil_cgroup_level(cg2.mount, path, &level), 0);
 }
 
-static void teardown(void)
+/* Kills whatever a failed test left in the cgroup, then removes it. */
+static void remove_cgroup(const char *path)
+{
+	char kill_path[PATH_MAX + 16];
+	int fd;
+
+	snprintf(kill_path, sizeof(kill_path), "%s/cgroup.kill", path);
+	fd = open(kill_path, O_WRONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		(void)!write(fd, "1", 1);
+		close(fd);
+	}
+	for (int i = 0; i < 100 && rmdir(path) < 0 && errno == EBUSY; i++)
+		usleep(10 * 1000);
+}
+
+static void remove_host_objects(void)
 {
 	char path[PATH_MAX];
 
@@ -62,9 +78,24 @@ static void teardown(void)
 	rmdir(scratch);
 	for (int i = 1; i <= 2; i++) {
 		snprintf(path, sizeof(path), "%s/w%d", parent, i);
-		rmdir(path);
+		remove_cgroup(path);
 	}
 	rmdir(parent);
+}
+
+/* Each test starts with no pins and both workload cgroups present and empty. */
+static void setup(void)
+{
+	char path[PATH_MAX];
+
+	vigil_meter_unpin(pin_dir);
+	for (int i = 1; i <= 2; i++) {
+		snprintf(path, sizeof(path), "%s/w%d", parent, i);
+		remove_cgroup(path);
+		ck_assert_int_eq(mkdir(path, 0755), 0);
+	}
+	cgroup_path(path, sizeof(path), "w1");
+	ck_assert_int_eq(vigil_cgroup_level(cg2.mount, path, &level), 0);
 }
 
 static struct vigil_meter *open_meter(void)
@@ -295,7 +326,8 @@ static Suite *meter_cpu_suite(void)
 	Suite *s = suite_create("meter_cpu");
 	TCase *tc = tcase_create("cpu");
 
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_unchecked_fixture(tc, make_host_objects, remove_host_objects);
+	tcase_add_checked_fixture(tc, setup, NULL);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_cpu_matches_cpu_stat_on_both_cores);
 	tcase_add_test(tc, test_two_workloads_no_cross_attribution);

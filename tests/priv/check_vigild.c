@@ -26,23 +26,34 @@ static const char *vigild_bin(void)
 static char scratch[] = "/tmp/vigil-test-vigild-XXXXXX";
 static char bpffs[PATH_MAX], state[PATH_MAX], log_path[PATH_MAX];
 
-static void setup(void)
+/* In the parent process (unchecked fixtures), so a failed test leaves nothing behind. */
+static void make_scratch(void)
 {
-	strcpy(scratch, "/tmp/vigil-test-vigild-XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(scratch));
+	if (!mkdtemp(scratch))
+		abort();
 	snprintf(bpffs, sizeof(bpffs), "%s/bpffs", scratch);
 	snprintf(state, sizeof(state), "%s/state", scratch);
 	snprintf(log_path, sizeof(log_path), "%s/vigild.log", scratch);
-	ck_assert_int_eq(mkdir(bpffs, 0700), 0);
 }
 
-static void teardown(void)
+static void reset_scratch(void)
 {
 	umount2(bpffs, MNT_DETACH);
 	rmdir(bpffs);
 	rmdir(state);
 	unlink(log_path);
+}
+
+static void remove_scratch(void)
+{
+	reset_scratch();
 	rmdir(scratch);
+}
+
+static void setup(void)
+{
+	reset_scratch();
+	ck_assert_int_eq(mkdir(bpffs, 0700), 0);
 }
 
 static pid_t start_vigild(void)
@@ -94,17 +105,20 @@ END_TEST
 
 START_TEST(test_runs_and_stops_on_sigterm)
 {
+	bool up, state_ok;
 	struct stat st;
 	int status;
 	pid_t pid;
 
 	ck_assert_int_eq(mount("bpf", bpffs, "bpf", 0, "mode=0700"), 0);
 	pid = start_vigild();
-	ck_assert_msg(log_shows("running"), "vigild did not come up");
-	ck_assert_int_eq(stat(state, &st), 0);
-	ck_assert_uint_eq(st.st_mode & 0777, 0700);
+	up = log_shows("running");
+	state_ok = stat(state, &st) == 0 && (st.st_mode & 0777) == 0700;
+	/* stop it before asserting, so a failure leaves no daemon behind */
 	ck_assert_int_eq(kill(pid, SIGTERM), 0);
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(up, "vigild did not come up");
+	ck_assert_msg(state_ok, "state directory missing or not 0700");
 	ck_assert(WIFEXITED(status));
 	ck_assert_int_eq(WEXITSTATUS(status), 0);
 	ck_assert(log_shows("stopping"));
@@ -128,7 +142,8 @@ static Suite *vigild_suite(void)
 	Suite *s = suite_create("vigild");
 	TCase *tc = tcase_create("lifecycle");
 
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_unchecked_fixture(tc, make_scratch, remove_scratch);
+	tcase_add_checked_fixture(tc, setup, NULL);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_refuses_without_bpffs);
 	tcase_add_test(tc, test_runs_and_stops_on_sigterm);
