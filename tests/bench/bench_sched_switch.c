@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bpf_prog.h"
 #include "cgroup.h"
 #include "meter_loader.h"
 #include "spawn.h"
@@ -71,26 +72,14 @@ static double run_load(int cgroup_fd)
 	return now_s() - start;
 }
 
-static int prog_stats(const char *name, __u64 *run_ns, __u64 *run_cnt)
+static void prog_stats(const char *name, __u64 *run_ns, __u64 *run_cnt)
 {
-	__u32 id = 0;
+	struct bpf_prog_info info = { 0 };
 
-	while (bpf_prog_get_next_id(id, &id) == 0) {
-		struct bpf_prog_info info = { 0 };
-		__u32 len = sizeof(info);
-		int fd = bpf_prog_get_fd_by_id(id);
-
-		if (fd < 0)
-			continue;
-		if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0 && strcmp(info.name, name) == 0) {
-			*run_ns = info.run_time_ns;
-			*run_cnt = info.run_cnt;
-			close(fd);
-			return 0;
-		}
-		close(fd);
+	if (vigil_prog_find(name, &info) > 0) {
+		*run_ns = info.run_time_ns;
+		*run_cnt = info.run_cnt;
 	}
-	return -ENOENT;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -145,9 +134,9 @@ int main(int argc, char **argv)
 			break;
 		}
 		vigil_meter_add_cgroup(m, cgroup_id, 0);
-		prog_stats("vigil_sched_swi", &ns0, &cnt0);
+		prog_stats("vigil_sched_switch", &ns0, &cnt0);
 		on[r] = run_load(cgroup_fd);
-		prog_stats("vigil_sched_swi", &ns1, &cnt1);
+		prog_stats("vigil_sched_switch", &ns1, &cnt1);
 		vigil_meter_close(m);
 		vigil_meter_unpin(pin_dir);
 	}

@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bpf_prog.h"
 #include "cgroup.h"
 #include "meter_loader.h"
 #include "spawn.h"
@@ -216,25 +217,6 @@ START_TEST(test_two_workloads_no_cross_attribution)
 }
 END_TEST
 
-static int count_progs_named(const char *name)
-{
-	__u32 id = 0;
-	int count = 0;
-
-	while (bpf_prog_get_next_id(id, &id) == 0) {
-		struct bpf_prog_info info = { 0 };
-		__u32 len = sizeof(info);
-		int fd = bpf_prog_get_fd_by_id(id);
-
-		if (fd < 0)
-			continue;
-		if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0 && strcmp(info.name, name) == 0)
-			count++;
-		close(fd);
-	}
-	return count;
-}
-
 /* The id of the program behind the pinned sched_switch link. */
 static __u32 pinned_prog_id(void)
 {
@@ -255,7 +237,7 @@ START_TEST(test_reopen_adopts_without_double_attach)
 {
 	struct vigil_meter *m = open_meter();
 	/* earlier tests' programs may still be on their way out: never more */
-	int before = count_progs_named("vigil_sched_swi");
+	int before = vigil_prog_find("vigil_sched_switch", NULL);
 	__u32 prog_id = pinned_prog_id();
 	pid_t pids[1];
 
@@ -271,7 +253,7 @@ START_TEST(test_reopen_adopts_without_double_attach)
 	m = open_meter();
 	ck_assert(vigil_meter_adopted(m));
 	ck_assert_uint_eq(pinned_prog_id(), prog_id);
-	ck_assert_int_le(count_progs_named("vigil_sched_swi"), before);
+	ck_assert_int_le(vigil_prog_find("vigil_sched_switch", NULL), before);
 	/* the cgroup is still registered: adding it again is refused */
 	ck_assert_int_eq(vigil_meter_add_cgroup(m, cgroup_id, 5), -EEXIST);
 	ck_assert_int_eq(vigil_meter_add_cgroup(m, cgroup_id + 1, VIGIL_MAX_WORKLOADS), -ERANGE);
