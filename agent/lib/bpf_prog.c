@@ -8,9 +8,9 @@
 int vigil_prog_find(const char *name, struct bpf_prog_info *ret_info)
 {
 	__u32 id = 0;
-	int count = 0;
+	int count = 0, err;
 
-	while (bpf_prog_get_next_id(id, &id) == 0) {
+	while ((err = bpf_prog_get_next_id(id, &id)) == 0) {
 		struct bpf_prog_info info = { 0 };
 		__u32 len = sizeof(info);
 		int fd = bpf_prog_get_fd_by_id(id);
@@ -25,5 +25,6 @@ int vigil_prog_find(const char *name, struct bpf_prog_info *ret_info)
 		}
 		close(fd);
 	}
-	return errno == ENOENT || errno == 0 ? count : -errno;
+	/* -ENOENT: past the last id */
+	return err == -ENOENT ? count : err;
 }

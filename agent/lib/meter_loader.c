@@ -15,11 +15,18 @@
 
 #define LINK_SCHED_SWITCH "link_sched_switch"
 
+/* Pinned by name; the order matches the fds in struct vigil_meter's map_fds. */
 static const char *const pinned_maps[] = { "vigil_usage", "vigil_cg_slot" };
+#define N_PINNED_MAPS (sizeof(pinned_maps) / sizeof(pinned_maps[0]))
 
 struct vigil_meter {
-	int usage_fd;
-	int cg_slot_fd;
+	union {
+		int map_fds[N_PINNED_MAPS];
+		struct {
+			int usage_fd;
+			int cg_slot_fd;
+		};
+	};
 	bool adopted;
 	int ncpus;
 	struct vigil_usage *percpu;
@@ -38,18 +45,14 @@ static int adopt(const char *dir, struct vigil_meter *m)
 	char path[PATH_MAX];
 	int err;
 
-	err = pin_path(path, sizeof(path), dir, "vigil_usage");
-	if (err)
-		return err;
-	m->usage_fd = bpf_obj_get(path);
-	if (m->usage_fd < 0)
-		return -errno;
-	err = pin_path(path, sizeof(path), dir, "vigil_cg_slot");
-	if (err)
-		return err;
-	m->cg_slot_fd = bpf_obj_get(path);
-	if (m->cg_slot_fd < 0)
-		return -errno;
+	for (size_t i = 0; i < N_PINNED_MAPS; i++) {
+		err = pin_path(path, sizeof(path), dir, pinned_maps[i]);
+		if (err)
+			return err;
+		m->map_fds[i] = bpf_obj_get(path);
+		if (m->map_fds[i] < 0)
+			return -errno;
+	}
 	m->adopted = true;
 	return 0;
 }
@@ -62,20 +65,21 @@ static int load_and_pin(const struct vigil_meter_opts *opts, struct vigil_meter 
 {
 	struct vigil_meter_bpf *skel;
 	struct bpf_link *link = NULL;
+	struct bpf_map *maps[N_PINNED_MAPS];
 	char path[PATH_MAX];
-	int err;
+	int err = 0;
 
 	skel = vigil_meter_bpf__open();
 	if (!skel)
 		return -errno;
 	skel->rodata->workload_cgroup_level = opts->workload_cgroup_level;
-	err = pin_path(path, sizeof(path), opts->pin_dir, "vigil_usage");
-	if (!err)
-		err = bpf_map__set_pin_path(skel->maps.vigil_usage, path);
-	if (!err)
-		err = pin_path(path, sizeof(path), opts->pin_dir, "vigil_cg_slot");
-	if (!err)
-		err = bpf_map__set_pin_path(skel->maps.vigil_cg_slot, path);
+	maps[0] = skel->maps.vigil_usage;
+	maps[1] = skel->maps.vigil_cg_slot;
+	for (size_t i = 0; i < N_PINNED_MAPS && !err; i++) {
+		err = pin_path(path, sizeof(path), opts->pin_dir, pinned_maps[i]);
+		if (!err)
+			err = bpf_map__set_pin_path(maps[i], path);
+	}
 	if (err)
 		goto out;
 	err = vigil_meter_bpf__load(skel);
@@ -91,10 +95,11 @@ static int load_and_pin(const struct vigil_meter_opts *opts, struct vigil_meter 
 		err = bpf_link__pin(link, path);
 	if (err)
 		goto out;
-	m->usage_fd = dup(bpf_map__fd(skel->maps.vigil_usage));
-	m->cg_slot_fd = dup(bpf_map__fd(skel->maps.vigil_cg_slot));
-	if (m->usage_fd < 0 || m->cg_slot_fd < 0)
-		err = -errno;
+	for (size_t i = 0; i < N_PINNED_MAPS && !err; i++) {
+		m->map_fds[i] = dup(bpf_map__fd(maps[i]));
+		if (m->map_fds[i] < 0)
+			err = -errno;
+	}
 out:
 	/* the pinned link and maps keep the program alive without us */
 	bpf_link__destroy(link);
@@ -116,7 +121,8 @@ int vigil_meter_open(const struct vigil_meter_opts *opts, struct vigil_meter **r
 	m = calloc(1, sizeof(*m));
 	if (!m)
 		return -ENOMEM;
-	m->usage_fd = m->cg_slot_fd = -1;
+	for (size_t i = 0; i < N_PINNED_MAPS; i++)
+		m->map_fds[i] = -1;
 	m->ncpus = libbpf_num_possible_cpus();
 	if (m->ncpus <= 0) {
 		err = m->ncpus < 0 ? m->ncpus : -EINVAL;
@@ -144,10 +150,10 @@ void vigil_meter_close(struct vigil_meter *m)
 {
 	if (!m)
 		return;
-	if (m->usage_fd >= 0)
-		close(m->usage_fd);
-	if (m->cg_slot_fd >= 0)
-		close(m->cg_slot_fd);
+	for (size_t i = 0; i < N_PINNED_MAPS; i++) {
+		if (m->map_fds[i] >= 0)
+			close(m->map_fds[i]);
+	}
 	free(m->percpu);
 	free(m);
 }
@@ -210,7 +216,7 @@ int vigil_meter_unpin(const char *pin_dir)
 	if (pin_path(path, sizeof(path), pin_dir, LINK_SCHED_SWITCH) == 0 && unlink(path) < 0 &&
 	    errno != ENOENT)
 		err = -errno;
-	for (size_t i = 0; i < sizeof(pinned_maps) / sizeof(pinned_maps[0]); i++) {
+	for (size_t i = 0; i < N_PINNED_MAPS; i++) {
 		if (pin_path(path, sizeof(path), pin_dir, pinned_maps[i]) == 0 &&
 		    unlink(path) < 0 && errno != ENOENT && !err)
 			err = -errno;
