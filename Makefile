@@ -56,7 +56,7 @@ LDLIBS := $(PKG_LIBS) -ldl
 # committed copy, so a package builder without BTF still builds.
 VMLINUX_BTF ?= $(wildcard /sys/kernel/btf/vmlinux)
 VMLINUX_COMMITTED := bpf/vmlinux/$(ARCH)/vmlinux.h
-BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(BPF_ARCH) -Wall -Werror \
+BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(BPF_ARCH) -Wall -Werror \
 	-I$(OUTPUT)/include -Ibpf
 
 BPF_SRCS := $(wildcard bpf/*.bpf.c)

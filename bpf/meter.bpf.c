@@ -1,69 +1,254 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * In-kernel metering of workloads into the pinned accounting map.
+ * In-kernel metering of workloads into the pinned accounting maps: CPU,
+ * disk and memory. (Network is metered by tc programs in net.bpf.c.)
  *
- * CPU: at every context switch the task switched out is charged the growth
- * of its se.sum_exec_runtime since it was last charged, which is the same
- * figure the kernel adds to its cgroup's cpu.stat. The last charged value
- * lives in task storage, so a task's final slice is charged at its final
+ * CPU and disk bytes: at every context switch the task switched out is
+ * charged the growth, since it was last charged, of its se.sum_exec_runtime
+ * (the figure the kernel adds to its cgroup's cpu.stat) and of its I/O
+ * accounting: read_bytes is charged when a read bio is submitted, write_bytes
+ * when a page-cache page is first dirtied or a direct write is submitted. So
+ * buffered writes are charged to the dirtier once, whoever writes them back
+ * later (flusher threads, fsync), and never again. The last charged values
+ * live in task storage, so a task's final slice is charged at its final
  * switch, after exit.
+ *
+ * Disk operations: every bio a workload submits itself (not the clones a
+ * stacked driver submits for it), or that the block layer attributes to its
+ * cgroup (cgroup v2 writeback on pure-v2 hosts).
+ *
+ * Memory: the kernel reports every change of an address space's resident
+ * page counters (kmem:rss_stat). Each address space is attributed once, by
+ * its owner task's cgroup, and its last seen counters are kept so a change
+ * adds only its difference to the workload; exit_mmap takes the rest away.
  */
 #include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 
-#include "meter.h"
+#include "maps.bpf.h"
 
 #define BPF_LOCAL_STORAGE_GET_F_CREATE 1
+#define REQ_OP_MASK		       0xff
+#define NSEC_PER_MSEC		       1000000ULL
+#define PEAK_UPDATE_TRIES	       8
 
 /* Depth of workload cgroups below the v2 root: ancestors at it are workloads. */
 const volatile __u32 workload_cgroup_level = 0;
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, VIGIL_MAX_WORKLOADS);
-	__type(key, __u32);
-	__type(value, struct vigil_usage);
-} vigil_usage SEC(".maps");
+/* per task: what has been charged already */
+struct vigil_task_charged {
+	__u64 runtime_ns;
+	__u64 read_bytes;
+	__u64 write_bytes;
+};
 
-/* cgroup v2 id of a workload -> its slot */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, VIGIL_MAX_WORKLOADS);
-	__type(key, __u64);
-	__type(value, __u32);
-} vigil_cg_slot SEC(".maps");
-
-/* per task: the sum_exec_runtime already charged */
 struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, int);
-	__type(value, __u64);
-} vigil_task_rt SEC(".maps");
+	__type(value, struct vigil_task_charged);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} vigil_task_chg SEC(".maps");
+
+/* per address space: its workload and the resident pages last seen */
+struct vigil_mm_state {
+	__u32 slot;
+	__u32 pad;
+	__s64 pages[NR_MM_COUNTERS];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, VIGIL_MAX_MMS);
+	__type(key, __u64);
+	__type(value, struct vigil_mm_state);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} vigil_mm SEC(".maps");
+
+/* Before 6.2 the counters were atomics in struct mm_rss_stat. */
+struct mm_rss_stat {
+	atomic_long_t count[NR_MM_COUNTERS];
+} __attribute__((preserve_access_index));
+
+struct mm_struct___rss_atomic {
+	struct mm_rss_stat rss_stat;
+} __attribute__((preserve_access_index));
+
+static __always_inline __u32 *slot_of_cgroup(struct cgroup *cgrp)
+{
+	struct cgroup *ancestor = NULL;
+	__u32 level = workload_cgroup_level;
+	__u64 id;
+
+	if (!cgrp || BPF_CORE_READ(cgrp, level) < (int)level || level > 255)
+		return NULL;
+	if (bpf_core_read(&ancestor, sizeof(ancestor), &cgrp->ancestors[level]) || !ancestor)
+		return NULL;
+	id = BPF_CORE_READ(ancestor, kn, id);
+	return bpf_map_lookup_elem(&vigil_cg_slot, &id);
+}
+
+static __always_inline __u32 *slot_of_current(void)
+{
+	__u64 id = bpf_get_current_ancestor_cgroup_id(workload_cgroup_level);
+
+	return bpf_map_lookup_elem(&vigil_cg_slot, &id);
+}
+
+static __always_inline struct vigil_usage *usage_of(__u32 *slot)
+{
+	return slot ? bpf_map_lookup_elem(&vigil_usage, slot) : NULL;
+}
 
 SEC("tp_btf/sched_switch")
 int BPF_PROG(vigil_sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
 {
+	struct vigil_task_charged *charged;
 	struct vigil_usage *usage;
-	__u64 cgroup_id, runtime, *charged;
-	__u32 *slot;
+	__u64 now;
 
 	if (!prev->pid)
 		return 0;
 	/* the tracepoint runs before the switch: current is still prev */
-	cgroup_id = bpf_get_current_ancestor_cgroup_id(workload_cgroup_level);
-	slot = bpf_map_lookup_elem(&vigil_cg_slot, &cgroup_id);
-	if (!slot)
+	usage = usage_of(slot_of_current());
+	if (!usage)
 		return 0;
-	charged = bpf_task_storage_get(&vigil_task_rt, prev, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	charged = bpf_task_storage_get(&vigil_task_chg, prev, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!charged)
 		return 0;
-	runtime = prev->se.sum_exec_runtime;
-	usage = bpf_map_lookup_elem(&vigil_usage, slot);
-	if (usage && runtime > *charged)
-		usage->cpu_ns += runtime - *charged;
-	*charged = runtime;
+	now = prev->se.sum_exec_runtime;
+	if (now > charged->runtime_ns)
+		usage->cpu_ns += now - charged->runtime_ns;
+	charged->runtime_ns = now;
+	now = BPF_CORE_READ(prev, ioac.read_bytes);
+	if (now > charged->read_bytes)
+		usage->disk_read_bytes += now - charged->read_bytes;
+	charged->read_bytes = now;
+	now = BPF_CORE_READ(prev, ioac.write_bytes);
+	if (now > charged->write_bytes)
+		usage->disk_write_bytes += now - charged->write_bytes;
+	charged->write_bytes = now;
+	return 0;
+}
+
+/* The slot of the cgroup (on the v2 hierarchy) that owns a bio, if any. */
+static __always_inline __u32 *slot_of_bio_owner(struct bio *bio)
+{
+	struct cgroup *cgrp, *host_v2;
+
+	if (!bpf_core_field_exists(bio->bi_blkg))
+		return NULL;
+	cgrp = BPF_CORE_READ(bio, bi_blkg, blkcg, css.cgroup);
+	host_v2 = BPF_CORE_READ(bpf_get_current_task_btf(), cgroups, dfl_cgrp);
+	/* a v1 blkio cgroup's id could equal an unrelated v2 cgroup's */
+	if (!cgrp || !host_v2 || BPF_CORE_READ(cgrp, root) != BPF_CORE_READ(host_v2, root))
+		return NULL;
+	return slot_of_cgroup(cgrp);
+}
+
+SEC("tp_btf/block_bio_queue")
+int BPF_PROG(vigil_block_bio_queue, struct bio *bio)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct vigil_usage *usage;
+	__u32 op = bio->bi_opf & REQ_OP_MASK;
+
+	if (op != REQ_OP_READ && op != REQ_OP_WRITE)
+		return 0;
+	/* inside a driver's submit_bio: a stacked device's clone, counted above it */
+	if (task->bio_list)
+		return 0;
+	usage = usage_of(slot_of_current());
+	if (!usage)
+		usage = usage_of(slot_of_bio_owner(bio));
+	if (!usage)
+		return 0;
+	if (op == REQ_OP_READ)
+		usage->disk_read_ops++;
+	else
+		usage->disk_write_ops++;
+	return 0;
+}
+
+static __always_inline void charge_memory(__u32 slot, __s64 delta_pages)
+{
+	struct vigil_mem *mem = bpf_map_lookup_elem(&vigil_mem, &slot);
+	__u64 now_ms = bpf_ktime_get_ns() / NSEC_PER_MSEC;
+	__s64 pages, peak;
+
+	if (!mem || !delta_pages)
+		return;
+	__sync_fetch_and_add(&mem->page_ms_weighted, (__u64)delta_pages * now_ms);
+	pages = __sync_fetch_and_add(&mem->pages, delta_pages) + delta_pages;
+	for (int i = 0; i < PEAK_UPDATE_TRIES; i++) {
+		peak = mem->peak_pages;
+		if (pages <= peak ||
+		    __sync_val_compare_and_swap(&mem->peak_pages, peak, pages) == peak)
+			break;
+	}
+}
+
+static __always_inline __s64 mm_counter_pages(struct mm_struct *mm, int member)
+{
+	struct mm_struct___rss_atomic *old = (void *)mm;
+
+	if (bpf_core_type_exists(struct mm_rss_stat))
+		return BPF_CORE_READ(old, rss_stat.count[member].counter);
+	/* the approximate sum, off by at most the per-CPU batches not folded in */
+	return BPF_CORE_READ(mm, rss_stat[member].count);
+}
+
+SEC("tp_btf/rss_stat")
+int BPF_PROG(vigil_rss_stat, struct mm_struct *mm, int member)
+{
+	struct vigil_mm_state *state, fresh = {};
+	__u64 key = (__u64)mm;
+	struct task_struct *owner;
+	__s64 pages, before;
+	__u32 *slot;
+
+	/* swap entries are not resident */
+	if (member < 0 || member >= NR_MM_COUNTERS || member == MM_SWAPENTS)
+		return 0;
+	state = bpf_map_lookup_elem(&vigil_mm, &key);
+	if (!state) {
+		owner = bpf_core_field_exists(mm->owner) ? BPF_CORE_READ(mm, owner) : NULL;
+		if (!owner)
+			owner = bpf_get_current_task_btf();
+		slot = slot_of_cgroup(BPF_CORE_READ(owner, cgroups, dfl_cgrp));
+		if (!slot)
+			return 0;
+		fresh.slot = *slot;
+		bpf_map_update_elem(&vigil_mm, &key, &fresh, BPF_NOEXIST);
+		state = bpf_map_lookup_elem(&vigil_mm, &key);
+		if (!state)
+			return 0;
+	}
+	pages = mm_counter_pages(mm, member);
+	if (pages < 0)
+		pages = 0;
+	/* concurrent changes of one counter: each adds what it replaced */
+	before = __sync_lock_test_and_set(&state->pages[member], pages);
+	charge_memory(state->slot, pages - before);
+	return 0;
+}
+
+SEC("tp_btf/exit_mmap")
+int BPF_PROG(vigil_exit_mmap, struct mm_struct *mm)
+{
+	struct vigil_mm_state *state;
+	__u64 key = (__u64)mm;
+	__s64 left = 0;
+
+	state = bpf_map_lookup_elem(&vigil_mm, &key);
+	if (!state)
+		return 0;
+	for (int i = 0; i < NR_MM_COUNTERS; i++)
+		left += __sync_lock_test_and_set(&state->pages[i], 0);
+	charge_memory(state->slot, -left);
+	bpf_map_delete_elem(&vigil_mm, &key);
 	return 0;
 }
 

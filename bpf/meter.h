@@ -5,6 +5,14 @@
 
 /* Slots in the accounting map: one per workload, assigned by the agent. */
 #define VIGIL_MAX_WORKLOADS 4096
+/* Host interfaces metered (a workload may have a tap and a veth). */
+#define VIGIL_MAX_INTERFACES (2 * VIGIL_MAX_WORKLOADS)
+/* Prefixes in the private-destination trie. */
+#define VIGIL_MAX_PRIVATE_PREFIXES 1024
+/* Address spaces of workload processes tracked at once. */
+#define VIGIL_MAX_MMS 65536
+/* Workload ids: [a-z0-9][a-z0-9-]{0,31} plus the NUL. */
+#define VIGIL_ID_SIZE 40
 
 /*
  * Counters of one workload on one CPU; user space sums the CPUs. Only ever
@@ -23,6 +31,43 @@ struct vigil_usage {
 	__u64 net_tx_public_bytes;
 	__u64 net_tx_private_bytes;
 	__u64 net_drop_packets;
+};
+
+/*
+ * Resident memory of one workload, shared by all CPUs (a peak needs one
+ * view). Byte-seconds are not summed per event: with pages(t) changing by
+ * d_i at t_i, the integral up to now is now * pages - sum(d_i * t_i), so
+ * the program keeps `page_ms_weighted` = sum(d_i * t_i) (t in ms of
+ * CLOCK_MONOTONIC) and the reader finishes the sum. Unsigned wrap-around
+ * cancels out as long as the integral itself fits (a 1 TiB workload for
+ * two years does).
+ */
+struct vigil_mem {
+	__s64 pages;
+	__s64 peak_pages;
+	__u64 page_ms_weighted;
+};
+
+enum vigil_slot_state {
+	VIGIL_SLOT_FREE = 0,
+	VIGIL_SLOT_ACTIVE = 1,
+	/* deleted; counters kept until exported, then the slot is freed */
+	VIGIL_SLOT_DELETED = 2,
+};
+
+/* Which workload a slot belongs to, so readers need nothing but bpffs. */
+struct vigil_slot {
+	char workload[VIGIL_ID_SIZE];
+	__u64 cgroup_id;
+	__u64 created_unix_ns;
+	__u32 ifindex;
+	__u32 state;
+};
+
+/* Key of the private-destination trie: IPv4 as ::ffff:a.b.c.d (RFC 4291). */
+struct vigil_prefix_key {
+	__u32 prefixlen;
+	__u8 addr[16];
 };
 
 #endif

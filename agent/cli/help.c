@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "objects.h"
+#include "paths.h"
 #include "print.h"
 
 const struct cmd vigil_objects[] = {
@@ -19,11 +20,14 @@ int do_help(int argc, char **argv)
 		"       vigil version\n"
 		"\n"
 		"OBJECT := { feature }\n"
-		"OPTIONS := { -j|--json | -p|--pretty | -d|--debug | -h|--help | -V|--version }\n"
+		"OPTIONS := { -j|--json | -p|--pretty | -d|--debug | -h|--help | -V|--version |\n"
+		"             -s|--socket PATH | --pin-dir PATH }\n"
 		"\n"
 		"  -j, --json     print one JSON document on stdout, errors included\n"
 		"  -p, --pretty   indented JSON (implies --json)\n"
 		"  -d, --debug    show libbpf's debug messages on stderr\n"
+		"  -s, --socket   vigild's control socket (default " VIGIL_DEFAULT_SOCKET ")\n"
+		"  --pin-dir      the pinned BPF objects (default " VIGIL_DEFAULT_PIN_DIR ")\n"
 		"\n"
 		"Objects and commands may be abbreviated to an unambiguous prefix.\n"
 		"'vigil OBJECT help' shows an object's commands.\n");

@@ -10,6 +10,8 @@ static void debug_sink(const char *msg)
 	fputs(msg, stderr);
 }
 
+struct global_opts vigil_global;
+
 int main(int argc, char **argv)
 {
 	struct global_opts opts;
@@ -22,6 +24,7 @@ int main(int argc, char **argv)
 		return CLI_FAIL;
 	}
 	vigil_bpf_log_install(opts.debug ? debug_sink : NULL);
+	vigil_global = opts;
 
 	if (status != CLI_OK)
 		status = p_usage("vigil help", "vigil: %s", err);

@@ -21,7 +21,13 @@ struct global_opts {
 	bool debug;
 	bool help;
 	bool version;
+	/* vigild's control socket and the pinned BPF objects */
+	const char *socket_path;
+	const char *pin_dir;
 };
+
+/* The global options of this run, for commands to read. */
+extern struct global_opts vigil_global;
 
 /*
  * Parses the options before OBJECT; *ret_next is the index of the object.

@@ -4,24 +4,33 @@
 #include <string.h>
 
 #include "objects.h"
+#include "paths.h"
 #include "print.h"
 
 int parse_global_opts(int argc, char **argv, struct global_opts *ret, int *ret_next, char *err,
 		      size_t err_len)
 {
 	static const struct option longopts[] = {
-		{ "json", no_argument, NULL, 'j' },    { "pretty", no_argument, NULL, 'p' },
-		{ "debug", no_argument, NULL, 'd' },   { "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' }, { NULL, 0, NULL, 0 },
+		{ "json", no_argument, NULL, 'j' },
+		{ "pretty", no_argument, NULL, 'p' },
+		{ "debug", no_argument, NULL, 'd' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "socket", required_argument, NULL, 's' },
+		{ "pin-dir", required_argument, NULL, 'P' },
+		{ NULL, 0, NULL, 0 },
 	};
-	struct global_opts o = { 0 };
+	struct global_opts o = {
+		.socket_path = VIGIL_DEFAULT_SOCKET,
+		.pin_dir = VIGIL_DEFAULT_PIN_DIR,
+	};
 	int c;
 
 	err[0] = '\0';
 	optind = 0;
 	opterr = 0;
 	/* '+': options end at OBJECT; the rest belongs to the command */
-	while ((c = getopt_long(argc, argv, "+jpdhV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:jpdhVs:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
 			o.json = true;
@@ -39,11 +48,20 @@ int parse_global_opts(int argc, char **argv, struct global_opts *ret, int *ret_n
 		case 'V':
 			o.version = true;
 			break;
+		case 's':
+			o.socket_path = optarg;
+			break;
+		case 'P':
+			o.pin_dir = optarg;
+			break;
 		default:
 			/* keep parsing so that a later -j still selects JSON errors */
 			if (err[0])
 				break;
-			if (optopt)
+			if (c == ':')
+				snprintf(err, err_len, "option \"%s\" needs a value",
+					 argv[optind - 1]);
+			else if (optopt)
 				snprintf(err, err_len, "unknown option \"-%c\"", optopt);
 			else
 				snprintf(err, err_len, "unknown option \"%s\"", argv[optind - 1]);

@@ -9,11 +9,11 @@
 #include "meter.h"
 
 /*
- * The metering programs and the accounting map, pinned under one bpffs
+ * The metering programs and the accounting maps, pinned under one bpffs
  * directory (default /sys/fs/bpf/vigil). Opening adopts what is pinned there
- * (a restarted agent, a crashed one) and only loads and attaches when
- * nothing is, so programs are never attached twice and counters survive
- * the agent. Closing leaves everything pinned and counting.
+ * (a restarted agent, a crashed one) and only loads and attaches the
+ * programs whose links are missing, so nothing is attached twice and
+ * counters survive the agent. Closing leaves everything pinned and counting.
  */
 struct vigil_meter;
 
@@ -24,15 +24,45 @@ struct vigil_meter_opts {
 };
 
 int vigil_meter_open(const struct vigil_meter_opts *opts, struct vigil_meter **ret);
+/*
+ * Opens the pinned maps only, for readers such as `vigil usage show`: never
+ * loads anything. -ENOENT when nothing is pinned in `pin_dir`.
+ */
+int vigil_meter_open_pinned(const char *pin_dir, struct vigil_meter **ret);
 void vigil_meter_close(struct vigil_meter *m);
-/* true when the programs were already pinned and running */
+/* true when every program was already pinned and running */
 bool vigil_meter_adopted(const struct vigil_meter *m);
 
 /* Starts charging the cgroup (v2 id) to `slot`; -EEXIST when it already is. */
 int vigil_meter_add_cgroup(struct vigil_meter *m, uint64_t cgroup_id, uint32_t slot);
 int vigil_meter_remove_cgroup(struct vigil_meter *m, uint64_t cgroup_id);
-/* Sums the per-CPU counters of `slot`. */
-int vigil_meter_read(struct vigil_meter *m, uint32_t slot, struct vigil_usage *ret);
+
+int vigil_meter_slot_get(struct vigil_meter *m, uint32_t slot, struct vigil_slot *ret);
+int vigil_meter_slot_set(struct vigil_meter *m, uint32_t slot, const struct vigil_slot *s);
+/* Zeroes a slot's counters and marks it free, before it is reused. */
+int vigil_meter_slot_reset(struct vigil_meter *m, uint32_t slot);
+
+/* Everything metered for one workload, summed over CPUs, in base units. */
+struct vigil_workload_usage {
+	struct vigil_usage c;
+	uint64_t mem_bytes;
+	uint64_t mem_peak_bytes;
+	uint64_t mem_byte_seconds;
+};
+
+int vigil_meter_read(struct vigil_meter *m, uint32_t slot, struct vigil_workload_usage *ret);
+
+typedef int (*vigil_meter_slot_fn)(uint32_t slot, const struct vigil_slot *s,
+				   const struct vigil_workload_usage *u, void *ctx);
+/*
+ * Calls `fn` for every slot that is not free, reading the maps in batches
+ * (a few syscalls for thousands of workloads). A non-zero return from `fn`
+ * stops the walk and is returned.
+ */
+int vigil_meter_read_all(struct vigil_meter *m, vigil_meter_slot_fn fn, void *ctx);
+
+/* fd of the pinned map `name` (owned by `m`), or -ENOENT. */
+int vigil_meter_map_fd(const struct vigil_meter *m, const char *name);
 
 /* Detaches the programs and removes every pin in `pin_dir` (uninstall, tests). */
 int vigil_meter_unpin(const char *pin_dir);
