@@ -37,8 +37,18 @@
 /* Depth of workload cgroups below the v2 root: ancestors at it are workloads. */
 const volatile __u32 workload_cgroup_level = 0;
 
-/* per task: what has been charged already */
-struct vigil_task_charged {
+#define NO_SLOT 0xffffffffU
+
+/*
+ * Per task: its workload slot, cached against the task's css_set (which
+ * changes whenever the task changes cgroup), so the hot paths pay one
+ * local-storage lookup instead of a cgroup walk and a hash lookup; and what
+ * has been charged already.
+ */
+struct vigil_task_state {
+	__u64 css_set;
+	__u32 slot;
+	__u32 pad;
 	__u64 runtime_ns;
 	__u64 read_bytes;
 	__u64 write_bytes;
@@ -48,9 +58,9 @@ struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, int);
-	__type(value, struct vigil_task_charged);
+	__type(value, struct vigil_task_state);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} vigil_task_chg SEC(".maps");
+} vigil_task SEC(".maps");
 
 /* per address space: its workload and the resident pages last seen */
 struct vigil_mm_state {
@@ -84,52 +94,70 @@ static __always_inline __u32 *slot_of_cgroup(struct cgroup *cgrp)
 
 	if (!cgrp || BPF_CORE_READ(cgrp, level) < (int)level || level > 255)
 		return NULL;
+	/* a variable index into a kernel struct: the one read that needs a helper */
 	if (bpf_core_read(&ancestor, sizeof(ancestor), &cgrp->ancestors[level]) || !ancestor)
 		return NULL;
 	id = BPF_CORE_READ(ancestor, kn, id);
 	return bpf_map_lookup_elem(&vigil_cg_slot, &id);
 }
 
-static __always_inline __u32 *slot_of_current(void)
+/*
+ * The state of `task`, with its slot resolved again when its cgroups
+ * changed. A task that moves between workloads (or into one) starts its
+ * new charges from what it has used so far: history stays where it was.
+ */
+static __always_inline struct vigil_task_state *task_state(struct task_struct *task)
 {
-	__u64 id = bpf_get_current_ancestor_cgroup_id(workload_cgroup_level);
+	struct vigil_task_state *st;
+	__u64 css_set = (__u64)task->cgroups;
+	__u32 *slot;
 
-	return bpf_map_lookup_elem(&vigil_cg_slot, &id);
+	st = bpf_task_storage_get(&vigil_task, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!st || st->css_set == css_set)
+		return st;
+	slot = slot_of_cgroup(BPF_CORE_READ(task, cgroups, dfl_cgrp));
+	if (st->css_set) {
+		st->runtime_ns = task->se.sum_exec_runtime;
+		st->read_bytes = task->ioac.read_bytes;
+		st->write_bytes = task->ioac.write_bytes;
+	}
+	st->slot = slot ? *slot : NO_SLOT;
+	st->css_set = css_set;
+	return st;
 }
 
-static __always_inline struct vigil_usage *usage_of(__u32 *slot)
+static __always_inline struct vigil_usage *usage_of(__u32 slot)
 {
-	return slot ? bpf_map_lookup_elem(&vigil_usage, slot) : NULL;
+	return slot == NO_SLOT ? NULL : bpf_map_lookup_elem(&vigil_usage, &slot);
 }
 
 SEC("tp_btf/sched_switch")
 int BPF_PROG(vigil_sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
 {
-	struct vigil_task_charged *charged;
+	struct vigil_task_state *st;
 	struct vigil_usage *usage;
 	__u64 now;
 
 	if (!prev->pid)
 		return 0;
-	/* the tracepoint runs before the switch: current is still prev */
-	usage = usage_of(slot_of_current());
+	st = task_state(prev);
+	if (!st)
+		return 0;
+	usage = usage_of(st->slot);
 	if (!usage)
 		return 0;
-	charged = bpf_task_storage_get(&vigil_task_chg, prev, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
-	if (!charged)
-		return 0;
 	now = prev->se.sum_exec_runtime;
-	if (now > charged->runtime_ns)
-		usage->cpu_ns += now - charged->runtime_ns;
-	charged->runtime_ns = now;
-	now = BPF_CORE_READ(prev, ioac.read_bytes);
-	if (now > charged->read_bytes)
-		usage->disk_read_bytes += now - charged->read_bytes;
-	charged->read_bytes = now;
-	now = BPF_CORE_READ(prev, ioac.write_bytes);
-	if (now > charged->write_bytes)
-		usage->disk_write_bytes += now - charged->write_bytes;
-	charged->write_bytes = now;
+	if (now > st->runtime_ns)
+		usage->cpu_ns += now - st->runtime_ns;
+	st->runtime_ns = now;
+	now = prev->ioac.read_bytes;
+	if (now > st->read_bytes)
+		usage->disk_read_bytes += now - st->read_bytes;
+	st->read_bytes = now;
+	now = prev->ioac.write_bytes;
+	if (now > st->write_bytes)
+		usage->disk_write_bytes += now - st->write_bytes;
+	st->write_bytes = now;
 	return 0;
 }
 
@@ -152,17 +180,23 @@ SEC("tp_btf/block_bio_queue")
 int BPF_PROG(vigil_block_bio_queue, struct bio *bio)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
-	struct vigil_usage *usage;
+	struct vigil_usage *usage = NULL;
 	__u32 op = bio->bi_opf & REQ_OP_MASK;
+	struct vigil_task_state *st;
+	__u32 *owner;
 
 	if (op != REQ_OP_READ && op != REQ_OP_WRITE)
 		return 0;
 	/* inside a driver's submit_bio: a stacked device's clone, counted above it */
 	if (task->bio_list)
 		return 0;
-	usage = usage_of(slot_of_current());
-	if (!usage)
-		usage = usage_of(slot_of_bio_owner(bio));
+	st = task_state(task);
+	if (st)
+		usage = usage_of(st->slot);
+	if (!usage) {
+		owner = slot_of_bio_owner(bio);
+		usage = owner ? usage_of(*owner) : NULL;
+	}
 	if (!usage)
 		return 0;
 	if (op == REQ_OP_READ)
@@ -204,23 +238,35 @@ SEC("tp_btf/rss_stat")
 int BPF_PROG(vigil_rss_stat, struct mm_struct *mm, int member)
 {
 	struct vigil_mm_state *state, fresh = {};
+	struct task_struct *task, *owner;
+	struct vigil_task_state *st;
 	__u64 key = (__u64)mm;
-	struct task_struct *owner;
+	__u32 slot = NO_SLOT, *owner_slot;
 	__s64 pages, before;
-	__u32 *slot;
 
 	/* swap entries are not resident */
 	if (member < 0 || member >= NR_MM_COUNTERS || member == MM_SWAPENTS)
 		return 0;
+	task = bpf_get_current_task_btf();
+	if (task->mm == mm) {
+		/* a fault of the task itself: the common case, and the cheap one */
+		st = task_state(task);
+		if (!st || st->slot == NO_SLOT)
+			return 0;
+		slot = st->slot;
+	}
 	state = bpf_map_lookup_elem(&vigil_mm, &key);
 	if (!state) {
-		owner = bpf_core_field_exists(mm->owner) ? BPF_CORE_READ(mm, owner) : NULL;
-		if (!owner)
-			owner = bpf_get_current_task_btf();
-		slot = slot_of_cgroup(BPF_CORE_READ(owner, cgroups, dfl_cgrp));
-		if (!slot)
-			return 0;
-		fresh.slot = *slot;
+		if (slot == NO_SLOT) {
+			owner = bpf_core_field_exists(mm->owner) ? mm->owner : NULL;
+			if (!owner)
+				owner = task;
+			owner_slot = slot_of_cgroup(BPF_CORE_READ(owner, cgroups, dfl_cgrp));
+			if (!owner_slot)
+				return 0;
+			slot = *owner_slot;
+		}
+		fresh.slot = slot;
 		bpf_map_update_elem(&vigil_mm, &key, &fresh, BPF_NOEXIST);
 		state = bpf_map_lookup_elem(&vigil_mm, &key);
 		if (!state)

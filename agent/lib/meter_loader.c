@@ -41,7 +41,7 @@ static const char *const link_names[] = {
 };
 #define N_LINKS (sizeof(link_names) / sizeof(link_names[0]))
 
-static const char *const private_map_names[] = { "vigil_task_chg", "vigil_mm" };
+static const char *const private_map_names[] = { "vigil_task", "vigil_mm" };
 
 struct vigil_meter {
 	int map_fds[N_PINNED_MAPS];

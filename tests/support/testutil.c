@@ -62,7 +62,7 @@ int run_cmd(char *const argv[], struct cmd_result *ret)
 	if (pid == 0) {
 		dup2(out_pipe[1], STDOUT_FILENO);
 		dup2(err_pipe[1], STDERR_FILENO);
-		execv(argv[0], argv);
+		execvp(argv[0], argv);
 		fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
 		_exit(127);
 	}
