@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "meter.skel.h"
+#include "net_meter.h"
 
 #define SLOTS_PER_BATCH 256U
 
@@ -169,7 +170,7 @@ static int open_pinned_maps(const char *dir, struct vigil_meter *m)
 int vigil_meter_open(const struct vigil_meter_opts *opts, struct vigil_meter **ret)
 {
 	struct vigil_meter *m;
-	bool all_pinned = true;
+	bool all_pinned = true, net_adopted = false;
 	int err;
 
 	if (mkdir(opts->pin_dir, 0700) < 0 && errno != EEXIST)
@@ -182,12 +183,14 @@ int vigil_meter_open(const struct vigil_meter_opts *opts, struct vigil_meter **r
 	if (!all_pinned)
 		err = load_missing_links(opts);
 	if (!err)
+		err = vigil_net_meter_load(opts->pin_dir, &net_adopted);
+	if (!err)
 		err = open_pinned_maps(opts->pin_dir, m);
 	if (err) {
 		vigil_meter_close(m);
 		return err;
 	}
-	m->adopted = all_pinned;
+	m->adopted = all_pinned && net_adopted;
 	*ret = m;
 	return 0;
 }
@@ -406,8 +409,8 @@ int vigil_meter_unpin(const char *pin_dir)
 {
 	int err, first_err;
 
+	first_err = vigil_net_meter_unpin(pin_dir);
 	/* links first: unpinning them detaches the programs */
-	first_err = 0;
 	for (size_t i = 0; i < N_LINKS; i++) {
 		err = unpin_one(pin_dir, link_names[i]);
 		first_err = first_err ? first_err : err;

@@ -1,0 +1,155 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "net_meter.h"
+#include "objects.h"
+#include "print.h"
+
+#define NET_PATH     "vigil net"
+#define NET_HELP     NET_PATH " help"
+#define PRIVATE_PATH NET_PATH " private"
+
+static int do_net_help(int argc, char **argv)
+{
+	print_help("Usage: vigil net private show\n"
+		   "       vigil net private add CIDR\n"
+		   "       vigil net private delete CIDR\n"
+		   "       vigil net help\n"
+		   "\n"
+		   "Bytes a workload sends are metered as private when their destination is\n"
+		   "in the private prefixes, public otherwise. The list is vigil's pinned\n"
+		   "trie (--pin-dir); changes apply to the next packet, in every workload.\n"
+		   "\n"
+		   "  CIDR  an IPv4 or IPv6 prefix such as 10.0.0.0/8 or fd00::/8 (host bits\n"
+		   "        zero); a bare address means that one host\n");
+	return CLI_OK;
+}
+
+/* Reports a failure on the pinned trie; a missing pin means no meter is loaded. */
+static int report(const char *path, const char *what, int err)
+{
+	if (err == -ENOENT && !what)
+		p_err("%s: no private prefix trie pinned in %s: vigild (the meter) is not loaded",
+		      path, vigil_global.pin_dir);
+	else if (what)
+		p_err("%s: %s: %s", path, what, strerror(-err));
+	else
+		p_err("%s: %s/vigil_private_nets: %s", path, vigil_global.pin_dir, strerror(-err));
+	return CLI_FAIL;
+}
+
+static int do_private_show(int argc, char **argv)
+{
+	char buf[VIGIL_PREFIX_STRLEN];
+	struct vigil_prefix_key *keys;
+	size_t n;
+	int err;
+
+	if (argc > 1)
+		return p_usage(NET_HELP, PRIVATE_PATH " show: unexpected argument \"%s\"", argv[1]);
+	err = vigil_private_prefix_list(vigil_global.pin_dir, &keys, &n);
+	if (err)
+		return report(PRIVATE_PATH " show", NULL, err);
+	open_json_array(NULL);
+	for (size_t i = 0; i < n && !err; i++) {
+		err = vigil_prefix_format(&keys[i], buf, sizeof(buf));
+		if (err)
+			break;
+		open_json_object(NULL);
+		print_string(PRINT_ANY, "prefix", "%s\n", buf);
+		print_string(PRINT_JSON, "family", NULL, strchr(buf, ':') ? "ipv6" : "ipv4");
+		close_json_object();
+	}
+	close_json_array();
+	free(keys);
+	if (err)
+		return report(PRIVATE_PATH " show", "formatting a prefix", err);
+	return CLI_OK;
+}
+
+/* Parses the one CIDR argument of add and delete. */
+static int cidr_arg(int argc, char **argv, const char *path, struct vigil_prefix_key *ret)
+{
+	if (argc < 2)
+		return p_usage(NET_HELP, "%s: missing CIDR", path);
+	if (argc > 2)
+		return p_usage(NET_HELP, "%s: unexpected argument \"%s\"", path, argv[2]);
+	if (vigil_prefix_parse(argv[1], ret) < 0)
+		return p_usage(NET_HELP,
+			       "%s: \"%s\" is not a prefix (like 10.0.0.0/8 or fd00::/8, host bits "
+			       "zero)",
+			       path, argv[1]);
+	return CLI_OK;
+}
+
+static int change_private(int argc, char **argv, bool add)
+{
+	const char *path = add ? PRIVATE_PATH " add" : PRIVATE_PATH " delete";
+	struct vigil_prefix_key key;
+	int err, status;
+
+	status = cidr_arg(argc, argv, path, &key);
+	if (status != CLI_OK)
+		return status;
+	err = add ? vigil_private_prefix_add(vigil_global.pin_dir, &key)
+		  : vigil_private_prefix_delete(vigil_global.pin_dir, &key);
+	if (err == -ENOENT && !add) {
+		/* the trie itself may be what is missing */
+		struct vigil_prefix_key *keys;
+		size_t n;
+
+		err = vigil_private_prefix_list(vigil_global.pin_dir, &keys, &n);
+		if (err)
+			return report(path, NULL, err);
+		free(keys);
+		p_err("%s: %s is not in the private prefixes", path, argv[1]);
+		return CLI_FAIL;
+	}
+	if (err == -ENOSPC) {
+		p_err("%s: %s: the private prefixes are full (%d)", path, argv[1],
+		      VIGIL_MAX_PRIVATE_PREFIXES);
+		return CLI_FAIL;
+	}
+	if (err)
+		return report(path, NULL, err);
+	open_json_object(NULL);
+	print_string(PRINT_JSON, "prefix", NULL, argv[1]);
+	print_bool(PRINT_JSON, add ? "added" : "deleted", NULL, true, NULL, NULL);
+	close_json_object();
+	return CLI_OK;
+}
+
+static int do_private_add(int argc, char **argv)
+{
+	return change_private(argc, argv, true);
+}
+
+static int do_private_delete(int argc, char **argv)
+{
+	return change_private(argc, argv, false);
+}
+
+static const struct cmd private_cmds[] = {
+	{ "show", do_private_show },	 { "list", do_private_show }, { "add", do_private_add },
+	{ "delete", do_private_delete }, { "help", do_net_help },     { NULL, NULL },
+};
+
+static int do_net_private(int argc, char **argv)
+{
+	if (argc < 2)
+		return do_private_show(1, argv);
+	return cmd_dispatch(private_cmds, PRIVATE_PATH, "command", argc - 1, argv + 1);
+}
+
+static const struct cmd net_cmds[] = {
+	{ "private", do_net_private },
+	{ "help", do_net_help },
+	{ NULL, NULL },
+};
+
+int do_net(int argc, char **argv)
+{
+	return cmd_dispatch(net_cmds, NET_PATH, "command", argc - 1, argv + 1);
+}

@@ -1,0 +1,473 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "net_meter.h"
+
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <ifaddrs.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "net.skel.h"
+
+#define PIN_PROG_INGRESS "prog_tc_ingress"
+#define PIN_PROG_EGRESS	 "prog_tc_egress"
+#define PIN_LINK_KFREE	 "link_kfree_skb"
+#define MAP_IF_SLOT	 "vigil_if_slot"
+#define MAP_PRIVATE	 "vigil_private_nets"
+
+/*
+ * vigil's filters on an interface: a fixed handle and priority, so attaching
+ * again replaces them, and priority 1 so they see every packet before any
+ * other filter can drop it (the device counters already counted it).
+ */
+#define TC_HANDLE   0x7667
+#define TC_PRIORITY 1
+
+#define V4_MAPPED_PREFIX 96
+
+static const char *const default_private[] = {
+	"10.0.0.0/8",  "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "169.254.0.0/16",
+	"127.0.0.0/8", "::1/128",	"fe80::/10",	  "fc00::/7",
+};
+
+static int pin_path(char *buf, size_t len, const char *dir, const char *name)
+{
+	int n = snprintf(buf, len, "%s/%s", dir, name);
+
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+static bool pinned(const char *dir, const char *name)
+{
+	char path[PATH_MAX];
+
+	return pin_path(path, sizeof(path), dir, name) == 0 && access(path, F_OK) == 0;
+}
+
+static int open_pinned(const char *dir, const char *name)
+{
+	char path[PATH_MAX];
+	int err = pin_path(path, sizeof(path), dir, name);
+	int fd;
+
+	if (err)
+		return err;
+	fd = bpf_obj_get(path);
+	return fd < 0 ? -errno : fd;
+}
+
+static bool is_v4_mapped(const struct vigil_prefix_key *k)
+{
+	static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
+
+	return k->prefixlen >= V4_MAPPED_PREFIX && memcmp(k->addr, mapped, sizeof(mapped)) == 0;
+}
+
+/* Clears the host bits of addr; returns true when some were set. */
+static bool mask_host_bits(uint8_t addr[16], unsigned int prefixlen)
+{
+	bool had = false;
+
+	for (unsigned int i = 0; i < 16; i++) {
+		unsigned int bits = prefixlen > i * 8 ? prefixlen - i * 8 : 0;
+		uint8_t mask = bits >= 8 ? 0xff : (uint8_t)(0xff00 >> bits);
+
+		had = had || (addr[i] & ~mask);
+		addr[i] &= mask;
+	}
+	return had;
+}
+
+static int parse_len(const char *s, unsigned int max, unsigned int *ret)
+{
+	unsigned int v = 0;
+
+	if (!*s || strlen(s) > 3)
+		return -EINVAL;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return -EINVAL;
+		v = v * 10 + (unsigned int)(*s - '0');
+	}
+	if (v > max)
+		return -EINVAL;
+	*ret = v;
+	return 0;
+}
+
+int vigil_prefix_parse(const char *cidr, struct vigil_prefix_key *ret)
+{
+	struct vigil_prefix_key k = { 0 };
+	char addr[INET6_ADDRSTRLEN];
+	const char *slash = strchr(cidr, '/');
+	size_t addr_len = slash ? (size_t)(slash - cidr) : strlen(cidr);
+	unsigned int len;
+	int err;
+
+	if (addr_len == 0 || addr_len >= sizeof(addr))
+		return -EINVAL;
+	memcpy(addr, cidr, addr_len);
+	addr[addr_len] = '\0';
+	if (inet_pton(AF_INET, addr, &k.addr[12]) == 1) {
+		k.addr[10] = k.addr[11] = 0xff;
+		len = 32;
+		err = slash ? parse_len(slash + 1, 32, &len) : 0;
+		k.prefixlen = V4_MAPPED_PREFIX + len;
+	} else if (inet_pton(AF_INET6, addr, k.addr) == 1) {
+		len = 128;
+		err = slash ? parse_len(slash + 1, 128, &len) : 0;
+		k.prefixlen = len;
+	} else {
+		return -EINVAL;
+	}
+	if (err)
+		return err;
+	if (mask_host_bits(k.addr, k.prefixlen))
+		return -EINVAL;
+	*ret = k;
+	return 0;
+}
+
+int vigil_prefix_format(const struct vigil_prefix_key *k, char *buf, size_t len)
+{
+	char addr[INET6_ADDRSTRLEN];
+	bool v4 = is_v4_mapped(k);
+	int n;
+
+	if (k->prefixlen > 128)
+		return -EINVAL;
+	if (!inet_ntop(v4 ? AF_INET : AF_INET6, v4 ? &k->addr[12] : k->addr, addr, sizeof(addr)))
+		return -errno;
+	n = snprintf(buf, len, "%s/%u", addr, v4 ? k->prefixlen - V4_MAPPED_PREFIX : k->prefixlen);
+	return n < 0 || (size_t)n >= len ? -ENOSPC : 0;
+}
+
+static int add_prefix_fd(int fd, const struct vigil_prefix_key *k)
+{
+	struct vigil_prefix_key copy = *k;
+	uint8_t one = 1;
+
+	if (k->prefixlen > 128 || mask_host_bits(copy.addr, copy.prefixlen))
+		return -EINVAL;
+	return bpf_map_update_elem(fd, k, &one, BPF_ANY) < 0 ? -errno : 0;
+}
+
+/* The subnet of one of the host's addresses, as a trie key. */
+static bool ifaddr_prefix(const struct ifaddrs *ifa, struct vigil_prefix_key *ret)
+{
+	const uint8_t *mask;
+	size_t off, n;
+
+	memset(ret, 0, sizeof(*ret));
+	if (!ifa->ifa_addr || !ifa->ifa_netmask)
+		return false;
+	if (ifa->ifa_addr->sa_family == AF_INET) {
+		memcpy(&ret->addr[12], &((struct sockaddr_in *)ifa->ifa_addr)->sin_addr, 4);
+		mask = (const uint8_t *)&((struct sockaddr_in *)ifa->ifa_netmask)->sin_addr;
+		ret->addr[10] = ret->addr[11] = 0xff;
+		ret->prefixlen = V4_MAPPED_PREFIX;
+		off = 12;
+		n = 4;
+	} else if (ifa->ifa_addr->sa_family == AF_INET6) {
+		memcpy(ret->addr, &((struct sockaddr_in6 *)ifa->ifa_addr)->sin6_addr, 16);
+		mask = ((struct sockaddr_in6 *)ifa->ifa_netmask)->sin6_addr.s6_addr;
+		off = 0;
+		n = 16;
+	} else {
+		return false;
+	}
+	for (size_t i = 0; i < n; i++) {
+		ret->addr[off + i] &= mask[i];
+		ret->prefixlen += (__u32)__builtin_popcount(mask[i]);
+	}
+	return true;
+}
+
+static int fill_defaults_if_empty(int fd)
+{
+	struct vigil_prefix_key k;
+	struct ifaddrs *ifas;
+	int err = 0;
+
+	if (bpf_map_get_next_key(fd, NULL, &k) == 0)
+		return 0;
+	if (errno != ENOENT)
+		return -errno;
+	for (size_t i = 0; i < sizeof(default_private) / sizeof(default_private[0]) && !err; i++) {
+		err = vigil_prefix_parse(default_private[i], &k);
+		if (!err)
+			err = add_prefix_fd(fd, &k);
+	}
+	if (err)
+		return err;
+	if (getifaddrs(&ifas) < 0)
+		return -errno;
+	for (struct ifaddrs *ifa = ifas; ifa && !err; ifa = ifa->ifa_next) {
+		if (ifaddr_prefix(ifa, &k))
+			err = add_prefix_fd(fd, &k);
+	}
+	freeifaddrs(ifas);
+	return err;
+}
+
+static int pin_prog(struct bpf_program *prog, const char *dir, const char *name)
+{
+	char path[PATH_MAX];
+	int err;
+
+	if (!bpf_program__autoload(prog))
+		return 0;
+	err = pin_path(path, sizeof(path), dir, name);
+	return err ? err : bpf_program__pin(prog, path);
+}
+
+static int attach_kfree_skb(struct vigil_net_bpf *skel, const char *dir)
+{
+	struct bpf_link *link;
+	char path[PATH_MAX];
+	int err;
+
+	if (!bpf_program__autoload(skel->progs.vigil_kfree_skb))
+		return 0;
+	link = bpf_program__attach(skel->progs.vigil_kfree_skb);
+	if (!link)
+		return -errno;
+	err = pin_path(path, sizeof(path), dir, PIN_LINK_KFREE);
+	if (!err)
+		err = bpf_link__pin(link, path);
+	/* the pinned link keeps the program attached without us */
+	bpf_link__destroy(link);
+	return err;
+}
+
+int vigil_net_meter_load(const char *pin_dir, bool *ret_adopted)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, open_opts, .pin_root_path = pin_dir);
+	bool have_ingress = pinned(pin_dir, PIN_PROG_INGRESS);
+	bool have_egress = pinned(pin_dir, PIN_PROG_EGRESS);
+	bool have_link = pinned(pin_dir, PIN_LINK_KFREE);
+	struct vigil_net_bpf *skel;
+	struct stat ns;
+	int err;
+
+	if (have_ingress && have_egress && have_link) {
+		*ret_adopted = true;
+		return 0;
+	}
+	if (mkdir(pin_dir, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	if (stat("/proc/self/ns/net", &ns) < 0)
+		return -errno;
+	skel = vigil_net_bpf__open_opts(&open_opts);
+	if (!skel)
+		return -errno;
+	skel->rodata->host_netns_ino = (__u32)ns.st_ino;
+	bpf_program__set_autoload(skel->progs.vigil_tc_ingress, !have_ingress);
+	bpf_program__set_autoload(skel->progs.vigil_tc_egress, !have_egress);
+	bpf_program__set_autoload(skel->progs.vigil_kfree_skb, !have_link);
+	err = vigil_net_bpf__load(skel);
+	if (!err)
+		err = pin_prog(skel->progs.vigil_tc_ingress, pin_dir, PIN_PROG_INGRESS);
+	if (!err)
+		err = pin_prog(skel->progs.vigil_tc_egress, pin_dir, PIN_PROG_EGRESS);
+	if (!err)
+		err = attach_kfree_skb(skel, pin_dir);
+	if (!err)
+		err = fill_defaults_if_empty(bpf_map__fd(skel->maps.vigil_private_nets));
+	vigil_net_bpf__destroy(skel);
+	if (err)
+		return err;
+	*ret_adopted = false;
+	return 0;
+}
+
+int vigil_net_meter_unpin(const char *pin_dir)
+{
+	/* the link first: unpinning it detaches the tracer */
+	static const char *const pins[] = { PIN_LINK_KFREE, PIN_PROG_INGRESS, PIN_PROG_EGRESS,
+					    MAP_IF_SLOT, MAP_PRIVATE };
+	char path[PATH_MAX];
+	int err, first_err = 0;
+
+	for (size_t i = 0; i < sizeof(pins) / sizeof(pins[0]); i++) {
+		err = pin_path(path, sizeof(path), pin_dir, pins[i]);
+		if (!err && unlink(path) < 0 && errno != ENOENT)
+			err = -errno;
+		first_err = first_err ? first_err : err;
+	}
+	return first_err;
+}
+
+static void tc_hook_init(struct bpf_tc_hook *hook, int ifindex, enum bpf_tc_attach_point point)
+{
+	memset(hook, 0, sizeof(*hook));
+	hook->sz = sizeof(*hook);
+	hook->ifindex = ifindex;
+	hook->attach_point = point;
+}
+
+/* Removes vigil's filter in one direction; absent filters are fine. */
+static int tc_detach_one(int ifindex, enum bpf_tc_attach_point point)
+{
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = TC_HANDLE, .priority = TC_PRIORITY);
+	struct bpf_tc_hook hook;
+	int err;
+
+	tc_hook_init(&hook, ifindex, point);
+	err = bpf_tc_detach(&hook, &opts);
+	return err == -ENOENT || err == -EINVAL || err == -ENODEV ? 0 : err;
+}
+
+static int tc_attach_one(int ifindex, enum bpf_tc_attach_point point, int prog_fd)
+{
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = TC_HANDLE, .priority = TC_PRIORITY,
+		    .prog_fd = prog_fd, .flags = BPF_TC_F_REPLACE);
+	struct bpf_tc_hook hook;
+
+	tc_hook_init(&hook, ifindex, point);
+	return bpf_tc_attach(&hook, &opts);
+}
+
+int vigil_net_attach(const char *pin_dir, int ifindex, uint32_t slot)
+{
+	int slot_fd, ingress_fd = -1, egress_fd = -1, err;
+	struct bpf_tc_hook hook;
+	__u32 key = (__u32)ifindex;
+
+	if (ifindex <= 0)
+		return -EINVAL;
+	if (slot >= VIGIL_MAX_WORKLOADS)
+		return -ERANGE;
+	slot_fd = open_pinned(pin_dir, MAP_IF_SLOT);
+	if (slot_fd < 0)
+		return slot_fd;
+	ingress_fd = open_pinned(pin_dir, PIN_PROG_INGRESS);
+	egress_fd = ingress_fd < 0 ? -1 : open_pinned(pin_dir, PIN_PROG_EGRESS);
+	err = ingress_fd < 0 ? ingress_fd : egress_fd < 0 ? egress_fd : 0;
+	/* the slot first, so the filters count from their first packet */
+	if (!err && bpf_map_update_elem(slot_fd, &key, &slot, BPF_ANY) < 0)
+		err = -errno;
+	if (!err) {
+		tc_hook_init(&hook, ifindex, BPF_TC_INGRESS | BPF_TC_EGRESS);
+		err = bpf_tc_hook_create(&hook);
+		if (err == -EEXIST)
+			err = 0;
+		if (!err)
+			err = tc_attach_one(ifindex, BPF_TC_INGRESS, ingress_fd);
+		if (!err)
+			err = tc_attach_one(ifindex, BPF_TC_EGRESS, egress_fd);
+		if (err) {
+			tc_detach_one(ifindex, BPF_TC_INGRESS);
+			tc_detach_one(ifindex, BPF_TC_EGRESS);
+			bpf_map_delete_elem(slot_fd, &key);
+		}
+	}
+	if (ingress_fd >= 0)
+		close(ingress_fd);
+	if (egress_fd >= 0)
+		close(egress_fd);
+	close(slot_fd);
+	return err;
+}
+
+int vigil_net_detach(const char *pin_dir, int ifindex)
+{
+	__u32 key = (__u32)ifindex;
+	int slot_fd, err, err2;
+
+	if (ifindex <= 0)
+		return -EINVAL;
+	slot_fd = open_pinned(pin_dir, MAP_IF_SLOT);
+	if (slot_fd < 0)
+		return slot_fd;
+	err = tc_detach_one(ifindex, BPF_TC_INGRESS);
+	err2 = tc_detach_one(ifindex, BPF_TC_EGRESS);
+	err = err ? err : err2;
+	if (bpf_map_delete_elem(slot_fd, &key) < 0 && errno != ENOENT && !err)
+		err = -errno;
+	close(slot_fd);
+	return err;
+}
+
+int vigil_private_prefix_add(const char *pin_dir, const struct vigil_prefix_key *k)
+{
+	int fd = open_pinned(pin_dir, MAP_PRIVATE);
+	int err;
+
+	if (fd < 0)
+		return fd;
+	err = add_prefix_fd(fd, k);
+	close(fd);
+	return err;
+}
+
+int vigil_private_prefix_delete(const char *pin_dir, const struct vigil_prefix_key *k)
+{
+	int fd = open_pinned(pin_dir, MAP_PRIVATE);
+	int err = 0;
+
+	if (fd < 0)
+		return fd;
+	if (bpf_map_delete_elem(fd, k) < 0)
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+static int prefix_cmp(const void *a, const void *b)
+{
+	const struct vigil_prefix_key *x = a, *y = b;
+	int c = (int)is_v4_mapped(y) - (int)is_v4_mapped(x);
+
+	if (!c)
+		c = memcmp(x->addr, y->addr, sizeof(x->addr));
+	if (!c)
+		c = x->prefixlen < y->prefixlen ? -1 : x->prefixlen > y->prefixlen;
+	return c;
+}
+
+int vigil_private_prefix_list(const char *pin_dir, struct vigil_prefix_key **ret, size_t *ret_n)
+{
+	struct vigil_prefix_key *keys, *grown, cur;
+	size_t n = 0, cap = 64;
+	int fd = open_pinned(pin_dir, MAP_PRIVATE);
+	int err = 0;
+
+	if (fd < 0)
+		return fd;
+	keys = malloc(cap * sizeof(*keys));
+	if (!keys) {
+		close(fd);
+		return -ENOMEM;
+	}
+	while (bpf_map_get_next_key(fd, n ? &cur : NULL, &cur) == 0) {
+		if (n == cap) {
+			grown = realloc(keys, 2 * cap * sizeof(*keys));
+			if (!grown) {
+				err = -ENOMEM;
+				break;
+			}
+			keys = grown;
+			cap *= 2;
+		}
+		keys[n++] = cur;
+	}
+	if (!err && errno != ENOENT)
+		err = -errno;
+	close(fd);
+	if (err) {
+		free(keys);
+		return err;
+	}
+	qsort(keys, n, sizeof(*keys), prefix_cmp);
+	*ret = keys;
+	*ret_n = n;
+	return 0;
+}

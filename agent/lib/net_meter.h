@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef VIGIL_NET_METER_H
+#define VIGIL_NET_METER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <linux/types.h>
+
+#include "meter.h"
+
+/*
+ * Network metering: tc programs on the host side of workload interfaces and
+ * a kfree_skb tracer for drops (bpf/net.bpf.c), sharing the accounting maps
+ * pinned in `pin_dir` with the tracing object.
+ */
+
+/*
+ * Loads net.bpf.o unless its pins (prog_tc_ingress, prog_tc_egress,
+ * link_kfree_skb) all exist in `pin_dir`, and pins what it loaded. When it
+ * loaded and vigil_private_nets is empty, fills in the private ranges
+ * (RFC 1918, CGNAT, link-local, loopback, ULA) and the subnets of the host's
+ * own addresses. *ret_adopted = true when everything was already pinned.
+ */
+int vigil_net_meter_load(const char *pin_dir, bool *ret_adopted);
+/*
+ * Removes the network pins: programs, the kfree_skb link and the network
+ * maps. Filters already on interfaces keep their programs until detached.
+ */
+int vigil_net_meter_unpin(const char *pin_dir);
+
+/*
+ * Meters the host interface `ifindex` into `slot`: a clsact qdisc, one
+ * ingress and one egress filter running the pinned programs, and
+ * vigil_if_slot[ifindex] = slot. Attaching again replaces vigil's filters
+ * rather than adding more.
+ */
+int vigil_net_attach(const char *pin_dir, int ifindex, uint32_t slot);
+/* Removes vigil's filters and the interface's slot; the qdisc stays. */
+int vigil_net_detach(const char *pin_dir, int ifindex);
+
+/* "10.0.0.0/8", "fd00::/8"; a bare address is a host prefix. Host bits must be zero. */
+int vigil_prefix_parse(const char *cidr, struct vigil_prefix_key *ret);
+/* IPv4-mapped keys print as IPv4. -ENOSPC when `buf` is too small. */
+int vigil_prefix_format(const struct vigil_prefix_key *k, char *buf, size_t len);
+/* Buffer size that fits any formatted prefix. */
+#define VIGIL_PREFIX_STRLEN 64
+
+/* Adding a prefix already present succeeds; deleting a missing one is -ENOENT. */
+int vigil_private_prefix_add(const char *pin_dir, const struct vigil_prefix_key *k);
+int vigil_private_prefix_delete(const char *pin_dir, const struct vigil_prefix_key *k);
+/* All private prefixes, IPv4 first, in address order; *ret is freed by the caller. */
+int vigil_private_prefix_list(const char *pin_dir, struct vigil_prefix_key **ret, size_t *ret_n);
+
+#endif

@@ -1,0 +1,146 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Network metering on the host side of each workload's interface (veth or
+ * tap), into the pinned accounting maps. The host side sees the workload's
+ * traffic mirrored: what arrives there (tc ingress) the workload sent, what
+ * leaves there (tc egress) the workload receives. skb->len at tc covers the
+ * frame from the Ethernet header on, as the device's own statistics do, so
+ * the counters equal the host interface's rx/tx counters.
+ *
+ * Sent bytes are split by destination: private when the destination address
+ * is in vigil_private_nets (frames that are not IP, such as ARP, never leave
+ * the link and count as private), public otherwise.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "maps.bpf.h"
+
+/*
+ * "No verdict": the packet passes unless a later filter decides otherwise.
+ * TC_ACT_OK would end classification and skip filters other parts of vigil
+ * add to the same interface after ours.
+ */
+#define TC_ACT_UNSPEC (-1)
+
+#define ETH_HLEN	 14
+#define ETH_P_IP	 0x0800
+#define ETH_P_IPV6	 0x86DD
+#define ETH_P_8021Q	 0x8100
+#define ETH_P_8021AD	 0x88A8
+#define VLAN_HLEN	 4
+#define IPV4_DADDR_OFF	 16
+#define IPV6_DADDR_OFF	 24
+#define V4_MAPPED_PREFIX 96
+
+/* The host's network namespace, set by the loader from /proc/self/ns/net. */
+const volatile __u32 host_netns_ino = 0;
+
+static __always_inline struct vigil_usage *usage_of(__u32 ifindex)
+{
+	__u32 *slot = bpf_map_lookup_elem(&vigil_if_slot, &ifindex);
+
+	if (!slot)
+		return NULL;
+	return bpf_map_lookup_elem(&vigil_usage, slot);
+}
+
+/*
+ * Copies `len` bytes at `off` into `to`: straight from the linear data when
+ * it holds them (always, for headers on veth and tap), else through the
+ * helper, which also reads paged data.
+ */
+static __always_inline int load(struct __sk_buff *skb, __u32 off, void *to, __u32 len)
+{
+	void *data = (void *)(long)skb->data;
+	void *data_end = (void *)(long)skb->data_end;
+
+	if (data + off + len <= data_end) {
+		__builtin_memcpy(to, data + off, len);
+		return 0;
+	}
+	return bpf_skb_load_bytes(skb, off, to, len);
+}
+
+static __always_inline bool dest_private(struct __sk_buff *skb)
+{
+	struct vigil_prefix_key key = { .prefixlen = 128 };
+	__u32 l3 = ETH_HLEN;
+	__be16 proto;
+
+	if (load(skb, ETH_HLEN - 2, &proto, sizeof(proto)))
+		return true;
+	if (proto == bpf_htons(ETH_P_8021Q) || proto == bpf_htons(ETH_P_8021AD)) {
+		l3 += VLAN_HLEN;
+		if (load(skb, l3 - 2, &proto, sizeof(proto)))
+			return true;
+	}
+	if (proto == bpf_htons(ETH_P_IP)) {
+		/* ::ffff:a.b.c.d, see struct vigil_prefix_key */
+		key.addr[10] = 0xff;
+		key.addr[11] = 0xff;
+		if (load(skb, l3 + IPV4_DADDR_OFF, &key.addr[12], 4))
+			return true;
+	} else if (proto == bpf_htons(ETH_P_IPV6)) {
+		if (load(skb, l3 + IPV6_DADDR_OFF, key.addr, 16))
+			return true;
+	} else {
+		return true;
+	}
+	return bpf_map_lookup_elem(&vigil_private_nets, &key) != NULL;
+}
+
+SEC("tc")
+int vigil_tc_ingress(struct __sk_buff *skb)
+{
+	struct vigil_usage *u = usage_of(skb->ifindex);
+	__u64 len;
+
+	if (!u)
+		return TC_ACT_UNSPEC;
+	len = skb->len;
+	/* per-CPU values: tc runs with bottom halves off, nothing interleaves */
+	u->net_tx_bytes += len;
+	u->net_tx_packets++;
+	if (dest_private(skb))
+		u->net_tx_private_bytes += len;
+	else
+		u->net_tx_public_bytes += len;
+	return TC_ACT_UNSPEC;
+}
+
+SEC("tc")
+int vigil_tc_egress(struct __sk_buff *skb)
+{
+	struct vigil_usage *u = usage_of(skb->ifindex);
+
+	if (u) {
+		u->net_rx_bytes += skb->len;
+		u->net_rx_packets++;
+	}
+	return TC_ACT_UNSPEC;
+}
+
+/*
+ * Drops of packets on a workload's host interface. A device in another
+ * namespace (the workload's end of a veth) may share an ifindex with one of
+ * the host's, hence the namespace check.
+ */
+SEC("tp_btf/kfree_skb")
+int BPF_PROG(vigil_kfree_skb, struct sk_buff *skb)
+{
+	struct net_device *dev = BPF_CORE_READ(skb, dev);
+	struct vigil_usage *u;
+
+	if (!dev || BPF_CORE_READ(dev, nd_net.net, ns.inum) != host_netns_ino)
+		return 0;
+	u = usage_of(BPF_CORE_READ(dev, ifindex));
+	if (u)
+		__sync_fetch_and_add(&u->net_drop_packets, 1);
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "GPL";
