@@ -14,6 +14,7 @@
 
 #include "meter.skel.h"
 #include "net_meter.h"
+#include "pin.h"
 
 #define SLOTS_PER_BATCH 256U
 
@@ -56,20 +57,6 @@ struct vigil_meter {
 	__u32 *keys;
 };
 
-static int pin_path(char *buf, size_t len, const char *dir, const char *name)
-{
-	int n = snprintf(buf, len, "%s/%s", dir, name);
-
-	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
-}
-
-static bool pinned(const char *dir, const char *name)
-{
-	char path[PATH_MAX];
-
-	return pin_path(path, sizeof(path), dir, name) == 0 && access(path, F_OK) == 0;
-}
-
 static struct bpf_program *link_prog(struct vigil_meter_bpf *skel, size_t i)
 {
 	struct bpf_program *progs[N_LINKS] = {
@@ -101,7 +88,7 @@ static int load_missing_links(const struct vigil_meter_opts *opts)
 		return -errno;
 	skel->rodata->workload_cgroup_level = opts->workload_cgroup_level;
 	for (size_t i = 0; i < N_LINKS; i++) {
-		if (pinned(opts->pin_dir, link_names[i]))
+		if (vigil_pinned(opts->pin_dir, link_names[i]))
 			bpf_program__set_autoload(link_prog(skel, i), false);
 	}
 	err = vigil_meter_bpf__load(skel);
@@ -113,7 +100,7 @@ static int load_missing_links(const struct vigil_meter_opts *opts)
 			err = -errno;
 			break;
 		}
-		err = pin_path(path, sizeof(path), opts->pin_dir, link_names[i]);
+		err = vigil_pin_path(path, sizeof(path), opts->pin_dir, link_names[i]);
 		if (!err)
 			err = bpf_link__pin(link, path);
 		/* the pinned link keeps the program attached without us */
@@ -153,16 +140,10 @@ static int meter_alloc(struct vigil_meter **ret)
 
 static int open_pinned_maps(const char *dir, struct vigil_meter *m)
 {
-	char path[PATH_MAX];
-	int err;
-
 	for (size_t i = 0; i < N_PINNED_MAPS; i++) {
-		err = pin_path(path, sizeof(path), dir, pinned_map_names[i]);
-		if (err)
-			return err;
-		m->map_fds[i] = bpf_obj_get(path);
+		m->map_fds[i] = vigil_pin_open(dir, pinned_map_names[i]);
 		if (m->map_fds[i] < 0)
-			return -errno;
+			return m->map_fds[i];
 	}
 	return 0;
 }
@@ -179,7 +160,7 @@ int vigil_meter_open(const struct vigil_meter_opts *opts, struct vigil_meter **r
 	if (err)
 		return err;
 	for (size_t i = 0; i < N_LINKS; i++)
-		all_pinned = all_pinned && pinned(opts->pin_dir, link_names[i]);
+		all_pinned = all_pinned && vigil_pinned(opts->pin_dir, link_names[i]);
 	if (!all_pinned)
 		err = load_missing_links(opts);
 	if (!err)
@@ -395,34 +376,19 @@ int vigil_meter_read_all(struct vigil_meter *m, vigil_meter_slot_fn fn, void *ct
 	return 0;
 }
 
-static int unpin_one(const char *dir, const char *name)
-{
-	char path[PATH_MAX];
-	int err = pin_path(path, sizeof(path), dir, name);
-
-	if (err)
-		return err;
-	return unlink(path) < 0 && errno != ENOENT ? -errno : 0;
-}
-
 int vigil_meter_unpin(const char *pin_dir)
 {
 	int err, first_err;
 
-	first_err = vigil_net_meter_unpin(pin_dir);
 	/* links first: unpinning them detaches the programs */
-	for (size_t i = 0; i < N_LINKS; i++) {
-		err = unpin_one(pin_dir, link_names[i]);
-		first_err = first_err ? first_err : err;
-	}
-	for (size_t i = 0; i < N_PINNED_MAPS; i++) {
-		err = unpin_one(pin_dir, pinned_map_names[i]);
-		first_err = first_err ? first_err : err;
-	}
-	for (size_t i = 0; i < sizeof(private_map_names) / sizeof(private_map_names[0]); i++) {
-		err = unpin_one(pin_dir, private_map_names[i]);
-		first_err = first_err ? first_err : err;
-	}
+	first_err = vigil_net_meter_unpin(pin_dir);
+	err = vigil_unpin(pin_dir, link_names, N_LINKS);
+	first_err = first_err ? first_err : err;
+	err = vigil_unpin(pin_dir, pinned_map_names, N_PINNED_MAPS);
+	first_err = first_err ? first_err : err;
+	err = vigil_unpin(pin_dir, private_map_names,
+			  sizeof(private_map_names) / sizeof(private_map_names[0]));
+	first_err = first_err ? first_err : err;
 	if (rmdir(pin_dir) < 0 && errno != ENOENT && !first_err)
 		first_err = -errno;
 	return first_err;

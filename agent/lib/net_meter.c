@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "net.skel.h"
+#include "pin.h"
 
 #define PIN_PROG_INGRESS "prog_tc_ingress"
 #define PIN_PROG_EGRESS	 "prog_tc_egress"
@@ -36,32 +37,6 @@ static const char *const default_private[] = {
 	"10.0.0.0/8",  "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "169.254.0.0/16",
 	"127.0.0.0/8", "::1/128",	"fe80::/10",	  "fc00::/7",
 };
-
-static int pin_path(char *buf, size_t len, const char *dir, const char *name)
-{
-	int n = snprintf(buf, len, "%s/%s", dir, name);
-
-	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
-}
-
-static bool pinned(const char *dir, const char *name)
-{
-	char path[PATH_MAX];
-
-	return pin_path(path, sizeof(path), dir, name) == 0 && access(path, F_OK) == 0;
-}
-
-static int open_pinned(const char *dir, const char *name)
-{
-	char path[PATH_MAX];
-	int err = pin_path(path, sizeof(path), dir, name);
-	int fd;
-
-	if (err)
-		return err;
-	fd = bpf_obj_get(path);
-	return fd < 0 ? -errno : fd;
-}
 
 static bool is_v4_mapped(const struct vigil_prefix_key *k)
 {
@@ -224,7 +199,7 @@ static int pin_prog(struct bpf_program *prog, const char *dir, const char *name)
 
 	if (!bpf_program__autoload(prog))
 		return 0;
-	err = pin_path(path, sizeof(path), dir, name);
+	err = vigil_pin_path(path, sizeof(path), dir, name);
 	return err ? err : bpf_program__pin(prog, path);
 }
 
@@ -239,7 +214,7 @@ static int attach_kfree_skb(struct vigil_net_bpf *skel, const char *dir)
 	link = bpf_program__attach(skel->progs.vigil_kfree_skb);
 	if (!link)
 		return -errno;
-	err = pin_path(path, sizeof(path), dir, PIN_LINK_KFREE);
+	err = vigil_pin_path(path, sizeof(path), dir, PIN_LINK_KFREE);
 	if (!err)
 		err = bpf_link__pin(link, path);
 	/* the pinned link keeps the program attached without us */
@@ -250,9 +225,9 @@ static int attach_kfree_skb(struct vigil_net_bpf *skel, const char *dir)
 int vigil_net_meter_load(const char *pin_dir, bool *ret_adopted)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, open_opts, .pin_root_path = pin_dir);
-	bool have_ingress = pinned(pin_dir, PIN_PROG_INGRESS);
-	bool have_egress = pinned(pin_dir, PIN_PROG_EGRESS);
-	bool have_link = pinned(pin_dir, PIN_LINK_KFREE);
+	bool have_ingress = vigil_pinned(pin_dir, PIN_PROG_INGRESS);
+	bool have_egress = vigil_pinned(pin_dir, PIN_PROG_EGRESS);
+	bool have_link = vigil_pinned(pin_dir, PIN_LINK_KFREE);
 	struct vigil_net_bpf *skel;
 	struct stat ns;
 	int err;
@@ -293,16 +268,8 @@ int vigil_net_meter_unpin(const char *pin_dir)
 	/* the link first: unpinning it detaches the tracer */
 	static const char *const pins[] = { PIN_LINK_KFREE, PIN_PROG_INGRESS, PIN_PROG_EGRESS,
 					    MAP_IF_SLOT, MAP_PRIVATE };
-	char path[PATH_MAX];
-	int err, first_err = 0;
 
-	for (size_t i = 0; i < sizeof(pins) / sizeof(pins[0]); i++) {
-		err = pin_path(path, sizeof(path), pin_dir, pins[i]);
-		if (!err && unlink(path) < 0 && errno != ENOENT)
-			err = -errno;
-		first_err = first_err ? first_err : err;
-	}
-	return first_err;
+	return vigil_unpin(pin_dir, pins, sizeof(pins) / sizeof(pins[0]));
 }
 
 static void tc_hook_init(struct bpf_tc_hook *hook, int ifindex, enum bpf_tc_attach_point point)
@@ -345,11 +312,11 @@ int vigil_net_attach(const char *pin_dir, int ifindex, uint32_t slot)
 		return -EINVAL;
 	if (slot >= VIGIL_MAX_WORKLOADS)
 		return -ERANGE;
-	slot_fd = open_pinned(pin_dir, MAP_IF_SLOT);
+	slot_fd = vigil_pin_open(pin_dir, MAP_IF_SLOT);
 	if (slot_fd < 0)
 		return slot_fd;
-	ingress_fd = open_pinned(pin_dir, PIN_PROG_INGRESS);
-	egress_fd = ingress_fd < 0 ? -1 : open_pinned(pin_dir, PIN_PROG_EGRESS);
+	ingress_fd = vigil_pin_open(pin_dir, PIN_PROG_INGRESS);
+	egress_fd = ingress_fd < 0 ? -1 : vigil_pin_open(pin_dir, PIN_PROG_EGRESS);
 	err = ingress_fd < 0 ? ingress_fd : egress_fd < 0 ? egress_fd : 0;
 	/* the slot first, so the filters count from their first packet */
 	if (!err && bpf_map_update_elem(slot_fd, &key, &slot, BPF_ANY) < 0)
@@ -384,7 +351,7 @@ int vigil_net_detach(const char *pin_dir, int ifindex)
 
 	if (ifindex <= 0)
 		return -EINVAL;
-	slot_fd = open_pinned(pin_dir, MAP_IF_SLOT);
+	slot_fd = vigil_pin_open(pin_dir, MAP_IF_SLOT);
 	if (slot_fd < 0)
 		return slot_fd;
 	err = tc_detach_one(ifindex, BPF_TC_INGRESS);
@@ -398,7 +365,7 @@ int vigil_net_detach(const char *pin_dir, int ifindex)
 
 int vigil_private_prefix_add(const char *pin_dir, const struct vigil_prefix_key *k)
 {
-	int fd = open_pinned(pin_dir, MAP_PRIVATE);
+	int fd = vigil_pin_open(pin_dir, MAP_PRIVATE);
 	int err;
 
 	if (fd < 0)
@@ -410,7 +377,7 @@ int vigil_private_prefix_add(const char *pin_dir, const struct vigil_prefix_key 
 
 int vigil_private_prefix_delete(const char *pin_dir, const struct vigil_prefix_key *k)
 {
-	int fd = open_pinned(pin_dir, MAP_PRIVATE);
+	int fd = vigil_pin_open(pin_dir, MAP_PRIVATE);
 	int err = 0;
 
 	if (fd < 0)
@@ -437,7 +404,7 @@ int vigil_private_prefix_list(const char *pin_dir, struct vigil_prefix_key **ret
 {
 	struct vigil_prefix_key *keys, *grown, cur;
 	size_t n = 0, cap = 64;
-	int fd = open_pinned(pin_dir, MAP_PRIVATE);
+	int fd = vigil_pin_open(pin_dir, MAP_PRIVATE);
 	int err = 0;
 
 	if (fd < 0)
