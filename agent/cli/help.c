@@ -4,10 +4,8 @@
 #include "print.h"
 
 const struct cmd vigil_objects[] = {
-	{ "feature", do_feature },
-	{ "version", do_version },
-	{ "help", do_help },
-	{ NULL, NULL },
+	{ "feature", do_feature }, { "usage", do_usage }, { "prog", do_prog }, { "map", do_map },
+	{ "version", do_version }, { "help", do_help },	  { NULL, NULL },
 };
 
 int do_help(int argc, char **argv)
@@ -19,7 +17,7 @@ int do_help(int argc, char **argv)
 		"       vigil help\n"
 		"       vigil version\n"
 		"\n"
-		"OBJECT := { feature }\n"
+		"OBJECT := { feature | usage | prog | map }\n"
 		"OPTIONS := { -j|--json | -p|--pretty | -d|--debug | -h|--help | -V|--version |\n"
 		"             -s|--socket PATH | --pin-dir PATH }\n"
 		"\n"
