@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "bpf_map.h"
+#include "bpf_walk.h"
 #include "map_dump.h"
 #include "objects.h"
 #include "pins.h"
@@ -36,8 +37,9 @@ struct show_ctx {
 	int count;
 };
 
-static int show_map(int fd, const struct bpf_map_info *info, void *arg)
+static int show_map(int fd, const union vigil_bpf_info *any, void *arg)
 {
+	const struct bpf_map_info *info = &any->map;
 	struct show_ctx *ctx = arg;
 	const char *type = libbpf_bpf_map_type_str(info->type);
 	char path[PATH_MAX], buf[32];
@@ -90,7 +92,7 @@ static int do_map_show(int argc, char **argv)
 	if (ctx.n_pins < 0)
 		ctx.n_pins = 0;
 	open_json_array(NULL);
-	err = vigil_map_walk("vigil_", show_map, &ctx);
+	err = vigil_bpf_walk(VIGIL_BPF_MAP, "vigil_", show_map, &ctx);
 	close_json_array();
 	if (err) {
 		p_err("listing BPF maps%s: %s",

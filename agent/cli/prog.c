@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "bpf_prog.h"
+#include "bpf_walk.h"
 #include "objects.h"
 #include "pins.h"
 #include "print.h"
@@ -66,8 +67,9 @@ static void print_pins(const struct show_ctx *ctx, __u32 prog_id)
 	close_json_array();
 }
 
-static int show_prog(int fd, const struct bpf_prog_info *info, void *arg)
+static int show_prog(int fd, const union vigil_bpf_info *any, void *arg)
 {
+	const struct bpf_prog_info *info = &any->prog;
 	struct show_ctx *ctx = arg;
 	const char *type = libbpf_bpf_prog_type_str(info->type);
 	char name[128], tag[2 * BPF_TAG_SIZE + 1], loaded[32];
@@ -121,7 +123,7 @@ static int do_prog_show(int argc, char **argv)
 	if (ctx.n_pins < 0)
 		ctx.n_pins = 0;
 	open_json_array(NULL);
-	err = vigil_prog_walk("vigil_", show_prog, &ctx);
+	err = vigil_bpf_walk(VIGIL_BPF_PROG, "vigil_", show_prog, &ctx);
 	close_json_array();
 	if (err == -EPERM || err == -EACCES) {
 		p_err("listing BPF programs needs root (CAP_SYS_ADMIN): %s", strerror(-err));

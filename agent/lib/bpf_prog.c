@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "bpf_prog.h"
 
+#include "bpf_walk.h"
+
 #include <bpf/btf.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -8,40 +10,15 @@
 #include <string.h>
 #include <unistd.h>
 
-int vigil_prog_walk(const char *prefix, vigil_prog_fn fn, void *ctx)
-{
-	size_t plen = strlen(prefix);
-	__u32 id = 0;
-	int err;
-
-	while ((err = bpf_prog_get_next_id(id, &id)) == 0) {
-		struct bpf_prog_info info = { 0 };
-		__u32 len = sizeof(info);
-		int fd = bpf_prog_get_fd_by_id(id);
-
-		/* a program may go away between the id and the fd */
-		if (fd < 0)
-			continue;
-		err = 0;
-		if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0 &&
-		    strncmp(info.name, prefix, plen) == 0)
-			err = fn(fd, &info, ctx);
-		close(fd);
-		if (err)
-			return err;
-	}
-	/* -ENOENT: past the last id */
-	return err == -ENOENT ? 0 : err;
-}
-
 struct find_ctx {
 	const char *name;
 	struct bpf_prog_info *ret_info;
 	int count;
 };
 
-static int count_named(int fd, const struct bpf_prog_info *info, void *ctx)
+static int count_named(int fd, const union vigil_bpf_info *any, void *ctx)
 {
+	const struct bpf_prog_info *info = &any->prog;
 	struct find_ctx *f = ctx;
 
 	if (strncmp(info->name, f->name, sizeof(info->name) - 1) == 0 && f->count++ == 0 &&
@@ -53,7 +30,7 @@ static int count_named(int fd, const struct bpf_prog_info *info, void *ctx)
 int vigil_prog_find(const char *name, struct bpf_prog_info *ret_info)
 {
 	struct find_ctx f = { .name = name, .ret_info = ret_info };
-	int err = vigil_prog_walk("", count_named, &f);
+	int err = vigil_bpf_walk(VIGIL_BPF_PROG, "", count_named, &f);
 
 	return err ? err : f.count;
 }

@@ -13,11 +13,6 @@
  */
 int vigil_prog_find(const char *name, struct bpf_prog_info *ret_info);
 
-/* A non-zero return stops the walk and is returned. `fd` is closed after the call. */
-typedef int (*vigil_prog_fn)(int fd, const struct bpf_prog_info *info, void *ctx);
-/* Calls `fn` for every loaded program whose (kernel) name starts with `prefix`. */
-int vigil_prog_walk(const char *prefix, vigil_prog_fn fn, void *ctx);
-
 /*
  * The program's full name from its BTF (the kernel name is cut at 15
  * characters); falls back to the kernel name when there is no BTF.

@@ -82,25 +82,6 @@ int vigil_cgroup_find_by_id(const char *mount, uint64_t id, unsigned int max_dep
 	return find_below(fd, mount, id, max_depth, buf, len);
 }
 
-static int read_text(const char *dir, const char *file, char *buf, size_t len)
-{
-	char path[PATH_MAX];
-	ssize_t n;
-	int fd;
-
-	if (snprintf(path, sizeof(path), "%s/%s", dir, file) >= (int)sizeof(path))
-		return -ENAMETOOLONG;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	buf[n] = '\0';
-	return 0;
-}
-
 /* "key value" lines (cpu.stat): the value of `key`. */
 static int keyed_value(const char *text, const char *key, uint64_t *ret)
 {
@@ -139,7 +120,7 @@ void vigil_usage_check_read(const char *dir, struct vigil_check_figure ret[VIGIL
 		struct vigil_check_figure *f = &ret[i];
 
 		f->value = 0;
-		f->err = read_text(dir, s->file, text, sizeof(text));
+		f->err = vigil_cgroup_read(dir, s->file, text, sizeof(text));
 		if (f->err)
 			continue;
 		if (i == VIGIL_CHECK_CPU) {

@@ -15,7 +15,6 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "bpf_prog.h"
@@ -53,22 +52,6 @@ static void make_host_objects(void)
 	}
 }
 
-/* Kills whatever a failed test left in the cgroup, then removes it. */
-static void remove_cgroup(const char *path)
-{
-	char kill_path[PATH_MAX + 16];
-	int fd;
-
-	snprintf(kill_path, sizeof(kill_path), "%s/cgroup.kill", path);
-	fd = open(kill_path, O_WRONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		(void)!write(fd, "1", 1);
-		close(fd);
-	}
-	for (int i = 0; i < 100 && rmdir(path) < 0 && errno == EBUSY; i++)
-		usleep(10 * 1000);
-}
-
 static void remove_host_objects(void)
 {
 	char path[PATH_MAX];
@@ -79,7 +62,7 @@ static void remove_host_objects(void)
 	rmdir(scratch);
 	for (int i = 1; i <= 2; i++) {
 		snprintf(path, sizeof(path), "%s/w%d", parent, i);
-		remove_cgroup(path);
+		cgroup_kill_remove(path);
 	}
 	rmdir(parent);
 }
@@ -92,7 +75,7 @@ static void setup(void)
 	vigil_meter_unpin(pin_dir);
 	for (int i = 1; i <= 2; i++) {
 		snprintf(path, sizeof(path), "%s/w%d", parent, i);
-		remove_cgroup(path);
+		cgroup_kill_remove(path);
 		ck_assert_int_eq(mkdir(path, 0755), 0);
 	}
 	cgroup_path(path, sizeof(path), "w1");
@@ -150,18 +133,10 @@ static void wait_all(pid_t *pids, int n)
 
 static uint64_t cpu_stat_ns(const char *name)
 {
-	char path[PATH_MAX], *text, *p;
-	unsigned long long usec;
+	char path[PATH_MAX];
 
 	cgroup_path(path, sizeof(path), name);
-	strncat(path, "/cpu.stat", sizeof(path) - strlen(path) - 1);
-	text = read_file(path);
-	ck_assert_ptr_nonnull(text);
-	p = strstr(text, "usage_usec ");
-	ck_assert_ptr_nonnull(p);
-	ck_assert_int_eq(sscanf(p, "usage_usec %llu", &usec), 1);
-	free(text);
-	return usec * 1000ull;
+	return cgroup_cpu_stat_ns(path);
 }
 
 static uint64_t metered_ns(struct vigil_meter *m, uint32_t slot)
@@ -320,25 +295,10 @@ static Suite *meter_cpu_suite(void)
 	return s;
 }
 
-static int burn(const char *ms_arg)
-{
-	struct timespec start, now;
-	long ms = strtol(ms_arg, NULL, 10);
-	volatile unsigned long spin = 0;
-
-	clock_gettime(CLOCK_MONOTONIC, &start);
-	do {
-		for (int i = 0; i < 100000; i++)
-			spin++;
-		clock_gettime(CLOCK_MONOTONIC, &now);
-	} while ((now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000 < ms);
-	return 0;
-}
-
 int main(int argc, char **argv)
 {
 	if (argc == 3 && strcmp(argv[1], "--burn") == 0)
-		return burn(argv[2]);
+		return burn_cpu(argv[2]);
 	require_root("meter_cpu");
 	if (vigil_cgroup2_detect(&cg2) < 0) {
 		printf("meter_cpu: skipped: no cgroup v2 hierarchy mounted\n");

@@ -15,7 +15,6 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cgroup.h"
@@ -115,23 +114,13 @@ static void make_host_objects(void)
 
 static void remove_host_objects(void)
 {
-	char kill_path[PATH_MAX + 16];
-	int fd;
-
 	write_stats(stats_before);
 	vigil_meter_unpin(pin_dir);
 	rmdir(empty_dir);
 	umount2(bpffs, MNT_DETACH);
 	rmdir(bpffs);
 	rmdir(scratch);
-	snprintf(kill_path, sizeof(kill_path), "%s/cgroup.kill", workload_cg);
-	fd = open(kill_path, O_WRONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		(void)!write(fd, "1", 1);
-		close(fd);
-	}
-	for (int i = 0; i < 100 && rmdir(workload_cg) < 0 && errno == EBUSY; i++)
-		usleep(10 * 1000);
+	cgroup_kill_remove(workload_cg);
 	rmdir(parent);
 }
 
@@ -166,21 +155,6 @@ static const char *error_of(struct json_object *doc)
 	return json_object_get_string(field(doc, "error"));
 }
 
-static uint64_t cpu_stat_ns(void)
-{
-	char path[PATH_MAX + 16], *text, *p;
-	unsigned long long usec = 0;
-
-	snprintf(path, sizeof(path), "%s/cpu.stat", workload_cg);
-	text = read_file(path);
-	ck_assert_ptr_nonnull(text);
-	p = strstr(text, "usage_usec ");
-	ck_assert_ptr_nonnull(p);
-	ck_assert_int_eq(sscanf(p, "usage_usec %llu", &usec), 1);
-	free(text);
-	return usec * 1000ull;
-}
-
 static const char *const usage_keys[] = {
 	"workload",
 	"cpu_ns",
@@ -202,7 +176,7 @@ static const char *const usage_keys[] = {
 
 static void assert_usage_object(struct json_object *o)
 {
-	uint64_t metered, kernel = cpu_stat_ns();
+	uint64_t metered, kernel = cgroup_cpu_stat_ns(workload_cg);
 	double diff;
 
 	for (size_t i = 0; i < sizeof(usage_keys) / sizeof(usage_keys[0]); i++)
@@ -439,25 +413,10 @@ static Suite *usage_cli_suite(void)
 	return s;
 }
 
-static int burn(const char *ms_arg)
-{
-	struct timespec start, now;
-	long ms = strtol(ms_arg, NULL, 10);
-	volatile unsigned long spin = 0;
-
-	clock_gettime(CLOCK_MONOTONIC, &start);
-	do {
-		for (int i = 0; i < 100000; i++)
-			spin++;
-		clock_gettime(CLOCK_MONOTONIC, &now);
-	} while ((now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000 < ms);
-	return 0;
-}
-
 int main(int argc, char **argv)
 {
 	if (argc == 3 && strcmp(argv[1], "--burn") == 0)
-		return burn(argv[2]);
+		return burn_cpu(argv[2]);
 	require_root("usage_cli");
 	if (vigil_cgroup2_detect(&cg2) < 0) {
 		printf("usage_cli: skipped: no cgroup v2 hierarchy mounted\n");
