@@ -393,6 +393,13 @@ int do_map_dump(int argc, char **argv)
 	}
 	err = dump_entries(fd, &d);
 	close(fd);
+	/* 524: the kernel's ENOTSUPP, for maps whose entries hang off other objects */
+	if (err == -524) {
+		p_err("map \"%s\" (%s) cannot be dumped: its entries belong to kernel objects "
+		      "(tasks, sockets...) and the kernel does not list them",
+		      name, libbpf_bpf_map_type_str(d.info.type));
+		return CLI_FAIL;
+	}
 	if (err) {
 		p_err("map \"%s\" (%s) cannot be dumped: %s", name,
 		      libbpf_bpf_map_type_str(d.info.type), strerror(-err));

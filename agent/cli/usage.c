@@ -78,9 +78,12 @@ static void print_check_item(enum vigil_check_item item, const struct vigil_chec
 	print_string(PRINT_ANY, "key", "    %-18s ", src->usage_key);
 	print_string(PRINT_JSON, "source", NULL, source);
 	if (fig->err == -ENOENT) {
+		/* "memory.current" -> the memory controller */
 		snprintf(reason, sizeof(reason),
-			 "%s does not exist in %s: that controller is not on cgroup v2 here",
-			 src->file, dir);
+			 "%s does not exist: the %.*s controller is not enabled on cgroup v2 "
+			 "for this cgroup (hybrid host, or not in the parent's "
+			 "cgroup.subtree_control)",
+			 src->file, (int)strcspn(src->file, "."), src->file);
 		print_check_unavailable(reason);
 	} else if (fig->err) {
 		snprintf(reason, sizeof(reason), "reading %s/%s: %s", dir, src->file,
@@ -157,6 +160,9 @@ static int show_one(uint32_t slot, const struct vigil_slot *s, const struct vigi
 
 	if (ctx->id && strncmp(s->workload, ctx->id, sizeof(s->workload)) != 0)
 		return 0;
+	/* a blank line between workloads in text */
+	if (ctx->found)
+		print_text("\n");
 	ctx->found = true;
 	open_json_object(NULL);
 	print_string(PRINT_ANY, "workload", "workload %s", s->workload);
