@@ -24,6 +24,7 @@
 
 #define SLOT	   3
 #define STATS_PATH "/proc/sys/kernel/bpf_stats_enabled"
+#define SETPRIV	   "/usr/bin/setpriv"
 
 static struct vigil_cgroup2 cg2;
 static char scratch[PATH_MAX], bpffs[PATH_MAX], pin_dir[PATH_MAX], empty_dir[PATH_MAX];
@@ -247,6 +248,38 @@ START_TEST(test_usage_show_nothing_pinned)
 }
 END_TEST
 
+START_TEST(test_usage_show_not_root)
+{
+	char *argv[] = { SETPRIV,
+			 "--reuid",
+			 "65534",
+			 "--regid",
+			 "65534",
+			 "--clear-groups",
+			 (char *)vigil_bin(),
+			 "-j",
+			 "--pin-dir",
+			 pin_dir,
+			 "usage",
+			 "show",
+			 NULL };
+	struct json_object *doc;
+	struct cmd_result r;
+
+	/* util-linux setpriv drops to nobody; a host without it cannot run this check */
+	if (access(SETPRIV, X_OK) < 0)
+		return;
+	ck_assert_int_eq(run_cmd(argv, &r), 0);
+	ck_assert_msg(r.status == 1, "exit %d: %s %s", r.status, r.out, r.err);
+	doc = parse_json(r.out);
+	ck_assert_ptr_nonnull(doc);
+	ck_assert_ptr_nonnull(strstr(error_of(doc), "needs root"));
+	ck_assert_ptr_nonnull(strstr(error_of(doc), pin_dir));
+	json_object_put(doc);
+	cmd_result_free(&r);
+}
+END_TEST
+
 START_TEST(test_usage_check)
 {
 	struct json_object *doc = vigil_json(pin_dir, 0, "usage", "show", workload_id, "--check");
@@ -403,6 +436,7 @@ static Suite *usage_cli_suite(void)
 	tcase_add_test(tc, test_usage_show_id);
 	tcase_add_test(tc, test_usage_show_unknown_id);
 	tcase_add_test(tc, test_usage_show_nothing_pinned);
+	tcase_add_test(tc, test_usage_show_not_root);
 	tcase_add_test(tc, test_usage_check);
 	tcase_add_test(tc, test_prog_show);
 	tcase_add_test(tc, test_map_show);
