@@ -30,6 +30,9 @@ static int do_usage_help(int argc, char **argv)
 	return CLI_OK;
 }
 
+/* stops the walk once the workload asked for is printed */
+#define SHOW_FOUND 1
+
 struct show_ctx {
 	const char *id;
 	bool check;
@@ -172,7 +175,8 @@ static int show_one(uint32_t slot, const struct vigil_slot *s, const struct vigi
 	if (ctx->check)
 		print_check(ctx, s, u);
 	close_json_object();
-	return 0;
+	/* one ID is one JSON object: a reused id in a later slot must not add a second */
+	return ctx->id ? SHOW_FOUND : 0;
 }
 
 static int open_meter(struct vigil_meter **ret)
@@ -230,6 +234,8 @@ static int do_usage_show(int argc, char **argv)
 	if (!ctx.id)
 		open_json_array(NULL);
 	err = vigil_meter_read_all(m, show_one, &ctx);
+	if (err == SHOW_FOUND)
+		err = 0;
 	if (!ctx.id)
 		close_json_array();
 	vigil_meter_close(m);
