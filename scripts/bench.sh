@@ -5,7 +5,14 @@ set -uo pipefail
 
 for bench in "$@"; do
 	echo "== $(basename "$bench")"
-	"$bench" || echo "$(basename "$bench"): FAILED with status $?"
+	"$bench"
+	status=$?
+	# 77: the bench said why it skipped
+	if [ "$status" -eq 77 ]; then
+		echo "$(basename "$bench"): SKIPPED"
+	elif [ "$status" -ne 0 ]; then
+		echo "$(basename "$bench"): FAILED with status $status"
+	fi
 done
 
 vigil=${VIGIL:-build/vigil}

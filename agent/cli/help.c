@@ -4,7 +4,8 @@
 #include "print.h"
 
 const struct cmd vigil_objects[] = {
-	{ "feature", do_feature }, { "net", do_net }, { "version", do_version },
+	{ "feature", do_feature }, { "usage", do_usage }, { "prog", do_prog },
+	{ "map", do_map },	   { "net", do_net },	  { "version", do_version },
 	{ "help", do_help },	   { NULL, NULL },
 };
 
@@ -17,7 +18,7 @@ int do_help(int argc, char **argv)
 		"       vigil help\n"
 		"       vigil version\n"
 		"\n"
-		"OBJECT := { feature | net }\n"
+		"OBJECT := { feature | usage | prog | map | net }\n"
 		"OPTIONS := { -j|--json | -p|--pretty | -d|--debug | -h|--help | -V|--version |\n"
 		"             -s|--socket PATH | --pin-dir PATH }\n"
 		"\n"

@@ -9,6 +9,9 @@
 
 /* Top-level objects and commands of `vigil`, one file each. */
 int do_feature(int argc, char **argv);
+int do_usage(int argc, char **argv);
+int do_prog(int argc, char **argv);
+int do_map(int argc, char **argv);
 int do_net(int argc, char **argv);
 int do_version(int argc, char **argv);
 int do_help(int argc, char **argv);

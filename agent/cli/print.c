@@ -127,6 +127,18 @@ void print_u64(enum print_kind kind, const char *key, const char *fmt, uint64_t 
 	}
 }
 
+void print_double(enum print_kind kind, const char *key, const char *fmt, double value,
+		  int decimals)
+{
+	if (emit_json(kind)) {
+		if (key)
+			jw_name(out.jw, key);
+		jw_double(out.jw, value, decimals);
+	} else if (emit_text(kind) && fmt) {
+		printf(fmt, value);
+	}
+}
+
 void print_s64(enum print_kind kind, const char *key, const char *fmt, int64_t value)
 {
 	if (emit_json(kind)) {

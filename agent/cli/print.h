@@ -35,6 +35,9 @@ int output_finish(int status);
 
 void print_string(enum print_kind kind, const char *key, const char *fmt, const char *value);
 void print_u64(enum print_kind kind, const char *key, const char *fmt, uint64_t value);
+/* JSON gets the number with `decimals` digits; text formats it with fmt. */
+void print_double(enum print_kind kind, const char *key, const char *fmt, double value,
+		  int decimals);
 void print_s64(enum print_kind kind, const char *key, const char *fmt, int64_t value);
 /* Text mode prints `text_true` or `text_false` through fmt. */
 void print_bool(enum print_kind kind, const char *key, const char *fmt, bool value,

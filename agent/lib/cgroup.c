@@ -29,13 +29,14 @@ static int scan_cgroup_mounts(const struct vigil_mount *m, void *arg)
 	return 0;
 }
 
-static int read_controllers(const char *mount, char *buf, size_t len)
+int vigil_cgroup_read(const char *dir, const char *file, char *buf, size_t len)
 {
-	char path[PATH_MAX + 32];
+	char path[PATH_MAX];
 	ssize_t n;
 	int fd;
 
-	snprintf(path, sizeof(path), "%s/cgroup.controllers", mount);
+	if (snprintf(path, sizeof(path), "%s/%s", dir, file) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
@@ -44,8 +45,16 @@ static int read_controllers(const char *mount, char *buf, size_t len)
 	if (n < 0)
 		return -errno;
 	buf[n] = '\0';
-	buf[strcspn(buf, "\n")] = '\0';
 	return 0;
+}
+
+static int read_controllers(const char *mount, char *buf, size_t len)
+{
+	int err = vigil_cgroup_read(mount, "cgroup.controllers", buf, len);
+
+	if (!err)
+		buf[strcspn(buf, "\n")] = '\0';
+	return err;
 }
 
 int vigil_cgroup2_detect(struct vigil_cgroup2 *ret)

@@ -3,6 +3,7 @@
 #define VIGIL_CGROUP_H
 
 #include <limits.h>
+#include <stddef.h>
 #include <stdint.h>
 
 enum vigil_cgroup_mode {
@@ -30,5 +31,8 @@ const char *vigil_cgroup_mode_name(enum vigil_cgroup_mode mode);
 int vigil_cgroup_id(const char *path, uint64_t *ret);
 /* Depth of `path` below the v2 mount `mount` (the mount itself is level 0). */
 int vigil_cgroup_level(const char *mount, const char *path, unsigned int *ret);
+
+/* Reads the cgroup file `dir`/`file` (one read: cgroup files are small) as a string. */
+int vigil_cgroup_read(const char *dir, const char *file, char *buf, size_t len);
 
 #endif

@@ -2,6 +2,7 @@
 #include "json_writer.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -302,6 +303,18 @@ void jw_u64(struct json_writer *jw, uint64_t value)
 	if (!begin_value(jw))
 		return;
 	write_u64(jw->out, value);
+	end_value(jw);
+}
+
+void jw_double(struct json_writer *jw, double value, int decimals)
+{
+	if (!isfinite(value)) {
+		jw_null(jw);
+		return;
+	}
+	if (!begin_value(jw))
+		return;
+	fprintf(jw->out, "%.*f", decimals, value);
 	end_value(jw);
 }
 

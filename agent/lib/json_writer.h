@@ -32,6 +32,8 @@ void jw_string(struct json_writer *jw, const char *value);
 void jw_string_len(struct json_writer *jw, const char *value, size_t len);
 void jw_u64(struct json_writer *jw, uint64_t value);
 void jw_s64(struct json_writer *jw, int64_t value);
+/* finite values with `decimals` digits after the point; null otherwise (JSON has no NaN) */
+void jw_double(struct json_writer *jw, double value, int decimals);
 void jw_bool(struct json_writer *jw, bool value);
 void jw_null(struct json_writer *jw);
 

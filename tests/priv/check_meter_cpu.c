@@ -15,7 +15,6 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "bpf_prog.h"
@@ -42,18 +41,10 @@ static void wait_all(pid_t *pids, int n)
 
 static uint64_t cpu_stat_ns(const char *name)
 {
-	char path[PATH_MAX], *text, *p;
-	unsigned long long usec;
+	char path[PATH_MAX];
 
 	mf_cgroup_path(path, sizeof(path), name);
-	strncat(path, "/cpu.stat", sizeof(path) - strlen(path) - 1);
-	text = read_file(path);
-	ck_assert_ptr_nonnull(text);
-	p = strstr(text, "usage_usec ");
-	ck_assert_ptr_nonnull(p);
-	ck_assert_int_eq(sscanf(p, "usage_usec %llu", &usec), 1);
-	free(text);
-	return usec * 1000ull;
+	return cgroup_cpu_stat_ns(path);
 }
 
 static uint64_t metered_ns(struct vigil_meter *m, uint32_t slot)
@@ -243,25 +234,10 @@ static Suite *meter_cpu_suite(void)
 	return s;
 }
 
-static int burn(const char *ms_arg)
-{
-	struct timespec start, now;
-	long ms = strtol(ms_arg, NULL, 10);
-	volatile unsigned long spin = 0;
-
-	clock_gettime(CLOCK_MONOTONIC, &start);
-	do {
-		for (int i = 0; i < 100000; i++)
-			spin++;
-		clock_gettime(CLOCK_MONOTONIC, &now);
-	} while ((now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000 < ms);
-	return 0;
-}
-
 int main(int argc, char **argv)
 {
 	if (argc == 3 && strcmp(argv[1], "--burn") == 0)
-		return burn(argv[2]);
+		return burn_cpu(argv[2]);
 	mf_require("meter_cpu");
 	return run_suite(meter_cpu_suite());
 }

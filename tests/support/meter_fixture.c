@@ -51,29 +51,13 @@ void mf_make_host_objects(void)
 	}
 }
 
-/* Kills whatever a failed test left in the cgroup, then removes it. */
-static void remove_cgroup(const char *path)
-{
-	char kill_path[PATH_MAX + 16];
-	int fd;
-
-	snprintf(kill_path, sizeof(kill_path), "%s/cgroup.kill", path);
-	fd = open(kill_path, O_WRONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		(void)!write(fd, "1", 1);
-		close(fd);
-	}
-	for (int i = 0; i < 100 && rmdir(path) < 0 && errno == EBUSY; i++)
-		usleep(10 * 1000);
-}
-
 static void remove_workload_cgroups(void)
 {
 	char path[PATH_MAX];
 
 	for (int i = 1; i <= 2; i++) {
 		snprintf(path, sizeof(path), "%s/w%d", mf.parent, i);
-		remove_cgroup(path);
+		cgroup_kill_remove(path);
 	}
 }
 

@@ -7,11 +7,13 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <stdarg.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -288,4 +290,48 @@ char *capture_stdout_end(void)
 	text = read_file(capture_path);
 	unlink(capture_path);
 	return text;
+}
+
+int burn_cpu(const char *ms_arg)
+{
+	struct timespec start, now;
+	long ms = strtol(ms_arg, NULL, 10);
+	volatile unsigned long spin = 0;
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	do {
+		for (int i = 0; i < 100000; i++)
+			spin++;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+	} while ((now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000 < ms);
+	return 0;
+}
+
+uint64_t cgroup_cpu_stat_ns(const char *dir)
+{
+	char path[PATH_MAX + 16], *text, *p;
+	unsigned long long usec = 0;
+
+	snprintf(path, sizeof(path), "%s/cpu.stat", dir);
+	text = read_file(path);
+	ck_assert_msg(text, "cannot read %s", path);
+	p = strstr(text, "usage_usec ");
+	ck_assert_msg(p && sscanf(p, "usage_usec %llu", &usec) == 1, "no usage_usec in %s", path);
+	free(text);
+	return usec * 1000ull;
+}
+
+void cgroup_kill_remove(const char *path)
+{
+	char kill_path[PATH_MAX + 16];
+	int fd;
+
+	snprintf(kill_path, sizeof(kill_path), "%s/cgroup.kill", path);
+	fd = open(kill_path, O_WRONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		(void)!write(fd, "1", 1);
+		close(fd);
+	}
+	for (int i = 0; i < 100 && rmdir(path) < 0 && errno == EBUSY; i++)
+		usleep(10 * 1000);
 }

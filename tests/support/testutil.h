@@ -5,6 +5,7 @@
 #include <json-c/json.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* Exit status that test harnesses (and tests/run-suites.sh) read as "skipped". */
 #define EXIT_SKIP 77
@@ -49,5 +50,15 @@ bool proc_misc_has(const char *device);
 /* Redirects stdout into a buffer; the returned text is owned by the caller. */
 void capture_stdout_begin(void);
 char *capture_stdout_end(void);
+
+/*
+ * Workloads for metering tests: a suite's main() runs burn_cpu(argv[2]) when
+ * re-executed as `--burn MS`; it spins for MS milliseconds and returns 0.
+ */
+int burn_cpu(const char *ms_arg);
+/* cpu.stat usage_usec of the cgroup v2 directory `dir`, in ns (asserts it is readable). */
+uint64_t cgroup_cpu_stat_ns(const char *dir);
+/* Kills whatever a failed test left in the cgroup, then removes it. */
+void cgroup_kill_remove(const char *path);
 
 #endif

@@ -178,8 +178,22 @@ START_TEST(test_cli_prefixes_and_help)
 
 	run_vigil(&r, "help", NULL);
 	ck_assert_int_eq(r.status, 0);
-	ck_assert_ptr_nonnull(strstr(r.out, "OBJECT := { feature | net }"));
+	ck_assert_ptr_nonnull(strstr(r.out, "OBJECT := { feature | usage | prog | map | net }"));
 	cmd_result_free(&r);
+
+	/* every object has help, reached by its shortest prefix */
+	for (size_t i = 0; i < 3; i++) {
+		static const char *const objects[][2] = {
+			{ "u", "Usage: vigil usage show" },
+			{ "pr", "Usage: vigil prog show" },
+			{ "m", "Usage: vigil map show" },
+		};
+
+		run_vigil(&r, objects[i][0], "help", NULL);
+		ck_assert_int_eq(r.status, 0);
+		ck_assert_ptr_nonnull(strstr(r.out, objects[i][1]));
+		cmd_result_free(&r);
+	}
 
 	run_vigil(&r, "--help", NULL);
 	ck_assert_int_eq(r.status, 0);
