@@ -5,6 +5,7 @@
 
 const struct cmd vigil_objects[] = {
 	{ "feature", do_feature },
+	{ "workload", do_workload },
 	{ "version", do_version },
 	{ "help", do_help },
 	{ NULL, NULL },
@@ -19,7 +20,7 @@ int do_help(int argc, char **argv)
 		"       vigil help\n"
 		"       vigil version\n"
 		"\n"
-		"OBJECT := { feature }\n"
+		"OBJECT := { feature | workload }\n"
 		"OPTIONS := { -j|--json | -p|--pretty | -d|--debug | -h|--help | -V|--version |\n"
 		"             -s|--socket PATH | --pin-dir PATH }\n"
 		"\n"

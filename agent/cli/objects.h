@@ -10,6 +10,7 @@
 /* Top-level objects and commands of `vigil`, one file each. */
 int do_feature(int argc, char **argv);
 int do_version(int argc, char **argv);
+int do_workload(int argc, char **argv);
 int do_help(int argc, char **argv);
 
 extern const struct cmd vigil_objects[];
