@@ -178,7 +178,7 @@ START_TEST(test_cli_prefixes_and_help)
 
 	run_vigil(&r, "help", NULL);
 	ck_assert_int_eq(r.status, 0);
-	ck_assert_ptr_nonnull(strstr(r.out, "OBJECT := { feature }"));
+	ck_assert_ptr_nonnull(strstr(r.out, "OBJECT := { feature | workload }"));
 	cmd_result_free(&r);
 
 	run_vigil(&r, "--help", NULL);
