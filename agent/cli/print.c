@@ -254,6 +254,15 @@ void p_err(const char *fmt, ...)
 	va_end(ap);
 }
 
+void p_err_hint(const char *hint, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	record_error(hint, fmt, ap);
+	va_end(ap);
+}
+
 int p_usage(const char *help_cmd, const char *fmt, ...)
 {
 	va_list ap;

@@ -55,6 +55,8 @@ void print_help(const char *text);
 
 /* Records an error: "Error: ..." on stderr, or the JSON error document. */
 void p_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* An error with a hint: "Try '...'" in text, "hint" in JSON. */
+void p_err_hint(const char *hint, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* A usage error with a hint naming the help command; returns CLI_USAGE. */
 int p_usage(const char *help_cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Diagnostics that are not the result: stderr in both modes. */

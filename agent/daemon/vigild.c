@@ -1,35 +1,79 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * vigild: the host agent. At this stage it checks that the host can run
- * vigil, prepares its state directory, and runs in the foreground until
- * SIGTERM or SIGINT; metering and isolation build on this loop.
+ * vigild: the host agent. It checks that the host can run vigil, loads or
+ * adopts the metering programs, brings its workload registry and the host
+ * back in line, and serves the control socket in the foreground until
+ * SIGTERM or SIGINT. Workloads outlive it; so does everything pinned.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <libgen.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/file.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "bpf_log.h"
+#include "cgroup.h"
+#include "control.h"
+#include "daemon.h"
 #include "feature.h"
+#include "paths.h"
 
 struct daemon_opts {
 	const char *state_dir;
 	const char *bpffs;
+	const char *pin_dir;
+	const char *socket_path;
+	const char *cgroup_parent;
+	unsigned long max_workloads;
+	unsigned long stop_timeout_sec;
 };
 
 static void usage(FILE *out)
 {
-	fprintf(out, "Usage: vigild [--state-dir DIR] [--bpffs DIR]\n"
-		     "       vigild --help | --version\n"
-		     "\n"
-		     "  --state-dir DIR  workload registry and ledger (default /var/lib/vigil)\n"
-		     "  --bpffs DIR      bpffs mount holding vigil's pins (default /sys/fs/bpf)\n");
+	fprintf(out,
+		"Usage: vigild [--state-dir DIR] [--bpffs DIR] [--pin-dir DIR] [--socket PATH]\n"
+		"              [--cgroup-parent NAME] [--max-workloads N] [--stop-timeout SEC]\n"
+		"       vigild --help | --version\n"
+		"\n"
+		"  --state-dir DIR       workload registry and logs (default " VIGIL_DEFAULT_STATE_DIR
+		")\n"
+		"  --bpffs DIR           bpffs mount holding vigil's pins (default " VIGIL_DEFAULT_BPFFS
+		")\n"
+		"  --pin-dir DIR         vigil's pinned BPF objects (default BPFFS/vigil)\n"
+		"  --socket PATH         control socket (default " VIGIL_DEFAULT_SOCKET
+		"); workload\n"
+		"                        network namespaces live in its directory's netns/\n"
+		"  --cgroup-parent NAME  parent of workload cgroups below the cgroup v2 mount\n"
+		"                        (default " VIGIL_DEFAULT_CGROUP_PARENT ")\n"
+		"  --max-workloads N     workload slots, 1 to %d (default %d)\n"
+		"  --stop-timeout SEC    SIGTERM to SIGKILL when stopping a workload (default 10)\n",
+		VIGIL_MAX_WORKLOADS, VIGIL_MAX_WORKLOADS);
+}
+
+static int parse_ulong(const char *opt, const char *arg, unsigned long min, unsigned long max,
+		       unsigned long *ret)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(arg, &end, 10);
+	if (errno || end == arg || *end || arg[0] == '-' || v < min || v > max) {
+		fprintf(stderr, "vigild: %s must be a number between %lu and %lu, not \"%s\"\n",
+			opt, min, max, arg);
+		return -EINVAL;
+	}
+	*ret = v;
+	return 0;
 }
 
 /* Returns 0 to run, 1 after --help/--version, or -EINVAL after a usage error. */
@@ -38,6 +82,11 @@ static int parse_opts(int argc, char **argv, struct daemon_opts *o)
 	static const struct option longopts[] = {
 		{ "state-dir", required_argument, NULL, 's' },
 		{ "bpffs", required_argument, NULL, 'b' },
+		{ "pin-dir", required_argument, NULL, 'p' },
+		{ "socket", required_argument, NULL, 'S' },
+		{ "cgroup-parent", required_argument, NULL, 'c' },
+		{ "max-workloads", required_argument, NULL, 'm' },
+		{ "stop-timeout", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -52,6 +101,25 @@ static int parse_opts(int argc, char **argv, struct daemon_opts *o)
 			break;
 		case 'b':
 			o->bpffs = optarg;
+			break;
+		case 'p':
+			o->pin_dir = optarg;
+			break;
+		case 'S':
+			o->socket_path = optarg;
+			break;
+		case 'c':
+			o->cgroup_parent = optarg;
+			break;
+		case 'm':
+			if (parse_ulong("--max-workloads", optarg, 1, VIGIL_MAX_WORKLOADS,
+					&o->max_workloads) < 0)
+				return -EINVAL;
+			break;
+		case 't':
+			if (parse_ulong("--stop-timeout", optarg, 0, 3600, &o->stop_timeout_sec) <
+			    0)
+				return -EINVAL;
 			break;
 		case 'h':
 			usage(stdout);
@@ -97,9 +165,8 @@ static int check_host(const struct daemon_opts *o)
 	return missing ? -EOPNOTSUPP : 0;
 }
 
-static int wait_for_stop_signal(void)
+static int open_signalfd(void)
 {
-	struct signalfd_siginfo si;
 	sigset_t mask;
 	int fd;
 
@@ -108,25 +175,190 @@ static int wait_for_stop_signal(void)
 	sigaddset(&mask, SIGINT);
 	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
 		return -errno;
-	fd = signalfd(-1, &mask, SFD_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	while (read(fd, &si, sizeof(si)) < 0) {
-		if (errno != EINTR) {
-			int err = -errno;
+	fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	return fd < 0 ? -errno : fd;
+}
 
-			close(fd);
-			return err;
-		}
+static int make_dir(const char *path, mode_t mode)
+{
+	if (mkdir(path, mode) < 0 && errno != EEXIST) {
+		fprintf(stderr, "vigild: directory %s: %s\n", path, strerror(errno));
+		return -errno;
 	}
-	close(fd);
-	fprintf(stderr, "vigild: %s received, stopping\n", strsignal((int)si.ssi_signo));
 	return 0;
+}
+
+/* One daemon per state directory: a second one would fight over slots and cgroups. */
+static int lock_state(const char *state_dir)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/vigild.lock", state_dir);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		fprintf(stderr, "vigild: %s: %s\n", path,
+			errno == EWOULDBLOCK ? "another vigild is running with this state directory"
+					     : strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -EBUSY;
+	}
+	return fd;
+}
+
+static int setup_dirs(struct vigild *d)
+{
+	char buf[PATH_MAX];
+	int ret;
+
+	if (make_dir(d->state_dir, 0700) < 0)
+		return -1;
+	snprintf(d->logs_dir, sizeof(d->logs_dir), "%s/logs", d->state_dir);
+	if (make_dir(d->logs_dir, 0700) < 0)
+		return -1;
+	ret = vigil_registry_init(d->state_dir);
+	if (ret < 0) {
+		fprintf(stderr, "vigild: registry in %s: %s\n", d->state_dir, strerror(-ret));
+		return ret;
+	}
+	snprintf(buf, sizeof(buf), "%s", d->socket_path);
+	snprintf(d->netns_dir, sizeof(d->netns_dir), "%s/netns", dirname(buf));
+	return 0;
+}
+
+static int setup_cgroup(struct vigild *d, unsigned int *ret_level)
+{
+	struct vigil_cgroup2 cg2;
+	unsigned int level;
+	int ret;
+
+	ret = vigil_cgroup2_detect(&cg2);
+	if (ret < 0) {
+		fprintf(stderr,
+			"vigild: cgroup v2 is not mounted (cgroups here: %s); vigil needs a "
+			"cgroup v2 hierarchy, pure or beside v1\n",
+			vigil_cgroup_mode_name(cg2.mode));
+		return ret;
+	}
+	snprintf(d->cgroup_mount, sizeof(d->cgroup_mount), "%s", cg2.mount);
+	snprintf(d->cgroup_parent, sizeof(d->cgroup_parent), "%s/%s", cg2.mount,
+		 d->cgroup_parent_name);
+	if (make_dir(d->cgroup_parent, 0755) < 0)
+		return -1;
+	ret = vigil_cgroup_level(cg2.mount, d->cgroup_parent, &level);
+	if (ret < 0) {
+		fprintf(stderr, "vigild: cgroup parent %s: %s\n", d->cgroup_parent, strerror(-ret));
+		return ret;
+	}
+	*ret_level = level + 1;
+	return 0;
+}
+
+static int open_meter(struct vigild *d, unsigned int level)
+{
+	struct vigil_meter_opts mo = { .pin_dir = d->pin_dir, .workload_cgroup_level = level };
+	char tail[2048];
+	int ret = vigil_meter_open(&mo, &d->meter);
+
+	if (ret < 0) {
+		fprintf(stderr, "vigild: loading the metering programs into %s: %s\n", d->pin_dir,
+			strerror(-ret));
+		vigil_bpf_log_tail(tail, sizeof(tail), 12);
+		if (tail[0])
+			fprintf(stderr, "vigild: the last lines of libbpf's log:\n%s\n", tail);
+	}
+	return ret;
+}
+
+/* Another daemon answering on the socket must not have it taken away. */
+static int claim_socket(struct vigild *d)
+{
+	struct json_object *req = json_object_new_object(), *resp = NULL;
+	int ret;
+
+	json_object_object_add(req, "cmd", json_object_new_string("list"));
+	ret = vigil_control_call(d->socket_path, req, &resp);
+	json_object_put(req);
+	json_object_put(resp);
+	if (ret == 0) {
+		fprintf(stderr, "vigild: another vigild answers on %s\n", d->socket_path);
+		return -EADDRINUSE;
+	}
+	ret = vigil_control_listen(d->socket_path, &d->listen_fd);
+	if (ret < 0)
+		fprintf(stderr, "vigild: control socket %s: %s\n", d->socket_path, strerror(-ret));
+	return ret;
+}
+
+static int run(struct vigild *d)
+{
+	unsigned int level;
+	int lock_fd, ret;
+
+	if (setup_dirs(d) < 0)
+		return 1;
+	lock_fd = lock_state(d->state_dir);
+	if (lock_fd < 0)
+		return 1;
+	ret = setup_cgroup(d, &level);
+	if (!ret)
+		ret = open_meter(d, level);
+	if (ret < 0)
+		goto out;
+	d->epfd = epoll_create1(EPOLL_CLOEXEC);
+	d->sigfd = open_signalfd();
+	if (d->epfd < 0 || d->sigfd < 0) {
+		fprintf(stderr, "vigild: epoll and signalfd: %s\n", strerror(errno));
+		ret = -1;
+		goto out;
+	}
+	ret = repair_state(d);
+	if (ret < 0) {
+		fprintf(stderr, "vigild: loading the registry in %s: %s\n", d->state_dir,
+			strerror(-ret));
+		goto out;
+	}
+	ret = claim_socket(d);
+	if (ret < 0)
+		goto out;
+	fprintf(stderr, "vigild %s: running, state in %s, %zu workloads, socket %s\n",
+		VIGIL_VERSION, d->state_dir, d->n_wls, d->socket_path);
+	ret = run_loop(d);
+	if (ret < 0)
+		fprintf(stderr, "vigild: event loop: %s\n", strerror(-ret));
+	unlink(d->socket_path);
+out:
+	for (size_t i = 0; i < d->n_wls; i++) {
+		if (d->wls[i]->pidfd >= 0)
+			close(d->wls[i]->pidfd);
+		vigil_workload_spec_free(&d->wls[i]->rec.spec);
+		free(d->wls[i]);
+	}
+	free(d->wls);
+	if (d->listen_fd >= 0)
+		close(d->listen_fd);
+	if (d->sigfd >= 0)
+		close(d->sigfd);
+	if (d->epfd >= 0)
+		close(d->epfd);
+	/* leaves every program and map pinned and counting */
+	vigil_meter_close(d->meter);
+	close(lock_fd);
+	return ret < 0 ? 1 : 0;
 }
 
 int main(int argc, char **argv)
 {
-	struct daemon_opts o = { .state_dir = "/var/lib/vigil", .bpffs = "/sys/fs/bpf" };
+	struct daemon_opts o = {
+		.state_dir = VIGIL_DEFAULT_STATE_DIR,
+		.bpffs = VIGIL_DEFAULT_BPFFS,
+		.socket_path = VIGIL_DEFAULT_SOCKET,
+		.cgroup_parent = VIGIL_DEFAULT_CGROUP_PARENT,
+		.max_workloads = VIGIL_MAX_WORKLOADS,
+		.stop_timeout_sec = 10,
+	};
+	struct vigild d = { .epfd = -1, .sigfd = -1, .listen_fd = -1 };
 	int err;
 
 	err = parse_opts(argc, argv, &o);
@@ -144,15 +376,15 @@ int main(int argc, char **argv)
 		fprintf(stderr, "vigild: probing the host failed: %s\n", strerror(-err));
 		return 1;
 	}
-	if (mkdir(o.state_dir, 0700) < 0 && errno != EEXIST) {
-		fprintf(stderr, "vigild: state directory %s: %s\n", o.state_dir, strerror(errno));
-		return 1;
-	}
-	fprintf(stderr, "vigild %s: running, state in %s\n", VIGIL_VERSION, o.state_dir);
-	err = wait_for_stop_signal();
-	if (err < 0) {
-		fprintf(stderr, "vigild: waiting for signals: %s\n", strerror(-err));
-		return 1;
-	}
-	return 0;
+	d.state_dir = o.state_dir;
+	d.bpffs = o.bpffs;
+	d.socket_path = o.socket_path;
+	d.cgroup_parent_name = o.cgroup_parent;
+	d.max_workloads = (unsigned int)o.max_workloads;
+	d.stop_timeout_ms = (unsigned int)o.stop_timeout_sec * 1000;
+	if (o.pin_dir)
+		snprintf(d.pin_dir, sizeof(d.pin_dir), "%s", o.pin_dir);
+	else
+		snprintf(d.pin_dir, sizeof(d.pin_dir), "%s/vigil", o.bpffs);
+	return run(&d);
 }

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/sched.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <string.h>
@@ -11,14 +12,39 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-int vigil_spawn_in_cgroup(int cgroup_fd, char *const argv[], pid_t *ret_pid)
+/* Runs in the child: only async-signal-safe calls. Returns an errno. */
+static int child_setup(const struct vigil_spawn_opts *o)
 {
+	sigset_t none;
+	int null_fd;
+
+	sigemptyset(&none);
+	if (sigprocmask(SIG_SETMASK, &none, NULL) < 0)
+		return errno;
+	/* not in the daemon's session: a terminal's signals are not the workload's */
+	if (setsid() < 0)
+		return errno;
+	if (o->output_fd >= 0) {
+		null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		if (null_fd < 0 || dup2(null_fd, STDIN_FILENO) < 0 ||
+		    dup2(o->output_fd, STDOUT_FILENO) < 0 || dup2(o->output_fd, STDERR_FILENO) < 0)
+			return errno;
+	}
+	if (o->netns_fd >= 0 && setns(o->netns_fd, CLONE_NEWNET) < 0)
+		return errno;
+	return 0;
+}
+
+int vigil_spawn(const struct vigil_spawn_opts *o, char *const argv[], pid_t *ret_pid,
+		int *ret_pidfd)
+{
+	int exec_err = 0, pipefd[2], pidfd = -1;
 	struct clone_args args = {
-		.flags = CLONE_INTO_CGROUP,
+		.flags = CLONE_INTO_CGROUP | (ret_pidfd ? CLONE_PIDFD : 0),
 		.exit_signal = SIGCHLD,
-		.cgroup = (uint64_t)cgroup_fd,
+		.cgroup = (uint64_t)o->cgroup_fd,
+		.pidfd = (uint64_t)(uintptr_t)&pidfd,
 	};
-	int exec_err = 0, pipefd[2];
 	ssize_t n;
 	long pid;
 
@@ -37,8 +63,11 @@ int vigil_spawn_in_cgroup(int cgroup_fd, char *const argv[], pid_t *ret_pid)
 	}
 	if (pid == 0) {
 		close(pipefd[0]);
-		execvp(argv[0], argv);
-		exec_err = errno;
+		exec_err = child_setup(o);
+		if (!exec_err) {
+			execvp(argv[0], argv);
+			exec_err = errno;
+		}
 		(void)!write(pipefd[1], &exec_err, sizeof(exec_err));
 		_exit(127);
 	}
@@ -49,8 +78,19 @@ int vigil_spawn_in_cgroup(int cgroup_fd, char *const argv[], pid_t *ret_pid)
 	close(pipefd[0]);
 	if (n == sizeof(exec_err)) {
 		waitpid((pid_t)pid, NULL, 0);
+		if (pidfd >= 0)
+			close(pidfd);
 		return -exec_err;
 	}
 	*ret_pid = (pid_t)pid;
+	if (ret_pidfd)
+		*ret_pidfd = pidfd;
 	return 0;
+}
+
+int vigil_spawn_in_cgroup(int cgroup_fd, char *const argv[], pid_t *ret_pid)
+{
+	struct vigil_spawn_opts o = { .cgroup_fd = cgroup_fd, .netns_fd = -1, .output_fd = -1 };
+
+	return vigil_spawn(&o, argv, ret_pid, NULL);
 }

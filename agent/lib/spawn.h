@@ -13,4 +13,21 @@
  */
 int vigil_spawn_in_cgroup(int cgroup_fd, char *const argv[], pid_t *ret_pid);
 
+struct vigil_spawn_opts {
+	int cgroup_fd;
+	/* network namespace the child joins before exec, or -1 */
+	int netns_fd;
+	/* stdout and stderr of the child (stdin is /dev/null), or -1 to inherit all three */
+	int output_fd;
+};
+
+/*
+ * vigil_spawn_in_cgroup with options, for workloads: the child also gets its
+ * own session and an empty signal mask (the daemon blocks the signals it
+ * reads from a signalfd, and a mask survives exec). ret_pidfd, when given,
+ * receives a pidfd of the child.
+ */
+int vigil_spawn(const struct vigil_spawn_opts *o, char *const argv[], pid_t *ret_pid,
+		int *ret_pidfd);
+
 #endif

@@ -14,6 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cgroup.h"
+#include "meter_loader.h"
 #include "testutil.h"
 
 static const char *vigild_bin(void)
@@ -24,7 +26,8 @@ static const char *vigild_bin(void)
 }
 
 static char scratch[] = "/tmp/vigil-test-vigild-XXXXXX";
-static char bpffs[PATH_MAX], state[PATH_MAX], log_path[PATH_MAX];
+static char bpffs[PATH_MAX], state[PATH_MAX], log_path[PATH_MAX], sock[PATH_MAX];
+static char cgroup_parent[64];
 
 /* In the parent process (unchecked fixtures), so a failed test leaves nothing behind. */
 static void make_scratch(void)
@@ -34,14 +37,27 @@ static void make_scratch(void)
 	snprintf(bpffs, sizeof(bpffs), "%s/bpffs", scratch);
 	snprintf(state, sizeof(state), "%s/state", scratch);
 	snprintf(log_path, sizeof(log_path), "%s/vigild.log", scratch);
+	snprintf(sock, sizeof(sock), "%s/vigil.sock", scratch);
+	snprintf(cgroup_parent, sizeof(cgroup_parent), "vigil-test-%d", getpid());
 }
 
 static void reset_scratch(void)
 {
+	char path[PATH_MAX + 64];
+	struct vigil_cgroup2 cg2;
+
+	if (vigil_cgroup2_detect(&cg2) == 0) {
+		snprintf(path, sizeof(path), "%s/%s", cg2.mount, cgroup_parent);
+		rmdir(path);
+	}
+	snprintf(path, sizeof(path), "%s/vigil", bpffs);
+	vigil_meter_unpin(path);
 	umount2(bpffs, MNT_DETACH);
 	rmdir(bpffs);
-	rmdir(state);
+	snprintf(path, sizeof(path), "rm -rf %s", state);
+	(void)!system(path);
 	unlink(log_path);
+	unlink(sock);
 }
 
 static void remove_scratch(void)
@@ -65,7 +81,8 @@ static pid_t start_vigild(void)
 		int fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 
 		dup2(fd, STDERR_FILENO);
-		execl(vigild_bin(), "vigild", "--state-dir", state, "--bpffs", bpffs, NULL);
+		execl(vigild_bin(), "vigild", "--state-dir", state, "--bpffs", bpffs, "--socket",
+		      sock, "--cgroup-parent", cgroup_parent, NULL);
 		_exit(127);
 	}
 	return pid;

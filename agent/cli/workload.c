@@ -1,0 +1,313 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* vigil workload: asks vigild, over its control socket, to manage workloads. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "control.h"
+#include "objects.h"
+#include "print.h"
+#include "workload_spec.h"
+
+#define WORKLOAD_PATH "vigil workload"
+#define WORKLOAD_HELP WORKLOAD_PATH " help"
+
+static const char *const usage_keys[] = {
+	"cpu_ns",
+	"mem_bytes",
+	"mem_peak_bytes",
+	"mem_byte_seconds",
+	"disk_read_bytes",
+	"disk_write_bytes",
+	"disk_read_ops",
+	"disk_write_ops",
+	"net_rx_bytes",
+	"net_tx_bytes",
+	"net_rx_packets",
+	"net_tx_packets",
+	"net_tx_public_bytes",
+	"net_tx_private_bytes",
+	"net_drop_packets",
+	NULL,
+};
+
+static int do_workload_help(int argc, char **argv)
+{
+	print_help("Usage: vigil workload create FILE\n"
+		   "       vigil workload { start | stop | delete | show } ID\n"
+		   "       vigil workload list\n"
+		   "       vigil workload help\n"
+		   "\n"
+		   "Manages workloads through vigild's control socket (--socket). FILE is a\n"
+		   "workload spec (JSON: id, owner, vcpus, memory_mib, command, network).\n"
+		   "A deleted workload's record and counters stay until its usage is exported,\n"
+		   "so its id cannot be reused until then.\n");
+	return CLI_OK;
+}
+
+static const char *str(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v) || json_object_is_type(v, json_type_null))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+/* Sends `req` (consumed); on success *ret is the response, else the error is reported. */
+static int call(struct json_object *req, struct json_object **ret)
+{
+	const char *path = vigil_global.socket_path;
+	struct json_object *resp = NULL;
+	int err = vigil_control_call(path, req, &resp);
+
+	json_object_put(req);
+	if (err < 0) {
+		p_err_hint("vigild --socket PATH", "cannot reach vigild at %s: %s", path,
+			   strerror(-err));
+		return CLI_FAIL;
+	}
+	if (str(resp, "error")) {
+		p_err_hint(str(resp, "hint"), "%s", str(resp, "error"));
+		json_object_put(resp);
+		return CLI_FAIL;
+	}
+	*ret = resp;
+	return CLI_OK;
+}
+
+static struct json_object *request(const char *cmd, const char *id)
+{
+	struct json_object *req = json_object_new_object();
+
+	json_object_object_add(req, "cmd", json_object_new_string(cmd));
+	if (id)
+		json_object_object_add(req, "id", json_object_new_string(id));
+	return req;
+}
+
+static void print_field(struct json_object *w, const char *key, const char *label)
+{
+	struct json_object *v;
+	char fmt[64];
+
+	snprintf(fmt, sizeof(fmt), "%-12s %%s\n", label);
+	if (!json_object_object_get_ex(w, key, &v) || json_object_is_type(v, json_type_null)) {
+		print_null(key);
+		print_text("%-12s -\n", label);
+	} else if (json_object_is_type(v, json_type_int)) {
+		snprintf(fmt, sizeof(fmt), "%-12s %%" PRIu64 "\n", label);
+		print_u64(PRINT_ANY, key, fmt, json_object_get_uint64(v));
+	} else {
+		print_string(PRINT_ANY, key, fmt, json_object_get_string(v));
+	}
+}
+
+static void print_network(struct json_object *w)
+{
+	struct json_object *net;
+
+	if (!json_object_object_get_ex(w, "network", &net) ||
+	    json_object_is_type(net, json_type_null)) {
+		print_null("network");
+		print_text("%-12s %s\n", "network:", "-");
+		return;
+	}
+	open_json_object("network");
+	print_string(PRINT_ANY, "mode", "network:     %s", str(net, "mode"));
+	print_string(PRINT_ANY, "ipv4", " %s", str(net, "ipv4"));
+	print_string(PRINT_ANY, "host_ipv4", " (host %s", str(net, "host_ipv4"));
+	print_string(PRINT_ANY, "host_ifname", " on %s)\n", str(net, "host_ifname"));
+	print_field(net, "ifindex", "ifindex:");
+	print_field(net, "netns", "netns:");
+	close_json_object();
+}
+
+static void print_workload_detail(struct json_object *w)
+{
+	struct json_object *cmd;
+
+	print_field(w, "id", "workload:");
+	print_field(w, "owner", "owner:");
+	print_field(w, "state", "state:");
+	print_field(w, "pid", "pid:");
+	print_field(w, "exit_status", "exit status:");
+	print_field(w, "slot", "slot:");
+	print_field(w, "cgroup", "cgroup:");
+	print_field(w, "vcpus", "vcpus:");
+	print_field(w, "memory_mib", "memory MiB:");
+	print_field(w, "created_unix_ns", "created ns:");
+	print_text("%-12s", "command:");
+	open_json_array("command");
+	if (json_object_object_get_ex(w, "command", &cmd)) {
+		for (size_t i = 0; i < json_object_array_length(cmd); i++)
+			print_string(PRINT_ANY, NULL, " %s",
+				     json_object_get_string(json_object_array_get_idx(cmd, i)));
+	}
+	close_json_array();
+	print_text("\n");
+	print_network(w);
+}
+
+static void print_usage(struct json_object *u)
+{
+	open_json_object("usage");
+	print_text("usage:\n");
+	print_string(PRINT_JSON, "workload", NULL, str(u, "workload"));
+	for (int i = 0; usage_keys[i]; i++) {
+		struct json_object *v;
+		char label[40];
+
+		snprintf(label, sizeof(label), "  %s:", usage_keys[i]);
+		if (json_object_object_get_ex(u, usage_keys[i], &v))
+			print_field(u, usage_keys[i], label);
+	}
+	close_json_object();
+}
+
+/* One workload's answer: the workload object (and the usage for show). */
+static int print_one(struct json_object *resp, bool with_usage)
+{
+	struct json_object *w, *u;
+
+	if (!json_object_object_get_ex(resp, "workload", &w)) {
+		p_err("vigild answered without a workload");
+		return CLI_FAIL;
+	}
+	open_json_object(NULL);
+	print_workload_detail(w);
+	if (with_usage && json_object_object_get_ex(resp, "usage", &u))
+		print_usage(u);
+	close_json_object();
+	return CLI_OK;
+}
+
+static int run_id_cmd(int argc, char **argv, const char *cmd, bool with_usage)
+{
+	char path[64], usage[64];
+	struct json_object *resp;
+	int status;
+
+	snprintf(path, sizeof(path), WORKLOAD_PATH " %s", cmd);
+	if (argc != 2) {
+		snprintf(usage, sizeof(usage), "%s: expected one workload ID", path);
+		return p_usage(WORKLOAD_HELP, "%s", usage);
+	}
+	status = call(request(cmd, argv[1]), &resp);
+	if (status != CLI_OK)
+		return status;
+	status = print_one(resp, with_usage);
+	json_object_put(resp);
+	return status;
+}
+
+static int do_workload_start(int argc, char **argv)
+{
+	return run_id_cmd(argc, argv, "start", false);
+}
+
+static int do_workload_stop(int argc, char **argv)
+{
+	return run_id_cmd(argc, argv, "stop", false);
+}
+
+static int do_workload_delete(int argc, char **argv)
+{
+	return run_id_cmd(argc, argv, "delete", false);
+}
+
+static int do_workload_show(int argc, char **argv)
+{
+	return run_id_cmd(argc, argv, "show", true);
+}
+
+static int do_workload_create(int argc, char **argv)
+{
+	struct json_object *spec, *req, *resp;
+	char err[256], *text;
+	size_t len = 0;
+	FILE *f;
+	int r;
+
+	if (argc != 2)
+		return p_usage(WORKLOAD_HELP, WORKLOAD_PATH " create: expected one spec FILE");
+	f = fopen(argv[1], "re");
+	if (!f) {
+		p_err("workload spec %s: %s", argv[1], strerror(errno));
+		return CLI_FAIL;
+	}
+	text = calloc(1, VIGIL_CONTROL_MAX_MSG);
+	if (text)
+		len = fread(text, 1, VIGIL_CONTROL_MAX_MSG - 1, f);
+	fclose(f);
+	if (!text || len == VIGIL_CONTROL_MAX_MSG - 1) {
+		free(text);
+		p_err("workload spec %s: %s", argv[1], text ? "too large" : strerror(ENOMEM));
+		return CLI_FAIL;
+	}
+	r = vigil_json_parse(text, &spec, err, sizeof(err));
+	free(text);
+	if (r < 0) {
+		p_err("workload spec %s: %s", argv[1], err);
+		return CLI_FAIL;
+	}
+	req = request("create", NULL);
+	json_object_object_add(req, "spec", spec);
+	r = call(req, &resp);
+	if (r != CLI_OK)
+		return r;
+	r = print_one(resp, false);
+	json_object_put(resp);
+	return r;
+}
+
+static int do_workload_list(int argc, char **argv)
+{
+	struct json_object *resp, *arr;
+	int status;
+
+	if (argc > 1)
+		return p_usage(WORKLOAD_HELP, WORKLOAD_PATH " list: unexpected argument \"%s\"",
+			       argv[1]);
+	status = call(request("list", NULL), &resp);
+	if (status != CLI_OK)
+		return status;
+	if (!json_object_object_get_ex(resp, "workloads", &arr)) {
+		json_object_put(resp);
+		p_err("vigild answered without a workload list");
+		return CLI_FAIL;
+	}
+	open_json_array(NULL);
+	print_text("%-32s %-8s %-8s %-5s %-5s %-8s %s\n", "ID", "STATE", "PID", "SLOT", "VCPUS",
+		   "MEM_MIB", "OWNER");
+	for (size_t i = 0; i < json_object_array_length(arr); i++) {
+		struct json_object *w = json_object_array_get_idx(arr, i);
+
+		if (json_output) {
+			open_json_object(NULL);
+			print_workload_detail(w);
+			close_json_object();
+			continue;
+		}
+		print_text("%-32s %-8s %-8s %-5s %-5s %-8s %s\n", str(w, "id"), str(w, "state"),
+			   str(w, "pid") ? str(w, "pid") : "-", str(w, "slot"), str(w, "vcpus"),
+			   str(w, "memory_mib"), str(w, "owner"));
+	}
+	close_json_array();
+	json_object_put(resp);
+	return CLI_OK;
+}
+
+static const struct cmd workload_cmds[] = {
+	{ "create", do_workload_create }, { "start", do_workload_start },
+	{ "stop", do_workload_stop },	  { "delete", do_workload_delete },
+	{ "list", do_workload_list },	  { "show", do_workload_show },
+	{ "help", do_workload_help },	  { NULL, NULL },
+};
+
+int do_workload(int argc, char **argv)
+{
+	return cmd_dispatch(workload_cmds, WORKLOAD_PATH, "command", argc - 1, argv + 1);
+}

@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* vigild's state, shared by its files (one job each). */
+#ifndef VIGILD_DAEMON_H
+#define VIGILD_DAEMON_H
+
+#include <json-c/json.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "meter_loader.h"
+#include "registry.h"
+
+struct wl {
+	struct vigil_workload rec;
+	/* pidfd of the main process while running, watched by the loop; -1 */
+	int pidfd;
+	/* started by this daemon, so its exit status can be collected */
+	bool child;
+};
+
+struct vigild {
+	const char *state_dir;
+	const char *bpffs;
+	const char *socket_path;
+	const char *cgroup_parent_name;
+	char pin_dir[PATH_MAX];
+	char cgroup_mount[PATH_MAX];
+	char cgroup_parent[PATH_MAX];
+	char netns_dir[PATH_MAX];
+	char logs_dir[PATH_MAX];
+	unsigned int max_workloads;
+	unsigned int stop_timeout_ms;
+	struct vigil_meter *meter;
+	/* every workload with a record, deleted ones included */
+	struct wl **wls;
+	size_t n_wls, cap_wls;
+	int epfd, sigfd, listen_fd;
+};
+
+/* Errors for the client: the message names the object and the reason. */
+struct req_err {
+	char msg[512];
+	char hint[256];
+};
+
+int req_fail(struct req_err *e, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* workloads.c */
+struct wl *wl_find(struct vigild *d, const char *id);
+int wl_add(struct vigild *d, struct wl *w);
+int wl_cgroup_procs(const struct wl *w, int *pids, size_t max, size_t *ret_n);
+
+/* workload_create.c */
+int wl_create(struct vigild *d, struct json_object *spec, struct wl **ret, struct req_err *e);
+
+/* workload_run.c */
+int wl_start(struct vigild *d, struct wl *w, struct req_err *e);
+int wl_stop(struct vigild *d, struct wl *w, struct req_err *e);
+/* The main process exited (its pidfd is readable): the workload is stopped. */
+void wl_exited(struct vigild *d, struct wl *w);
+/* Watches the pidfd of a running workload in the loop. */
+int wl_watch(struct vigild *d, struct wl *w);
+
+/* workload_delete.c */
+int wl_delete(struct vigild *d, struct wl *w, struct req_err *e);
+
+/* requests.c */
+struct json_object *handle_request(struct vigild *d, struct json_object *req);
+
+/* repair.c: loads the registry and makes the host match it */
+int repair_state(struct vigild *d);
+
+/* loop.c */
+int run_loop(struct vigild *d);
+
+#endif

@@ -1,0 +1,80 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The event loop: control connections, exits of workload processes, and
+ * SIGTERM/SIGINT, which end the loop and leave workloads running and every
+ * BPF object pinned.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "control.h"
+#include "daemon.h"
+
+static void serve_one(struct vigild *d)
+{
+	struct json_object *req, *resp;
+	int conn, ret;
+
+	ret = vigil_control_accept(d->listen_fd, &conn, &req);
+	if (ret == -EAGAIN || ret == -EINTR)
+		return;
+	if (ret < 0) {
+		fprintf(stderr, "vigild: control connection refused: %s\n",
+			ret == -EPERM ? "peer is not root" : strerror(-ret));
+		return;
+	}
+	resp = handle_request(d, req);
+	ret = vigil_control_reply(conn, resp);
+	if (ret < 0)
+		fprintf(stderr, "vigild: answering a control request: %s\n", strerror(-ret));
+	json_object_put(resp);
+	json_object_put(req);
+}
+
+/* Returns 1 when a stop signal arrived. */
+static int read_signal(struct vigild *d)
+{
+	struct signalfd_siginfo si;
+
+	if (read(d->sigfd, &si, sizeof(si)) != sizeof(si))
+		return 0;
+	fprintf(stderr, "vigild: %s received, stopping (workloads keep running)\n",
+		strsignal((int)si.ssi_signo));
+	return 1;
+}
+
+int run_loop(struct vigild *d)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+
+	ev.data.ptr = &d->listen_fd;
+	if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, d->listen_fd, &ev) < 0)
+		return -errno;
+	ev.data.ptr = &d->sigfd;
+	if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, d->sigfd, &ev) < 0)
+		return -errno;
+	for (;;) {
+		struct epoll_event evs[16];
+		int n = epoll_wait(d->epfd, evs, 16, -1);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		for (int i = 0; i < n; i++) {
+			if (evs[i].data.ptr == &d->sigfd) {
+				if (read_signal(d))
+					return 0;
+			} else if (evs[i].data.ptr == &d->listen_fd) {
+				serve_one(d);
+			} else {
+				wl_exited(d, evs[i].data.ptr);
+			}
+		}
+	}
+}

@@ -1,0 +1,229 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * At start: load the registry and make the host match it. The record is the
+ * truth: a missing cgroup or cgroup->slot entry is put back, a slot marked
+ * in use without a record (a create interrupted before its record was
+ * written) is freed, and a workload is running exactly when its cgroup has
+ * processes. Every repair is logged.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "cgroup.h"
+#include "daemon.h"
+#include "netns.h"
+#include "veth.h"
+
+static void log_bad(const char *file, const char *reason, void *ctx)
+{
+	fprintf(stderr, "vigild: registry: discarding %s: %s\n", file, reason);
+}
+
+static int collect(struct vigil_workload *rec, void *ctx)
+{
+	struct vigild *d = ctx;
+	struct wl *w = calloc(1, sizeof(*w));
+	int ret;
+
+	if (!w) {
+		vigil_workload_spec_free(&rec->spec);
+		free(rec);
+		return -ENOMEM;
+	}
+	w->rec = *rec;
+	w->pidfd = -1;
+	free(rec);
+	ret = wl_add(d, w);
+	if (ret < 0) {
+		vigil_workload_spec_free(&w->rec.spec);
+		free(w);
+	}
+	return ret;
+}
+
+static void repair_cgroup(struct wl *w)
+{
+	const char *id = w->rec.spec.id;
+	uint64_t cg_id;
+
+	if (mkdir(w->rec.cgroup, 0755) == 0)
+		fprintf(stderr, "vigild: workload \"%s\": cgroup %s was missing, recreated\n", id,
+			w->rec.cgroup);
+	if (vigil_cgroup_id(w->rec.cgroup, &cg_id) == 0 && cg_id != w->rec.cgroup_id)
+		w->rec.cgroup_id = cg_id;
+}
+
+static void repair_network(struct vigild *d, struct wl *w)
+{
+	struct vigil_workload *r = &w->rec;
+	struct vigil_veth_opts vo = {
+		.host_ifname = r->host_ifname,
+		.netns_path = r->netns,
+		.host_cidr = r->spec.host_ipv4,
+		.peer_cidr = r->spec.ipv4,
+	};
+	struct stat st;
+	int ret;
+
+	if (r->spec.net_mode != VIGIL_NET_VETH ||
+	    (stat(r->netns, &st) == 0 && (int)if_nametoindex(r->host_ifname) == r->ifindex))
+		return;
+	fprintf(stderr, "vigild: workload \"%s\": network %s/%s missing, recreating it\n",
+		r->spec.id, r->host_ifname, r->netns);
+	vigil_veth_delete(r->host_ifname);
+	vigil_netns_remove(r->netns);
+	ret = vigil_netns_create(r->netns);
+	if (!ret)
+		ret = vigil_veth_create(&vo, &r->ifindex);
+	if (ret < 0)
+		fprintf(stderr, "vigild: workload \"%s\": recreating its network: %s\n", r->spec.id,
+			strerror(-ret));
+}
+
+static void repair_slot(struct vigild *d, struct wl *w)
+{
+	struct vigil_workload *r = &w->rec;
+	struct vigil_slot want = {
+		.cgroup_id = r->cgroup_id,
+		.created_unix_ns = r->created_unix_ns,
+		.ifindex = (__u32)r->ifindex,
+		.state = r->state == VIGIL_WL_DELETED ? VIGIL_SLOT_DELETED : VIGIL_SLOT_ACTIVE,
+	}, have;
+	int ret;
+
+	snprintf(want.workload, sizeof(want.workload), "%s", r->spec.id);
+	if (vigil_meter_slot_get(d->meter, r->slot, &have) < 0 ||
+	    memcmp(&have, &want, sizeof(want))) {
+		fprintf(stderr, "vigild: workload \"%s\": slot %u did not match its record, set\n",
+			r->spec.id, r->slot);
+		vigil_meter_slot_set(d->meter, r->slot, &want);
+	}
+	if (r->state == VIGIL_WL_DELETED)
+		return;
+	ret = vigil_meter_add_cgroup(d->meter, r->cgroup_id, r->slot);
+	if (ret == 0)
+		fprintf(stderr, "vigild: workload \"%s\": cgroup was not metered, re-added\n",
+			r->spec.id);
+	else if (ret != -EEXIST)
+		fprintf(stderr, "vigild: workload \"%s\": metering its cgroup: %s\n", r->spec.id,
+			strerror(-ret));
+}
+
+/* Running exactly when the cgroup has processes; a live one is watched again. */
+static void repair_run_state(struct vigild *d, struct wl *w)
+{
+	struct vigil_workload *r = &w->rec;
+	enum vigil_workload_state was = r->state;
+	int pids[256];
+	size_t n = 0;
+	bool main_alive = false;
+
+	if (wl_cgroup_procs(w, pids, 256, &n) < 0)
+		n = 0;
+	for (size_t i = 0; i < n && i < 256; i++)
+		main_alive |= pids[i] == r->pid;
+	if (n == 0) {
+		if (r->state == VIGIL_WL_RUNNING)
+			r->state = VIGIL_WL_STOPPED;
+	} else {
+		r->state = VIGIL_WL_RUNNING;
+		/* the main process is gone but others live on: follow one of them */
+		if (!main_alive)
+			r->pid = pids[0];
+		w->pidfd = (int)syscall(SYS_pidfd_open, r->pid, 0);
+		if (w->pidfd < 0 || wl_watch(d, w) < 0)
+			fprintf(stderr, "vigild: workload \"%s\": cannot watch process %d\n",
+				r->spec.id, r->pid);
+	}
+	if (r->state != was)
+		fprintf(stderr, "vigild: workload \"%s\": was %s, is %s\n", r->spec.id,
+			vigil_workload_state_name(was), vigil_workload_state_name(r->state));
+}
+
+struct orphans {
+	struct vigild *d;
+	uint32_t slots[64];
+	size_t n;
+};
+
+static int find_orphan(uint32_t slot, const struct vigil_slot *s,
+		       const struct vigil_workload_usage *u, void *ctx)
+{
+	struct orphans *o = ctx;
+
+	for (size_t i = 0; i < o->d->n_wls; i++) {
+		if (o->d->wls[i]->rec.slot == slot)
+			return 0;
+	}
+	/* only a create interrupted before its record leaves an active slot behind */
+	if (s->state == VIGIL_SLOT_ACTIVE && o->n < 64) {
+		fprintf(stderr, "vigild: slot %u (workload \"%.*s\") has no record, freeing it\n",
+			slot, VIGIL_ID_SIZE, s->workload);
+		vigil_meter_remove_cgroup(o->d->meter, s->cgroup_id);
+		o->slots[o->n++] = slot;
+	}
+	return 0;
+}
+
+/* Leftovers of an interrupted create: an empty cgroup or a namespace with no record. */
+static void remove_orphan_dirs(struct vigild *d, const char *dir, bool cgroups)
+{
+	struct dirent *de;
+	DIR *dh = opendir(dir);
+	char path[PATH_MAX + NAME_MAX + 2];
+
+	if (!dh)
+		return;
+	while ((de = readdir(dh))) {
+		if (!vigil_workload_id_valid(de->d_name) || wl_find(d, de->d_name))
+			continue;
+		if (cgroups && de->d_type != DT_DIR)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if (cgroups ? rmdir(path) == 0 : vigil_netns_remove(path) == 0)
+			fprintf(stderr, "vigild: %s has no record, removed\n", path);
+		else
+			fprintf(stderr, "vigild: %s has no record, left alone: %s\n", path,
+				strerror(errno));
+	}
+	closedir(dh);
+}
+
+int repair_state(struct vigild *d)
+{
+	struct orphans o = { .d = d };
+	int ret;
+
+	ret = vigil_registry_load(d->state_dir, collect, log_bad, d);
+	if (ret < 0)
+		return ret;
+	ret = vigil_meter_read_all(d->meter, find_orphan, &o);
+	if (ret < 0)
+		return ret;
+	for (size_t i = 0; i < o.n; i++)
+		vigil_meter_slot_reset(d->meter, o.slots[i]);
+	remove_orphan_dirs(d, d->cgroup_parent, true);
+	remove_orphan_dirs(d, d->netns_dir, false);
+	for (size_t i = 0; i < d->n_wls; i++) {
+		struct wl *w = d->wls[i];
+		struct vigil_workload before = w->rec;
+
+		if (w->rec.state != VIGIL_WL_DELETED) {
+			repair_cgroup(w);
+			repair_network(d, w);
+			repair_run_state(d, w);
+		}
+		repair_slot(d, w);
+		if (memcmp(&before, &w->rec, sizeof(before)) &&
+		    (ret = vigil_registry_save(d->state_dir, &w->rec)) < 0)
+			fprintf(stderr, "vigild: workload \"%s\": writing its record: %s\n",
+				w->rec.spec.id, strerror(-ret));
+	}
+	return 0;
+}

@@ -1,0 +1,172 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* Control socket requests: one JSON request in, one JSON response out. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "daemon.h"
+
+static struct json_object *network_view(const struct vigil_workload *r)
+{
+	struct json_object *net;
+
+	if (r->spec.net_mode == VIGIL_NET_NONE)
+		return NULL;
+	net = json_object_new_object();
+	json_object_object_add(net, "mode",
+			       json_object_new_string(vigil_net_mode_name(r->spec.net_mode)));
+	json_object_object_add(net, "ipv4", json_object_new_string(r->spec.ipv4));
+	json_object_object_add(net, "host_ipv4", json_object_new_string(r->spec.host_ipv4));
+	json_object_object_add(net, "host_ifname", json_object_new_string(r->host_ifname));
+	json_object_object_add(net, "ifindex", json_object_new_int(r->ifindex));
+	json_object_object_add(net, "netns", json_object_new_string(r->netns));
+	return net;
+}
+
+static struct json_object *workload_view(const struct wl *w)
+{
+	const struct vigil_workload *r = &w->rec;
+	struct json_object *o = json_object_new_object(), *cmd = json_object_new_array();
+
+	json_object_object_add(o, "id", json_object_new_string(r->spec.id));
+	json_object_object_add(o, "owner", json_object_new_string(r->spec.owner));
+	json_object_object_add(o, "state",
+			       json_object_new_string(vigil_workload_state_name(r->state)));
+	json_object_object_add(o, "pid", r->pid ? json_object_new_int(r->pid) : NULL);
+	json_object_object_add(o, "exit_status",
+			       r->has_exit ? json_object_new_int(r->exit_status) : NULL);
+	json_object_object_add(o, "slot", json_object_new_int64(r->slot));
+	json_object_object_add(o, "cgroup", json_object_new_string(r->cgroup));
+	json_object_object_add(o, "vcpus", json_object_new_int64(r->spec.vcpus));
+	json_object_object_add(o, "memory_mib", json_object_new_int64(r->spec.memory_mib));
+	for (size_t i = 0; i < r->spec.argc; i++)
+		json_object_array_add(cmd, json_object_new_string(r->spec.argv[i]));
+	json_object_object_add(o, "command", cmd);
+	json_object_object_add(o, "network", network_view(r));
+	json_object_object_add(o, "created_unix_ns", json_object_new_uint64(r->created_unix_ns));
+	return o;
+}
+
+static int usage_view(struct vigild *d, const struct wl *w, struct json_object **ret,
+		      struct req_err *e)
+{
+	struct vigil_workload_usage u;
+	struct json_object *o;
+	int r = vigil_meter_read(d->meter, w->rec.slot, &u);
+
+	if (r < 0)
+		return req_fail(e, r, "workload \"%s\": reading slot %u: %s", w->rec.spec.id,
+				w->rec.slot, strerror(-r));
+	o = json_object_new_object();
+#define ADD(key, val) json_object_object_add(o, key, json_object_new_uint64(val))
+	json_object_object_add(o, "workload", json_object_new_string(w->rec.spec.id));
+	ADD("cpu_ns", u.c.cpu_ns);
+	ADD("mem_bytes", u.mem_bytes);
+	ADD("mem_peak_bytes", u.mem_peak_bytes);
+	ADD("mem_byte_seconds", u.mem_byte_seconds);
+	ADD("disk_read_bytes", u.c.disk_read_bytes);
+	ADD("disk_write_bytes", u.c.disk_write_bytes);
+	ADD("disk_read_ops", u.c.disk_read_ops);
+	ADD("disk_write_ops", u.c.disk_write_ops);
+	ADD("net_rx_bytes", u.c.net_rx_bytes);
+	ADD("net_tx_bytes", u.c.net_tx_bytes);
+	ADD("net_rx_packets", u.c.net_rx_packets);
+	ADD("net_tx_packets", u.c.net_tx_packets);
+	ADD("net_tx_public_bytes", u.c.net_tx_public_bytes);
+	ADD("net_tx_private_bytes", u.c.net_tx_private_bytes);
+	ADD("net_drop_packets", u.c.net_drop_packets);
+#undef ADD
+	*ret = o;
+	return 0;
+}
+
+static int find_target(struct vigild *d, struct json_object *req, const char *cmd, struct wl **ret,
+		       struct req_err *e)
+{
+	struct json_object *id;
+
+	if (!json_object_object_get_ex(req, "id", &id) ||
+	    !json_object_is_type(id, json_type_string))
+		return req_fail(e, -EINVAL, "request \"%s\": \"id\" (a string) is required", cmd);
+	*ret = wl_find(d, json_object_get_string(id));
+	if (!*ret) {
+		snprintf(e->hint, sizeof(e->hint), "vigil workload list");
+		return req_fail(e, -ENOENT, "workload \"%.64s\" does not exist",
+				json_object_get_string(id));
+	}
+	return 0;
+}
+
+static int do_list(struct vigild *d, struct json_object *resp)
+{
+	struct json_object *arr = json_object_new_array();
+
+	for (size_t i = 0; i < d->n_wls; i++)
+		json_object_array_add(arr, workload_view(d->wls[i]));
+	json_object_object_add(resp, "workloads", arr);
+	return 0;
+}
+
+static int dispatch(struct vigild *d, const char *cmd, struct json_object *req,
+		    struct json_object *resp, struct req_err *e)
+{
+	struct json_object *spec, *usage = NULL;
+	struct wl *w = NULL;
+	int r;
+
+	if (strcmp(cmd, "list") == 0)
+		return do_list(d, resp);
+	if (strcmp(cmd, "create") == 0) {
+		if (!json_object_object_get_ex(req, "spec", &spec))
+			return req_fail(e, -EINVAL, "request \"create\": \"spec\" is required");
+		r = wl_create(d, spec, &w, e);
+	} else {
+		r = find_target(d, req, cmd, &w, e);
+		if (r < 0)
+			return r;
+		if (strcmp(cmd, "start") == 0)
+			r = wl_start(d, w, e);
+		else if (strcmp(cmd, "stop") == 0)
+			r = wl_stop(d, w, e);
+		else if (strcmp(cmd, "delete") == 0)
+			r = wl_delete(d, w, e);
+		else if (strcmp(cmd, "show") == 0)
+			r = 0;
+		else
+			return req_fail(e, -EINVAL, "unknown request \"%.32s\"", cmd);
+	}
+	if (r < 0)
+		return r;
+	json_object_object_add(resp, "workload", workload_view(w));
+	if (strcmp(cmd, "show") == 0) {
+		r = usage_view(d, w, &usage, e);
+		if (r < 0)
+			return r;
+		json_object_object_add(resp, "usage", usage);
+	}
+	return 0;
+}
+
+struct json_object *handle_request(struct vigild *d, struct json_object *req)
+{
+	struct json_object *resp = json_object_new_object(), *cmd;
+	struct req_err e = { 0 };
+	int r;
+
+	if (!json_object_object_get_ex(req, "cmd", &cmd) ||
+	    !json_object_is_type(cmd, json_type_string))
+		r = req_fail(&e, -EINVAL, "request: \"cmd\" (a string) is required");
+	else
+		r = dispatch(d, json_object_get_string(cmd), req, resp, &e);
+	if (r < 0) {
+		json_object_put(resp);
+		resp = json_object_new_object();
+		json_object_object_add(resp, "error", json_object_new_string(e.msg));
+		if (e.hint[0])
+			json_object_object_add(resp, "hint", json_object_new_string(e.hint));
+		fprintf(stderr, "vigild: %s\n", e.msg);
+		return resp;
+	}
+	json_object_object_add(resp, "ok", json_object_new_boolean(1));
+	return resp;
+}

@@ -1,0 +1,232 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Creating a workload: its slot, its cgroup, its network, its record. Each
+ * step is undone when a later one fails, so a rejected request leaves no
+ * trace: no cgroup, no slot, no record, no interface, no namespace.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cgroup.h"
+#include "daemon.h"
+#include "netns.h"
+#include "veth.h"
+
+static bool slot_taken(struct vigild *d, uint32_t slot)
+{
+	struct vigil_slot s;
+
+	for (size_t i = 0; i < d->n_wls; i++) {
+		if (d->wls[i]->rec.slot == slot)
+			return true;
+	}
+	/* a slot some other agent run left in use stays untouched */
+	return vigil_meter_slot_get(d->meter, slot, &s) < 0 || s.state != VIGIL_SLOT_FREE;
+}
+
+static int alloc_slot(struct vigild *d, const char *id, uint32_t *ret, struct req_err *e)
+{
+	for (uint32_t slot = 0; slot < d->max_workloads; slot++) {
+		if (!slot_taken(d, slot)) {
+			*ret = slot;
+			return 0;
+		}
+	}
+	snprintf(e->hint, sizeof(e->hint), "vigil workload delete ID");
+	return req_fail(e, -ENOSPC,
+			"workload \"%s\": no free slot: all %u slots are in use (deleted "
+			"workloads keep theirs until their usage is exported)",
+			id, d->max_workloads);
+}
+
+static int check_new(struct vigild *d, const struct vigil_workload_spec *s, struct req_err *e)
+{
+	struct wl *old = wl_find(d, s->id);
+
+	if (s->net_mode == VIGIL_NET_TAP)
+		return req_fail(e, -EOPNOTSUPP,
+				"workload \"%s\": network mode \"tap\" (microVMs) is not supported "
+				"yet; process workloads use \"veth\"",
+				s->id);
+	if (s->volume_size_mib)
+		return req_fail(e, -EOPNOTSUPP, "workload \"%s\": volume: not supported yet",
+				s->id);
+	if (old && old->rec.state == VIGIL_WL_DELETED)
+		return req_fail(e, -EEXIST,
+				"workload \"%s\": the id belongs to a deleted workload whose usage "
+				"is kept until it is exported; choose another id",
+				s->id);
+	if (old)
+		return req_fail(e, -EEXIST, "workload \"%s\" already exists (state %s)", s->id,
+				vigil_workload_state_name(old->rec.state));
+	return 0;
+}
+
+/*
+ * TODO(#3): vigil_net_attach once net_meter lands. Until then the host
+ * interface is only recorded in the slot, where the network meter will find it.
+ */
+static int workload_meter_interface(struct vigild *d, struct wl *w, struct vigil_slot *slot)
+{
+	slot->ifindex = (__u32)w->rec.ifindex;
+	return 0;
+}
+
+static int create_network(struct vigild *d, struct wl *w, struct req_err *e)
+{
+	struct vigil_workload *r = &w->rec;
+	struct vigil_veth_opts vo;
+	int ret;
+
+	vigil_veth_name(r->spec.id, r->host_ifname);
+	snprintf(r->netns, sizeof(r->netns), "%s/%s", d->netns_dir, r->spec.id);
+	ret = vigil_netns_create(r->netns);
+	if (ret < 0)
+		return req_fail(e, ret, "workload \"%s\": network namespace %s: %s", r->spec.id,
+				r->netns, strerror(-ret));
+	vo = (struct vigil_veth_opts){
+		.host_ifname = r->host_ifname,
+		.netns_path = r->netns,
+		.host_cidr = r->spec.host_ipv4,
+		.peer_cidr = r->spec.ipv4,
+	};
+	ret = vigil_veth_create(&vo, &r->ifindex);
+	if (ret < 0) {
+		vigil_netns_remove(r->netns);
+		return req_fail(e, ret, "workload \"%s\": veth %s: %s", r->spec.id, r->host_ifname,
+				strerror(-ret));
+	}
+	return 0;
+}
+
+static void remove_network(struct wl *w)
+{
+	if (w->rec.host_ifname[0])
+		vigil_veth_delete(w->rec.host_ifname);
+	if (w->rec.netns[0])
+		vigil_netns_remove(w->rec.netns);
+}
+
+static int create_cgroup(struct vigild *d, struct wl *w, struct req_err *e)
+{
+	struct vigil_workload *r = &w->rec;
+	int ret;
+
+	snprintf(r->cgroup, sizeof(r->cgroup), "%s/%s", d->cgroup_parent, r->spec.id);
+	if (mkdir(r->cgroup, 0755) < 0) {
+		ret = -errno;
+		return req_fail(e, ret, "workload \"%s\": cgroup %s: %s", r->spec.id, r->cgroup,
+				strerror(-ret));
+	}
+	ret = vigil_cgroup_id(r->cgroup, &r->cgroup_id);
+	if (ret < 0) {
+		rmdir(r->cgroup);
+		return req_fail(e, ret, "workload \"%s\": cgroup id of %s: %s", r->spec.id,
+				r->cgroup, strerror(-ret));
+	}
+	return 0;
+}
+
+/* The steps after the cgroup and the network; undoes its own on failure. */
+static int register_workload(struct vigild *d, struct wl *w, struct req_err *e)
+{
+	struct vigil_workload *r = &w->rec;
+	struct vigil_slot slot = {
+		.cgroup_id = r->cgroup_id,
+		.created_unix_ns = r->created_unix_ns,
+		.state = VIGIL_SLOT_ACTIVE,
+	};
+	int ret;
+
+	snprintf(slot.workload, sizeof(slot.workload), "%s", r->spec.id);
+	ret = workload_meter_interface(d, w, &slot);
+	if (ret < 0)
+		return req_fail(e, ret, "workload \"%s\": metering %s: %s", r->spec.id,
+				r->host_ifname, strerror(-ret));
+	ret = vigil_meter_slot_reset(d->meter, r->slot);
+	if (!ret)
+		ret = vigil_meter_slot_set(d->meter, r->slot, &slot);
+	if (ret < 0) {
+		req_fail(e, ret, "workload \"%s\": slot %u: %s", r->spec.id, r->slot,
+			 strerror(-ret));
+		goto fail_slot;
+	}
+	ret = vigil_meter_add_cgroup(d->meter, r->cgroup_id, r->slot);
+	if (ret < 0) {
+		req_fail(e, ret, "workload \"%s\": metering cgroup %s: %s", r->spec.id, r->cgroup,
+			 strerror(-ret));
+		goto fail_slot;
+	}
+	ret = vigil_registry_save(d->state_dir, r);
+	if (ret < 0) {
+		req_fail(e, ret, "workload \"%s\": writing its record in %s: %s", r->spec.id,
+			 d->state_dir, strerror(-ret));
+		/* the rename may have happened before the failure; no record existed before */
+		vigil_registry_remove(d->state_dir, r->spec.id);
+		goto fail_cgroup;
+	}
+	return 0;
+fail_cgroup:
+	vigil_meter_remove_cgroup(d->meter, r->cgroup_id);
+fail_slot:
+	vigil_meter_slot_reset(d->meter, r->slot);
+	return ret;
+}
+
+int wl_create(struct vigild *d, struct json_object *spec, struct wl **ret, struct req_err *e)
+{
+	struct wl *w = calloc(1, sizeof(*w));
+	struct timespec now;
+	int r;
+
+	if (!w)
+		return req_fail(e, -ENOMEM, "creating a workload: %s", strerror(ENOMEM));
+	w->pidfd = -1;
+	r = vigil_workload_spec_from_json(spec, &w->rec.spec, e->msg, sizeof(e->msg));
+	if (r < 0) {
+		free(w);
+		return r;
+	}
+	r = check_new(d, &w->rec.spec, e);
+	if (!r)
+		r = alloc_slot(d, w->rec.spec.id, &w->rec.slot, e);
+	if (r < 0)
+		goto fail;
+	clock_gettime(CLOCK_REALTIME, &now);
+	w->rec.created_unix_ns = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
+	w->rec.state = VIGIL_WL_CREATED;
+	r = create_cgroup(d, w, e);
+	if (r < 0)
+		goto fail;
+	if (w->rec.spec.net_mode == VIGIL_NET_VETH) {
+		r = create_network(d, w, e);
+		if (r < 0)
+			goto fail_cgroup;
+	}
+	r = register_workload(d, w, e);
+	if (r < 0)
+		goto fail_network;
+	r = wl_add(d, w);
+	if (r < 0) {
+		req_fail(e, r, "workload \"%s\": %s", w->rec.spec.id, strerror(-r));
+		vigil_registry_remove(d->state_dir, w->rec.spec.id);
+		vigil_meter_remove_cgroup(d->meter, w->rec.cgroup_id);
+		vigil_meter_slot_reset(d->meter, w->rec.slot);
+		goto fail_network;
+	}
+	*ret = w;
+	return 0;
+fail_network:
+	remove_network(w);
+fail_cgroup:
+	rmdir(w->rec.cgroup);
+fail:
+	vigil_workload_spec_free(&w->rec.spec);
+	free(w);
+	return r;
+}

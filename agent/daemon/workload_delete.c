@@ -1,0 +1,77 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Deleting a workload: everything on the host goes, but the record and the
+ * slot's counters stay (state deleted) until the usage is exported. Each
+ * step tolerates finding its object already gone, so a delete interrupted
+ * by an error can simply be repeated.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "daemon.h"
+#include "netns.h"
+#include "veth.h"
+
+static int remove_cgroup(const char *path)
+{
+	for (int i = 0; i < 50; i++) {
+		if (rmdir(path) == 0 || errno == ENOENT)
+			return 0;
+		if (errno != EBUSY)
+			break;
+		/* the last processes are still being torn down */
+		usleep(20 * 1000);
+	}
+	return -errno;
+}
+
+int wl_delete(struct vigild *d, struct wl *w, struct req_err *e)
+{
+	struct vigil_workload *r = &w->rec;
+	struct vigil_slot slot;
+	int ret;
+
+	if (r->state == VIGIL_WL_DELETED)
+		return req_fail(e, -EINVAL, "workload \"%s\" is already deleted", r->spec.id);
+	if (r->state == VIGIL_WL_RUNNING) {
+		ret = wl_stop(d, w, e);
+		if (ret < 0)
+			return ret;
+	}
+	ret = vigil_meter_remove_cgroup(d->meter, r->cgroup_id);
+	if (ret < 0 && ret != -ENOENT)
+		return req_fail(e, ret, "workload \"%s\": unmetering cgroup %s: %s", r->spec.id,
+				r->cgroup, strerror(-ret));
+	ret = remove_cgroup(r->cgroup);
+	if (ret < 0)
+		return req_fail(e, ret, "workload \"%s\": removing cgroup %s: %s", r->spec.id,
+				r->cgroup, strerror(-ret));
+	if (r->host_ifname[0]) {
+		ret = vigil_veth_delete(r->host_ifname);
+		if (ret < 0 && ret != -ENODEV)
+			return req_fail(e, ret, "workload \"%s\": deleting interface %s: %s",
+					r->spec.id, r->host_ifname, strerror(-ret));
+	}
+	if (r->netns[0]) {
+		ret = vigil_netns_remove(r->netns);
+		if (ret < 0 && ret != -ENOENT)
+			return req_fail(e, ret, "workload \"%s\": network namespace %s: %s",
+					r->spec.id, r->netns, strerror(-ret));
+	}
+	ret = vigil_meter_slot_get(d->meter, r->slot, &slot);
+	if (!ret) {
+		slot.state = VIGIL_SLOT_DELETED;
+		ret = vigil_meter_slot_set(d->meter, r->slot, &slot);
+	}
+	if (ret < 0)
+		return req_fail(e, ret, "workload \"%s\": slot %u: %s", r->spec.id, r->slot,
+				strerror(-ret));
+	r->state = VIGIL_WL_DELETED;
+	ret = vigil_registry_save(d->state_dir, r);
+	if (ret < 0)
+		return req_fail(e, ret, "workload \"%s\": writing its record: %s", r->spec.id,
+				strerror(-ret));
+	return 0;
+}

@@ -1,0 +1,217 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* Starting a workload's command, stopping it, and noticing when it ends. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "daemon.h"
+#include "spawn.h"
+
+#define KILL_WAIT_MS 5000
+
+static int open_log(struct vigild *d, const char *id)
+{
+	char path[PATH_MAX + 64];
+
+	snprintf(path, sizeof(path), "%s/%s.log", d->logs_dir, id);
+	return open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+}
+
+int wl_watch(struct vigild *d, struct wl *w)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = w };
+
+	if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, w->pidfd, &ev) < 0)
+		return -errno;
+	return 0;
+}
+
+static int spawn_command(struct vigild *d, struct wl *w, pid_t *pid, int *pidfd, struct req_err *e)
+{
+	struct vigil_spawn_opts o = { .cgroup_fd = -1, .netns_fd = -1, .output_fd = -1 };
+	const char *id = w->rec.spec.id;
+	char **argv = NULL;
+	int ret;
+
+	ret = vigil_workload_spec_argv(&w->rec.spec, &argv);
+	if (ret < 0)
+		return req_fail(e, ret, "workload \"%s\": %s", id, strerror(-ret));
+	o.cgroup_fd = open(w->rec.cgroup, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (o.cgroup_fd < 0) {
+		ret = req_fail(e, -errno, "workload \"%s\": cgroup %s: %s", id, w->rec.cgroup,
+			       strerror(errno));
+		goto out;
+	}
+	if (w->rec.netns[0]) {
+		o.netns_fd = open(w->rec.netns, O_RDONLY | O_CLOEXEC);
+		if (o.netns_fd < 0) {
+			ret = req_fail(e, -errno, "workload \"%s\": network namespace %s: %s", id,
+				       w->rec.netns, strerror(errno));
+			goto out;
+		}
+	}
+	o.output_fd = open_log(d, id);
+	if (o.output_fd < 0) {
+		ret = req_fail(e, -errno, "workload \"%s\": log file in %s: %s", id, d->logs_dir,
+			       strerror(errno));
+		goto out;
+	}
+	ret = vigil_spawn(&o, argv, pid, pidfd);
+	if (ret < 0)
+		req_fail(e, ret, "workload \"%s\": cannot execute \"%s\": %s", id, argv[0],
+			 strerror(-ret));
+out:
+	if (o.output_fd >= 0)
+		close(o.output_fd);
+	if (o.netns_fd >= 0)
+		close(o.netns_fd);
+	if (o.cgroup_fd >= 0)
+		close(o.cgroup_fd);
+	vigil_argv_free(argv);
+	return ret;
+}
+
+int wl_start(struct vigild *d, struct wl *w, struct req_err *e)
+{
+	struct vigil_workload old = w->rec;
+	pid_t pid;
+	int pidfd, ret;
+
+	if (w->rec.state == VIGIL_WL_RUNNING || w->rec.state == VIGIL_WL_DELETED)
+		return req_fail(e, -EINVAL, "workload \"%s\" is %s", w->rec.spec.id,
+				vigil_workload_state_name(w->rec.state));
+	ret = spawn_command(d, w, &pid, &pidfd, e);
+	if (ret < 0)
+		return ret;
+	w->rec.state = VIGIL_WL_RUNNING;
+	w->rec.pid = pid;
+	w->rec.has_exit = false;
+	w->pidfd = pidfd;
+	w->child = true;
+	ret = wl_watch(d, w);
+	if (!ret)
+		ret = vigil_registry_save(d->state_dir, &w->rec);
+	if (ret < 0) {
+		/* not recorded as running, so it must not run */
+		req_fail(e, ret, "workload \"%s\": recording its start: %s", w->rec.spec.id,
+			 strerror(-ret));
+		syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+		waitpid(pid, NULL, 0);
+		epoll_ctl(d->epfd, EPOLL_CTL_DEL, pidfd, NULL);
+		close(pidfd);
+		w->pidfd = -1;
+		w->rec = old;
+		return ret;
+	}
+	return 0;
+}
+
+/* exit code, or 128 + signal as shells report it */
+static int exit_code(const siginfo_t *si)
+{
+	return si->si_code == CLD_EXITED ? si->si_status : 128 + si->si_status;
+}
+
+void wl_exited(struct vigild *d, struct wl *w)
+{
+	siginfo_t si = { 0 };
+	int ret;
+
+	if (w->pidfd < 0)
+		return;
+	if (w->child && waitid(P_PIDFD, (id_t)w->pidfd, &si, WEXITED | WNOHANG) == 0 && si.si_pid) {
+		w->rec.has_exit = true;
+		w->rec.exit_status = exit_code(&si);
+	}
+	epoll_ctl(d->epfd, EPOLL_CTL_DEL, w->pidfd, NULL);
+	close(w->pidfd);
+	w->pidfd = -1;
+	w->child = false;
+	if (w->rec.state == VIGIL_WL_RUNNING)
+		w->rec.state = VIGIL_WL_STOPPED;
+	ret = vigil_registry_save(d->state_dir, &w->rec);
+	if (w->rec.has_exit)
+		fprintf(stderr, "vigild: workload \"%s\": process %d exited with status %d\n",
+			w->rec.spec.id, w->rec.pid, w->rec.exit_status);
+	else
+		fprintf(stderr, "vigild: workload \"%s\": process %d exited\n", w->rec.spec.id,
+			w->rec.pid);
+	if (ret < 0)
+		fprintf(stderr, "vigild: workload \"%s\": recording its exit: %s\n", w->rec.spec.id,
+			strerror(-ret));
+}
+
+static void signal_all(const struct wl *w, int sig)
+{
+	int pids[1024];
+	size_t n;
+
+	if (wl_cgroup_procs(w, pids, 1024, &n) < 0)
+		return;
+	for (size_t i = 0; i < n && i < 1024; i++)
+		kill(pids[i], sig);
+}
+
+/* Waits up to `ms` for the cgroup to have no process left. */
+static bool wait_empty(const struct wl *w, unsigned int ms)
+{
+	int pids[1];
+	size_t n;
+
+	for (unsigned int waited = 0;; waited += 20) {
+		if (wl_cgroup_procs(w, pids, 1, &n) < 0 || n == 0)
+			return true;
+		if (waited >= ms)
+			return false;
+		usleep(20 * 1000);
+	}
+}
+
+static void kill_cgroup(const struct wl *w)
+{
+	char path[PATH_MAX + 32];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/cgroup.kill", w->rec.cgroup);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	/* cgroup.kill (5.14) also gets processes forked while we signal */
+	if (fd < 0 || write(fd, "1", 1) != 1)
+		signal_all(w, SIGKILL);
+	if (fd >= 0)
+		close(fd);
+}
+
+int wl_stop(struct vigild *d, struct wl *w, struct req_err *e)
+{
+	if (w->rec.state != VIGIL_WL_RUNNING)
+		return req_fail(e, -EINVAL, "workload \"%s\" is not running (state %s)",
+				w->rec.spec.id, vigil_workload_state_name(w->rec.state));
+	signal_all(w, SIGTERM);
+	if (!wait_empty(w, d->stop_timeout_ms)) {
+		fprintf(stderr,
+			"vigild: workload \"%s\": still running %u ms after SIGTERM, killing it\n",
+			w->rec.spec.id, d->stop_timeout_ms);
+		kill_cgroup(w);
+		if (!wait_empty(w, KILL_WAIT_MS))
+			return req_fail(e, -EBUSY,
+					"workload \"%s\": processes left in %s after SIGKILL",
+					w->rec.spec.id, w->rec.cgroup);
+	}
+	if (w->pidfd >= 0) {
+		wl_exited(d, w);
+		return 0;
+	}
+	w->rec.state = VIGIL_WL_STOPPED;
+	return vigil_registry_save(d->state_dir, &w->rec) < 0
+		       ? req_fail(e, -EIO, "workload \"%s\": recording its stop failed",
+				  w->rec.spec.id)
+		       : 0;
+}

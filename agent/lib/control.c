@@ -1,0 +1,223 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "control.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "workload_spec.h"
+
+/* A client that stalls cannot hold the daemon longer than this. */
+#define IO_TIMEOUT_SEC 5
+
+static int make_addr(const char *path, struct sockaddr_un *addr)
+{
+	memset(addr, 0, sizeof(*addr));
+	addr->sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(addr->sun_path))
+		return -ENAMETOOLONG;
+	memcpy(addr->sun_path, path, strlen(path));
+	return 0;
+}
+
+static int mkdir_parent(const char *path)
+{
+	char buf[PATH_MAX];
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	if (mkdir(dirname(buf), 0755) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+int vigil_control_listen(const char *path, int *ret_fd)
+{
+	struct sockaddr_un addr;
+	mode_t old;
+	int fd, ret;
+
+	ret = make_addr(path, &addr);
+	if (!ret)
+		ret = mkdir_parent(path);
+	if (ret < 0)
+		return ret;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -errno;
+	/* a socket left by a daemon that died: the caller made sure none answers on it */
+	if (unlink(path) < 0 && errno != ENOENT) {
+		ret = -errno;
+		goto fail;
+	}
+	/* 0600 from the start: no window where others could connect */
+	old = umask(0177);
+	ret = bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 ? -errno : 0;
+	umask(old);
+	if (!ret && listen(fd, 64) < 0)
+		ret = -errno;
+	if (ret < 0)
+		goto fail;
+	*ret_fd = fd;
+	return 0;
+fail:
+	close(fd);
+	return ret;
+}
+
+static void set_timeouts(int fd)
+{
+	struct timeval tv = { .tv_sec = IO_TIMEOUT_SEC };
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+}
+
+/* Reads until EOF into a NUL-terminated buffer. */
+static int read_msg(int fd, char **ret)
+{
+	size_t len = 0, cap = 4096;
+	char *buf = malloc(cap), *nbuf;
+	ssize_t n;
+
+	if (!buf)
+		return -ENOMEM;
+	for (;;) {
+		if (len + 1 == cap) {
+			if (cap >= VIGIL_CONTROL_MAX_MSG) {
+				free(buf);
+				return -EMSGSIZE;
+			}
+			nbuf = realloc(buf, cap * 2);
+			if (!nbuf) {
+				free(buf);
+				return -ENOMEM;
+			}
+			buf = nbuf;
+			cap *= 2;
+		}
+		n = read(fd, buf + len, cap - len - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int err = errno == EAGAIN ? -ETIMEDOUT : -errno;
+
+			free(buf);
+			return err;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	buf[len] = '\0';
+	*ret = buf;
+	return 0;
+}
+
+static int write_msg(int fd, const char *text)
+{
+	size_t len = strlen(text);
+
+	while (len) {
+		ssize_t n = send(fd, text, len, MSG_NOSIGNAL);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		text += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int parse_msg(int fd, struct json_object **ret)
+{
+	struct json_object *obj;
+	char *text = NULL, err[200];
+	int r = read_msg(fd, &text);
+
+	if (r < 0)
+		return r;
+	r = vigil_json_parse(text, &obj, err, sizeof(err));
+	free(text);
+	if (r < 0)
+		return -EBADMSG;
+	if (!json_object_is_type(obj, json_type_object)) {
+		json_object_put(obj);
+		return -EBADMSG;
+	}
+	*ret = obj;
+	return 0;
+}
+
+int vigil_control_accept(int listen_fd, int *ret_conn, struct json_object **ret_req)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	int conn, r;
+
+	conn = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+	if (conn < 0)
+		return -errno;
+	set_timeouts(conn);
+	if (getsockopt(conn, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
+		r = -errno;
+		goto fail;
+	}
+	if (cred.uid != 0) {
+		r = -EPERM;
+		goto fail;
+	}
+	r = parse_msg(conn, ret_req);
+	if (r < 0)
+		goto fail;
+	*ret_conn = conn;
+	return 0;
+fail:
+	close(conn);
+	return r;
+}
+
+int vigil_control_reply(int conn, struct json_object *resp)
+{
+	int r = write_msg(conn,
+			  json_object_to_json_string_ext(
+				  resp, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+
+	close(conn);
+	return r;
+}
+
+int vigil_control_call(const char *path, struct json_object *req, struct json_object **ret_resp)
+{
+	struct sockaddr_un addr;
+	int fd, r;
+
+	r = make_addr(path, &addr);
+	if (r < 0)
+		return r;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
+		r = -errno;
+		goto out;
+	}
+	r = write_msg(fd, json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN));
+	if (!r && shutdown(fd, SHUT_WR) < 0)
+		r = -errno;
+	if (!r)
+		r = parse_msg(fd, ret_resp);
+out:
+	close(fd);
+	return r;
+}

@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef VIGIL_REGISTRY_H
+#define VIGIL_REGISTRY_H
+
+#include <limits.h>
+#include <net/if.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "workload_spec.h"
+
+/*
+ * The workload registry: one file per workload, <state>/workloads/<id>.json,
+ * each replaced atomically (written to a temporary file, fsynced, renamed
+ * over, and the directory fsynced), so a crash leaves either the old record
+ * or the new one, plus at worst a stray temporary file.
+ *
+ * A deleted workload keeps its record (state "deleted") and its slot (marked
+ * VIGIL_SLOT_DELETED in the BPF slot map, counters kept) until its usage has
+ * been exported; only purging the record frees the id and the slot, so an
+ * id is never reused while usage under it is still unexported.
+ */
+enum vigil_workload_state {
+	VIGIL_WL_CREATED,
+	VIGIL_WL_RUNNING,
+	VIGIL_WL_STOPPED,
+	VIGIL_WL_DELETED,
+};
+
+struct vigil_workload {
+	struct vigil_workload_spec spec;
+	uint32_t slot;
+	enum vigil_workload_state state;
+	pid_t pid;	 /* main process while running, last one after */
+	bool has_exit;	 /* exit_status is known (our own child) */
+	int exit_status; /* as from waitpid() */
+	char cgroup[PATH_MAX];
+	uint64_t cgroup_id;
+	uint64_t created_unix_ns;
+	/* veth mode */
+	char host_ifname[IF_NAMESIZE];
+	int ifindex;
+	char netns[PATH_MAX];
+};
+
+const char *vigil_workload_state_name(enum vigil_workload_state s);
+
+struct json_object *vigil_workload_to_json(const struct vigil_workload *w);
+int vigil_workload_from_json(struct json_object *obj, struct vigil_workload *ret, char *err,
+			     size_t err_len);
+
+/* Creates <state_dir>/workloads when missing. */
+int vigil_registry_init(const char *state_dir);
+int vigil_registry_save(const char *state_dir, const struct vigil_workload *w);
+/* Removes the record (undoing a create, or purging); -ENOENT when there is none. */
+int vigil_registry_remove(const char *state_dir, const char *id);
+
+/*
+ * Calls `fn` for each record, in no particular order; `fn` owns the record.
+ * Files that cannot be used (a crash left a temporary file, a record is
+ * unreadable or invalid) are moved aside to <name>.broken, and `bad` is told
+ * what and why, so the caller can log it. A non-zero return from `fn` stops.
+ */
+typedef int (*vigil_registry_fn)(struct vigil_workload *w, void *ctx);
+typedef void (*vigil_registry_bad_fn)(const char *file, const char *reason, void *ctx);
+int vigil_registry_load(const char *state_dir, vigil_registry_fn fn, vigil_registry_bad_fn bad,
+			void *ctx);
+
+#endif

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef VIGIL_VETH_H
+#define VIGIL_VETH_H
+
+#include <net/if.h>
+#include <stddef.h>
+
+/* The workload's end of the pair, inside its own namespace. */
+#define VIGIL_VETH_PEER_NAME "eth0"
+
+struct vigil_veth_opts {
+	const char *host_ifname;
+	const char *netns_path; /* the workload's namespace (netns.h) */
+	const char *host_cidr;	/* "198.18.0.1/30" */
+	const char *peer_cidr;	/* "198.18.0.2/30" */
+};
+
+/*
+ * The host interface name of workload `id`: "vg-<id>", or for ids too long
+ * for IFNAMSIZ a prefix of it and a hash of the whole id, so two ids that
+ * share a prefix still get different names.
+ */
+void vigil_veth_name(const char *id, char ret[IF_NAMESIZE]);
+
+/*
+ * Creates the veth pair with its peer in the workload's namespace, sets the
+ * addresses, brings both ends and the namespace's lo up. On failure nothing
+ * is left. ret_ifindex: the host end's index.
+ */
+int vigil_veth_create(const struct vigil_veth_opts *o, int *ret_ifindex);
+/* Deletes the pair by its host end; -ENODEV when it is gone. */
+int vigil_veth_delete(const char *host_ifname);
+
+#endif

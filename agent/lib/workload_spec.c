@@ -1,0 +1,480 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "workload_spec.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const top_fields[] = { "id",	     "owner",	"vcpus",  "memory_mib",
+					  "command", "network", "volume", NULL };
+static const char *const network_fields[] = { "mode", "ipv4", "host_ipv4", NULL };
+static const char *const volume_fields[] = { "size_mib", NULL };
+
+/* Every message names the workload once its id is known. */
+static int __attribute__((format(printf, 4, 5)))
+spec_err(char *err, size_t len, const char *id, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (id)
+		snprintf(err, len, "workload \"%s\": %s", id, msg);
+	else
+		snprintf(err, len, "workload spec: %s", msg);
+	return -EINVAL;
+}
+
+int vigil_json_parse(const char *text, struct json_object **ret, char *err, size_t err_len)
+{
+	struct json_tokener *tok = json_tokener_new();
+	enum json_tokener_error jerr;
+	struct json_object *obj;
+	size_t len = strlen(text), end, line = 1, col = 1;
+
+	if (!tok)
+		return -ENOMEM;
+	obj = json_tokener_parse_ex(tok, text, (int)len);
+	jerr = json_tokener_get_error(tok);
+	end = json_tokener_get_parse_end(tok);
+	/* json-c stops after one value: anything but blanks after it is an error too */
+	if (obj && jerr == json_tokener_success) {
+		while (end < len && isspace((unsigned char)text[end]))
+			end++;
+		if (end < len)
+			jerr = json_tokener_error_parse_unexpected;
+	} else if (jerr == json_tokener_continue) {
+		jerr = json_tokener_error_parse_eof;
+	}
+	json_tokener_free(tok);
+	if (jerr != json_tokener_success) {
+		json_object_put(obj);
+		for (size_t i = 0; i < end && i < len; i++) {
+			if (text[i] == '\n') {
+				line++;
+				col = 1;
+			} else {
+				col++;
+			}
+		}
+		snprintf(err, err_len, "malformed JSON at line %zu, column %zu (offset %zu): %s",
+			 line, col, end, json_tokener_error_desc(jerr));
+		return -EINVAL;
+	}
+	*ret = obj;
+	return 0;
+}
+
+bool vigil_workload_id_valid(const char *id)
+{
+	size_t n = strlen(id);
+
+	if (n < 1 || n > 32 || id[0] == '-')
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		if (!(islower((unsigned char)id[i]) || isdigit((unsigned char)id[i]) ||
+		      id[i] == '-'))
+			return false;
+	}
+	return true;
+}
+
+const char *vigil_net_mode_name(enum vigil_net_mode mode)
+{
+	switch (mode) {
+	case VIGIL_NET_VETH:
+		return "veth";
+	case VIGIL_NET_TAP:
+		return "tap";
+	default:
+		return "none";
+	}
+}
+
+static int check_fields(struct json_object *obj, const char *const *known, const char *where,
+			const char *id, char *err, size_t len)
+{
+	json_object_object_foreach(obj, key, val)
+	{
+		bool found = false;
+
+		(void)val;
+		for (size_t i = 0; known[i] && !found; i++)
+			found = strcmp(key, known[i]) == 0;
+		if (!found)
+			return spec_err(err, len, id, "unknown field \"%s%s\"", where, key);
+	}
+	return 0;
+}
+
+static int get_range(struct json_object *obj, const char *key, int64_t min, int64_t max,
+		     const char *id, int64_t *ret, char *err, size_t len)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(obj, key, &v))
+		return spec_err(err, len, id, "%s is required", key);
+	if (!json_object_is_type(v, json_type_int) || json_object_get_int64(v) < min ||
+	    json_object_get_int64(v) > max)
+		return spec_err(err, len, id, "%s must be between %lld and %lld", key,
+				(long long)min, (long long)max);
+	*ret = json_object_get_int64(v);
+	return 0;
+}
+
+static int parse_owner(struct json_object *obj, struct vigil_workload_spec *s, char *err,
+		       size_t len)
+{
+	struct json_object *v;
+	const char *owner;
+
+	if (!json_object_object_get_ex(obj, "owner", &v))
+		return spec_err(err, len, s->id, "owner is required");
+	if (!json_object_is_type(v, json_type_string))
+		return spec_err(err, len, s->id, "owner must be a string");
+	owner = json_object_get_string(v);
+	if (!owner[0] || strlen(owner) > VIGIL_OWNER_MAX)
+		return spec_err(err, len, s->id, "owner must be 1 to %d characters",
+				VIGIL_OWNER_MAX);
+	for (const char *c = owner; *c; c++) {
+		if (!isprint((unsigned char)*c))
+			return spec_err(err, len, s->id, "owner must be printable ASCII");
+	}
+	snprintf(s->owner, sizeof(s->owner), "%s", owner);
+	return 0;
+}
+
+static int parse_command(struct json_object *obj, struct vigil_workload_spec *s, char *err,
+			 size_t len)
+{
+	struct json_object *v;
+	size_t n;
+
+	if (!json_object_object_get_ex(obj, "command", &v))
+		return spec_err(err, len, s->id, "command is required");
+	if (!json_object_is_type(v, json_type_array))
+		return spec_err(err, len, s->id, "command must be an array of strings");
+	n = json_object_array_length(v);
+	if (n < 1 || n > VIGIL_ARGS_MAX)
+		return spec_err(err, len, s->id, "command must have 1 to %d arguments",
+				VIGIL_ARGS_MAX);
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *a = json_object_array_get_idx(v, i);
+
+		if (!json_object_is_type(a, json_type_string) || !json_object_get_string(a)[0])
+			return spec_err(err, len, s->id, "command[%zu] must be a non-empty string",
+					i);
+	}
+	s->argv = calloc(n + 1, sizeof(*s->argv));
+	if (!s->argv)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		s->argv[i] = strdup(json_object_get_string(json_object_array_get_idx(v, i)));
+		if (!s->argv[i])
+			return -ENOMEM;
+		s->argc++;
+	}
+	return 0;
+}
+
+/* "a.b.c.d/len" into its address and prefix. */
+static int parse_cidr(const char *text, struct in_addr *addr, unsigned int *prefixlen)
+{
+	char buf[VIGIL_CIDR_SIZE], *slash, *end;
+	unsigned long n;
+
+	if (strlen(text) >= sizeof(buf))
+		return -EINVAL;
+	snprintf(buf, sizeof(buf), "%s", text);
+	slash = strchr(buf, '/');
+	if (!slash || !slash[1])
+		return -EINVAL;
+	*slash = '\0';
+	errno = 0;
+	n = strtoul(slash + 1, &end, 10);
+	if (*end || errno || n < 1 || n > 30 || !isdigit((unsigned char)slash[1]))
+		return -EINVAL;
+	if (inet_pton(AF_INET, buf, addr) != 1)
+		return -EINVAL;
+	*prefixlen = (unsigned int)n;
+	return 0;
+}
+
+static int parse_address(struct json_object *net, const char *key, struct vigil_workload_spec *s,
+			 char *ret, struct in_addr *addr, unsigned int *prefixlen, char *err,
+			 size_t len)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(net, key, &v))
+		return spec_err(err, len, s->id, "network.%s is required in veth mode", key);
+	if (!json_object_is_type(v, json_type_string) ||
+	    parse_cidr(json_object_get_string(v), addr, prefixlen) < 0)
+		return spec_err(err, len, s->id,
+				"network.%s must be an IPv4 address with a prefix length of "
+				"1 to 30, e.g. \"198.18.0.2/30\"",
+				key);
+	snprintf(ret, VIGIL_CIDR_SIZE, "%s", json_object_get_string(v));
+	return 0;
+}
+
+static int check_addresses(struct vigil_workload_spec *s, struct in_addr a, unsigned int alen,
+			   struct in_addr h, unsigned int hlen, char *err, size_t len)
+{
+	uint32_t mask = htonl(~0u << (32 - alen));
+	uint32_t host_bits = ~mask;
+
+	if (alen != hlen || (a.s_addr & mask) != (h.s_addr & mask))
+		return spec_err(err, len, s->id,
+				"network.ipv4 and network.host_ipv4 must be in the same subnet");
+	if (a.s_addr == h.s_addr)
+		return spec_err(err, len, s->id, "network.ipv4 and network.host_ipv4 must differ");
+	/* network and broadcast addresses cannot be assigned to an interface */
+	if (!(a.s_addr & host_bits) || (a.s_addr & host_bits) == host_bits ||
+	    !(h.s_addr & host_bits) || (h.s_addr & host_bits) == host_bits)
+		return spec_err(err, len, s->id,
+				"network addresses must not be the subnet's network or broadcast "
+				"address");
+	return 0;
+}
+
+static int parse_network(struct json_object *obj, struct vigil_workload_spec *s, char *err,
+			 size_t len)
+{
+	struct in_addr a, h;
+	unsigned int alen, hlen;
+	struct json_object *net, *mode;
+	const char *m;
+	int ret;
+
+	if (!json_object_object_get_ex(obj, "network", &net))
+		return 0;
+	if (!json_object_is_type(net, json_type_object))
+		return spec_err(err, len, s->id, "network must be an object");
+	ret = check_fields(net, network_fields, "network.", s->id, err, len);
+	if (ret < 0)
+		return ret;
+	if (!json_object_object_get_ex(net, "mode", &mode) ||
+	    !json_object_is_type(mode, json_type_string))
+		return spec_err(err, len, s->id, "network.mode must be \"veth\" or \"tap\"");
+	m = json_object_get_string(mode);
+	if (strcmp(m, "tap") == 0) {
+		/* the addresses of a microVM are configured in its guest */
+		s->net_mode = VIGIL_NET_TAP;
+		return 0;
+	}
+	if (strcmp(m, "veth") != 0)
+		return spec_err(err, len, s->id, "network.mode must be \"veth\" or \"tap\"");
+	s->net_mode = VIGIL_NET_VETH;
+	ret = parse_address(net, "ipv4", s, s->ipv4, &a, &alen, err, len);
+	if (ret < 0)
+		return ret;
+	ret = parse_address(net, "host_ipv4", s, s->host_ipv4, &h, &hlen, err, len);
+	if (ret < 0)
+		return ret;
+	return check_addresses(s, a, alen, h, hlen, err, len);
+}
+
+static int parse_volume(struct json_object *obj, struct vigil_workload_spec *s, char *err,
+			size_t len)
+{
+	struct json_object *vol;
+	int64_t size;
+	int ret;
+
+	if (!json_object_object_get_ex(obj, "volume", &vol))
+		return 0;
+	if (!json_object_is_type(vol, json_type_object))
+		return spec_err(err, len, s->id, "volume must be an object");
+	ret = check_fields(vol, volume_fields, "volume.", s->id, err, len);
+	if (ret < 0)
+		return ret;
+	ret = get_range(vol, "size_mib", 1, VIGIL_VOLUME_MIB_MAX, s->id, &size, err, len);
+	if (ret < 0)
+		return spec_err(err, len, s->id, "volume.size_mib must be between 1 and %d",
+				VIGIL_VOLUME_MIB_MAX);
+	s->volume_size_mib = (uint64_t)size;
+	return 0;
+}
+
+static int parse_id(struct json_object *obj, struct vigil_workload_spec *s, char *err, size_t len)
+{
+	struct json_object *v;
+	const char *id;
+
+	if (!json_object_object_get_ex(obj, "id", &v))
+		return spec_err(err, len, NULL, "id is required");
+	if (!json_object_is_type(v, json_type_string))
+		return spec_err(err, len, NULL, "id must be a string");
+	id = json_object_get_string(v);
+	if (!vigil_workload_id_valid(id))
+		return spec_err(err, len, NULL,
+				"invalid id \"%.64s\": must match [a-z0-9][a-z0-9-]{0,31}", id);
+	snprintf(s->id, sizeof(s->id), "%s", id);
+	return 0;
+}
+
+int vigil_workload_spec_from_json(struct json_object *obj, struct vigil_workload_spec *ret,
+				  char *err, size_t err_len)
+{
+	struct vigil_workload_spec s = { 0 };
+	int64_t n;
+	int r;
+
+	if (!json_object_is_type(obj, json_type_object))
+		return spec_err(err, err_len, NULL, "must be a JSON object");
+	r = parse_id(obj, &s, err, err_len);
+	if (!r)
+		r = check_fields(obj, top_fields, "", s.id, err, err_len);
+	if (!r)
+		r = parse_owner(obj, &s, err, err_len);
+	if (!r)
+		r = get_range(obj, "vcpus", 1, VIGIL_VCPUS_MAX, s.id, &n, err, err_len);
+	if (!r) {
+		s.vcpus = (uint32_t)n;
+		r = get_range(obj, "memory_mib", VIGIL_MEMORY_MIB_MIN, VIGIL_MEMORY_MIB_MAX, s.id,
+			      &n, err, err_len);
+	}
+	if (!r) {
+		s.memory_mib = (uint32_t)n;
+		r = parse_command(obj, &s, err, err_len);
+	}
+	if (!r)
+		r = parse_network(obj, &s, err, err_len);
+	if (!r)
+		r = parse_volume(obj, &s, err, err_len);
+	if (r < 0) {
+		if (r == -ENOMEM)
+			snprintf(err, err_len, "workload spec: %s", strerror(ENOMEM));
+		vigil_workload_spec_free(&s);
+		return r;
+	}
+	*ret = s;
+	return 0;
+}
+
+int vigil_workload_spec_parse(const char *text, struct vigil_workload_spec *ret, char *err,
+			      size_t err_len)
+{
+	struct json_object *obj;
+	char jerr[200];
+	int r;
+
+	r = vigil_json_parse(text, &obj, jerr, sizeof(jerr));
+	if (r < 0) {
+		snprintf(err, err_len, "workload spec: %s", jerr);
+		return r;
+	}
+	r = vigil_workload_spec_from_json(obj, ret, err, err_len);
+	json_object_put(obj);
+	return r;
+}
+
+struct json_object *vigil_workload_spec_to_json(const struct vigil_workload_spec *s)
+{
+	struct json_object *o = json_object_new_object(), *cmd = json_object_new_array();
+
+	if (!o || !cmd)
+		goto fail;
+	json_object_object_add(o, "id", json_object_new_string(s->id));
+	json_object_object_add(o, "owner", json_object_new_string(s->owner));
+	json_object_object_add(o, "vcpus", json_object_new_int64(s->vcpus));
+	json_object_object_add(o, "memory_mib", json_object_new_int64(s->memory_mib));
+	for (size_t i = 0; i < s->argc; i++)
+		json_object_array_add(cmd, json_object_new_string(s->argv[i]));
+	json_object_object_add(o, "command", cmd);
+	if (s->net_mode != VIGIL_NET_NONE) {
+		struct json_object *net = json_object_new_object();
+
+		if (!net)
+			goto fail_o;
+		json_object_object_add(net, "mode",
+				       json_object_new_string(vigil_net_mode_name(s->net_mode)));
+		if (s->net_mode == VIGIL_NET_VETH) {
+			json_object_object_add(net, "ipv4", json_object_new_string(s->ipv4));
+			json_object_object_add(net, "host_ipv4",
+					       json_object_new_string(s->host_ipv4));
+		}
+		json_object_object_add(o, "network", net);
+	}
+	if (s->volume_size_mib) {
+		struct json_object *vol = json_object_new_object();
+
+		if (!vol)
+			goto fail_o;
+		json_object_object_add(vol, "size_mib",
+				       json_object_new_int64((int64_t)s->volume_size_mib));
+		json_object_object_add(o, "volume", vol);
+	}
+	return o;
+fail:
+	json_object_put(cmd);
+fail_o:
+	json_object_put(o);
+	return NULL;
+}
+
+void vigil_argv_free(char **argv)
+{
+	if (!argv)
+		return;
+	for (char **a = argv; *a; a++)
+		free(*a);
+	free(argv);
+}
+
+void vigil_workload_spec_free(struct vigil_workload_spec *s)
+{
+	vigil_argv_free(s->argv);
+	s->argv = NULL;
+	s->argc = 0;
+}
+
+/* `arg` with every "{id}" replaced by `id`. */
+static char *expand_arg(const char *arg, const char *id)
+{
+	static const char ph[] = "{id}";
+	size_t n = 0, idlen = strlen(id);
+	char *out, *o;
+
+	for (const char *p = strstr(arg, ph); p; p = strstr(p + 1, ph))
+		n++;
+	out = malloc(strlen(arg) + n * idlen + 1);
+	if (!out)
+		return NULL;
+	o = out;
+	while (*arg) {
+		if (strncmp(arg, ph, sizeof(ph) - 1) == 0) {
+			memcpy(o, id, idlen);
+			o += idlen;
+			arg += sizeof(ph) - 1;
+		} else {
+			*o++ = *arg++;
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
+int vigil_workload_spec_argv(const struct vigil_workload_spec *s, char ***ret)
+{
+	char **argv = calloc(s->argc + 1, sizeof(*argv));
+
+	if (!argv)
+		return -ENOMEM;
+	for (size_t i = 0; i < s->argc; i++) {
+		argv[i] = expand_arg(s->argv[i], s->id);
+		if (!argv[i]) {
+			vigil_argv_free(argv);
+			return -ENOMEM;
+		}
+	}
+	*ret = argv;
+	return 0;
+}

@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef VIGIL_WORKLOAD_SPEC_H
+#define VIGIL_WORKLOAD_SPEC_H
+
+#include <json-c/json.h>
+#include <linux/types.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "meter.h"
+
+#define VIGIL_OWNER_MAX	     64
+#define VIGIL_ARGS_MAX	     256
+#define VIGIL_VCPUS_MAX	     1024
+#define VIGIL_MEMORY_MIB_MIN 64
+#define VIGIL_MEMORY_MIB_MAX 1048576
+#define VIGIL_VOLUME_MIB_MAX 16777216
+/* "255.255.255.255/32" and the NUL */
+#define VIGIL_CIDR_SIZE 19
+
+enum vigil_net_mode {
+	VIGIL_NET_NONE,
+	VIGIL_NET_VETH, /* a process workload in its own network namespace */
+	VIGIL_NET_TAP,	/* a microVM's tap device */
+};
+
+/* A validated workload spec (DESIGN.md, "Workload spec"). */
+struct vigil_workload_spec {
+	char id[VIGIL_ID_SIZE];
+	char owner[VIGIL_OWNER_MAX + 1];
+	uint32_t vcpus;
+	uint32_t memory_mib;
+	/* NULL-terminated, as given: placeholders are filled in at start */
+	char **argv;
+	size_t argc;
+	enum vigil_net_mode net_mode;
+	char ipv4[VIGIL_CIDR_SIZE];	 /* the workload's address */
+	char host_ipv4[VIGIL_CIDR_SIZE]; /* the host side's address */
+	uint64_t volume_size_mib;	 /* 0: no volume */
+};
+
+/*
+ * Parses one JSON document; on malformed JSON the message says where
+ * (line, column, offset). `err` gets the reason on failure.
+ */
+int vigil_json_parse(const char *text, struct json_object **ret, char *err, size_t err_len);
+
+/* Validates `obj` into `ret` (freed with vigil_workload_spec_free). -EINVAL with `err` set. */
+int vigil_workload_spec_from_json(struct json_object *obj, struct vigil_workload_spec *ret,
+				  char *err, size_t err_len);
+/* vigil_json_parse + vigil_workload_spec_from_json */
+int vigil_workload_spec_parse(const char *text, struct vigil_workload_spec *ret, char *err,
+			      size_t err_len);
+/* The spec as JSON, in the same form it is parsed from; NULL without memory. */
+struct json_object *vigil_workload_spec_to_json(const struct vigil_workload_spec *s);
+void vigil_workload_spec_free(struct vigil_workload_spec *s);
+
+/* true when `id` matches [a-z0-9][a-z0-9-]{0,31} */
+bool vigil_workload_id_valid(const char *id);
+const char *vigil_net_mode_name(enum vigil_net_mode mode);
+
+/* The command with "{id}" replaced by the workload id; free with vigil_argv_free. */
+int vigil_workload_spec_argv(const struct vigil_workload_spec *s, char ***ret);
+void vigil_argv_free(char **argv);
+
+#endif
