@@ -17,6 +17,7 @@
 
 #include "cgroup.h"
 #include "daemon.h"
+#include "net_meter.h"
 #include "netns.h"
 #include "veth.h"
 
@@ -71,9 +72,10 @@ static void repair_network(struct vigild *d, struct wl *w)
 	struct stat st;
 	int ret;
 
-	if (r->spec.net_mode != VIGIL_NET_VETH ||
-	    (stat(r->netns, &st) == 0 && (int)if_nametoindex(r->host_ifname) == r->ifindex))
+	if (r->spec.net_mode != VIGIL_NET_VETH)
 		return;
+	if (stat(r->netns, &st) == 0 && (int)if_nametoindex(r->host_ifname) == r->ifindex)
+		goto meter;
 	fprintf(stderr, "vigild: workload \"%s\": network %s/%s missing, recreating it\n",
 		r->spec.id, r->host_ifname, r->netns);
 	vigil_veth_delete(r->host_ifname);
@@ -81,9 +83,17 @@ static void repair_network(struct vigild *d, struct wl *w)
 	ret = vigil_netns_create(r->netns);
 	if (!ret)
 		ret = vigil_veth_create(&vo, &r->ifindex);
-	if (ret < 0)
+	if (ret < 0) {
 		fprintf(stderr, "vigild: workload \"%s\": recreating its network: %s\n", r->spec.id,
 			strerror(-ret));
+		return;
+	}
+meter:
+	/* replaces the filters in place when they are there already */
+	ret = vigil_net_attach(d->pin_dir, r->ifindex, r->slot);
+	if (ret < 0)
+		fprintf(stderr, "vigild: workload \"%s\": metering interface %s: %s\n", r->spec.id,
+			r->host_ifname, strerror(-ret));
 }
 
 static void repair_slot(struct vigild *d, struct wl *w)

@@ -14,6 +14,7 @@
 
 #include "cgroup.h"
 #include "daemon.h"
+#include "net_meter.h"
 #include "netns.h"
 #include "veth.h"
 
@@ -67,14 +68,19 @@ static int check_new(struct vigild *d, const struct vigil_workload_spec *s, stru
 	return 0;
 }
 
-/*
- * TODO(#3): vigil_net_attach once net_meter lands. Until then the host
- * interface is only recorded in the slot, where the network meter will find it.
- */
+/* The tc programs on the host side count the workload's traffic from its first packet. */
 static int workload_meter_interface(struct vigild *d, struct wl *w, struct vigil_slot *slot)
 {
 	slot->ifindex = (__u32)w->rec.ifindex;
-	return 0;
+	if (w->rec.ifindex <= 0)
+		return 0;
+	return vigil_net_attach(d->pin_dir, w->rec.ifindex, w->rec.slot);
+}
+
+static void workload_unmeter_interface(struct vigild *d, struct wl *w)
+{
+	if (w->rec.ifindex > 0)
+		vigil_net_detach(d->pin_dir, w->rec.ifindex);
 }
 
 static int create_network(struct vigild *d, struct wl *w, struct req_err *e)
@@ -175,6 +181,7 @@ fail_cgroup:
 	vigil_meter_remove_cgroup(d->meter, r->cgroup_id);
 fail_slot:
 	vigil_meter_slot_reset(d->meter, r->slot);
+	workload_unmeter_interface(d, w);
 	return ret;
 }
 
@@ -217,6 +224,7 @@ int wl_create(struct vigild *d, struct json_object *spec, struct wl **ret, struc
 		vigil_registry_remove(d->state_dir, w->rec.spec.id);
 		vigil_meter_remove_cgroup(d->meter, w->rec.cgroup_id);
 		vigil_meter_slot_reset(d->meter, w->rec.slot);
+		workload_unmeter_interface(d, w);
 		goto fail_network;
 	}
 	*ret = w;

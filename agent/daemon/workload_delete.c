@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "net_meter.h"
 #include "netns.h"
 #include "veth.h"
 
@@ -48,6 +49,13 @@ int wl_delete(struct vigild *d, struct wl *w, struct req_err *e)
 	if (ret < 0)
 		return req_fail(e, ret, "workload \"%s\": removing cgroup %s: %s", r->spec.id,
 				r->cgroup, strerror(-ret));
+	if (r->ifindex > 0) {
+		/* before the interface goes: its index may be given to another */
+		ret = vigil_net_detach(d->pin_dir, r->ifindex);
+		if (ret < 0)
+			return req_fail(e, ret, "workload \"%s\": unmetering interface %s: %s",
+					r->spec.id, r->host_ifname, strerror(-ret));
+	}
 	if (r->host_ifname[0]) {
 		ret = vigil_veth_delete(r->host_ifname);
 		if (ret < 0 && ret != -ENODEV)

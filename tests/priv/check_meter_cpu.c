@@ -120,38 +120,11 @@ static __u32 usage_map_id(struct vigil_meter *m)
 	return info.id;
 }
 
-/*
- * How many loaded programs use map `map_id`. Other programs (other suites
- * running at the same time) do not count, so this holds on a busy host.
- */
-static int programs_using_map(__u32 map_id)
-{
-	__u32 id = 0, map_ids[16];
-	int users = 0;
-
-	while (bpf_prog_get_next_id(id, &id) == 0) {
-		struct bpf_prog_info info = { 0 };
-		__u32 len = sizeof(info);
-		int fd = bpf_prog_get_fd_by_id(id);
-
-		if (fd < 0)
-			continue;
-		info.nr_map_ids = 16;
-		info.map_ids = (__u64)(unsigned long)map_ids;
-		if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0) {
-			for (__u32 i = 0; i < info.nr_map_ids && i < 16; i++)
-				users += map_ids[i] == map_id;
-		}
-		close(fd);
-	}
-	return users;
-}
-
 START_TEST(test_reopen_adopts_without_double_attach)
 {
 	struct vigil_meter *m = mf_open_meter();
 	__u32 prog_id = pinned_prog_id(), map_id = usage_map_id(m);
-	int users = programs_using_map(map_id);
+	int users = bpf_programs_using_map(map_id);
 	pid_t pids[1];
 
 	uint64_t cgroup_id = mf_add_workload(m, "w1", 5);
@@ -167,7 +140,7 @@ START_TEST(test_reopen_adopts_without_double_attach)
 	ck_assert(vigil_meter_adopted(m));
 	ck_assert_uint_eq(pinned_prog_id(), prog_id);
 	ck_assert_uint_eq(usage_map_id(m), map_id);
-	ck_assert_int_eq(programs_using_map(map_id), users);
+	ck_assert_int_eq(bpf_programs_using_map(map_id), users);
 	/* the cgroup is still registered: adding it again is refused */
 	ck_assert_int_eq(vigil_meter_add_cgroup(m, cgroup_id, 5), -EEXIST);
 	ck_assert_int_eq(vigil_meter_add_cgroup(m, cgroup_id + 1, VIGIL_MAX_WORKLOADS), -ERANGE);

@@ -481,19 +481,6 @@ START_TEST(test_attach_twice_one_filter)
 }
 END_TEST
 
-static uint64_t if_stat(const char *name)
-{
-	char path[PATH_MAX], *text;
-	uint64_t v;
-
-	snprintf(path, sizeof(path), "/sys/class/net/%s/statistics/%s", host_if, name);
-	text = read_file(path);
-	ck_assert_ptr_nonnull(text);
-	v = strtoull(text, NULL, 10);
-	free(text);
-	return v;
-}
-
 /* Child: joins the test's netns and sends a burst of UDP datagrams to the host. */
 static void udp_burst_from_netns(void)
 {
@@ -592,8 +579,10 @@ struct if_counts {
 
 static struct if_counts if_counts(void)
 {
-	return (struct if_counts){ if_stat("rx_bytes"), if_stat("rx_packets"), if_stat("tx_bytes"),
-				   if_stat("tx_packets") };
+	return (struct if_counts){ interface_stat(host_if, "rx_bytes"),
+				   interface_stat(host_if, "rx_packets"),
+				   interface_stat(host_if, "tx_bytes"),
+				   interface_stat(host_if, "tx_packets") };
 }
 
 START_TEST(test_live_veth_matches_interface_counters)

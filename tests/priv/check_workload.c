@@ -6,6 +6,7 @@
  * parent process, so a failing test still leaves nothing behind.
  */
 #include <arpa/inet.h>
+#include <bpf/bpf.h>
 #include <check.h>
 #include <dirent.h>
 #include <errno.h>
@@ -118,6 +119,23 @@ static bool vigild_up(void)
 	return false;
 }
 
+/* kill -9 of whichever vigild the pid file names: no clean-up at all. */
+static void stop_vigild_hard(void)
+{
+	char path[PATH_MAX + 16], *text;
+	pid_t pid;
+
+	pid_file(path, sizeof(path));
+	text = read_file(path);
+	ck_assert_ptr_nonnull(text);
+	pid = atoi(text);
+	free(text);
+	ck_assert_int_eq(kill(pid, SIGKILL), 0);
+	for (int i = 0; i < 400 && !exited(pid); i++)
+		usleep(10 * 1000);
+	waitpid(pid, NULL, WNOHANG);
+}
+
 /* Stops whichever vigild the pid file names. */
 static void stop_vigild(void)
 {
@@ -150,21 +168,6 @@ static void make_env(void)
 	vigild_pid = spawn_vigild();
 }
 
-static void kill_and_remove_cgroup(const char *path)
-{
-	char kill_path[PATH_MAX + 16];
-	int fd;
-
-	snprintf(kill_path, sizeof(kill_path), "%s/cgroup.kill", path);
-	fd = open(kill_path, O_WRONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		(void)!write(fd, "1", 1);
-		close(fd);
-	}
-	for (int i = 0; i < 100 && rmdir(path) < 0 && errno == EBUSY; i++)
-		usleep(10 * 1000);
-}
-
 static void remove_env(void)
 {
 	char path[PATH_MAX + NAME_MAX + 2], cmd[PATH_MAX + 32];
@@ -176,7 +179,7 @@ static void remove_env(void)
 	while (d && (de = readdir(d))) {
 		if (de->d_type == DT_DIR && de->d_name[0] != '.') {
 			snprintf(path, sizeof(path), "%s/%s", parent, de->d_name);
-			kill_and_remove_cgroup(path);
+			cgroup_kill_remove(path);
 		}
 	}
 	if (d)
@@ -580,6 +583,43 @@ static bool ping(const char *addr)
 	return ok;
 }
 
+/*
+ * The workload's network usage equals its host interface's own counters
+ * (host tx = workload rx). Stray packets (IPv6 neighbour discovery) may
+ * pass between the reads, so the usage must lie between two readings.
+ */
+static void assert_usage_equals_interface(const char *id, const char *ifname)
+{
+	static const char *const pairs[][2] = {
+		{ "net_rx_bytes", "tx_bytes" },
+		{ "net_rx_packets", "tx_packets" },
+		{ "net_tx_bytes", "rx_bytes" },
+		{ "net_tx_packets", "rx_packets" },
+	};
+	uint64_t before[4], after[4];
+	struct json_object *o, *u;
+
+	for (int i = 0; i < 4; i++)
+		before[i] = interface_stat(ifname, pairs[i][1]);
+	o = show(id);
+	for (int i = 0; i < 4; i++)
+		after[i] = interface_stat(ifname, pairs[i][1]);
+	ck_assert(json_object_object_get_ex(o, "usage", &u));
+	for (int i = 0; i < 4; i++) {
+		uint64_t got = (uint64_t)jint(u, pairs[i][0]);
+
+		printf("veth: %s %llu, interface %s %llu\n", pairs[i][0], (unsigned long long)got,
+		       pairs[i][1], (unsigned long long)after[i]);
+		ck_assert_msg(got >= before[i] && got <= after[i] && got > 0,
+			      "%s = %llu, but %s of %s went from %llu to %llu", pairs[i][0],
+			      (unsigned long long)got, pairs[i][1], ifname,
+			      (unsigned long long)before[i], (unsigned long long)after[i]);
+	}
+	ck_assert_int_eq(jint(u, "net_tx_public_bytes") + jint(u, "net_tx_private_bytes"),
+			 jint(u, "net_tx_bytes"));
+	json_object_put(o);
+}
+
 START_TEST(test_veth)
 {
 	char id[64], text[1024], err[512], ifname[IF_NAMESIZE], addr[32], host[32];
@@ -615,12 +655,106 @@ START_TEST(test_veth)
 			 (int)if_nametoindex(ifname));
 	json_object_put(o);
 	ck_assert_msg(ping(addr), "%s does not answer from the host side", addr);
+	assert_usage_equals_interface(id, ifname);
 
 	o = wl_cmd(&status, "delete", id);
 	ck_assert_msg(status == 0, "delete: %s", jstr(o, "error"));
 	json_object_put(o);
 	ck_assert_uint_eq(if_nametoindex(ifname), 0);
 	ck_assert_int_eq(access(nspath, F_OK), -1);
+}
+END_TEST
+
+/* cpu_ns of `id` read straight from the pinned maps, as while vigild is down. */
+static uint64_t pinned_cpu_ns(const char *id)
+{
+	char pin_dir[PATH_MAX + 8];
+	struct cmd_result r;
+	struct json_object *o;
+	uint64_t ns;
+
+	snprintf(pin_dir, sizeof(pin_dir), "%s/vigil", bpffs);
+	run_vigil(&r, "--pin-dir", pin_dir, "-j", "usage", "show", id, NULL);
+	ck_assert_msg(r.status == 0, "usage show: %s", r.out);
+	o = parse_json(r.out);
+	ck_assert_ptr_nonnull(o);
+	ns = (uint64_t)jint(o, "cpu_ns");
+	json_object_put(o);
+	cmd_result_free(&r);
+	return ns;
+}
+
+static unsigned int pinned_usage_map_id(void)
+{
+	struct bpf_map_info info = { 0 };
+	__u32 len = sizeof(info);
+	char path[PATH_MAX + 32];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/vigil/vigil_usage", bpffs);
+	fd = bpf_obj_get(path);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(bpf_obj_get_info_by_fd(fd, &info, &len), 0);
+	close(fd);
+	return info.id;
+}
+
+START_TEST(test_kill9_mid_burn)
+{
+	char id[64], cmd[PATH_MAX + 64], self[PATH_MAX] = { 0 }, cgroup[PATH_MAX];
+	uint64_t samples[4], kernel;
+	struct json_object *o;
+	unsigned int map_id;
+	bool stopped = false;
+	int status, users;
+
+	ck_assert_msg(vigild_up(), "vigild did not come up");
+	ck_assert_int_gt(readlink("/proc/self/exe", self, sizeof(self) - 1), 0);
+	id_of(id, sizeof(id), "crash");
+	snprintf(cmd, sizeof(cmd), "[\"%s\",\"--burn\",\"3000\"]", self);
+	create_ok(id, cmd);
+	map_id = pinned_usage_map_id();
+	users = bpf_programs_using_map(map_id);
+	o = wl_cmd(&status, "start", id);
+	ck_assert_int_eq(status, 0);
+	snprintf(cgroup, sizeof(cgroup), "%s", jstr(o, "cgroup"));
+	json_object_put(o);
+
+	usleep(800 * 1000);
+	samples[0] = pinned_cpu_ns(id);
+	stop_vigild_hard();
+	usleep(800 * 1000);
+	/* nobody is home, and the programs keep counting */
+	samples[1] = pinned_cpu_ns(id);
+	vigild_pid = spawn_vigild();
+	ck_assert_msg(vigild_up(), "vigild did not come back");
+	samples[2] = pinned_cpu_ns(id);
+	for (int i = 0; i < 200 && !stopped; i++) {
+		o = show(id);
+		stopped = strcmp(state_of(o), "stopped") == 0;
+		json_object_put(o);
+		if (!stopped)
+			usleep(50 * 1000);
+	}
+	ck_assert_msg(stopped, "the burn did not end");
+	usleep(100 * 1000);
+	samples[3] = pinned_cpu_ns(id);
+	printf("kill -9: cpu_ns %llu (before), %llu (vigild dead), %llu (restarted), %llu (end)\n",
+	       (unsigned long long)samples[0], (unsigned long long)samples[1],
+	       (unsigned long long)samples[2], (unsigned long long)samples[3]);
+	ck_assert_uint_gt(samples[0], 0);
+	ck_assert_uint_gt(samples[1], samples[0]);
+	ck_assert_uint_ge(samples[2], samples[1]);
+	ck_assert_uint_ge(samples[3], samples[2]);
+	/* re-adopted, not attached a second time, the same map */
+	ck_assert_uint_eq(pinned_usage_map_id(), map_id);
+	ck_assert_int_eq(bpf_programs_using_map(map_id), users);
+	kernel = cgroup_cpu_stat_ns(cgroup);
+	printf("kill -9: metered %llu ns, cpu.stat %llu ns\n", (unsigned long long)samples[3],
+	       (unsigned long long)kernel);
+	ck_assert_msg(samples[3] * 100 >= kernel * 99 && samples[3] * 100 <= kernel * 101,
+		      "metered %llu ns vs cpu.stat %llu ns: off by more than 1%%",
+		      (unsigned long long)samples[3], (unsigned long long)kernel);
 }
 END_TEST
 
@@ -634,10 +768,12 @@ static void add_case(Suite *s, const char *name, const TTest *test)
 	suite_add_tcase(s, tc);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	Suite *s = suite_create("workload");
 
+	if (argc == 3 && strcmp(argv[1], "--burn") == 0)
+		return burn_cpu(argv[2]);
 	require_root("workload");
 	if (vigil_cgroup2_detect(&cg2) < 0) {
 		fprintf(stderr, "workload: skipped: cgroup v2 is not mounted\n");
@@ -648,5 +784,6 @@ int main(void)
 	add_case(s, "exit", test_exit_is_stopped_and_usage_stays);
 	add_case(s, "restart", test_restart_keeps_workloads);
 	add_case(s, "veth", test_veth);
+	add_case(s, "kill9", test_kill9_mid_burn);
 	return run_suite(s);
 }

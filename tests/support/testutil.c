@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "testutil.h"
 
+#include <bpf/bpf.h>
+
 #include <check.h>
 
 #include <errno.h>
@@ -334,4 +336,40 @@ void cgroup_kill_remove(const char *path)
 	}
 	for (int i = 0; i < 100 && rmdir(path) < 0 && errno == EBUSY; i++)
 		usleep(10 * 1000);
+}
+
+int bpf_programs_using_map(unsigned int map_id)
+{
+	__u32 id = 0, map_ids[16];
+	int users = 0;
+
+	while (bpf_prog_get_next_id(id, &id) == 0) {
+		struct bpf_prog_info info = { 0 };
+		__u32 len = sizeof(info);
+		int fd = bpf_prog_get_fd_by_id(id);
+
+		if (fd < 0)
+			continue;
+		info.nr_map_ids = 16;
+		info.map_ids = (__u64)(unsigned long)map_ids;
+		if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0) {
+			for (__u32 i = 0; i < info.nr_map_ids && i < 16; i++)
+				users += map_ids[i] == map_id;
+		}
+		close(fd);
+	}
+	return users;
+}
+
+uint64_t interface_stat(const char *ifname, const char *name)
+{
+	char path[PATH_MAX], *text;
+	uint64_t v;
+
+	snprintf(path, sizeof(path), "/sys/class/net/%s/statistics/%s", ifname, name);
+	text = read_file(path);
+	ck_assert_ptr_nonnull(text);
+	v = strtoull(text, NULL, 10);
+	free(text);
+	return v;
 }

@@ -61,4 +61,13 @@ uint64_t cgroup_cpu_stat_ns(const char *dir);
 /* Kills whatever a failed test left in the cgroup, then removes it. */
 void cgroup_kill_remove(const char *path);
 
+/*
+ * How many loaded programs use the BPF map `map_id`. Programs of other
+ * suites running at the same time do not count, so this holds on a busy host.
+ */
+int bpf_programs_using_map(unsigned int map_id);
+
+/* /sys/class/net/IFNAME/statistics/NAME (asserts it is readable). */
+uint64_t interface_stat(const char *ifname, const char *name);
+
 #endif
