@@ -162,7 +162,7 @@ check-priv: tests
 		tests/run-suites.sh $(PRIV_TESTS)
 
 bench: all $(BENCHES)
-	$(Q)VIGIL=$(abspath $(VIGIL)) scripts/bench.sh $(BENCHES)
+	$(Q)VIGIL=$(abspath $(VIGIL)) VIGILD=$(abspath $(VIGILD)) scripts/bench.sh $(BENCHES)
 
 demo:
 	$(Q)scripts/demo.sh

@@ -1,19 +1,112 @@
 #!/usr/bin/env bash
-# The main job, as far as vigil goes today: install the dependencies, build,
-# set the host up for vigil (mount bpffs and tracefs where missing) and show
-# what this kernel and host can do for it. Run as root.
+# The main job: install the dependencies, build, set the host up (bpffs,
+# tracefs), start vigild, run a demonstration workload in its own cgroup and
+# network namespace (CPU, memory, disk and network use), and show what the
+# kernel metered for it, cross-checked against cgroup v2 where it can be.
+#
+#   scripts/demo.sh            run for DEMO_SECONDS (default 12), then clean up
+#   scripts/demo.sh --keep     leave vigild and the workload running
+#
+# Run as root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+keep=false
+case "${1:-}" in
+--keep) keep=true ;;
+"") ;;
+*)
+	echo "usage: scripts/demo.sh [--keep]" >&2
+	exit 2
+	;;
+esac
 if [ "$(id -u)" -ne 0 ]; then
-	echo "demo: run as root: vigil loads BPF programs and mounts bpffs" >&2
+	echo "demo: run as root: vigil loads BPF programs and makes cgroups and interfaces" >&2
 	exit 1
 fi
 scripts/install-deps.sh
 make -j"$(nproc 2>/dev/null || echo 2)"
+
+vigil=build/vigil
+seconds=${DEMO_SECONDS:-12}
+# deleted workloads keep their id until their usage is exported: a fresh one per run
+id="demo-$(date +%s)"
+data="/var/tmp/vigil-$id.data"
+log=/run/vigil/vigild-demo.log
+spec=$(mktemp /tmp/vigil-demo-XXXXXX.json)
+vigild_pid=""
+
+cleanup() {
+	rm -f "$spec" "$data"
+	if ! $keep; then
+		"$vigil" workload delete "$id" >/dev/null 2>&1 || true
+		if [ -n "$vigild_pid" ]; then
+			kill "$vigild_pid" 2>/dev/null || true
+			wait "$vigild_pid" 2>/dev/null || true
+		fi
+	fi
+}
+trap cleanup EXIT
+
 echo
 echo "== vigil version"
-build/vigil version
+"$vigil" version
 echo
 echo "== vigil feature probe --mount"
-build/vigil feature probe --mount
+"$vigil" feature probe --mount
+
+echo
+if "$vigil" workload list >/dev/null 2>&1; then
+	echo "== vigild is already running; using it"
+else
+	echo "== starting vigild (log: $log)"
+	mkdir -p /run/vigil
+	build/vigild >"$log" 2>&1 &
+	vigild_pid=$!
+	for _ in $(seq 100); do
+		"$vigil" workload list >/dev/null 2>&1 && break
+		if ! kill -0 "$vigild_pid" 2>/dev/null; then
+			cat "$log" >&2
+			exit 1
+		fi
+		sleep 0.1
+	done
+fi
+
+# Each round: 4 x 64 MiB through a 64 MiB buffer (CPU and memory), 16 MiB
+# written with O_DIRECT (disk), two pings to the host side (network).
+cat >"$spec" <<EOF
+{
+  "id": "$id",
+  "owner": "demo-tenant",
+  "vcpus": 1,
+  "memory_mib": 256,
+  "command": ["sh", "-c",
+    "while :; do dd if=/dev/zero of=/dev/null bs=64M count=4 2>/dev/null; dd if=/dev/zero of=$data bs=1M count=16 oflag=direct 2>/dev/null; rm -f $data; ping -c 2 -q 198.18.0.1 >/dev/null 2>&1; sleep 1; done"],
+  "network": {"mode": "veth", "ipv4": "198.18.0.2/30", "host_ipv4": "198.18.0.1/30"}
+}
+EOF
+echo
+echo "== vigil workload create + start ($id)"
+"$vigil" workload create "$spec"
+"$vigil" workload start "$id"
+echo
+echo "== metering for $seconds s"
+sleep "$seconds"
+echo
+echo "== vigil usage show $id"
+"$vigil" usage show "$id"
+echo
+echo "== vigil usage show $id --check (the kernel's cgroup v2 figures beside vigil's)"
+"$vigil" usage show "$id" --check
+echo
+echo "== vigil -j usage show $id"
+"$vigil" -j -p usage show "$id"
+echo
+echo "== vigil prog show"
+"$vigil" prog show
+if $keep; then
+	echo
+	echo "vigild and workload $id keep running; 'vigil workload delete $id' and"
+	echo "'kill ${vigild_pid:-<vigild pid>}' end them."
+fi

@@ -15,7 +15,7 @@ packages=(
 	libmicrohttpd-dev libsqlite3-dev libsodium-dev libjson-c-dev
 	# tests
 	check libsubunit-dev libclang-rt-14-dev linux-perf
-	e2fsprogs util-linux mount
+	e2fsprogs util-linux mount iputils-ping
 )
 
 missing=()

@@ -75,4 +75,7 @@ int repair_state(struct vigild *d);
 /* loop.c */
 int run_loop(struct vigild *d);
 
+/* Adds a veth workload's subnet to the private destinations (idempotent). */
+int workload_subnet_private(struct vigild *d, const struct vigil_workload *r);
+
 #endif

@@ -89,6 +89,7 @@ static void repair_network(struct vigild *d, struct wl *w)
 		return;
 	}
 meter:
+	workload_subnet_private(d, r);
 	/* replaces the filters in place when they are there already */
 	ret = vigil_net_attach(d->pin_dir, r->ifindex, r->slot);
 	if (ret < 0)

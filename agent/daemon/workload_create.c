@@ -4,6 +4,7 @@
  * step is undone when a later one fails, so a rejected request leaves no
  * trace: no cgroup, no slot, no record, no interface, no namespace.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -75,6 +76,30 @@ static int workload_meter_interface(struct vigild *d, struct wl *w, struct vigil
 	if (w->rec.ifindex <= 0)
 		return 0;
 	return vigil_net_attach(d->pin_dir, w->rec.ifindex, w->rec.slot);
+}
+
+/*
+ * The veth's subnet joins the private destinations, as the host's own
+ * subnets do: what the workload sends to the host side is not public.
+ */
+int workload_subnet_private(struct vigild *d, const struct vigil_workload *r)
+{
+	struct vigil_prefix_key key;
+	char network[VIGIL_CIDR_SIZE + 4];
+	struct in_addr addr;
+	unsigned int len;
+	char text[INET_ADDRSTRLEN];
+
+	if (r->spec.net_mode != VIGIL_NET_VETH ||
+	    sscanf(r->spec.host_ipv4, "%15[0-9.]/%u", text, &len) != 2 || len > 32 ||
+	    inet_pton(AF_INET, text, &addr) != 1)
+		return -EINVAL;
+	addr.s_addr &= htonl(len ? ~0u << (32 - len) : 0);
+	inet_ntop(AF_INET, &addr, text, sizeof(text));
+	snprintf(network, sizeof(network), "%s/%u", text, len);
+	if (vigil_prefix_parse(network, &key) < 0)
+		return -EINVAL;
+	return vigil_private_prefix_add(d->pin_dir, &key);
 }
 
 static void workload_unmeter_interface(struct vigild *d, struct wl *w)
@@ -227,6 +252,10 @@ int wl_create(struct vigild *d, struct json_object *spec, struct wl **ret, struc
 		workload_unmeter_interface(d, w);
 		goto fail_network;
 	}
+	r = w->rec.spec.net_mode == VIGIL_NET_VETH ? workload_subnet_private(d, &w->rec) : 0;
+	if (r < 0)
+		fprintf(stderr, "vigild: workload \"%s\": %s as a private destination: %s\n",
+			w->rec.spec.id, w->rec.spec.host_ipv4, strerror(-r));
 	*ret = w;
 	return 0;
 fail_network:
