@@ -29,7 +29,7 @@ static char image[PATH_MAX], mnt[PATH_MAX], loop_dev[64];
 
 static int run_quiet(char *const argv[])
 {
-	struct cmd_result r;
+	struct cmd_result r = { 0 };
 	int status = run_cmd(argv, &r) < 0 ? -1 : r.status;
 
 	if (status != 0)
@@ -38,9 +38,19 @@ static int run_quiet(char *const argv[])
 	return status;
 }
 
+static void remove_disk(void);
+
+/* A fixture that cannot finish removes what it made before giving up. */
+static void give_up(const char *what)
+{
+	fprintf(stderr, "meter_disk: %s: %s\n", what, strerror(errno));
+	remove_disk();
+	abort();
+}
+
 static void make_disk(void)
 {
-	struct cmd_result r;
+	struct cmd_result r = { 0 };
 	int fd;
 
 	mf_make_host_objects();
@@ -48,26 +58,25 @@ static void make_disk(void)
 	snprintf(mnt, sizeof(mnt), "%s/mnt", mf.scratch);
 	fd = open(image, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
 	if (fd < 0 || ftruncate(fd, 512 * MIB) < 0 || mkdir(mnt, 0700) < 0)
-		abort();
+		give_up("making the disk image");
 	close(fd);
 	if (run_cmd((char *[]){ "losetup", "--find", "--show", image, NULL }, &r) < 0 ||
 	    r.status != 0 || sscanf(r.out, "%63s", loop_dev) != 1) {
 		fprintf(stderr, "meter_disk: losetup: %s\n", r.err ? r.err : "");
-		abort();
+		cmd_result_free(&r);
+		give_up("attaching a loop device");
 	}
 	cmd_result_free(&r);
 	if (run_quiet((char *[]){ "mkfs.ext4", "-q", "-F", loop_dev, NULL }) != 0 ||
-	    mount(loop_dev, mnt, "ext4", 0, NULL) < 0) {
-		fprintf(stderr, "meter_disk: making ext4 on %s: %s\n", loop_dev, strerror(errno));
-		abort();
-	}
+	    mount(loop_dev, mnt, "ext4", 0, NULL) < 0)
+		give_up("making and mounting ext4 on the loop device");
 }
 
 static void remove_disk(void)
 {
 	char path[PATH_MAX + 16];
 
-	if (mnt[0] && umount2(mnt, 0) < 0)
+	if (mnt[0] && umount2(mnt, 0) < 0 && errno != EINVAL && errno != ENOENT)
 		umount2(mnt, MNT_DETACH);
 	if (loop_dev[0])
 		run_quiet((char *[]){ "losetup", "-d", loop_dev, NULL });
