@@ -6,6 +6,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +45,48 @@ static int alloc_slot(struct vigild *d, const char *id, uint32_t *ret, struct re
 			"workload \"%s\": no free slot: all %u slots are in use (deleted "
 			"workloads keep theirs until their usage is exported)",
 			id, d->max_workloads);
+}
+
+static int executable_file(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode))
+		return -EACCES;
+	return access(path, X_OK) < 0 ? -errno : 0;
+}
+
+/*
+ * The command's program must exist and be executable now, so a workload
+ * that could never start is refused before anything is made for it.
+ * "{...}" placeholders are filled in later and cannot be checked yet.
+ */
+static int check_command(const struct vigil_workload_spec *s, struct req_err *e)
+{
+	const char *prog = s->argv[0], *path = getenv("PATH");
+	char candidate[PATH_MAX];
+	int ret = -ENOENT;
+
+	if (strchr(prog, '{'))
+		return 0;
+	if (strchr(prog, '/'))
+		ret = executable_file(prog);
+	else
+		for (const char *dir = path ? path : "/usr/sbin:/usr/bin:/sbin:/bin";
+		     ret && *dir;) {
+			size_t n = strcspn(dir, ":");
+
+			if (n && snprintf(candidate, sizeof(candidate), "%.*s/%s", (int)n, dir,
+					  prog) < (int)sizeof(candidate))
+				ret = executable_file(candidate);
+			dir += n + (dir[n] == ':');
+		}
+	if (ret < 0)
+		return req_fail(e, ret, "workload \"%s\": cannot execute \"%s\": %s%s", s->id, prog,
+				strerror(-ret), strchr(prog, '/') ? "" : " (searched PATH)");
+	return 0;
 }
 
 static int check_new(struct vigild *d, const struct vigil_workload_spec *s, struct req_err *e)
@@ -225,6 +268,8 @@ int wl_create(struct vigild *d, struct json_object *spec, struct wl **ret, struc
 		return r;
 	}
 	r = check_new(d, &w->rec.spec, e);
+	if (!r)
+		r = check_command(&w->rec.spec, e);
 	if (!r)
 		r = alloc_slot(d, w->rec.spec.id, &w->rec.slot, e);
 	if (r < 0)

@@ -416,6 +416,12 @@ START_TEST(test_bad_input_changes_nothing)
 		  "memory_mib must be between 64 and 1048576" },
 		{ "{\"id\":\"e%d\",\"owner\":\"o\",\"vcpus\":1,\"memory_mib\":64,\"command\":[]}",
 		  "command must have 1 to 256 arguments" },
+		{ "{\"id\":\"x%d\",\"owner\":\"o\",\"vcpus\":1,\"memory_mib\":64,"
+		  "\"command\":[\"/nonexistent/vigil-test-binary\"]}",
+		  "cannot execute \"/nonexistent/vigil-test-binary\": No such file or directory" },
+		{ "{\"id\":\"p%d\",\"owner\":\"o\",\"vcpus\":1,\"memory_mib\":64,"
+		  "\"command\":[\"vigil-no-such-program\"]}",
+		  "cannot execute \"vigil-no-such-program\": No such file or directory (searched PATH)" },
 		{ "{\"id\":\"n%d\",\"owner\":\"o\",\"vcpus\":1,\"memory_mib\":64}",
 		  "command is required" },
 		{ "{\"id\":\"t%d\",\"owner\":\"o\",\"vcpus\":1,\"memory_mib\":64,\"command\":[\"x\"],"
@@ -427,7 +433,7 @@ START_TEST(test_bad_input_changes_nothing)
 		{ "{\"id\":\"dup-%d\",\"owner\":\"o\",\"vcpus\":1,\"memory_mib\":64,\"command\":[\"x\"]}",
 		  "already exists" },
 	};
-	char id[64], text[512], err[512];
+	char id[64], text[512], err[512], prog[PATH_MAX];
 	struct json_object *o;
 	int status;
 
@@ -443,14 +449,21 @@ START_TEST(test_bad_input_changes_nothing)
 		ck_assert_uint_eq(cgroup_dirs(), 1);
 	}
 
-	/* a command that cannot be executed: a clear error, and the workload stays created */
+	/*
+	 * A program that is gone by the time the workload starts: a clear
+	 * error, and the workload stays created.
+	 */
 	id_of(id, sizeof(id), "noexec");
-	create_ok(id, "[\"/nonexistent/vigil-test-binary\"]");
+	snprintf(prog, sizeof(prog), "%s/vanishing-program", scratch);
+	write_spec(prog, "#!/bin/sh\nexit 0\n");
+	ck_assert_int_eq(chmod(prog, 0755), 0);
+	snprintf(text, sizeof(text), "[\"%s\"]", prog);
+	create_ok(id, text);
+	ck_assert_int_eq(unlink(prog), 0);
 	o = wl_cmd(&status, "start", id);
 	ck_assert_int_eq(status, 1);
-	ck_assert_msg(strstr(jstr(o, "error"), "cannot execute \"/nonexistent/vigil-test-binary\": "
-					       "No such file or directory"),
-		      "%s", jstr(o, "error"));
+	snprintf(text, sizeof(text), "cannot execute \"%s\": No such file or directory", prog);
+	ck_assert_msg(strstr(jstr(o, "error"), text), "%s", jstr(o, "error"));
 	json_object_put(o);
 	o = show(id);
 	ck_assert_str_eq(state_of(o), "created");
