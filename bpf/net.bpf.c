@@ -8,8 +8,9 @@
  * the counters equal the host interface's rx/tx counters.
  *
  * Sent bytes are split by destination: private when the destination address
- * is in vigil_private_nets (frames that are not IP, such as ARP, never leave
- * the link and count as private), public otherwise.
+ * is in vigil_private_v4 or vigil_private_nets (IPv6), public otherwise;
+ * frames that are not IP, such as ARP, never leave the link and count as
+ * private.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
@@ -26,15 +27,14 @@
  */
 #define TC_ACT_UNSPEC (-1)
 
-#define ETH_HLEN	 14
-#define ETH_P_IP	 0x0800
-#define ETH_P_IPV6	 0x86DD
-#define ETH_P_8021Q	 0x8100
-#define ETH_P_8021AD	 0x88A8
-#define VLAN_HLEN	 4
-#define IPV4_DADDR_OFF	 16
-#define IPV6_DADDR_OFF	 24
-#define V4_MAPPED_PREFIX 96
+#define ETH_HLEN       14
+#define ETH_P_IP       0x0800
+#define ETH_P_IPV6     0x86DD
+#define ETH_P_8021Q    0x8100
+#define ETH_P_8021AD   0x88A8
+#define VLAN_HLEN      4
+#define IPV4_DADDR_OFF 16
+#define IPV6_DADDR_OFF 24
 
 /* The host's network namespace, set by the loader from /proc/self/ns/net. */
 const volatile __u32 host_netns_ino = 0;
@@ -67,7 +67,8 @@ static __always_inline int load(struct __sk_buff *skb, __u32 off, void *to, __u3
 
 static __always_inline bool dest_private(struct __sk_buff *skb)
 {
-	struct vigil_prefix_key key = { .prefixlen = 128 };
+	struct vigil_prefix4_key key4 = { .prefixlen = 32 };
+	struct vigil_prefix_key key6 = { .prefixlen = 128 };
 	__u32 l3 = ETH_HLEN;
 	__be16 proto;
 
@@ -79,18 +80,16 @@ static __always_inline bool dest_private(struct __sk_buff *skb)
 			return true;
 	}
 	if (proto == bpf_htons(ETH_P_IP)) {
-		/* ::ffff:a.b.c.d, see struct vigil_prefix_key */
-		key.addr[10] = 0xff;
-		key.addr[11] = 0xff;
-		if (load(skb, l3 + IPV4_DADDR_OFF, &key.addr[12], 4))
+		if (load(skb, l3 + IPV4_DADDR_OFF, key4.addr, 4))
 			return true;
-	} else if (proto == bpf_htons(ETH_P_IPV6)) {
-		if (load(skb, l3 + IPV6_DADDR_OFF, key.addr, 16))
-			return true;
-	} else {
-		return true;
+		return bpf_map_lookup_elem(&vigil_private_v4, &key4) != NULL;
 	}
-	return bpf_map_lookup_elem(&vigil_private_nets, &key) != NULL;
+	if (proto == bpf_htons(ETH_P_IPV6)) {
+		if (load(skb, l3 + IPV6_DADDR_OFF, key6.addr, 16))
+			return true;
+		return bpf_map_lookup_elem(&vigil_private_nets, &key6) != NULL;
+	}
+	return true;
 }
 
 SEC("tc")
