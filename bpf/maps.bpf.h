@@ -51,7 +51,7 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } vigil_if_slot SEC(".maps");
 
-/* destinations that are not "public" for transmitted bytes */
+/* IPv6 destinations that are not "public" for transmitted bytes */
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
@@ -60,5 +60,15 @@ struct {
 	__type(value, __u8);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } vigil_private_nets SEC(".maps");
+
+/* IPv4 destinations that are not "public" for transmitted bytes */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, VIGIL_MAX_PRIVATE_PREFIXES);
+	__type(key, struct vigil_prefix4_key);
+	__type(value, __u8);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} vigil_private_v4 SEC(".maps");
 
 #endif

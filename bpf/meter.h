@@ -7,7 +7,7 @@
 #define VIGIL_MAX_WORKLOADS 4096
 /* Host interfaces metered (a workload may have a tap and a veth). */
 #define VIGIL_MAX_INTERFACES (2 * VIGIL_MAX_WORKLOADS)
-/* Prefixes in the private-destination trie. */
+/* Prefixes in each private-destination trie (IPv4, IPv6). */
 #define VIGIL_MAX_PRIVATE_PREFIXES 1024
 /* Address spaces of workload processes tracked at once. */
 #define VIGIL_MAX_MMS 65536
@@ -64,10 +64,23 @@ struct vigil_slot {
 	__u32 state;
 };
 
-/* Key of the private-destination trie: IPv4 as ::ffff:a.b.c.d (RFC 4291). */
+/*
+ * A private-destination prefix as user space passes it around: IPv4 as
+ * ::ffff:a.b.c.d (RFC 4291). Also the key of the IPv6 trie.
+ */
 struct vigil_prefix_key {
 	__u32 prefixlen;
 	__u8 addr[16];
+};
+
+/*
+ * Key of the IPv4 trie. IPv4 has a trie of its own: under ::ffff:0:0/96 in
+ * the IPv6 one its keys were five times longer and every lookup compared
+ * them in full.
+ */
+struct vigil_prefix4_key {
+	__u32 prefixlen;
+	__u8 addr[4];
 };
 
 #endif

@@ -8,8 +8,9 @@
  * the counters equal the host interface's rx/tx counters.
  *
  * Sent bytes are split by destination: private when the destination address
- * is in vigil_private_nets (frames that are not IP, such as ARP, never leave
- * the link and count as private), public otherwise.
+ * is in vigil_private_v4 or vigil_private_nets (IPv6), public otherwise;
+ * frames that are not IP, such as ARP, never leave the link and count as
+ * private.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
@@ -26,15 +27,14 @@
  */
 #define TC_ACT_UNSPEC (-1)
 
-#define ETH_HLEN	 14
-#define ETH_P_IP	 0x0800
-#define ETH_P_IPV6	 0x86DD
-#define ETH_P_8021Q	 0x8100
-#define ETH_P_8021AD	 0x88A8
-#define VLAN_HLEN	 4
-#define IPV4_DADDR_OFF	 16
-#define IPV6_DADDR_OFF	 24
-#define V4_MAPPED_PREFIX 96
+#define ETH_HLEN       14
+#define ETH_P_IP       0x0800
+#define ETH_P_IPV6     0x86DD
+#define ETH_P_8021Q    0x8100
+#define ETH_P_8021AD   0x88A8
+#define VLAN_HLEN      4
+#define IPV4_DADDR_OFF 16
+#define IPV6_DADDR_OFF 24
 
 /* The host's network namespace, set by the loader from /proc/self/ns/net. */
 const volatile __u32 host_netns_ino = 0;
@@ -49,48 +49,55 @@ static __always_inline struct vigil_usage *usage_of(__u32 ifindex)
 }
 
 /*
- * Copies `len` bytes at `off` into `to`: straight from the linear data when
- * it holds them (always, for headers on veth and tap), else through the
- * helper, which also reads paged data.
+ * Points at `len` bytes at `off`: straight into the linear data when it
+ * holds them (always, for headers on veth and tap), else at `buf`, filled
+ * through the helper, which also reads paged data. NULL past the end. The
+ * caller reads through the pointer with loads as wide as its type: a copy
+ * from packet data of unknown alignment would be made byte by byte.
  */
-static __always_inline int load(struct __sk_buff *skb, __u32 off, void *to, __u32 len)
+static __always_inline const void *header(struct __sk_buff *skb, __u32 off, void *buf, __u32 len)
 {
 	void *data = (void *)(long)skb->data;
 	void *data_end = (void *)(long)skb->data_end;
 
-	if (data + off + len <= data_end) {
-		__builtin_memcpy(to, data + off, len);
-		return 0;
-	}
-	return bpf_skb_load_bytes(skb, off, to, len);
+	if (data + off + len <= data_end)
+		return data + off;
+	return bpf_skb_load_bytes(skb, off, buf, len) ? NULL : buf;
 }
 
 static __always_inline bool dest_private(struct __sk_buff *skb)
 {
-	struct vigil_prefix_key key = { .prefixlen = 128 };
+	struct vigil_prefix4_key key4 = { .prefixlen = 32 };
+	struct vigil_prefix_key key6 = { .prefixlen = 128 };
+	const __be16 *proto;
+	const __u32 *addr;
 	__u32 l3 = ETH_HLEN;
-	__be16 proto;
+	__u32 buf[4];
 
-	if (load(skb, ETH_HLEN - 2, &proto, sizeof(proto)))
+	proto = header(skb, ETH_HLEN - 2, buf, sizeof(*proto));
+	if (!proto)
 		return true;
-	if (proto == bpf_htons(ETH_P_8021Q) || proto == bpf_htons(ETH_P_8021AD)) {
+	if (*proto == bpf_htons(ETH_P_8021Q) || *proto == bpf_htons(ETH_P_8021AD)) {
 		l3 += VLAN_HLEN;
-		if (load(skb, l3 - 2, &proto, sizeof(proto)))
+		proto = header(skb, l3 - 2, buf, sizeof(*proto));
+		if (!proto)
 			return true;
 	}
-	if (proto == bpf_htons(ETH_P_IP)) {
-		/* ::ffff:a.b.c.d, see struct vigil_prefix_key */
-		key.addr[10] = 0xff;
-		key.addr[11] = 0xff;
-		if (load(skb, l3 + IPV4_DADDR_OFF, &key.addr[12], 4))
+	if (*proto == bpf_htons(ETH_P_IP)) {
+		addr = header(skb, l3 + IPV4_DADDR_OFF, buf, sizeof(key4.addr));
+		if (!addr)
 			return true;
-	} else if (proto == bpf_htons(ETH_P_IPV6)) {
-		if (load(skb, l3 + IPV6_DADDR_OFF, key.addr, 16))
-			return true;
-	} else {
-		return true;
+		__builtin_memcpy(key4.addr, addr, sizeof(key4.addr));
+		return bpf_map_lookup_elem(&vigil_private_v4, &key4) != NULL;
 	}
-	return bpf_map_lookup_elem(&vigil_private_nets, &key) != NULL;
+	if (*proto == bpf_htons(ETH_P_IPV6)) {
+		addr = header(skb, l3 + IPV6_DADDR_OFF, buf, sizeof(key6.addr));
+		if (!addr)
+			return true;
+		__builtin_memcpy(key6.addr, addr, sizeof(key6.addr));
+		return bpf_map_lookup_elem(&vigil_private_nets, &key6) != NULL;
+	}
+	return true;
 }
 
 SEC("tc")

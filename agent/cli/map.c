@@ -26,7 +26,8 @@ static int do_map_help(int argc, char **argv)
 		   "      id, type, name, key and value sizes, entries, pin, memory\n"
 		   "dump  prints the entries of the map pinned as NAME in the pin directory\n"
 		   "      (vigil_usage, vigil_mem, vigil_slots, vigil_cg_slot, vigil_if_slot,\n"
-		   "      vigil_private_nets...), decoded; per-CPU maps per CPU and summed.\n"
+		   "      vigil_private_v4, vigil_private_nets...), decoded; per-CPU maps\n"
+		   "      per CPU and summed.\n"
 		   "      Unused array entries are left out unless --all is given.\n");
 	return CLI_OK;
 }

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "map_dump.h"
 
-#include <arpa/inet.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
@@ -12,6 +11,7 @@
 #include <unistd.h>
 
 #include "meter.h"
+#include "net_meter.h"
 #include "objects.h"
 #include "pin.h"
 #include "print.h"
@@ -48,21 +48,33 @@ static void key_u64(const void *key)
 	print_u64(PRINT_ANY, "key", "key %llu:", k);
 }
 
+static void print_prefix(const struct vigil_prefix_key *k)
+{
+	char text[VIGIL_PREFIX_STRLEN];
+
+	if (vigil_prefix_format(k, text, sizeof(text)))
+		snprintf(text, sizeof(text), "invalid/%u", k->prefixlen);
+	print_string(PRINT_ANY, "key", "key %s:", text);
+}
+
 static void key_prefix(const void *key)
 {
-	static const __u8 v4_mapped[12] = { [10] = 0xff, [11] = 0xff };
 	struct vigil_prefix_key k;
-	char addr[INET6_ADDRSTRLEN], text[INET6_ADDRSTRLEN + 8];
 
 	memcpy(&k, key, sizeof(k));
-	if (k.prefixlen >= 96 && memcmp(k.addr, v4_mapped, sizeof(v4_mapped)) == 0) {
-		inet_ntop(AF_INET, k.addr + 12, addr, sizeof(addr));
-		snprintf(text, sizeof(text), "%s/%u", addr, k.prefixlen - 96);
-	} else {
-		inet_ntop(AF_INET6, k.addr, addr, sizeof(addr));
-		snprintf(text, sizeof(text), "%s/%u", addr, k.prefixlen);
-	}
-	print_string(PRINT_ANY, "key", "key %s:", text);
+	print_prefix(&k);
+}
+
+/* IPv4 keys print through their IPv4-mapped form, as the CLI shows them. */
+static void key_prefix4(const void *key)
+{
+	struct vigil_prefix_key k = { .addr[10] = 0xff, .addr[11] = 0xff };
+	struct vigil_prefix4_key k4;
+
+	memcpy(&k4, key, sizeof(k4));
+	k.prefixlen = k4.prefixlen + 96;
+	memcpy(&k.addr[12], k4.addr, sizeof(k4.addr));
+	print_prefix(&k);
 }
 
 static void value_usage(const void *value)
@@ -142,6 +154,8 @@ static const struct decoder decoders[] = {
 	  slot_unused },
 	{ "vigil_cg_slot", sizeof(__u64), sizeof(__u32), key_u64, value_slot_number, NULL },
 	{ "vigil_if_slot", sizeof(__u32), sizeof(__u32), key_u32, value_slot_number, NULL },
+	{ "vigil_private_v4", sizeof(struct vigil_prefix4_key), sizeof(__u8), key_prefix4,
+	  value_class, NULL },
 	{ "vigil_private_nets", sizeof(struct vigil_prefix_key), sizeof(__u8), key_prefix,
 	  value_class, NULL },
 };

@@ -20,7 +20,7 @@ static int do_net_help(int argc, char **argv)
 		   "\n"
 		   "Bytes a workload sends are metered as private when their destination is\n"
 		   "in the private prefixes, public otherwise. The list is vigil's pinned\n"
-		   "trie (--pin-dir); changes apply to the next packet, in every workload.\n"
+		   "tries (--pin-dir); changes apply to the next packet, in every workload.\n"
 		   "\n"
 		   "  CIDR  an IPv4 or IPv6 prefix such as 10.0.0.0/8 or fd00::/8 (host bits\n"
 		   "        zero); a bare address means that one host\n");
@@ -36,7 +36,8 @@ static int report(const char *path, const char *what, int err)
 	else if (what)
 		p_err("%s: %s: %s", path, what, strerror(-err));
 	else
-		p_err("%s: %s/vigil_private_nets: %s", path, vigil_global.pin_dir, strerror(-err));
+		p_err("%s: private prefix tries in %s: %s", path, vigil_global.pin_dir,
+		      strerror(-err));
 	return CLI_FAIL;
 }
 

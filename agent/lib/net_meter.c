@@ -21,7 +21,6 @@
 #define PIN_PROG_EGRESS	 "prog_tc_egress"
 #define PIN_LINK_KFREE	 "link_kfree_skb"
 #define MAP_IF_SLOT	 "vigil_if_slot"
-#define MAP_PRIVATE	 "vigil_private_nets"
 
 /*
  * vigil's filters on an interface: a fixed handle and priority, so attaching
@@ -32,6 +31,20 @@
 #define TC_PRIORITY 1
 
 #define V4_MAPPED_PREFIX 96
+
+/* The private-destination tries, one per address family. */
+enum trie { TRIE_V4, TRIE_V6, N_TRIES };
+
+static const char *const trie_names[N_TRIES] = {
+	[TRIE_V4] = "vigil_private_v4",
+	[TRIE_V6] = "vigil_private_nets",
+};
+
+/* A key of either trie; both start at offset 0. */
+union trie_key {
+	struct vigil_prefix4_key v4;
+	struct vigil_prefix_key v6;
+};
 
 static const char *const default_private[] = {
 	"10.0.0.0/8",  "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "169.254.0.0/16",
@@ -124,14 +137,40 @@ int vigil_prefix_format(const struct vigil_prefix_key *k, char *buf, size_t len)
 	return n < 0 || (size_t)n >= len ? -ENOSPC : 0;
 }
 
-static int add_prefix_fd(int fd, const struct vigil_prefix_key *k)
+/* The trie `k` belongs in and its key there: IPv4 without the ::ffff:0:0/96. */
+static enum trie to_trie_key(const struct vigil_prefix_key *k, union trie_key *ret)
+{
+	if (!is_v4_mapped(k)) {
+		ret->v6 = *k;
+		return TRIE_V6;
+	}
+	ret->v4.prefixlen = k->prefixlen - V4_MAPPED_PREFIX;
+	memcpy(ret->v4.addr, &k->addr[12], sizeof(ret->v4.addr));
+	return TRIE_V4;
+}
+
+static struct vigil_prefix_key from_trie_key(enum trie t, const union trie_key *k)
+{
+	struct vigil_prefix_key ret = { .addr[10] = 0xff, .addr[11] = 0xff };
+
+	if (t == TRIE_V6)
+		return k->v6;
+	ret.prefixlen = k->v4.prefixlen + V4_MAPPED_PREFIX;
+	memcpy(&ret.addr[12], k->v4.addr, sizeof(k->v4.addr));
+	return ret;
+}
+
+static int add_prefix(const int fds[N_TRIES], const struct vigil_prefix_key *k)
 {
 	struct vigil_prefix_key copy = *k;
+	union trie_key key;
 	uint8_t one = 1;
+	enum trie t;
 
 	if (k->prefixlen > 128 || mask_host_bits(copy.addr, copy.prefixlen))
 		return -EINVAL;
-	return bpf_map_update_elem(fd, k, &one, BPF_ANY) < 0 ? -errno : 0;
+	t = to_trie_key(k, &key);
+	return bpf_map_update_elem(fds[t], &key, &one, BPF_ANY) < 0 ? -errno : 0;
 }
 
 /* The subnet of one of the host's addresses, as a trie key. */
@@ -165,20 +204,24 @@ static bool ifaddr_prefix(const struct ifaddrs *ifa, struct vigil_prefix_key *re
 	return true;
 }
 
-static int fill_defaults_if_empty(int fd)
+/* Defaults only into empty tries: an admin may have deleted some of them. */
+static int fill_defaults_if_empty(const int fds[N_TRIES])
 {
 	struct vigil_prefix_key k;
+	union trie_key any;
 	struct ifaddrs *ifas;
 	int err = 0;
 
-	if (bpf_map_get_next_key(fd, NULL, &k) == 0)
-		return 0;
-	if (errno != ENOENT)
-		return -errno;
+	for (size_t t = 0; t < N_TRIES; t++) {
+		if (bpf_map_get_next_key(fds[t], NULL, &any) == 0)
+			return 0;
+		if (errno != ENOENT)
+			return -errno;
+	}
 	for (size_t i = 0; i < sizeof(default_private) / sizeof(default_private[0]) && !err; i++) {
 		err = vigil_prefix_parse(default_private[i], &k);
 		if (!err)
-			err = add_prefix_fd(fd, &k);
+			err = add_prefix(fds, &k);
 	}
 	if (err)
 		return err;
@@ -186,7 +229,7 @@ static int fill_defaults_if_empty(int fd)
 		return -errno;
 	for (struct ifaddrs *ifa = ifas; ifa && !err; ifa = ifa->ifa_next) {
 		if (ifaddr_prefix(ifa, &k))
-			err = add_prefix_fd(fd, &k);
+			err = add_prefix(fds, &k);
 	}
 	freeifaddrs(ifas);
 	return err;
@@ -229,6 +272,7 @@ int vigil_net_meter_load(const char *pin_dir, bool *ret_adopted)
 	bool have_egress = vigil_pinned(pin_dir, PIN_PROG_EGRESS);
 	bool have_link = vigil_pinned(pin_dir, PIN_LINK_KFREE);
 	struct vigil_net_bpf *skel;
+	int tries[N_TRIES];
 	struct stat ns;
 	int err;
 
@@ -254,8 +298,11 @@ int vigil_net_meter_load(const char *pin_dir, bool *ret_adopted)
 		err = pin_prog(skel->progs.vigil_tc_egress, pin_dir, PIN_PROG_EGRESS);
 	if (!err)
 		err = attach_kfree_skb(skel, pin_dir);
-	if (!err)
-		err = fill_defaults_if_empty(bpf_map__fd(skel->maps.vigil_private_nets));
+	if (!err) {
+		tries[TRIE_V4] = bpf_map__fd(skel->maps.vigil_private_v4);
+		tries[TRIE_V6] = bpf_map__fd(skel->maps.vigil_private_nets);
+		err = fill_defaults_if_empty(tries);
+	}
 	vigil_net_bpf__destroy(skel);
 	if (err)
 		return err;
@@ -267,9 +314,11 @@ int vigil_net_meter_unpin(const char *pin_dir)
 {
 	/* the link first: unpinning it detaches the tracer */
 	static const char *const pins[] = { PIN_LINK_KFREE, PIN_PROG_INGRESS, PIN_PROG_EGRESS,
-					    MAP_IF_SLOT, MAP_PRIVATE };
+					    MAP_IF_SLOT };
+	int err = vigil_unpin(pin_dir, pins, sizeof(pins) / sizeof(pins[0]));
+	int err2 = vigil_unpin(pin_dir, trie_names, N_TRIES);
 
-	return vigil_unpin(pin_dir, pins, sizeof(pins) / sizeof(pins[0]));
+	return err ? err : err2;
 }
 
 static void tc_hook_init(struct bpf_tc_hook *hook, int ifindex, enum bpf_tc_attach_point point)
@@ -363,28 +412,53 @@ int vigil_net_detach(const char *pin_dir, int ifindex)
 	return err;
 }
 
+static void close_tries(const int fds[N_TRIES])
+{
+	for (size_t t = 0; t < N_TRIES; t++) {
+		if (fds[t] >= 0)
+			close(fds[t]);
+	}
+}
+
+static int open_tries(const char *pin_dir, int fds[N_TRIES])
+{
+	for (size_t t = 0; t < N_TRIES; t++)
+		fds[t] = -1;
+	for (size_t t = 0; t < N_TRIES; t++) {
+		fds[t] = vigil_pin_open(pin_dir, trie_names[t]);
+		if (fds[t] < 0) {
+			int err = fds[t];
+
+			close_tries(fds);
+			return err;
+		}
+	}
+	return 0;
+}
+
 int vigil_private_prefix_add(const char *pin_dir, const struct vigil_prefix_key *k)
 {
-	int fd = vigil_pin_open(pin_dir, MAP_PRIVATE);
-	int err;
+	int fds[N_TRIES];
+	int err = open_tries(pin_dir, fds);
 
-	if (fd < 0)
-		return fd;
-	err = add_prefix_fd(fd, k);
-	close(fd);
+	if (err)
+		return err;
+	err = add_prefix(fds, k);
+	close_tries(fds);
 	return err;
 }
 
 int vigil_private_prefix_delete(const char *pin_dir, const struct vigil_prefix_key *k)
 {
-	int fd = vigil_pin_open(pin_dir, MAP_PRIVATE);
-	int err = 0;
+	int fds[N_TRIES];
+	int err = open_tries(pin_dir, fds);
+	union trie_key key;
 
-	if (fd < 0)
-		return fd;
-	if (bpf_map_delete_elem(fd, k) < 0)
+	if (err)
+		return err;
+	if (bpf_map_delete_elem(fds[to_trie_key(k, &key)], &key) < 0)
 		err = -errno;
-	close(fd);
+	close_tries(fds);
 	return err;
 }
 
@@ -400,35 +474,42 @@ static int prefix_cmp(const void *a, const void *b)
 	return c;
 }
 
+/* Appends the prefixes in trie `t` to (*keys)[*n...], growing the array. */
+static int collect(int fd, enum trie t, struct vigil_prefix_key **keys, size_t *n, size_t *cap)
+{
+	struct vigil_prefix_key *grown;
+	union trie_key cur;
+	bool first = true;
+
+	while (bpf_map_get_next_key(fd, first ? NULL : &cur, &cur) == 0) {
+		first = false;
+		if (*n == *cap) {
+			grown = realloc(*keys, 2 * *cap * sizeof(**keys));
+			if (!grown)
+				return -ENOMEM;
+			*keys = grown;
+			*cap *= 2;
+		}
+		(*keys)[(*n)++] = from_trie_key(t, &cur);
+	}
+	return errno == ENOENT ? 0 : -errno;
+}
+
 int vigil_private_prefix_list(const char *pin_dir, struct vigil_prefix_key **ret, size_t *ret_n)
 {
-	struct vigil_prefix_key *keys, *grown, cur;
+	struct vigil_prefix_key *keys;
 	size_t n = 0, cap = 64;
-	int fd = vigil_pin_open(pin_dir, MAP_PRIVATE);
-	int err = 0;
+	int fds[N_TRIES];
+	int err = open_tries(pin_dir, fds);
 
-	if (fd < 0)
-		return fd;
+	if (err)
+		return err;
 	keys = malloc(cap * sizeof(*keys));
-	if (!keys) {
-		close(fd);
-		return -ENOMEM;
-	}
-	while (bpf_map_get_next_key(fd, n ? &cur : NULL, &cur) == 0) {
-		if (n == cap) {
-			grown = realloc(keys, 2 * cap * sizeof(*keys));
-			if (!grown) {
-				err = -ENOMEM;
-				break;
-			}
-			keys = grown;
-			cap *= 2;
-		}
-		keys[n++] = cur;
-	}
-	if (!err && errno != ENOENT)
-		err = -errno;
-	close(fd);
+	if (!keys)
+		err = -ENOMEM;
+	for (size_t t = 0; t < N_TRIES && !err; t++)
+		err = collect(fds[t], (enum trie)t, &keys, &n, &cap);
+	close_tries(fds);
 	if (err) {
 		free(keys);
 		return err;

@@ -19,9 +19,10 @@
 /*
  * Loads net.bpf.o unless its pins (prog_tc_ingress, prog_tc_egress,
  * link_kfree_skb) all exist in `pin_dir`, and pins what it loaded. When it
- * loaded and vigil_private_nets is empty, fills in the private ranges
- * (RFC 1918, CGNAT, link-local, loopback, ULA) and the subnets of the host's
- * own addresses. *ret_adopted = true when everything was already pinned.
+ * loaded and both private tries (vigil_private_v4, vigil_private_nets for
+ * IPv6) are empty, fills in the private ranges (RFC 1918, CGNAT, link-local,
+ * loopback, ULA) and the subnets of the host's own addresses.
+ * *ret_adopted = true when everything was already pinned.
  */
 int vigil_net_meter_load(const char *pin_dir, bool *ret_adopted);
 /*
@@ -47,7 +48,14 @@ int vigil_prefix_format(const struct vigil_prefix_key *k, char *buf, size_t len)
 /* Buffer size that fits any formatted prefix. */
 #define VIGIL_PREFIX_STRLEN 64
 
-/* Adding a prefix already present succeeds; deleting a missing one is -ENOENT. */
+/*
+ * The private prefixes, kept in the trie of their family: IPv4-mapped keys
+ * (::ffff:a.b.c.d/96+n) in vigil_private_v4 as a.b.c.d/n, all others in
+ * vigil_private_nets. IPv4 packets are classified by IPv4 prefixes only, so
+ * an IPv6 prefix that covers ::ffff:0:0/96 (::/0, say) makes no IPv4
+ * destination private. Adding a prefix already present succeeds; deleting a
+ * missing one is -ENOENT.
+ */
 int vigil_private_prefix_add(const char *pin_dir, const struct vigil_prefix_key *k);
 int vigil_private_prefix_delete(const char *pin_dir, const struct vigil_prefix_key *k);
 /* All private prefixes, IPv4 first, in address order; *ret is freed by the caller. */

@@ -639,6 +639,64 @@ START_TEST(test_live_veth_matches_interface_counters)
 }
 END_TEST
 
+/* True when exactly `key` (of the pinned trie's key size) is in trie `name`. */
+static bool in_trie(const char *name, const void *key)
+{
+	int fd = pinned_fd(name);
+	__u8 v;
+	bool ret = bpf_map_lookup_elem(fd, key, &v) == 0;
+
+	close(fd);
+	return ret;
+}
+
+START_TEST(test_prefixes_kept_by_family)
+{
+	const struct vigil_prefix4_key net10 = { .prefixlen = 8, .addr = { 10 } };
+	struct vigil_prefix_key k, mapped;
+	struct vigil_prefix_key *keys;
+	struct vigil_usage u;
+	size_t n;
+	int in_fd;
+
+	load();
+	set_if_slot(host_ifindex, 5);
+	in_fd = pinned_fd("prog_tc_ingress");
+
+	/* IPv4 prefixes in the IPv4 trie only, listed first */
+	ck_assert(in_trie("vigil_private_v4", &net10));
+	ck_assert_int_eq(vigil_prefix_parse("10.0.0.0/8", &mapped), 0);
+	ck_assert(!in_trie("vigil_private_nets", &mapped));
+	ck_assert_int_eq(vigil_private_prefix_list(pin_dir, &keys, &n), 0);
+	ck_assert_uint_gt(n, 0);
+	ck_assert_uint_eq(keys[0].addr[10], 0xff);
+	free(keys);
+
+	/* an IPv6 prefix covering ::ffff:0:0/96 leaves IPv4 public */
+	ck_assert_int_eq(vigil_prefix_parse("::/0", &k), 0);
+	ck_assert_int_eq(vigil_private_prefix_add(pin_dir, &k), 0);
+	run_frame(in_fd, host_ifindex, 100, IPV4, "203.0.113.9", false);
+	run_frame(in_fd, host_ifindex, 140, IPV6, "2001:db8::9", false);
+	u = read_usage(5);
+	ck_assert_uint_eq(u.net_tx_public_bytes, 100);
+	ck_assert_uint_eq(u.net_tx_private_bytes, 140);
+	ck_assert_int_eq(vigil_private_prefix_delete(pin_dir, &k), 0);
+
+	/* ::ffff:0:0/96 is all of IPv4, and no IPv6 destination */
+	ck_assert_int_eq(vigil_prefix_parse("::ffff:0:0/96", &k), 0);
+	ck_assert_int_eq(vigil_private_prefix_add(pin_dir, &k), 0);
+	ck_assert(listed("0.0.0.0/0"));
+	run_frame(in_fd, host_ifindex, 100, IPV4, "203.0.113.9", false);
+	run_frame(in_fd, host_ifindex, 140, IPV6, "2001:db8::9", false);
+	u = read_usage(5);
+	ck_assert_uint_eq(u.net_tx_public_bytes, 100 + 140);
+	ck_assert_uint_eq(u.net_tx_private_bytes, 140 + 100);
+	ck_assert_int_eq(vigil_private_prefix_delete(pin_dir, &k), 0);
+	ck_assert(!listed("0.0.0.0/0"));
+	close(in_fd);
+}
+END_TEST
+
 static Suite *meter_net_suite(void)
 {
 	Suite *s = suite_create("meter_net");
@@ -651,6 +709,7 @@ static Suite *meter_net_suite(void)
 	tcase_add_test(tc, test_counts_split_by_destination);
 	tcase_add_test(tc, test_load_fills_defaults_and_adopts);
 	tcase_add_test(tc, test_private_prefixes_api_and_cli);
+	tcase_add_test(tc, test_prefixes_kept_by_family);
 	tcase_add_test(tc, test_attach_twice_one_filter);
 	/* last: the only test that brings the link up */
 	tcase_add_test(tc, test_live_veth_matches_interface_counters);

@@ -414,6 +414,23 @@ START_TEST(test_map_dump_per_cpu_sum)
 }
 END_TEST
 
+/* The IPv4 trie's keys print as IPv4 prefixes; the defaults are in it. */
+START_TEST(test_map_dump_private_v4)
+{
+	struct json_object *doc = vigil_json(pin_dir, 0, "map", "dump", "vigil_private_v4", NULL);
+	bool found = false;
+
+	for (size_t i = 0; i < json_object_array_length(doc) && !found; i++) {
+		struct json_object *e = json_object_array_get_idx(doc, i);
+
+		found = strcmp(json_object_get_string(field(e, "key")), "10.0.0.0/8") == 0;
+	}
+	ck_assert_msg(found, "10.0.0.0/8 not in vigil_private_v4: %s",
+		      json_object_to_json_string(doc));
+	json_object_put(doc);
+}
+END_TEST
+
 START_TEST(test_map_dump_unknown)
 {
 	struct json_object *doc = vigil_json(pin_dir, 1, "map", "dump", "vigil_nope", NULL);
@@ -442,6 +459,7 @@ static Suite *usage_cli_suite(void)
 	tcase_add_test(tc, test_map_show);
 	tcase_add_test(tc, test_map_dump_slots);
 	tcase_add_test(tc, test_map_dump_per_cpu_sum);
+	tcase_add_test(tc, test_map_dump_private_v4);
 	tcase_add_test(tc, test_map_dump_unknown);
 	suite_add_tcase(s, tc);
 	return s;
