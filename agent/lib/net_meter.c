@@ -46,9 +46,15 @@ union trie_key {
 	struct vigil_prefix_key v6;
 };
 
+/*
+ * Besides RFC 1918, CGNAT, link-local, loopback and ULA: "this network",
+ * multicast and broadcast, which do not reach the public internet (IPv6
+ * neighbour discovery and router solicitations are multicast).
+ */
 static const char *const default_private[] = {
-	"10.0.0.0/8",  "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "169.254.0.0/16",
-	"127.0.0.0/8", "::1/128",	"fe80::/10",	  "fc00::/7",
+	"10.0.0.0/8",  "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10",	"169.254.0.0/16",
+	"127.0.0.0/8", "0.0.0.0/8",	"224.0.0.0/4",	  "255.255.255.255/32", "::1/128",
+	"fe80::/10",   "fc00::/7",	"ff00::/8",
 };
 
 static bool is_v4_mapped(const struct vigil_prefix_key *k)
