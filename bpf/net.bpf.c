@@ -27,14 +27,16 @@
  */
 #define TC_ACT_UNSPEC (-1)
 
-#define ETH_HLEN       14
-#define ETH_P_IP       0x0800
-#define ETH_P_IPV6     0x86DD
-#define ETH_P_8021Q    0x8100
-#define ETH_P_8021AD   0x88A8
-#define VLAN_HLEN      4
-#define IPV4_DADDR_OFF 16
-#define IPV6_DADDR_OFF 24
+#define ETH_HLEN	 14
+#define ETH_P_IP	 0x0800
+#define ETH_P_IPV6	 0x86DD
+#define ETH_P_8021Q	 0x8100
+#define ETH_P_8021AD	 0x88A8
+#define VLAN_HLEN	 4
+#define IPV4_DADDR_OFF	 16
+#define IPV6_DADDR_OFF	 24
+#define PACKET_BROADCAST 1
+#define PACKET_MULTICAST 2
 
 /* The host's network namespace, set by the loader from /proc/self/ns/net. */
 const volatile __u32 host_netns_ino = 0;
@@ -134,15 +136,21 @@ int vigil_tc_egress(struct __sk_buff *skb)
 /*
  * Drops of packets on a workload's host interface. A device in another
  * namespace (the workload's end of a veth) may share an ifindex with one of
- * the host's, hence the namespace check.
+ * the host's, hence the namespace check. Multicast and broadcast frames are
+ * offered to whoever listens and freed when nobody does (IPv6 neighbour
+ * discovery, MLD): the kernel reports that as a drop, but nothing was lost.
  */
 SEC("tp_btf/kfree_skb")
 int BPF_PROG(vigil_kfree_skb, struct sk_buff *skb)
 {
 	struct net_device *dev = BPF_CORE_READ(skb, dev);
 	struct vigil_usage *u;
+	__u8 pkt_type;
 
 	if (!dev || BPF_CORE_READ(dev, nd_net.net, ns.inum) != host_netns_ino)
+		return 0;
+	pkt_type = BPF_CORE_READ_BITFIELD_PROBED(skb, pkt_type);
+	if (pkt_type == PACKET_BROADCAST || pkt_type == PACKET_MULTICAST)
 		return 0;
 	u = usage_of(BPF_CORE_READ(dev, ifindex));
 	if (u)
