@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* vigild: refuses a host that lacks what it needs, runs, and stops cleanly. */
+#include <bpf/bpf.h>
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -142,6 +143,41 @@ START_TEST(test_runs_and_stops_on_sigterm)
 }
 END_TEST
 
+/*
+ * A pin that is not what vigil would load (a left-over of something else
+ * named vigil_usage): the load fails, vigild says why with libbpf's own
+ * lines, and leaves the foreign pin alone.
+ */
+START_TEST(test_load_failure_is_explained)
+{
+	char pin_dir[PATH_MAX + 8], pin[PATH_MAX + 32], *log;
+	int fd, status;
+	pid_t pid;
+
+	ck_assert_int_eq(mount("bpf", bpffs, "bpf", 0, "mode=0700"), 0);
+	snprintf(pin_dir, sizeof(pin_dir), "%s/vigil", bpffs);
+	snprintf(pin, sizeof(pin), "%s/vigil_usage", pin_dir);
+	ck_assert_int_eq(mkdir(pin_dir, 0700), 0);
+	fd = bpf_map_create(BPF_MAP_TYPE_HASH, "vigil_usage", 4, 4, 16, NULL);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(bpf_obj_pin(fd, pin), 0);
+	close(fd);
+
+	pid = start_vigild();
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status));
+	ck_assert_int_eq(WEXITSTATUS(status), 1);
+	log = read_file(log_path);
+	ck_assert_ptr_nonnull(log);
+	ck_assert_msg(strstr(log, "loading the metering programs into"), "%s", log);
+	ck_assert_msg(strstr(log, "the last lines of libbpf's log"), "%s", log);
+	ck_assert_msg(strstr(log, "vigil_usage"), "%s", log);
+	free(log);
+	ck_assert_int_eq(access(pin, F_OK), 0);
+	ck_assert_int_eq(unlink(pin), 0);
+}
+END_TEST
+
 START_TEST(test_bad_option_is_usage_error)
 {
 	char *argv[] = { (char *)vigild_bin(), "--no-such-option", NULL };
@@ -165,6 +201,7 @@ static Suite *vigild_suite(void)
 	tcase_add_test(tc, test_refuses_without_bpffs);
 	tcase_add_test(tc, test_runs_and_stops_on_sigterm);
 	tcase_add_test(tc, test_bad_option_is_usage_error);
+	tcase_add_test(tc, test_load_failure_is_explained);
 	suite_add_tcase(s, tc);
 	return s;
 }
