@@ -12,10 +12,10 @@ packages=(
 	libnl-3-dev libnl-route-3-dev libseccomp-dev libcryptsetup-dev libkmod-dev
 	libnftables-dev libmnl-dev libnftnl-dev nftables iproute2 kmod
 	# export (metrics, ledger)
-	libmicrohttpd-dev libsqlite3-dev libsodium-dev libjson-c-dev
+	libmicrohttpd-dev libsqlite3-dev libsodium-dev libjson-c-dev libgnutls28-dev
 	# tests
 	check libsubunit-dev libclang-rt-14-dev linux-perf
-	e2fsprogs util-linux mount iputils-ping
+	e2fsprogs util-linux mount iputils-ping prometheus curl
 )
 
 missing=()
