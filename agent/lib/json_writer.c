@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "json_writer.h"
+#include "utf8.h"
 
 #include <errno.h>
 #include <math.h>
@@ -147,41 +148,6 @@ void jw_end_array(struct json_writer *jw)
 	end_container(jw, FRAME_ARRAY, ']');
 }
 
-/* Length of the well-formed UTF-8 sequence at s (RFC 3629), 0 if malformed. */
-static size_t utf8_sequence_len(const unsigned char *s, size_t avail)
-{
-	unsigned char lead = s[0];
-	size_t len;
-	uint32_t cp;
-
-	if (lead < 0x80)
-		return 1;
-	if (lead >= 0xc2 && lead <= 0xdf) {
-		len = 2;
-		cp = lead & 0x1f;
-	} else if (lead >= 0xe0 && lead <= 0xef) {
-		len = 3;
-		cp = lead & 0x0f;
-	} else if (lead >= 0xf0 && lead <= 0xf4) {
-		len = 4;
-		cp = lead & 0x07;
-	} else {
-		return 0;
-	}
-	if (len > avail)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000))
-		return 0; /* overlong */
-	if (cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return len;
-}
-
 static bool needs_escape(unsigned char c)
 {
 	return c < 0x20 || c == '"' || c == '\\' || c >= 0x7f;
@@ -231,7 +197,7 @@ void jw_escape(FILE *out, const char *in, size_t len)
 				fprintf(out, "\\u%04x", c);
 				break;
 			}
-			seq = utf8_sequence_len(s + i, len - i);
+			seq = vigil_utf8_len(s + i, len - i);
 			if (seq == 0) {
 				fputs_unlocked("\\ufffd", out);
 				break;
