@@ -15,7 +15,7 @@ packages=(
 	libmicrohttpd-dev libsqlite3-dev libsodium-dev libjson-c-dev libgnutls28-dev
 	# tests
 	check libsubunit-dev libclang-rt-14-dev linux-perf
-	e2fsprogs util-linux mount iputils-ping prometheus curl
+	e2fsprogs util-linux mount iputils-ping prometheus curl openssl
 )
 
 missing=()

@@ -47,7 +47,8 @@ static enum MHD_Result respond_json_with(struct MHD_Connection *c, unsigned int 
 					 const char *value)
 {
 	size_t len;
-	const char *text = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN, &len);
+	const char *text = json_object_to_json_string_length(
+		o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
 	char *body = text ? malloc(len + 1) : NULL;
 
 	if (body) {
@@ -105,6 +106,7 @@ enum MHD_Result vigil_http_metrics(struct MHD_Connection *c, const struct vigil_
 	const char *accept = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Accept");
 	enum vigil_metrics_format format = vigil_http_metrics_format(accept);
 	struct vigil_strbuf b;
+	char *body;
 	size_t len;
 	int err;
 
@@ -118,8 +120,8 @@ enum MHD_Result vigil_http_metrics(struct MHD_Connection *c, const struct vigil_
 		return vigil_http_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR,
 					"reading the accounting maps: %s", strerror(-err));
 	}
-	return respond(c, MHD_HTTP_OK, vigil_metrics_content_type(format),
-		       vigil_strbuf_steal(&b, &len), len);
+	body = vigil_strbuf_steal(&b, &len);
+	return respond(c, MHD_HTTP_OK, vigil_metrics_content_type(format), body, len);
 }
 
 static struct json_object *ledger_json(const struct vigil_ledger_status *l)
@@ -193,7 +195,7 @@ enum MHD_Result vigil_http_records(struct MHD_Connection *c, const struct vigil_
 	uint64_t after, limit = VIGIL_RECORDS_LIMIT_DEFAULT;
 	struct params p = { 0 };
 	struct vigil_strbuf b;
-	char why[256];
+	char why[256], *body;
 	size_t len;
 	int err;
 
@@ -226,5 +228,6 @@ enum MHD_Result vigil_http_records(struct MHD_Connection *c, const struct vigil_
 					"reading ledger records after %llu: %s",
 					(unsigned long long)after, strerror(-err));
 	}
-	return respond(c, MHD_HTTP_OK, RECORDS_TYPE, vigil_strbuf_steal(&b, &len), len);
+	body = vigil_strbuf_steal(&b, &len);
+	return respond(c, MHD_HTTP_OK, RECORDS_TYPE, body, len);
 }
