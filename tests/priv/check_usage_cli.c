@@ -22,9 +22,8 @@
 #include "spawn.h"
 #include "testutil.h"
 
-#define SLOT	   3
-#define STATS_PATH "/proc/sys/kernel/bpf_stats_enabled"
-#define SETPRIV	   "/usr/bin/setpriv"
+#define SLOT	3
+#define SETPRIV "/usr/bin/setpriv"
 
 static struct vigil_cgroup2 cg2;
 static char scratch[PATH_MAX], bpffs[PATH_MAX], pin_dir[PATH_MAX], empty_dir[PATH_MAX];
@@ -37,36 +36,6 @@ static void fail_setup(const char *what)
 	abort();
 }
 
-static void write_stats(char value)
-{
-	int fd = open(STATS_PATH, O_WRONLY | O_CLOEXEC);
-
-	if (fd >= 0) {
-		(void)!write(fd, &value, 1);
-		close(fd);
-	}
-}
-
-/* Two burners of 400 ms each, spawned straight into the workload cgroup. */
-static void run_burners(void)
-{
-	char *argv[] = { "/proc/self/exe", "--burn", "400", NULL };
-	pid_t pids[2];
-	int fd = open(workload_cg, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		fail_setup("usage_cli: opening the workload cgroup");
-	for (int i = 0; i < 2; i++) {
-		if (vigil_spawn_in_cgroup(fd, argv, &pids[i]) < 0)
-			fail_setup("usage_cli: spawning a burner");
-	}
-	close(fd);
-	for (int i = 0; i < 2; i++)
-		waitpid(pids[i], NULL, 0);
-	/* a task's last slice is accounted at its final switch, just after it is reaped */
-	usleep(100 * 1000);
-}
-
 /*
  * Host objects are made and removed by unchecked fixtures, in the parent
  * process: a failing test still leaves nothing behind.
@@ -76,7 +45,6 @@ static void make_host_objects(void)
 	struct vigil_meter_opts opts = { 0 };
 	struct vigil_slot slot = { .state = VIGIL_SLOT_ACTIVE };
 	struct vigil_meter *m;
-	char *stats;
 	uint64_t id;
 
 	snprintf(scratch, sizeof(scratch), "/tmp/vigil-test-usage-cli-XXXXXX");
@@ -92,11 +60,7 @@ static void make_host_objects(void)
 	    mkdir(empty_dir, 0700) < 0 || mkdir(parent, 0755) < 0 || mkdir(workload_cg, 0755) < 0)
 		fail_setup("usage_cli: setting up bpffs and cgroups");
 
-	stats = read_file(STATS_PATH);
-	if (stats)
-		stats_before = stats[0];
-	free(stats);
-	write_stats('1');
+	stats_before = set_bpf_stats('1');
 
 	opts.pin_dir = pin_dir;
 	if (vigil_cgroup_level(cg2.mount, workload_cg, &opts.workload_cgroup_level) < 0 ||
@@ -110,12 +74,12 @@ static void make_host_objects(void)
 	if (vigil_meter_slot_set(m, SLOT, &slot) < 0 || vigil_meter_add_cgroup(m, id, SLOT) < 0)
 		fail_setup("usage_cli: registering the workload");
 	vigil_meter_close(m);
-	run_burners();
+	burn_in_cgroup(workload_cg, 2, "400");
 }
 
 static void remove_host_objects(void)
 {
-	write_stats(stats_before);
+	set_bpf_stats(stats_before);
 	vigil_meter_unpin(pin_dir);
 	rmdir(empty_dir);
 	umount2(bpffs, MNT_DETACH);

@@ -19,6 +19,8 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "spawn.h"
+
 void require_root(const char *suite)
 {
 	if (geteuid() == 0)
@@ -307,6 +309,45 @@ int burn_cpu(const char *ms_arg)
 		clock_gettime(CLOCK_MONOTONIC, &now);
 	} while ((now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000 < ms);
 	return 0;
+}
+
+void burn_in_cgroup(const char *dir, int n, const char *ms)
+{
+	char *argv[] = { "/proc/self/exe", "--burn", (char *)ms, NULL };
+	int fd = open(dir, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+	pid_t pids[16];
+
+	if (fd < 0 || n > 16) {
+		fprintf(stderr, "burn_in_cgroup: opening %s: %s\n", dir, strerror(errno));
+		abort();
+	}
+	for (int i = 0; i < n; i++) {
+		errno = -vigil_spawn_in_cgroup(fd, argv, &pids[i]);
+		if (errno) {
+			fprintf(stderr, "burn_in_cgroup: spawning a burner into %s: %s\n", dir,
+				strerror(errno));
+			abort();
+		}
+	}
+	close(fd);
+	for (int i = 0; i < n; i++)
+		waitpid(pids[i], NULL, 0);
+	/* a task's last slice is accounted at its final switch, just after it is reaped */
+	usleep(100 * 1000);
+}
+
+char set_bpf_stats(char value)
+{
+	const char *path = "/proc/sys/kernel/bpf_stats_enabled";
+	char *text = read_file(path), before = text && text[0] == '1' ? '1' : '0';
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+
+	free(text);
+	if (fd >= 0) {
+		(void)!write(fd, &value, 1);
+		close(fd);
+	}
+	return before;
 }
 
 uint64_t cgroup_cpu_stat_ns(const char *dir)

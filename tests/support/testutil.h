@@ -56,6 +56,14 @@ char *capture_stdout_end(void);
  * re-executed as `--burn MS`; it spins for MS milliseconds and returns 0.
  */
 int burn_cpu(const char *ms_arg);
+/*
+ * Runs `n` burners of `ms` milliseconds (the suite re-executed as --burn MS)
+ * straight in the cgroup v2 directory `dir`, waits for them and for their
+ * final switch. Unchecked: aborts naming what failed, for fixtures.
+ */
+void burn_in_cgroup(const char *dir, int n, const char *ms);
+/* Sets kernel.bpf_stats_enabled to '0' or '1'; returns the value it had ('0' if unreadable). */
+char set_bpf_stats(char value);
 /* cpu.stat usage_usec of the cgroup v2 directory `dir`, in ns (asserts it is readable). */
 uint64_t cgroup_cpu_stat_ns(const char *dir);
 /* Kills whatever a failed test left in the cgroup, then removes it. */
