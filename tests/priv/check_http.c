@@ -427,6 +427,7 @@ START_TEST(test_records_bad_parameters)
 
 	server_start(&s);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct json_object *doc;
 		char path[128];
 		struct reply r;
 
@@ -434,9 +435,10 @@ START_TEST(test_records_bad_parameters)
 		get(&r, &s, path);
 		ck_assert_msg(r.status == 400, "%s: status %d", path, r.status);
 		ck_assert_str_eq(r.content_type, "application/json");
-		ck_assert_msg(parse_json(r.body) && strstr(r.body, "\"error\"") &&
-				      strstr(r.body, cases[i].says),
+		doc = parse_json(r.body);
+		ck_assert_msg(doc && strstr(r.body, "\"error\"") && strstr(r.body, cases[i].says),
 			      "%s: %s", path, r.body);
+		json_object_put(doc);
 		free(r.body);
 	}
 	server_stop(&s);
