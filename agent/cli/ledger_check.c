@@ -208,7 +208,8 @@ static int check_proof(const char *file, const uint8_t *key)
 	} else {
 		open_json_object(NULL);
 		print_bool(PRINT_JSON, "valid", NULL, true, NULL, NULL);
-		print_u64(PRINT_ANY, "seq", "%s: valid: record %llu", p->seq);
+		print_string(PRINT_ANY, "proof", "%s: valid: ", file);
+		print_u64(PRINT_ANY, "seq", "record %llu", p->seq);
 		print_u64(PRINT_ANY, "epoch", " is in epoch %llu", p->epoch.epoch);
 		print_text(", whose Merkle root is signed by %s\n",
 			   key ? "the key given" : "the host key the proof names");

@@ -53,24 +53,23 @@ static int load_leaves(struct vigil_ledger *l, const struct vigil_ledger_epoch *
 	rc = sqlite3_prepare_v2(
 		l->db, "SELECT seq, line FROM records WHERE seq BETWEEN ? AND ? ORDER BY seq", -1,
 		&st, NULL);
-	if (rc == SQLITE_OK) {
-		sqlite3_bind_int64(st, 1, (sqlite3_int64)e->first_seq);
-		sqlite3_bind_int64(st, 2, (sqlite3_int64)e->last_seq);
-	}
-	while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW && !ret) {
+	if (rc != SQLITE_OK)
+		return ledger_sqlite_errno(l->db, rc);
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)e->first_seq);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)e->last_seq);
+	/* seq is the key: the range holds tree_size rows at most */
+	while (!ret && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *line = sqlite3_column_blob(st, 1);
 		size_t len = (size_t)sqlite3_column_bytes(st, 1);
 
-		if (n > e->last_seq - e->first_seq)
-			break;
 		merkle_leaf(line, len, leaves[n++]);
-		if ((uint64_t)sqlite3_column_int64(st, 0) == seq && !record) {
+		if ((uint64_t)sqlite3_column_int64(st, 0) == seq) {
 			record = strndup(line, len);
 			if (!record)
 				ret = -ENOMEM;
 		}
 	}
-	if (!ret && rc != SQLITE_DONE && rc != SQLITE_ROW)
+	if (!ret && rc != SQLITE_DONE)
 		ret = ledger_sqlite_errno(l->db, rc);
 	/* a database that lost records cannot prove anything */
 	if (!ret && (n != e->last_seq - e->first_seq + 1 || !record))
