@@ -184,6 +184,11 @@ void print_null(const char *key)
 	jw_null(out.jw);
 }
 
+struct json_writer *print_json_writer(void)
+{
+	return json_output ? out.jw : NULL;
+}
+
 void open_json_object(const char *key)
 {
 	if (!json_output)

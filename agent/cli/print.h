@@ -45,6 +45,9 @@ void print_bool(enum print_kind kind, const char *key, const char *fmt, bool val
 void print_null(const char *key);
 void print_text(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* The writer of the JSON document in JSON mode (NULL in text mode), for nested values. */
+struct json_writer *print_json_writer(void);
+
 void open_json_object(const char *key);
 void close_json_object(void);
 void open_json_array(const char *key);

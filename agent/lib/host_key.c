@@ -1,0 +1,138 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "host_key.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define SEED_BYTES crypto_sign_SEEDBYTES
+
+static int write_all(int fd, const uint8_t *p, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int sync_dir(const char *path)
+{
+	char copy[PATH_MAX];
+	int fd, ret = 0;
+
+	snprintf(copy, sizeof(copy), "%s", path);
+	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fsync(fd) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+static int generate(const char *path, char *err, size_t err_len)
+{
+	uint8_t seed[SEED_BYTES];
+	char tmp[PATH_MAX];
+	int fd, ret;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	/* a crash during an earlier start may have left one */
+	unlink(tmp);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		ret = -errno;
+		snprintf(err, err_len, "creating host key %s: %s", tmp, strerror(-ret));
+		return ret;
+	}
+	randombytes_buf(seed, sizeof(seed));
+	ret = write_all(fd, seed, sizeof(seed));
+	if (!ret && fsync(fd) < 0)
+		ret = -errno;
+	sodium_memzero(seed, sizeof(seed));
+	close(fd);
+	if (!ret && rename(tmp, path) < 0)
+		ret = -errno;
+	if (!ret)
+		ret = sync_dir(path);
+	if (ret) {
+		unlink(tmp);
+		snprintf(err, err_len, "writing host key %s: %s", path, strerror(-ret));
+	}
+	return ret;
+}
+
+static int read_seed(const char *path, uint8_t seed[SEED_BYTES], char *err, size_t err_len)
+{
+	struct stat st;
+	ssize_t n;
+	int fd, ret = 0;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0) {
+		ret = -errno;
+		snprintf(err, err_len, "opening host key %s: %s", path, strerror(-ret));
+		return ret;
+	}
+	if (fstat(fd, &st) < 0) {
+		ret = -errno;
+		snprintf(err, err_len, "host key %s: %s", path, strerror(-ret));
+	} else if (!S_ISREG(st.st_mode)) {
+		ret = -EINVAL;
+		snprintf(err, err_len, "host key %s is not a regular file", path);
+	} else if (st.st_mode & 077) {
+		ret = -EPERM;
+		snprintf(err, err_len,
+			 "host key %s is open to other users (mode %04o): it must be 0600 "
+			 "(chmod 600 %s, or replace the key if others may have read it)",
+			 path, (unsigned int)(st.st_mode & 07777), path);
+	} else if (st.st_size != SEED_BYTES) {
+		ret = -EINVAL;
+		snprintf(err, err_len, "host key %s: expected %d bytes, found %lld", path,
+			 SEED_BYTES, (long long)st.st_size);
+	} else {
+		n = read(fd, seed, SEED_BYTES);
+		if (n != SEED_BYTES) {
+			ret = n < 0 ? -errno : -EIO;
+			snprintf(err, err_len, "reading host key %s: %s", path, strerror(-ret));
+		}
+	}
+	close(fd);
+	return ret;
+}
+
+int host_key_load(const char *path, struct host_key *ret, char *err, size_t err_len)
+{
+	uint8_t seed[SEED_BYTES];
+	int r;
+
+	if (access(path, F_OK) < 0 && errno == ENOENT) {
+		r = generate(path, err, err_len);
+		if (r)
+			return r;
+	}
+	r = read_seed(path, seed, err, err_len);
+	if (r)
+		return r;
+	crypto_sign_seed_keypair(ret->pk, ret->sk, seed);
+	sodium_memzero(seed, sizeof(seed));
+	return 0;
+}
+
+void host_key_wipe(struct host_key *k)
+{
+	sodium_memzero(k, sizeof(*k));
+}
