@@ -5,10 +5,14 @@
 
 #include <json-c/json.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "http_server.h"
+#include "ledger.h"
 #include "meter_loader.h"
+#include "metrics.h"
 #include "registry.h"
 
 struct wl {
@@ -17,6 +21,14 @@ struct wl {
 	int pidfd;
 	/* started by this daemon, so its exit status can be collected */
 	bool child;
+	/* deleted, and its final ledger record is durable: its slot can go */
+	bool final_recorded;
+};
+
+/* What /metrics shows of a workload beside its counters, copied for the HTTP threads. */
+struct alloc_entry {
+	char id[VIGIL_ID_SIZE];
+	struct vigil_workload_alloc alloc;
 };
 
 struct vigild {
@@ -36,6 +48,28 @@ struct vigild {
 	struct wl **wls;
 	size_t n_wls, cap_wls;
 	int epfd, sigfd, listen_fd;
+
+	/* the ledger (accounting.c) */
+	struct vigil_ledger *ledger;
+	unsigned int epoch_sec;
+	const char *boot_id_file;
+	char boot_id[64];
+	uint64_t window_start_ns;
+	int epoch_fd;
+	/* the ledger and its status, between the loop and the HTTP threads */
+	pthread_mutex_t ledger_lock;
+	struct vigil_ledger_status ledger_status;
+
+	/* the HTTP endpoint (exporter.c) */
+	const char *listen;
+	const char *tls_cert_file;
+	const char *tls_key_file;
+	const char *tls_client_ca_file;
+	struct vigil_metrics *metrics;
+	struct vigil_http_server *http;
+	pthread_mutex_t alloc_lock;
+	struct alloc_entry *allocs;
+	size_t n_allocs;
 };
 
 /* Errors for the client: the message names the object and the reason. */
@@ -74,6 +108,20 @@ int repair_state(struct vigild *d);
 
 /* loop.c */
 int run_loop(struct vigild *d);
+
+/* accounting.c: the ledger's epochs and final records */
+int accounting_start(struct vigild *d);
+void accounting_stop(struct vigild *d);
+/* The epoch timer fired. */
+void accounting_epoch(struct vigild *d);
+/* `w` was just deleted: its final record, now if the ledger can take it. */
+void accounting_final(struct vigild *d, struct wl *w);
+
+/* exporter.c: /metrics, /healthz, /v1/records */
+int exporter_start(struct vigild *d);
+void exporter_stop(struct vigild *d);
+/* The workloads changed: what /metrics shows of them is copied again. */
+void exporter_refresh(struct vigild *d);
 
 /* Adds a veth workload's subnet to the private destinations (idempotent). */
 int workload_subnet_private(struct vigild *d, const struct vigil_workload *r);

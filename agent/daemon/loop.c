@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * The event loop: control connections, exits of workload processes, and
- * SIGTERM/SIGINT, which end the loop and leave workloads running and every
+ * The event loop: control connections, exits of workload processes, the
+ * ledger's epochs, and SIGTERM/SIGINT, which end the loop and leave workloads running and every
  * BPF object pinned.
  */
 #include <errno.h>
@@ -72,6 +72,9 @@ int run_loop(struct vigild *d)
 					return 0;
 			} else if (evs[i].data.ptr == &d->listen_fd) {
 				serve_one(d);
+				exporter_refresh(d);
+			} else if (evs[i].data.ptr == &d->epoch_fd) {
+				accounting_epoch(d);
 			} else {
 				wl_exited(d, evs[i].data.ptr);
 			}

@@ -107,6 +107,22 @@ static int do_list(struct vigild *d, struct json_object *resp)
 	return 0;
 }
 
+/*
+ * The answer shows the workload as deleted; then its final ledger record is
+ * written, after which its slot and record may already be gone.
+ */
+static int delete_and_record(struct vigild *d, struct wl *w, struct json_object *resp,
+			     struct req_err *e)
+{
+	int r = wl_delete(d, w, e);
+
+	if (r < 0)
+		return r;
+	json_object_object_add(resp, "workload", workload_view(w));
+	accounting_final(d, w);
+	return 0;
+}
+
 static int dispatch(struct vigild *d, const char *cmd, struct json_object *req,
 		    struct json_object *resp, struct req_err *e)
 {
@@ -129,7 +145,7 @@ static int dispatch(struct vigild *d, const char *cmd, struct json_object *req,
 		else if (strcmp(cmd, "stop") == 0)
 			r = wl_stop(d, w, e);
 		else if (strcmp(cmd, "delete") == 0)
-			r = wl_delete(d, w, e);
+			return delete_and_record(d, w, resp, e);
 		else if (strcmp(cmd, "show") == 0)
 			r = 0;
 		else

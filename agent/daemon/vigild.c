@@ -35,6 +35,12 @@ struct daemon_opts {
 	const char *cgroup_parent;
 	unsigned long max_workloads;
 	unsigned long stop_timeout_sec;
+	unsigned long epoch_sec;
+	const char *boot_id_file;
+	const char *listen;
+	const char *tls_cert;
+	const char *tls_key;
+	const char *tls_client_ca;
 };
 
 static void usage(FILE *out)
@@ -42,6 +48,8 @@ static void usage(FILE *out)
 	fprintf(out,
 		"Usage: vigild [--state-dir DIR] [--bpffs DIR] [--pin-dir DIR] [--socket PATH]\n"
 		"              [--cgroup-parent NAME] [--max-workloads N] [--stop-timeout SEC]\n"
+		"              [--listen HOST:PORT] [--tls-cert FILE --tls-key FILE\n"
+		"              [--tls-client-ca FILE]] [--epoch SEC] [--boot-id-file FILE]\n"
 		"       vigild --help | --version\n"
 		"\n"
 		"  --state-dir DIR       workload registry and logs (default " VIGIL_DEFAULT_STATE_DIR
@@ -55,7 +63,15 @@ static void usage(FILE *out)
 		"  --cgroup-parent NAME  parent of workload cgroups below the cgroup v2 mount\n"
 		"                        (default " VIGIL_DEFAULT_CGROUP_PARENT ")\n"
 		"  --max-workloads N     workload slots, 1 to %d (default %d)\n"
-		"  --stop-timeout SEC    SIGTERM to SIGKILL when stopping a workload (default 10)\n",
+		"  --stop-timeout SEC    SIGTERM to SIGKILL when stopping a workload (default 10)\n"
+		"  --listen HOST:PORT    /metrics, /healthz, /v1/records (default " VIGIL_DEFAULT_LISTEN
+		")\n"
+		"  --tls-cert FILE       serve HTTPS with this PEM certificate (and --tls-key)\n"
+		"  --tls-key FILE        its PEM private key\n"
+		"  --tls-client-ca FILE  require client certificates signed by this PEM CA (mTLS)\n"
+		"  --epoch SEC           ledger epoch: one record per workload (default 60)\n"
+		"  --boot-id-file FILE   where the host's boot id is read (default\n"
+		"                        /proc/sys/kernel/random/boot_id)\n",
 		VIGIL_MAX_WORKLOADS, VIGIL_MAX_WORKLOADS);
 }
 
@@ -87,6 +103,12 @@ static int parse_opts(int argc, char **argv, struct daemon_opts *o)
 		{ "cgroup-parent", required_argument, NULL, 'c' },
 		{ "max-workloads", required_argument, NULL, 'm' },
 		{ "stop-timeout", required_argument, NULL, 't' },
+		{ "epoch", required_argument, NULL, 'e' },
+		{ "boot-id-file", required_argument, NULL, 'B' },
+		{ "listen", required_argument, NULL, 'l' },
+		{ "tls-cert", required_argument, NULL, 'C' },
+		{ "tls-key", required_argument, NULL, 'K' },
+		{ "tls-client-ca", required_argument, NULL, 'A' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -121,6 +143,25 @@ static int parse_opts(int argc, char **argv, struct daemon_opts *o)
 			    0)
 				return -EINVAL;
 			break;
+		case 'e':
+			if (parse_ulong("--epoch", optarg, 1, 86400, &o->epoch_sec) < 0)
+				return -EINVAL;
+			break;
+		case 'B':
+			o->boot_id_file = optarg;
+			break;
+		case 'l':
+			o->listen = optarg;
+			break;
+		case 'C':
+			o->tls_cert = optarg;
+			break;
+		case 'K':
+			o->tls_key = optarg;
+			break;
+		case 'A':
+			o->tls_client_ca = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return 1;
@@ -138,6 +179,14 @@ static int parse_opts(int argc, char **argv, struct daemon_opts *o)
 	}
 	if (optind < argc) {
 		fprintf(stderr, "vigild: unexpected argument \"%s\"\n", argv[optind]);
+		return -EINVAL;
+	}
+	if (!o->tls_cert != !o->tls_key) {
+		fprintf(stderr, "vigild: --tls-cert and --tls-key go together\n");
+		return -EINVAL;
+	}
+	if (o->tls_client_ca && !o->tls_cert) {
+		fprintf(stderr, "vigild: --tls-client-ca needs --tls-cert and --tls-key\n");
 		return -EINVAL;
 	}
 	return 0;
@@ -319,7 +368,11 @@ static int run(struct vigild *d)
 			strerror(-ret));
 		goto out;
 	}
-	ret = claim_socket(d);
+	ret = accounting_start(d);
+	if (!ret)
+		ret = exporter_start(d);
+	if (!ret)
+		ret = claim_socket(d);
 	if (ret < 0)
 		goto out;
 	fprintf(stderr, "vigild %s: running, state in %s, %zu workloads, socket %s\n",
@@ -329,6 +382,8 @@ static int run(struct vigild *d)
 		fprintf(stderr, "vigild: event loop: %s\n", strerror(-ret));
 	unlink(d->socket_path);
 out:
+	exporter_stop(d);
+	accounting_stop(d);
 	for (size_t i = 0; i < d->n_wls; i++) {
 		if (d->wls[i]->pidfd >= 0)
 			close(d->wls[i]->pidfd);
@@ -357,8 +412,16 @@ int main(int argc, char **argv)
 		.cgroup_parent = VIGIL_DEFAULT_CGROUP_PARENT,
 		.max_workloads = VIGIL_MAX_WORKLOADS,
 		.stop_timeout_sec = 10,
+		.epoch_sec = 60,
 	};
-	struct vigild d = { .epfd = -1, .sigfd = -1, .listen_fd = -1 };
+	struct vigild d = {
+		.epfd = -1,
+		.sigfd = -1,
+		.listen_fd = -1,
+		.epoch_fd = -1,
+		.ledger_lock = PTHREAD_MUTEX_INITIALIZER,
+		.alloc_lock = PTHREAD_MUTEX_INITIALIZER,
+	};
 	int err;
 
 	err = parse_opts(argc, argv, &o);
@@ -382,6 +445,12 @@ int main(int argc, char **argv)
 	d.cgroup_parent_name = o.cgroup_parent;
 	d.max_workloads = (unsigned int)o.max_workloads;
 	d.stop_timeout_ms = (unsigned int)o.stop_timeout_sec * 1000;
+	d.epoch_sec = (unsigned int)o.epoch_sec;
+	d.boot_id_file = o.boot_id_file;
+	d.listen = o.listen;
+	d.tls_cert_file = o.tls_cert;
+	d.tls_key_file = o.tls_key;
+	d.tls_client_ca_file = o.tls_client_ca;
 	if (o.pin_dir)
 		snprintf(d.pin_dir, sizeof(d.pin_dir), "%s", o.pin_dir);
 	else

@@ -165,7 +165,7 @@ static void free_server(struct vigil_http_server *s)
 int vigil_http_start(const struct vigil_http_opts *opts, struct vigil_http_server **ret, char *err,
 		     size_t err_len)
 {
-	const char *listen = opts->listen ? opts->listen : VIGIL_HTTP_DEFAULT_LISTEN;
+	const char *listen = opts->listen ? opts->listen : VIGIL_DEFAULT_LISTEN;
 	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO;
 	struct vigil_http_server *s = calloc(1, sizeof(*s));
 	struct MHD_OptionItem tls[4] = { { MHD_OPTION_END, 0, NULL } };

@@ -34,7 +34,7 @@ typedef int (*vigil_records_fn)(uint64_t after, unsigned int limit, vigil_record
 
 /* Callbacks run on the server's threads, possibly several at once. */
 struct vigil_http_opts {
-	const char *listen;		      /* NULL: VIGIL_HTTP_DEFAULT_LISTEN */
+	const char *listen;		      /* NULL: VIGIL_DEFAULT_LISTEN */
 	struct vigil_metrics *metrics;	      /* NULL: /metrics answers 503 */
 	vigil_ledger_status_fn ledger_status; /* NULL: /healthz reports no ledger */
 	void *ledger_ctx;

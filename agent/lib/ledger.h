@@ -112,6 +112,19 @@ int vigil_ledger_append_epoch(struct vigil_ledger *l, uint64_t window_start_ns,
 			      uint64_t window_end_ns, const struct vigil_ledger_input *in,
 			      size_t n);
 
+/*
+ * Whether `workload`'s last record is final (it was deleted and its usage
+ * is recorded to the end); -ENOENT when it has no record.
+ */
+int vigil_ledger_workload_final(struct vigil_ledger *l, const char *workload, bool *ret);
+
+/*
+ * How many records raised each plausibility flag since `l` was opened: up
+ * to `max` flag names (as in the records' "flags") and counts. Returns how many.
+ */
+size_t vigil_ledger_flags_raised(const struct vigil_ledger *l, const char **names, uint64_t *counts,
+				 size_t max);
+
 /* seq of the last record, 0 when empty */
 uint64_t vigil_ledger_last_seq(const struct vigil_ledger *l);
 /* end of the last epoch's window, 0 when empty: where the next window starts after a restart */

@@ -32,6 +32,7 @@ struct append {
 	uint64_t seq;
 	uint8_t hash[VIGIL_LEDGER_HASH_BYTES];
 	uint8_t (*leaves)[MERKLE_HASH];
+	uint64_t flags_raised[LEDGER_N_FLAGS];
 };
 
 static int sql_fail(struct append *a, int rc, const char *what)
@@ -192,6 +193,8 @@ static int append_one(struct append *a, const struct vigil_ledger_input *in, uin
 	if (ret)
 		return ret;
 	crypto_hash_sha256(a->hash, (const uint8_t *)l->line.p, l->line.len);
+	for (unsigned int i = 0; i < LEDGER_N_FLAGS; i++)
+		a->flags_raised[i] += !!(r.flags & (1u << i));
 	merkle_leaf(l->line.p, l->line.len, a->leaves[idx]);
 
 	sqlite3_reset(a->insert);
@@ -357,10 +360,24 @@ int vigil_ledger_append_epoch(struct vigil_ledger *l, uint64_t window_start_ns,
 		memcpy(l->last_hash, a.hash, sizeof(l->last_hash));
 		l->last_epoch = e.epoch;
 		l->last_window_end = e.window_end;
+		for (unsigned int i = 0; i < LEDGER_N_FLAGS; i++)
+			l->flags_raised[i] += a.flags_raised[i];
 	}
 	sqlite3_finalize(a.load);
 	sqlite3_finalize(a.save);
 	sqlite3_finalize(a.insert);
 	free(a.leaves);
 	return ret;
+}
+
+size_t vigil_ledger_flags_raised(const struct vigil_ledger *l, const char **names, uint64_t *counts,
+				 size_t max)
+{
+	size_t n = max < LEDGER_N_FLAGS ? max : LEDGER_N_FLAGS;
+
+	for (size_t i = 0; i < n; i++) {
+		names[i] = ledger_flag_names[i];
+		counts[i] = l->flags_raised[i];
+	}
+	return n;
 }

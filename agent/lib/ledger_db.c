@@ -336,3 +336,22 @@ out:
 	sqlite3_finalize(st);
 	return ret;
 }
+
+int vigil_ledger_workload_final(struct vigil_ledger *l, const char *workload, bool *ret)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	rc = sqlite3_prepare_v2(l->db, "SELECT final FROM workloads WHERE workload = ?", -1, &st,
+				NULL);
+	if (rc != SQLITE_OK)
+		return ledger_sqlite_errno(l->db, rc);
+	sqlite3_bind_text(st, 1, workload, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*ret = sqlite3_column_int(st, 0) != 0;
+	sqlite3_finalize(st);
+	if (rc == SQLITE_ROW)
+		return 0;
+	return rc == SQLITE_DONE ? -ENOENT : ledger_sqlite_errno(l->db, rc);
+}

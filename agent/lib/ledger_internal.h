@@ -8,6 +8,7 @@
 #include "canon_json.h"
 #include "host_key.h"
 #include "ledger.h"
+#include "ledger_record.h"
 
 /* Shared by the ledger's files; not for other users of the library. */
 struct vigil_ledger {
@@ -21,6 +22,8 @@ struct vigil_ledger {
 	uint8_t last_hash[VIGIL_LEDGER_HASH_BYTES];
 	uint64_t last_epoch;
 	uint64_t last_window_end;
+	/* records that raised each flag since the ledger was opened */
+	uint64_t flags_raised[LEDGER_N_FLAGS];
 	/* reused by every append */
 	struct cj_buf msg;
 	struct cj_buf line;

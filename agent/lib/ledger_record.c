@@ -28,12 +28,11 @@ const struct ledger_counter ledger_counters[LEDGER_N_COUNTERS] = {
 };
 
 /* the flag bits in order, which is also their names' sorted order */
-static const char *const flag_names[] = {
+const char *const ledger_flag_names[LEDGER_N_FLAGS] = {
 	"counter_regressed",
 	"cpu_over_alloc",
 	"memory_over_alloc",
 };
-#define N_FLAGS (sizeof(flag_names) / sizeof(flag_names[0]))
 
 static void write_counters(struct cj_buf *b, const char *key, const uint64_t *v)
 {
@@ -65,13 +64,13 @@ int ledger_record_message(const struct ledger_record *r, struct cj_buf *b, size_
 	write_counters(b, ",\"counters\":", r->counters);
 	write_counters(b, ",\"delta\":", r->delta);
 	cj_lit(b, r->final ? ",\"final\":true,\"flags\":[" : ",\"final\":false,\"flags\":[");
-	for (unsigned int i = 0; i < N_FLAGS; i++) {
+	for (unsigned int i = 0; i < LEDGER_N_FLAGS; i++) {
 		if (!(r->flags & (1u << i)))
 			continue;
 		if (!first)
 			cj_lit(b, ",");
 		first = false;
-		cj_string(b, flag_names[i]);
+		cj_string(b, ledger_flag_names[i]);
 	}
 	cj_lit(b, "],\"gauges\":{\"mem_bytes\":");
 	cj_u64(b, r->mem_bytes);
@@ -268,10 +267,10 @@ static bool flags(struct cur *c, unsigned int *ret)
 			return false;
 		if (!string(c, name, sizeof(name)))
 			return false;
-		while (next < N_FLAGS && strcmp(flag_names[next], name) != 0)
+		while (next < LEDGER_N_FLAGS && strcmp(ledger_flag_names[next], name) != 0)
 			next++;
 		/* known names, each once, in order */
-		if (next == N_FLAGS)
+		if (next == LEDGER_N_FLAGS)
 			return fail(c, "a known flag, once, in sorted order");
 		f |= 1u << next++;
 	}

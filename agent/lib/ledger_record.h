@@ -15,6 +15,9 @@
  * memory gauges, which may fall, are "gauges".
  */
 #define LEDGER_N_COUNTERS 13
+/* the plausibility flags, by bit (VIGIL_LEDGER_COUNTER_REGRESSED ...) */
+#define LEDGER_N_FLAGS 3
+extern const char *const ledger_flag_names[LEDGER_N_FLAGS];
 
 /* a counter's JSON key and where it sits in struct vigil_workload_usage, in key order */
 struct ledger_counter {

@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <sys/socket.h>
 
-#define VIGIL_HTTP_DEFAULT_LISTEN "127.0.0.1:9477"
+#include "paths.h"
 
 /*
  * Parses a listen address: `HOST:PORT` with a numeric IPv4 HOST, or
