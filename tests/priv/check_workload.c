@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * Workloads end to end: the real vigild with a private state dir, socket,
- * bpffs and cgroup parent, driven by the real `vigil workload`. Each test
+ * Workloads end to end: the real vigild with a private vf.state dir, socket,
+ * vf.bpffs and cgroup vf.parent, driven by the real `vigil workload`. Each test
  * gets its own daemon, started and torn down by unchecked fixtures in the
- * parent process, so a failing test still leaves nothing behind.
+ * vf.parent process, so a failing test still leaves nothing behind.
  */
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
@@ -27,262 +27,7 @@
 #include "cgroup.h"
 #include "meter_loader.h"
 #include "testutil.h"
-
-static char scratch[PATH_MAX], bpffs[PATH_MAX], state[PATH_MAX], sock[PATH_MAX];
-static char netns_dir[PATH_MAX], log_path[PATH_MAX], parent_name[64], parent[PATH_MAX];
-static char max_arg[16] = "3";
-static pid_t vigild_pid = -1;
-static struct vigil_cgroup2 cg2;
-
-static const char *vigild_bin(void)
-{
-	const char *bin = getenv("VIGILD");
-
-	return bin && *bin ? bin : "build/vigild";
-}
-
-static void id_of(char *buf, size_t len, const char *name)
-{
-	snprintf(buf, len, "%s-%d", name, getpid());
-}
-
-static void pid_file(char *buf, size_t len)
-{
-	snprintf(buf, len, "%s/vigild.pid", scratch);
-}
-
-/*
- * Starts vigild and notes its pid in a file: a test may restart it from its
- * own process, and the teardown (in the parent) must still find it.
- */
-static pid_t spawn_vigild(void)
-{
-	char path[PATH_MAX + 16];
-	pid_t pid = fork();
-	FILE *f;
-
-	if (pid == 0) {
-		int fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-
-		dup2(fd, STDERR_FILENO);
-		execl(vigild_bin(), "vigild", "--state-dir", state, "--bpffs", bpffs, "--socket",
-		      sock, "--cgroup-parent", parent_name, "--max-workloads", max_arg,
-		      "--stop-timeout", "2", NULL);
-		_exit(127);
-	}
-	pid_file(path, sizeof(path));
-	f = fopen(path, "w");
-	if (f) {
-		fprintf(f, "%d\n", pid);
-		fclose(f);
-	}
-	return pid;
-}
-
-/* true once `pid` has exited (gone, or a zombie of another process) */
-static bool exited(pid_t pid)
-{
-	char path[64], *stat, *paren;
-	bool gone;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	stat = read_file(path);
-	paren = stat ? strrchr(stat, ')') : NULL;
-	gone = !paren || paren[2] == 'Z';
-	free(stat);
-	return gone;
-}
-
-static void stop_pid(pid_t pid)
-{
-	if (pid <= 0 || kill(pid, SIGTERM) < 0)
-		return;
-	for (int i = 0; i < 400 && !exited(pid); i++)
-		usleep(25 * 1000);
-	waitpid(pid, NULL, WNOHANG);
-}
-
-/* Waits for vigild to answer; false when it does not within 20 s. */
-static bool vigild_up(void)
-{
-	for (int i = 0; i < 400; i++) {
-		struct cmd_result r;
-		bool ok;
-
-		run_vigil(&r, "--socket", sock, "-j", "workload", "list", NULL);
-		ok = r.status == 0;
-		cmd_result_free(&r);
-		if (ok)
-			return true;
-		usleep(50 * 1000);
-	}
-	return false;
-}
-
-/* kill -9 of whichever vigild the pid file names: no clean-up at all. */
-static void stop_vigild_hard(void)
-{
-	char path[PATH_MAX + 16], *text;
-	pid_t pid;
-
-	pid_file(path, sizeof(path));
-	text = read_file(path);
-	ck_assert_ptr_nonnull(text);
-	pid = atoi(text);
-	free(text);
-	ck_assert_int_eq(kill(pid, SIGKILL), 0);
-	for (int i = 0; i < 400 && !exited(pid); i++)
-		usleep(10 * 1000);
-	waitpid(pid, NULL, WNOHANG);
-}
-
-/* Stops whichever vigild the pid file names. */
-static void stop_vigild(void)
-{
-	char path[PATH_MAX + 16], *text;
-
-	pid_file(path, sizeof(path));
-	text = read_file(path);
-	if (text)
-		stop_pid(atoi(text));
-	free(text);
-	unlink(path);
-	stop_pid(vigild_pid);
-	vigild_pid = -1;
-}
-
-static void make_env(void)
-{
-	snprintf(scratch, sizeof(scratch), "/tmp/vigil-test-workload-XXXXXX");
-	if (vigil_cgroup2_detect(&cg2) < 0 || !mkdtemp(scratch))
-		abort();
-	snprintf(bpffs, sizeof(bpffs), "%s/bpffs", scratch);
-	snprintf(state, sizeof(state), "%s/state", scratch);
-	snprintf(sock, sizeof(sock), "%s/run/vigil.sock", scratch);
-	snprintf(netns_dir, sizeof(netns_dir), "%s/run/netns", scratch);
-	snprintf(log_path, sizeof(log_path), "%s/vigild.log", scratch);
-	snprintf(parent_name, sizeof(parent_name), "vigil-test-%d", getpid());
-	snprintf(parent, sizeof(parent), "%s/%s", cg2.mount, parent_name);
-	if (mkdir(bpffs, 0700) < 0 || mount("bpf", bpffs, "bpf", 0, "mode=0700") < 0)
-		abort();
-	vigild_pid = spawn_vigild();
-}
-
-static void remove_env(void)
-{
-	char path[PATH_MAX + NAME_MAX + 2], cmd[PATH_MAX + 32];
-	struct dirent *de;
-	DIR *d;
-
-	stop_vigild();
-	d = opendir(parent);
-	while (d && (de = readdir(d))) {
-		if (de->d_type == DT_DIR && de->d_name[0] != '.') {
-			snprintf(path, sizeof(path), "%s/%s", parent, de->d_name);
-			cgroup_kill_remove(path);
-		}
-	}
-	if (d)
-		closedir(d);
-	rmdir(parent);
-	/* removing a namespace removes the veth pair in it */
-	d = opendir(netns_dir);
-	while (d && (de = readdir(d))) {
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", netns_dir, de->d_name);
-		umount2(path, MNT_DETACH);
-		unlink(path);
-	}
-	if (d)
-		closedir(d);
-	snprintf(path, sizeof(path), "%s/vigil", bpffs);
-	vigil_meter_unpin(path);
-	umount2(bpffs, MNT_DETACH);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", scratch);
-	(void)!system(cmd);
-}
-
-/* `vigil -j --socket S workload ARGS...`; returns the parsed output. */
-static struct json_object *wl_cmd(int *status, const char *a1, const char *a2)
-{
-	const char *args[] = { "--socket", sock, "-j", "workload", a1, a2, NULL };
-	struct json_object *o;
-	struct cmd_result r;
-
-	run_vigil_args(&r, args, 7);
-	o = parse_json(r.out);
-	ck_assert_msg(o, "not JSON: %s / %s", r.out, r.err);
-	*status = r.status;
-	cmd_result_free(&r);
-	return o;
-}
-
-static const char *jstr(struct json_object *o, const char *key)
-{
-	struct json_object *v;
-
-	if (!json_object_object_get_ex(o, key, &v) || json_object_is_type(v, json_type_null))
-		return NULL;
-	return json_object_get_string(v);
-}
-
-static int64_t jint(struct json_object *o, const char *key)
-{
-	struct json_object *v;
-
-	return json_object_object_get_ex(o, key, &v) ? json_object_get_int64(v) : -1;
-}
-
-static void write_spec(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-
-	ck_assert_ptr_nonnull(f);
-	fputs(text, f);
-	fclose(f);
-}
-
-/* Creates from `text`; returns the exit status, the error (if any) in err. */
-static int create(const char *text, char *err, size_t len)
-{
-	char path[PATH_MAX];
-	struct json_object *o;
-	int status;
-
-	snprintf(path, sizeof(path), "%s/spec.json", scratch);
-	write_spec(path, text);
-	o = wl_cmd(&status, "create", path);
-	if (err)
-		snprintf(err, len, "%s", jstr(o, "error") ? jstr(o, "error") : "");
-	json_object_put(o);
-	return status;
-}
-
-static void create_ok(const char *id, const char *command)
-{
-	char text[1024], err[512];
-
-	snprintf(text, sizeof(text),
-		 "{\"id\":\"%s\",\"owner\":\"tester\",\"vcpus\":1,\"memory_mib\":64,"
-		 "\"command\":%s}",
-		 id, command);
-	ck_assert_msg(create(text, err, sizeof(err)) == 0, "create %s: %s", id, err);
-}
-
-static struct json_object *show(const char *id)
-{
-	int status;
-	struct json_object *o = wl_cmd(&status, "show", id);
-
-	ck_assert_msg(status == 0, "show %s: %s", id, jstr(o, "error"));
-	return o;
-}
-
-static const char *state_of(struct json_object *o)
-{
-	return jstr(o, "state");
-}
+#include "vigild_fixture.h"
 
 static size_t count_entries(const char *dir)
 {
@@ -300,7 +45,7 @@ static size_t count_entries(const char *dir)
 static size_t list_len(void)
 {
 	int status;
-	struct json_object *o = wl_cmd(&status, "list", NULL);
+	struct json_object *o = vf_wl_cmd(&status, "list", NULL);
 	size_t n;
 
 	ck_assert_int_eq(status, 0);
@@ -313,18 +58,18 @@ static void check_unchanged(size_t workloads, const char *what)
 {
 	char dir[PATH_MAX + 16];
 
-	snprintf(dir, sizeof(dir), "%s/workloads", state);
+	snprintf(dir, sizeof(dir), "%s/workloads", vf.state);
 	ck_assert_msg(list_len() == workloads, "%s: list changed", what);
-	/* cgroup dirs: the parent's entries minus its interface files */
+	/* cgroup dirs: the vf.parent's entries minus its interface files */
 	ck_assert_msg(count_entries(dir) == workloads, "%s: registry changed", what);
-	ck_assert_msg(count_entries(netns_dir) == 0, "%s: a namespace was left", what);
+	ck_assert_msg(count_entries(vf.netns_dir) == 0, "%s: a namespace was left", what);
 }
 
 static size_t cgroup_dirs(void)
 {
 	struct dirent *de;
 	size_t n = 0;
-	DIR *d = opendir(parent);
+	DIR *d = opendir(vf.parent);
 
 	while (d && (de = readdir(d)))
 		n += de->d_type == DT_DIR && de->d_name[0] != '.';
@@ -333,54 +78,77 @@ static size_t cgroup_dirs(void)
 	return n;
 }
 
+/* The ledger's last record of `id` is final. */
+static void assert_final_record(const char *id)
+{
+	char db[PATH_MAX + 16], *line, *last = NULL;
+	struct json_object *o, *v;
+	struct cmd_result r;
+
+	snprintf(db, sizeof(db), "%s/ledger.db", vf.state);
+	run_vigil(&r, "ledger", "export", "--db", db, NULL);
+	ck_assert_msg(r.status == 0, "ledger export: %s", r.err);
+	for (line = strtok(r.out, "\n"); line; line = strtok(NULL, "\n"))
+		if (strstr(line, id))
+			last = line;
+	ck_assert_msg(last, "no record of %s", id);
+	o = parse_json(last);
+	ck_assert(json_object_object_get_ex(o, "final", &v) && json_object_get_boolean(v));
+	json_object_put(o);
+	cmd_result_free(&r);
+}
+
 START_TEST(test_round_trip)
 {
 	char id[64], path[PATH_MAX + 64], cmd[128], *log;
 	struct json_object *o;
 	int status, pid;
 
-	ck_assert_msg(vigild_up(), "vigild did not come up");
-	id_of(id, sizeof(id), "rt");
-	create_ok(id, "[\"sh\",\"-c\",\"echo started {id}; exec sleep 1000\"]");
+	ck_assert_msg(vf_vigild_up(), "vigild did not come up");
+	vf_id_of(id, sizeof(id), "rt");
+	vf_create_ok(id, "[\"sh\",\"-c\",\"echo started {id}; exec sleep 1000\"]");
 	ck_assert_uint_eq(list_len(), 1);
-	o = show(id);
-	ck_assert_str_eq(state_of(o), "created");
-	ck_assert_str_eq(jstr(o, "owner"), "tester");
-	ck_assert_int_eq(jint(o, "vcpus"), 1);
-	ck_assert_int_eq(jint(o, "memory_mib"), 64);
-	ck_assert_int_eq(jint(o, "slot"), 0);
-	snprintf(path, sizeof(path), "%s/%s", parent, id);
-	ck_assert_str_eq(jstr(o, "cgroup"), path);
+	o = vf_show(id);
+	ck_assert_str_eq(vf_state_of(o), "created");
+	ck_assert_str_eq(vf_jstr(o, "owner"), "tester");
+	ck_assert_int_eq(vf_jint(o, "vcpus"), 1);
+	ck_assert_int_eq(vf_jint(o, "memory_mib"), 64);
+	ck_assert_int_eq(vf_jint(o, "slot"), 0);
+	snprintf(path, sizeof(path), "%s/%s", vf.parent, id);
+	ck_assert_str_eq(vf_jstr(o, "cgroup"), path);
 	json_object_put(o);
 
-	o = wl_cmd(&status, "start", id);
-	ck_assert_msg(status == 0, "start: %s", jstr(o, "error"));
-	ck_assert_str_eq(state_of(o), "running");
-	pid = (int)jint(o, "pid");
+	o = vf_wl_cmd(&status, "start", id);
+	ck_assert_msg(status == 0, "start: %s", vf_jstr(o, "error"));
+	ck_assert_str_eq(vf_state_of(o), "running");
+	pid = (int)vf_jint(o, "pid");
 	json_object_put(o);
-	snprintf(path, sizeof(path), "%s/%s/cgroup.procs", parent, id);
+	snprintf(path, sizeof(path), "%s/%s/cgroup.procs", vf.parent, id);
 	log = read_file(path);
 	snprintf(cmd, sizeof(cmd), "%d\n", pid);
 	ck_assert_ptr_nonnull(strstr(log, cmd));
 	free(log);
 
-	o = wl_cmd(&status, "stop", id);
+	o = vf_wl_cmd(&status, "stop", id);
 	ck_assert_int_eq(status, 0);
-	ck_assert_str_eq(state_of(o), "stopped");
+	ck_assert_str_eq(vf_state_of(o), "stopped");
 	json_object_put(o);
 	ck_assert_int_eq(kill(pid, 0), -1);
 
-	o = wl_cmd(&status, "delete", id);
+	o = vf_wl_cmd(&status, "delete", id);
 	ck_assert_int_eq(status, 0);
-	ck_assert_str_eq(state_of(o), "deleted");
+	ck_assert_str_eq(vf_state_of(o), "deleted");
 	json_object_put(o);
-	snprintf(path, sizeof(path), "%s/%s", parent, id);
+	snprintf(path, sizeof(path), "%s/%s", vf.parent, id);
 	ck_assert_int_eq(access(path, F_OK), -1);
-	/* the record stays, so the id is not reused while its usage is unexported */
-	o = show(id);
-	ck_assert_str_eq(state_of(o), "deleted");
+	/* its final usage is in the ledger, so its slot and id are free again */
+	o = vf_wl_cmd(&status, "show", id);
+	ck_assert_int_eq(status, 1);
+	ck_assert_ptr_nonnull(strstr(vf_jstr(o, "error"), "does not exist"));
 	json_object_put(o);
-	snprintf(path, sizeof(path), "%s/logs/%s.log", state, id);
+	assert_final_record(id);
+	vf_create_ok(id, "[\"true\"]");
+	snprintf(path, sizeof(path), "%s/logs/%s.log", vf.state, id);
 	log = read_file(path);
 	snprintf(cmd, sizeof(cmd), "started %s", id);
 	ck_assert_msg(log && strstr(log, cmd), "log: %s", log);
@@ -437,12 +205,12 @@ START_TEST(test_bad_input_changes_nothing)
 	struct json_object *o;
 	int status;
 
-	ck_assert_msg(vigild_up(), "vigild did not come up");
-	id_of(id, sizeof(id), "dup");
-	create_ok(id, "[\"true\"]");
+	ck_assert_msg(vf_vigild_up(), "vigild did not come up");
+	vf_id_of(id, sizeof(id), "dup");
+	vf_create_ok(id, "[\"true\"]");
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		subst_pid(text, sizeof(text), bad[i].spec);
-		ck_assert_int_eq(create(text, err, sizeof(err)), 1);
+		ck_assert_int_eq(vf_create(text, err, sizeof(err)), 1);
 		ck_assert_msg(strstr(err, bad[i].error), "expected \"%s\" in \"%s\"", bad[i].error,
 			      err);
 		check_unchanged(1, bad[i].error);
@@ -453,30 +221,30 @@ START_TEST(test_bad_input_changes_nothing)
 	 * A program that is gone by the time the workload starts: a clear
 	 * error, and the workload stays created.
 	 */
-	id_of(id, sizeof(id), "noexec");
-	snprintf(prog, sizeof(prog), "%s/vanishing-program", scratch);
-	write_spec(prog, "#!/bin/sh\nexit 0\n");
+	vf_id_of(id, sizeof(id), "noexec");
+	snprintf(prog, sizeof(prog), "%s/vanishing-program", vf.scratch);
+	vf_write_spec(prog, "#!/bin/sh\nexit 0\n");
 	ck_assert_int_eq(chmod(prog, 0755), 0);
 	snprintf(text, sizeof(text), "[\"%s\"]", prog);
-	create_ok(id, text);
+	vf_create_ok(id, text);
 	ck_assert_int_eq(unlink(prog), 0);
-	o = wl_cmd(&status, "start", id);
+	o = vf_wl_cmd(&status, "start", id);
 	ck_assert_int_eq(status, 1);
 	snprintf(text, sizeof(text), "cannot execute \"%s\": No such file or directory", prog);
-	ck_assert_msg(strstr(jstr(o, "error"), text), "%s", jstr(o, "error"));
+	ck_assert_msg(strstr(vf_jstr(o, "error"), text), "%s", vf_jstr(o, "error"));
 	json_object_put(o);
-	o = show(id);
-	ck_assert_str_eq(state_of(o), "created");
+	o = vf_show(id);
+	ck_assert_str_eq(vf_state_of(o), "created");
 	json_object_put(o);
 
 	/* --max-workloads 3: the fourth finds no slot */
-	id_of(id, sizeof(id), "third");
-	create_ok(id, "[\"true\"]");
+	vf_id_of(id, sizeof(id), "third");
+	vf_create_ok(id, "[\"true\"]");
 	snprintf(text, sizeof(text),
 		 "{\"id\":\"fourth-%d\",\"owner\":\"o\",\"vcpus\":1,\"memory_mib\":64,"
 		 "\"command\":[\"true\"]}",
 		 getpid());
-	ck_assert_int_eq(create(text, err, sizeof(err)), 1);
+	ck_assert_int_eq(vf_create(text, err, sizeof(err)), 1);
 	ck_assert_msg(strstr(err, "no free slot"), "%s", err);
 	check_unchanged(3, "no free slot");
 	ck_assert_uint_eq(cgroup_dirs(), 3);
@@ -490,26 +258,26 @@ START_TEST(test_exit_is_stopped_and_usage_stays)
 	int status;
 	bool stopped = false;
 
-	ck_assert_msg(vigild_up(), "vigild did not come up");
-	id_of(id, sizeof(id), "ex");
-	create_ok(id, "[\"sh\",\"-c\",\"i=0; while [ $i -lt 100000 ]; do i=$((i+1)); done; "
+	ck_assert_msg(vf_vigild_up(), "vigild did not come up");
+	vf_id_of(id, sizeof(id), "ex");
+	vf_create_ok(id, "[\"sh\",\"-c\",\"i=0; while [ $i -lt 100000 ]; do i=$((i+1)); done; "
 		      "exit 3\"]");
-	o = wl_cmd(&status, "start", id);
+	o = vf_wl_cmd(&status, "start", id);
 	ck_assert_int_eq(status, 0);
 	json_object_put(o);
 	for (int i = 0; i < 300 && !stopped; i++) {
-		o = show(id);
-		stopped = strcmp(state_of(o), "stopped") == 0;
+		o = vf_show(id);
+		stopped = strcmp(vf_state_of(o), "stopped") == 0;
 		if (!stopped) {
 			json_object_put(o);
 			usleep(50 * 1000);
 		}
 	}
 	ck_assert_msg(stopped, "the workload's exit was not noticed");
-	ck_assert_int_eq(jint(o, "exit_status"), 3);
+	ck_assert_int_eq(vf_jint(o, "exit_status"), 3);
 	ck_assert(json_object_object_get_ex(o, "usage", &u));
-	ck_assert_int_gt(jint(u, "cpu_ns"), 0);
-	ck_assert_str_eq(jstr(u, "workload"), id);
+	ck_assert_int_gt(vf_jint(u, "cpu_ns"), 0);
+	ck_assert_str_eq(vf_jstr(u, "workload"), id);
 	json_object_put(o);
 }
 END_TEST
@@ -520,33 +288,33 @@ START_TEST(test_restart_keeps_workloads)
 	struct json_object *o;
 	int status, pid;
 
-	ck_assert_msg(vigild_up(), "vigild did not come up");
-	id_of(a, sizeof(a), "keep");
-	id_of(b, sizeof(b), "idle");
-	create_ok(a, "[\"sleep\",\"1000\"]");
-	create_ok(b, "[\"true\"]");
-	o = wl_cmd(&status, "start", a);
+	ck_assert_msg(vf_vigild_up(), "vigild did not come up");
+	vf_id_of(a, sizeof(a), "keep");
+	vf_id_of(b, sizeof(b), "idle");
+	vf_create_ok(a, "[\"sleep\",\"1000\"]");
+	vf_create_ok(b, "[\"true\"]");
+	o = vf_wl_cmd(&status, "start", a);
 	ck_assert_int_eq(status, 0);
-	pid = (int)jint(o, "pid");
+	pid = (int)vf_jint(o, "pid");
 	json_object_put(o);
 
-	stop_vigild();
+	vf_stop_vigild();
 	ck_assert_int_eq(kill(pid, 0), 0);
-	ck_assert_int_eq(access(sock, F_OK), -1);
-	vigild_pid = spawn_vigild();
-	ck_assert_msg(vigild_up(), "vigild did not come back");
+	ck_assert_int_eq(access(vf.sock, F_OK), -1);
+	vf.vigild_pid = vf_spawn_vigild();
+	ck_assert_msg(vf_vigild_up(), "vigild did not come back");
 	ck_assert_uint_eq(list_len(), 2);
-	o = show(a);
-	ck_assert_str_eq(state_of(o), "running");
-	ck_assert_int_eq(jint(o, "pid"), pid);
+	o = vf_show(a);
+	ck_assert_str_eq(vf_state_of(o), "running");
+	ck_assert_int_eq(vf_jint(o, "pid"), pid);
 	json_object_put(o);
-	o = show(b);
-	ck_assert_str_eq(state_of(o), "created");
+	o = vf_show(b);
+	ck_assert_str_eq(vf_state_of(o), "created");
 	json_object_put(o);
 	/* the adopted workload (not the new daemon's child) can still be stopped */
-	o = wl_cmd(&status, "stop", a);
-	ck_assert_msg(status == 0, "stop: %s", jstr(o, "error"));
-	ck_assert_str_eq(state_of(o), "stopped");
+	o = vf_wl_cmd(&status, "stop", a);
+	ck_assert_msg(status == 0, "stop: %s", vf_jstr(o, "error"));
+	ck_assert_str_eq(vf_state_of(o), "stopped");
 	json_object_put(o);
 }
 END_TEST
@@ -614,12 +382,12 @@ static void assert_usage_equals_interface(const char *id, const char *ifname)
 
 	for (int i = 0; i < 4; i++)
 		before[i] = interface_stat(ifname, pairs[i][1]);
-	o = show(id);
+	o = vf_show(id);
 	for (int i = 0; i < 4; i++)
 		after[i] = interface_stat(ifname, pairs[i][1]);
 	ck_assert(json_object_object_get_ex(o, "usage", &u));
 	for (int i = 0; i < 4; i++) {
-		uint64_t got = (uint64_t)jint(u, pairs[i][0]);
+		uint64_t got = (uint64_t)vf_jint(u, pairs[i][0]);
 
 		printf("veth: %s %llu, interface %s %llu\n", pairs[i][0], (unsigned long long)got,
 		       pairs[i][1], (unsigned long long)after[i]);
@@ -629,8 +397,8 @@ static void assert_usage_equals_interface(const char *id, const char *ifname)
 			      (unsigned long long)before[i], (unsigned long long)after[i]);
 	}
 	/* to the host side (the veth's subnet), ARP, neighbour discovery: all private */
-	ck_assert_int_eq(jint(u, "net_tx_private_bytes"), jint(u, "net_tx_bytes"));
-	ck_assert_int_eq(jint(u, "net_tx_public_bytes"), 0);
+	ck_assert_int_eq(vf_jint(u, "net_tx_private_bytes"), vf_jint(u, "net_tx_bytes"));
+	ck_assert_int_eq(vf_jint(u, "net_tx_public_bytes"), 0);
 	json_object_put(o);
 }
 
@@ -642,8 +410,8 @@ START_TEST(test_veth)
 	struct stat a, b;
 	int status, pid, x = getpid() & 0xff, y = ((getpid() >> 8) & 0x3f) * 4;
 
-	ck_assert_msg(vigild_up(), "vigild did not come up");
-	id_of(id, sizeof(id), "nt");
+	ck_assert_msg(vf_vigild_up(), "vigild did not come up");
+	vf_id_of(id, sizeof(id), "nt");
 	snprintf(addr, sizeof(addr), "198.19.%d.%d", x, y + 2);
 	snprintf(host, sizeof(host), "198.19.%d.%d", x, y + 1);
 	snprintf(text, sizeof(text),
@@ -651,28 +419,28 @@ START_TEST(test_veth)
 		 "\"command\":[\"sleep\",\"1000\"],\"network\":{\"mode\":\"veth\","
 		 "\"ipv4\":\"%s/30\",\"host_ipv4\":\"%s/30\"}}",
 		 id, addr, host);
-	ck_assert_msg(create(text, err, sizeof(err)) == 0, "create: %s", err);
+	ck_assert_msg(vf_create(text, err, sizeof(err)) == 0, "create: %s", err);
 	snprintf(ifname, sizeof(ifname), "vg-%s", id);
 	ck_assert_uint_ne(if_nametoindex(ifname), 0);
-	snprintf(nspath, sizeof(nspath), "%s/%s", netns_dir, id);
+	snprintf(nspath, sizeof(nspath), "%s/%s", vf.netns_dir, id);
 	ck_assert_int_eq(stat(nspath, &a), 0);
 
-	o = wl_cmd(&status, "start", id);
-	ck_assert_msg(status == 0, "start: %s", jstr(o, "error"));
-	pid = (int)jint(o, "pid");
+	o = vf_wl_cmd(&status, "start", id);
+	ck_assert_msg(status == 0, "start: %s", vf_jstr(o, "error"));
+	pid = (int)vf_jint(o, "pid");
 	json_object_put(o);
 	snprintf(procns, sizeof(procns), "/proc/%d/ns/net", pid);
 	ck_assert_int_eq(stat(procns, &b), 0);
 	ck_assert_uint_eq(a.st_ino, b.st_ino);
-	o = show(id);
-	ck_assert_int_eq(jint(json_object_object_get(o, "network"), "ifindex"),
+	o = vf_show(id);
+	ck_assert_int_eq(vf_jint(json_object_object_get(o, "network"), "ifindex"),
 			 (int)if_nametoindex(ifname));
 	json_object_put(o);
 	ck_assert_msg(ping(addr), "%s does not answer from the host side", addr);
 	assert_usage_equals_interface(id, ifname);
 
-	o = wl_cmd(&status, "delete", id);
-	ck_assert_msg(status == 0, "delete: %s", jstr(o, "error"));
+	o = vf_wl_cmd(&status, "delete", id);
+	ck_assert_msg(status == 0, "delete: %s", vf_jstr(o, "error"));
 	json_object_put(o);
 	ck_assert_uint_eq(if_nametoindex(ifname), 0);
 	ck_assert_int_eq(access(nspath, F_OK), -1);
@@ -687,12 +455,12 @@ static uint64_t pinned_cpu_ns(const char *id)
 	struct json_object *o;
 	uint64_t ns;
 
-	snprintf(pin_dir, sizeof(pin_dir), "%s/vigil", bpffs);
+	snprintf(pin_dir, sizeof(pin_dir), "%s/vigil", vf.bpffs);
 	run_vigil(&r, "--pin-dir", pin_dir, "-j", "usage", "show", id, NULL);
 	ck_assert_msg(r.status == 0, "usage show: %s", r.out);
 	o = parse_json(r.out);
 	ck_assert_ptr_nonnull(o);
-	ns = (uint64_t)jint(o, "cpu_ns");
+	ns = (uint64_t)vf_jint(o, "cpu_ns");
 	json_object_put(o);
 	cmd_result_free(&r);
 	return ns;
@@ -705,7 +473,7 @@ static unsigned int pinned_usage_map_id(void)
 	char path[PATH_MAX + 32];
 	int fd;
 
-	snprintf(path, sizeof(path), "%s/vigil/vigil_usage", bpffs);
+	snprintf(path, sizeof(path), "%s/vigil/vigil_usage", vf.bpffs);
 	fd = bpf_obj_get(path);
 	ck_assert_int_ge(fd, 0);
 	ck_assert_int_eq(bpf_obj_get_info_by_fd(fd, &info, &len), 0);
@@ -722,30 +490,30 @@ START_TEST(test_kill9_mid_burn)
 	bool stopped = false;
 	int status, users;
 
-	ck_assert_msg(vigild_up(), "vigild did not come up");
+	ck_assert_msg(vf_vigild_up(), "vigild did not come up");
 	ck_assert_int_gt(readlink("/proc/self/exe", self, sizeof(self) - 1), 0);
-	id_of(id, sizeof(id), "crash");
+	vf_id_of(id, sizeof(id), "crash");
 	snprintf(cmd, sizeof(cmd), "[\"%s\",\"--burn\",\"3000\"]", self);
-	create_ok(id, cmd);
+	vf_create_ok(id, cmd);
 	map_id = pinned_usage_map_id();
 	users = bpf_programs_using_map(map_id);
-	o = wl_cmd(&status, "start", id);
+	o = vf_wl_cmd(&status, "start", id);
 	ck_assert_int_eq(status, 0);
-	snprintf(cgroup, sizeof(cgroup), "%s", jstr(o, "cgroup"));
+	snprintf(cgroup, sizeof(cgroup), "%s", vf_jstr(o, "cgroup"));
 	json_object_put(o);
 
 	usleep(800 * 1000);
 	samples[0] = pinned_cpu_ns(id);
-	stop_vigild_hard();
+	vf_stop_vigild_hard();
 	usleep(800 * 1000);
 	/* nobody is home, and the programs keep counting */
 	samples[1] = pinned_cpu_ns(id);
-	vigild_pid = spawn_vigild();
-	ck_assert_msg(vigild_up(), "vigild did not come back");
+	vf.vigild_pid = vf_spawn_vigild();
+	ck_assert_msg(vf_vigild_up(), "vigild did not come back");
 	samples[2] = pinned_cpu_ns(id);
 	for (int i = 0; i < 200 && !stopped; i++) {
-		o = show(id);
-		stopped = strcmp(state_of(o), "stopped") == 0;
+		o = vf_show(id);
+		stopped = strcmp(vf_state_of(o), "stopped") == 0;
 		json_object_put(o);
 		if (!stopped)
 			usleep(50 * 1000);
@@ -776,7 +544,7 @@ static void add_case(Suite *s, const char *name, const TTest *test)
 {
 	TCase *tc = tcase_create(name);
 
-	tcase_add_unchecked_fixture(tc, make_env, remove_env);
+	tcase_add_unchecked_fixture(tc, vf_make_env, vf_remove_env);
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test);
 	suite_add_tcase(s, tc);
@@ -786,10 +554,11 @@ int main(int argc, char **argv)
 {
 	Suite *s = suite_create("workload");
 
+	vf.suite = "workload";
 	if (argc == 3 && strcmp(argv[1], "--burn") == 0)
 		return burn_cpu(argv[2]);
 	require_root("workload");
-	if (vigil_cgroup2_detect(&cg2) < 0) {
+	if (vigil_cgroup2_detect(&vf.cg2) < 0) {
 		fprintf(stderr, "workload: skipped: cgroup v2 is not mounted\n");
 		return EXIT_SKIP;
 	}

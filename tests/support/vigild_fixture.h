@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The real vigild for end-to-end suites: a private state dir, socket, bpffs
+ * and cgroup parent, started by an unchecked fixture (vf_make_env) in the
+ * parent process and torn down by vf_remove_env even when a test fails, and
+ * driven through the real `vigil` CLI.
+ */
+#ifndef VIGIL_VIGILD_FIXTURE_H
+#define VIGIL_VIGILD_FIXTURE_H
+
+#include <json-c/json.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "cgroup.h"
+
+struct vigild_fixture {
+	const char *suite;
+	char scratch[PATH_MAX];
+	char bpffs[PATH_MAX];
+	char state[PATH_MAX];
+	char sock[PATH_MAX];
+	char netns_dir[PATH_MAX];
+	char log_path[PATH_MAX];
+	char parent_name[64];
+	char parent[PATH_MAX];
+	char max_arg[16];
+	char listen[64];
+	/* more options for vigild, NULL-terminated */
+	const char *extra_args[16];
+	pid_t vigild_pid;
+	struct vigil_cgroup2 cg2;
+};
+
+extern struct vigild_fixture vf;
+
+const char *vf_vigild_bin(void);
+/* `name`-PID: ids no other suite run uses */
+void vf_id_of(char *buf, size_t len, const char *name);
+void vf_pid_file(char *buf, size_t len);
+/* Starts vigild and notes its pid in a file, for a restart from a test's own process. */
+pid_t vf_spawn_vigild(void);
+/* true once `pid` has exited (gone, or a zombie of another process) */
+bool vf_exited(pid_t pid);
+void vf_stop_pid(pid_t pid);
+/* Waits for vigild to answer; false when it does not within 20 s. */
+bool vf_vigild_up(void);
+/* kill -9 of whichever vigild the pid file names: no clean-up at all. */
+void vf_stop_vigild_hard(void);
+/* SIGTERM to whichever vigild the pid file names, and waits. */
+void vf_stop_vigild(void);
+/* Unchecked fixtures. */
+void vf_make_env(void);
+void vf_remove_env(void);
+/* `vigil -j --socket S workload A1 [A2]`: the parsed output and the exit status. */
+struct json_object *vf_wl_cmd(int *status, const char *a1, const char *a2);
+const char *vf_jstr(struct json_object *o, const char *key);
+int64_t vf_jint(struct json_object *o, const char *key);
+void vf_write_spec(const char *path, const char *text);
+/* Creates from `text`; returns the exit status, the error (if any) in err. */
+int vf_create(const char *text, char *err, size_t len);
+void vf_create_ok(const char *id, const char *command);
+struct json_object *vf_show(const char *id);
+const char *vf_state_of(struct json_object *o);
+
+#endif
