@@ -36,6 +36,12 @@
 
 /* Depth of workload cgroups below the v2 root: ancestors at it are workloads. */
 const volatile __u32 workload_cgroup_level = 0;
+/*
+ * CLOCK_MONOTONIC when the programs were loaded: a task older than that
+ * used its CPU and I/O before this meter existed (or under a meter whose
+ * pins were removed, which charged it), so only what follows is charged.
+ */
+const volatile __u64 loaded_at_ns = 0;
 
 #define NO_SLOT 0xffffffffU
 
@@ -102,9 +108,26 @@ static __always_inline __u32 *slot_of_cgroup(struct cgroup *cgrp)
 }
 
 /*
+ * For a task first seen after the load: the CPU time of its current slice
+ * that fell after the load, so a task that ran without a break since before
+ * the load is charged from the load on, not from its first switch (which
+ * may be its exit).
+ */
+static __always_inline __u64 runtime_since_load(struct task_struct *task, bool first_sight)
+{
+	__u64 slice = task->se.sum_exec_runtime - task->se.prev_sum_exec_runtime;
+	__u64 since = bpf_ktime_get_ns() - loaded_at_ns;
+
+	if (!first_sight)
+		return 0;
+	return slice < since ? slice : since;
+}
+
+/*
  * The state of `task`, with its slot resolved again when its cgroups
- * changed. A task that moves between workloads (or into one) starts its
- * new charges from what it has used so far: history stays where it was.
+ * changed. A task that moves between workloads (or into one), or that is
+ * older than this meter, starts its charges from what it has used so far:
+ * history stays where it was.
  */
 static __always_inline struct vigil_task_state *task_state(struct task_struct *task)
 {
@@ -116,8 +139,8 @@ static __always_inline struct vigil_task_state *task_state(struct task_struct *t
 	if (!st || st->css_set == css_set)
 		return st;
 	slot = slot_of_cgroup(BPF_CORE_READ(task, cgroups, dfl_cgrp));
-	if (st->css_set) {
-		st->runtime_ns = task->se.sum_exec_runtime;
+	if (st->css_set || task->start_time < loaded_at_ns) {
+		st->runtime_ns = task->se.sum_exec_runtime - runtime_since_load(task, !st->css_set);
 		st->read_bytes = task->ioac.read_bytes;
 		st->write_bytes = task->ioac.write_bytes;
 	}

@@ -81,12 +81,15 @@ static int load_missing_links(const struct vigil_meter_opts *opts)
 	struct vigil_meter_bpf *skel;
 	struct bpf_link *link;
 	char path[PATH_MAX];
+	struct timespec now;
 	int err;
 
 	skel = vigil_meter_bpf__open_opts(&open_opts);
 	if (!skel)
 		return -errno;
 	skel->rodata->workload_cgroup_level = opts->workload_cgroup_level;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	skel->rodata->loaded_at_ns = (__u64)now.tv_sec * 1000000000ull + (__u64)now.tv_nsec;
 	for (size_t i = 0; i < N_LINKS; i++) {
 		if (vigil_pinned(opts->pin_dir, link_names[i]))
 			bpf_program__set_autoload(link_prog(skel, i), false);

@@ -24,6 +24,7 @@
 
 #include "http_server.h"
 #include "meter_fixture.h"
+#include "prom.h"
 #include "spawn.h"
 #include "testutil.h"
 
@@ -204,36 +205,6 @@ static void server_stop(struct server *s)
 	vigil_http_stop(s->http);
 	vigil_metrics_free(s->metrics);
 	vigil_meter_close(s->meter);
-}
-
-struct reply {
-	int status;
-	char content_type[128];
-	char *body;
-};
-
-/* curl ARGS... URL: the status, content type and body; status 0 when curl failed to connect. */
-static void curl(struct reply *r, const char *url, const char *a, const char *b, const char *c,
-		 const char *d, const char *e, const char *f)
-{
-	char *argv[16] = { "curl", "-sS", "-w", "\n%{http_code} %{content_type}" };
-	const char *extra[] = { a, b, c, d, e, f };
-	struct cmd_result res;
-	char *last;
-	int n = 4;
-
-	for (size_t i = 0; i < 6 && extra[i]; i++)
-		argv[n++] = (char *)extra[i];
-	argv[n++] = (char *)url;
-	argv[n] = NULL;
-	ck_assert_int_eq(run_cmd(argv, &res), 0);
-	last = strrchr(res.out, '\n');
-	ck_assert_msg(last, "curl %s: no status line: %s", url, res.err);
-	*last = '\0';
-	r->content_type[0] = '\0';
-	ck_assert_int_ge(sscanf(last + 1, "%d %127s", &r->status, r->content_type), 1);
-	r->body = strdup(res.out);
-	cmd_result_free(&res);
 }
 
 static void get(struct reply *r, const struct server *s, const char *path)
@@ -580,82 +551,6 @@ START_TEST(test_deploy_files_check)
 	ck_assert_int_eq(run_sh(script), 0);
 }
 END_TEST
-
-static unsigned int free_port(void)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET,
-				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t len = sizeof(sa);
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	unsigned int port;
-
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
-	port = ntohs(sa.sin_port);
-	close(fd);
-	return port;
-}
-
-static pid_t start_prometheus(const char *dir, unsigned int web_port)
-{
-	char config[PATH_MAX + 32], tsdb[PATH_MAX + 32], web[64], log[PATH_MAX + 32];
-	pid_t pid;
-
-	snprintf(config, sizeof(config), "--config.file=%s/prometheus.yml", dir);
-	snprintf(tsdb, sizeof(tsdb), "--storage.tsdb.path=%s/data", dir);
-	snprintf(web, sizeof(web), "--web.listen-address=127.0.0.1:%u", web_port);
-	snprintf(log, sizeof(log), "%s/prometheus.log", dir);
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-
-		/* a test that fails ends here and takes Prometheus with it */
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		dup2(fd, STDOUT_FILENO);
-		dup2(fd, STDERR_FILENO);
-		execlp("prometheus", "prometheus", config, tsdb, web, "--log.level=warn",
-		       (char *)NULL);
-		_exit(127);
-	}
-	return pid;
-}
-
-/* GET on Prometheus' API; the parsed document, or NULL while it is not up. */
-static struct json_object *prom_api(unsigned int port, const char *path, const char *query)
-{
-	char url[256];
-	struct reply r;
-	struct json_object *doc;
-
-	snprintf(url, sizeof(url), "http://127.0.0.1:%u%s", port, path);
-	if (query)
-		curl(&r, url, "-G", "--data-urlencode", query, NULL, NULL, NULL);
-	else
-		curl(&r, url, NULL, NULL, NULL, NULL, NULL, NULL);
-	doc = r.status == 200 ? parse_json(r.body) : NULL;
-	free(r.body);
-	return doc;
-}
-
-/* The first result's value of an instant query, or -1 while there is none. */
-static double prom_query(unsigned int port, const char *query)
-{
-	char q[256];
-	struct json_object *doc, *data, *result, *value;
-	double v = -1;
-
-	snprintf(q, sizeof(q), "query=%s", query);
-	doc = prom_api(port, "/api/v1/query", q);
-	if (doc && json_object_object_get_ex(doc, "data", &data) &&
-	    json_object_object_get_ex(data, "result", &result) &&
-	    json_object_array_length(result) > 0 &&
-	    json_object_object_get_ex(json_object_array_get_idx(result, 0), "value", &value))
-		v = strtod(json_object_get_string(json_object_array_get_idx(value, 1)), NULL);
-	json_object_put(doc);
-	return v;
-}
 
 static bool rule_loaded(struct json_object *doc, const char *name)
 {

@@ -261,7 +261,7 @@ START_TEST(test_exit_is_stopped_and_usage_stays)
 	ck_assert_msg(vf_vigild_up(), "vigild did not come up");
 	vf_id_of(id, sizeof(id), "ex");
 	vf_create_ok(id, "[\"sh\",\"-c\",\"i=0; while [ $i -lt 100000 ]; do i=$((i+1)); done; "
-		      "exit 3\"]");
+			 "exit 3\"]");
 	o = vf_wl_cmd(&status, "start", id);
 	ck_assert_int_eq(status, 0);
 	json_object_put(o);

@@ -50,11 +50,21 @@ pid_t vf_spawn_vigild(void)
 		int fd = open(vf.log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 
 		dup2(fd, STDERR_FILENO);
-		const char *argv[32] = { "vigild",	  "--state-dir",     vf.state,
-					 "--bpffs",	  vf.bpffs,	     "--socket",
-					 vf.sock,	  "--cgroup-parent", vf.parent_name,
-					 "--max-workloads", vf.max_arg,	     "--stop-timeout",
-					 "2",		  "--listen",	     vf.listen };
+		const char *argv[32] = { "vigild",
+					 "--state-dir",
+					 vf.state,
+					 "--bpffs",
+					 vf.bpffs,
+					 "--socket",
+					 vf.sock,
+					 "--cgroup-parent",
+					 vf.parent_name,
+					 "--max-workloads",
+					 vf.max_arg,
+					 "--stop-timeout",
+					 "2",
+					 "--listen",
+					 vf.listen };
 		size_t n = 15;
 
 		for (size_t i = 0; vf.extra_args[i] && n < 31; i++)
@@ -277,4 +287,3 @@ const char *vf_state_of(struct json_object *o)
 {
 	return vf_jstr(o, "state");
 }
-
