@@ -51,13 +51,21 @@ struct vigil_ledger_opts {
 /*
  * Opens (creating it and the host key at first start) the ledger. The key
  * file is created with mode 0600; one readable or writable by group or
- * others is refused (-EPERM). Unless read_only, the whole ledger is verified
- * (see vigil_ledger_verify_db) and a broken one is refused with -EBADMSG:
- * `err` names the first bad record and why. Nothing may then be appended:
- * move the database aside to start a new chain (the BPF counters are not
- * lost; the new chain starts from their current values). Other errors:
- * -EKEYREJECTED when the key file is not the key that signed the ledger, or
- * a negative errno; `err` always says what failed.
+ * others is refused (-EPERM). Unless read_only, the last epoch is verified:
+ * its records, their chain link to the record before it, its Merkle root and
+ * signature, and that each of its workloads' stored state (what the next
+ * record continues from) matches its record. A broken tail is refused with
+ * -EBADMSG: `err` names the first bad record and why. Nothing may then be
+ * appended: move the database aside to start a new chain (the BPF counters
+ * are not lost; the new chain starts from their current values). Other
+ * errors: -EKEYREJECTED when the key file is not the key that signed the
+ * ledger, or a negative errno; `err` always says what failed.
+ *
+ * The trade-off: open costs one epoch, not the whole history (which grows
+ * by 1.44 M records a day at 1,000 workloads), so a record altered in an
+ * older epoch does not stop the agent. Finding it is the job of
+ * vigil_ledger_verify_db (`vigil ledger verify`), which an operator or the
+ * accounting service runs on the whole ledger.
  */
 int vigil_ledger_open(const struct vigil_ledger_opts *opts, struct vigil_ledger **ret, char *err,
 		      size_t err_len);
@@ -206,19 +214,27 @@ struct vigil_ledger_check {
 };
 
 /*
- * Verifies a whole ledger: the chain (gapless seq, prev_hash), every
- * signature (with `pubkey`, or else the key the ledger names), counters that
- * never go backwards per workload, deltas, windows that follow each other,
- * and, for a database, every epoch's Merkle root and its signature. Returns
- * 0, -EBADMSG (the ledger is bad: `ret` names the first bad record and why)
- * or another negative errno (it could not be read: `ret->reason` says why).
- * `ret` is filled in every case.
+ * Verifies a whole ledger: the chain (gapless seq, prev_hash), the host key
+ * (`pubkey`, or else the key the ledger names), counters that never go
+ * backwards per workload, deltas, windows that follow each other, and the
+ * signatures. Returns 0, -EBADMSG (the ledger is bad: `ret` names the first
+ * bad record and why) or another negative errno (it could not be read:
+ * `ret->reason` says why). `ret` is filled in every case.
+ *
+ * In a database every record must belong to an epoch (a record outside any
+ * is an error), the epochs must cover the records in order without gaps,
+ * and each epoch's Merkle root is recomputed from its records and its
+ * signature checked. That one signature authenticates all of the epoch's
+ * records (as in Certificate Transparency), so their own signatures are not
+ * checked one by one; they are checked only when something fails, to name
+ * the altered record among those no verified root covers yet.
  */
 int vigil_ledger_verify_db(const char *db_path, const uint8_t *pubkey,
 			   struct vigil_ledger_check *ret);
 /*
- * The same for exported JSON lines. An export that starts after seq 0 is
- * checked from its first record on (its link to the record before cannot be).
+ * The same for exported JSON lines, which carry no epochs: every record's
+ * signature is checked. An export that starts after seq 0 is checked from
+ * its first record on (its link to the record before cannot be).
  */
 int vigil_ledger_verify_lines(FILE *in, const uint8_t *pubkey, struct vigil_ledger_check *ret);
 

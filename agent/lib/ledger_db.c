@@ -182,11 +182,21 @@ fail:
 	return ledger_sqlite_errno(l->db, rc);
 }
 
+/*
+ * Only the last epoch: what the next one chains to and continues from. The
+ * whole history is the job of vigil_ledger_verify_db (`vigil ledger verify`);
+ * checking it here would make every start as slow as the ledger is long.
+ */
 static int verify_at_open(struct vigil_ledger *l)
 {
 	struct vigil_ledger_check check;
-	int ret = ledger_verify_conn(l->db, l->key.pk, &check);
+	int ret = exec(l, "BEGIN");
 
+	if (ret)
+		return ret;
+	/* one snapshot, should another process append meanwhile */
+	ret = ledger_verify_conn(l->db, l->key.pk, true, &check);
+	sqlite3_exec(l->db, "COMMIT", NULL, NULL, NULL);
 	if (ret == -EBADMSG)
 		ledger_set_err(l, "ledger %s does not verify: %s", l->db_path, check.reason);
 	else if (ret)

@@ -40,8 +40,14 @@ int ledger_db_schema(sqlite3 *db);
 /* meta "host_key" into `key`: 0, -ENOENT when the ledger has none yet */
 int ledger_db_host_key(sqlite3 *db, uint8_t key[VIGIL_LEDGER_KEY_BYTES]);
 
-/* Verifies the ledger in `db` (see vigil_ledger_verify_db). */
-int ledger_verify_conn(sqlite3 *db, const uint8_t *pubkey, struct vigil_ledger_check *ret);
+/*
+ * Verifies the ledger in `db` (see vigil_ledger_verify_db), or with
+ * `last_epoch` only its last epoch: its records, their link to the record
+ * before, its root and signature, and that each of its workloads' stored
+ * state continues from its record there. Call it inside a read transaction.
+ */
+int ledger_verify_conn(sqlite3 *db, const uint8_t *pubkey, bool last_epoch,
+		       struct vigil_ledger_check *ret);
 
 /* the columns every epoch query selects, in ledger_epoch_from_row()'s order */
 #define LEDGER_EPOCH_COLUMNS "epoch, first_seq, last_seq, window_start, window_end, root, sig"

@@ -1,9 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * Verifying a ledger. Records are checked in order (form, chain, key,
- * windows, counters, Merkle roots) as they are read; their signatures, the
- * costly part, are checked by a few threads at a time over chunks of records.
- * The first bad record wins, whichever check finds it.
+ * windows, counters, Merkle roots) as they are read. In an export every
+ * record's signature, the costly part, is checked by a few threads at a time
+ * over chunks of records. In a database an epoch's signed Merkle root
+ * authenticates its records, so their own signatures are only checked when
+ * something fails, to name the record that was altered: the records read
+ * since the last epoch whose root verified are the ones it could be. The
+ * first bad record wins, whichever check finds it.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -36,10 +40,13 @@ struct sig_job {
 
 struct verifier {
 	struct vigil_ledger_check *res;
-	bool db;
+	/* the database, NULL for an export */
+	sqlite3 *db;
 	bool have_key;
 	uint8_t key[VIGIL_LEDGER_KEY_BYTES];
 	uint64_t count;
+	/* there is a record before the next one: last_seq, whose line hashes to last_hash */
+	bool linked;
 	uint64_t last_seq;
 	uint8_t last_hash[VIGIL_LEDGER_HASH_BYTES];
 	bool from_start;
@@ -48,6 +55,8 @@ struct verifier {
 	struct cj_buf lines;
 	struct sig_job *jobs;
 	size_t njobs;
+	/* databases: the first record no verified epoch root authenticates yet */
+	uint64_t unauth_from;
 	/* leaf hashes since the last epoch's end (databases) */
 	uint8_t (*leaves)[MERKLE_HASH];
 	size_t nleaves;
@@ -160,10 +169,66 @@ static int flush(struct verifier *v)
 	return err;
 }
 
-/* A failure found in order: signatures of earlier records come first. */
+static int queue_sig(struct verifier *v, const char *line, size_t len, size_t ss, size_t se,
+		     uint64_t lineno)
+{
+	struct sig_job *j = &v->jobs[v->njobs];
+
+	j->off = v->lines.len;
+	j->len = len;
+	j->sig_start = ss;
+	j->sig_end = se;
+	j->seq = v->rec.seq;
+	j->line = lineno;
+	memcpy(j->sig, v->rec.sig, sizeof(j->sig));
+	cj_raw(&v->lines, line, len);
+	if (cj_error(&v->lines))
+		return cj_error(&v->lines);
+	v->njobs++;
+	return v->njobs == CHUNK ? flush(v) : 0;
+}
+
+/*
+ * Checks the signatures of the records read since the last verified epoch
+ * root, which nothing else authenticates yet: -EBADMSG at the first bad one.
+ * They are read again (they parsed once) rather than kept, as an epoch has
+ * no bound on its size.
+ */
+static int check_unauthenticated(struct verifier *v)
+{
+	char perr[128];
+	sqlite3_stmt *st = NULL;
+	size_t ss, se;
+	int rc, ret = 0;
+
+	if (!v->linked || v->last_seq < v->unauth_from)
+		return 0;
+	rc = sqlite3_prepare_v2(
+		v->db, "SELECT seq, line FROM records WHERE seq BETWEEN ? AND ? ORDER BY seq", -1,
+		&st, NULL);
+	if (rc != SQLITE_OK)
+		return ledger_sqlite_errno(v->db, rc);
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)v->unauth_from);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)v->last_seq);
+	while (!ret && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *line = sqlite3_column_blob(st, 1);
+		size_t len = (size_t)sqlite3_column_bytes(st, 1);
+
+		if (ledger_record_parse(line, len, &v->rec, &ss, &se, perr, sizeof(perr)))
+			ret = fail(v, (uint64_t)sqlite3_column_int64(st, 0), 0, "%s", perr);
+		else
+			ret = queue_sig(v, line, len, ss, se, 0);
+	}
+	if (!ret && rc != SQLITE_DONE)
+		ret = ledger_sqlite_errno(v->db, rc);
+	sqlite3_finalize(st);
+	return ret ? ret : flush(v);
+}
+
+/* A failure found in order: bad signatures of earlier records come first. */
 static int fail_after_sigs(struct verifier *v, uint64_t seq, uint64_t line, const char *why)
 {
-	int ret = flush(v);
+	int ret = v->db ? check_unauthenticated(v) : flush(v);
 
 	if (ret)
 		return ret;
@@ -175,23 +240,23 @@ static int check_chain(struct verifier *v, const struct ledger_record *r, char *
 	static const uint8_t zero[VIGIL_LEDGER_HASH_BYTES];
 	char hex[VIGIL_LEDGER_KEY_HEX + 1], want[VIGIL_LEDGER_KEY_HEX + 1];
 
-	if (v->count && r->seq != v->last_seq + 1) {
+	if (v->linked && r->seq != v->last_seq + 1) {
 		snprintf(why, len,
 			 "found seq %llu after record %llu (a record is missing, or out of order)",
 			 (unsigned long long)r->seq, (unsigned long long)v->last_seq);
 		return -EBADMSG;
 	}
-	if (!v->count && r->seq != 1 && (v->db || !memcmp(r->prev_hash, zero, sizeof(zero)))) {
+	if (!v->linked && r->seq != 1 && (v->db || !memcmp(r->prev_hash, zero, sizeof(zero)))) {
 		snprintf(why, len, "the chain starts at seq %llu, not 1",
 			 (unsigned long long)r->seq);
 		return -EBADMSG;
 	}
-	if (v->count && memcmp(r->prev_hash, v->last_hash, sizeof(v->last_hash)) != 0) {
+	if (v->linked && memcmp(r->prev_hash, v->last_hash, sizeof(v->last_hash)) != 0) {
 		snprintf(why, len, "prev_hash does not match record %llu",
 			 (unsigned long long)v->last_seq);
 		return -EBADMSG;
 	}
-	if (!v->count && r->seq == 1 && memcmp(r->prev_hash, zero, sizeof(zero)) != 0) {
+	if (!v->linked && r->seq == 1 && memcmp(r->prev_hash, zero, sizeof(zero)) != 0) {
 		snprintf(why, len, "prev_hash of the first record is not all zero");
 		return -EBADMSG;
 	}
@@ -259,25 +324,6 @@ static int check_workload(struct verifier *v, const struct ledger_record *r, cha
 	return 0;
 }
 
-static int queue_sig(struct verifier *v, const char *line, size_t len, size_t ss, size_t se,
-		     uint64_t lineno)
-{
-	struct sig_job *j = &v->jobs[v->njobs];
-
-	j->off = v->lines.len;
-	j->len = len;
-	j->sig_start = ss;
-	j->sig_end = se;
-	j->seq = v->rec.seq;
-	j->line = lineno;
-	memcpy(j->sig, v->rec.sig, sizeof(j->sig));
-	cj_raw(&v->lines, line, len);
-	if (cj_error(&v->lines))
-		return cj_error(&v->lines);
-	v->njobs++;
-	return v->njobs == CHUNK ? flush(v) : 0;
-}
-
 static int add_leaf(struct verifier *v, const char *line, size_t len)
 {
 	if (v->nleaves == v->cap_leaves) {
@@ -302,7 +348,7 @@ static int verifier_add(struct verifier *v, const char *line, size_t len, uint64
 {
 	struct ledger_record *r = &v->rec;
 	char why[VIGIL_LEDGER_REASON_MAX - 32], perr[128];
-	uint64_t name = stored_seq ? stored_seq : v->count ? v->last_seq + 1 : 0;
+	uint64_t name = stored_seq ? stored_seq : v->linked ? v->last_seq + 1 : 0;
 	size_t ss, se;
 	int ret;
 
@@ -328,13 +374,12 @@ static int verifier_add(struct verifier *v, const char *line, size_t len, uint64
 	if (!v->count)
 		v->res->first_seq = r->seq;
 	v->count++;
+	v->linked = true;
 	v->last_seq = r->seq;
 	crypto_hash_sha256(v->last_hash, (const uint8_t *)line, len);
-	if (v->db) {
-		ret = add_leaf(v, line, len);
-		if (ret)
-			return ret;
-	}
+	/* a database's records are authenticated by their epoch's root */
+	if (v->db)
+		return add_leaf(v, line, len);
 	return queue_sig(v, line, len, ss, se, lineno);
 }
 
@@ -402,7 +447,7 @@ int vigil_ledger_verify_lines(FILE *in, const uint8_t *pubkey, struct vigil_ledg
 
 static int epoch_fail(struct verifier *v, const struct vigil_ledger_epoch *e, const char *why)
 {
-	int ret = flush(v);
+	int ret = check_unauthenticated(v);
 
 	if (ret)
 		return ret;
@@ -428,9 +473,10 @@ static int next_epoch(struct verifier *v, sqlite3_stmt *st, struct vigil_ledger_
 	return 0;
 }
 
-static int verify_records(struct verifier *v, sqlite3 *db, sqlite3_stmt *recs, sqlite3_stmt *eps)
+/* The records and epochs after epoch `e` (zero: all of them), in order. */
+static int verify_records(struct verifier *v, sqlite3 *db, sqlite3_stmt *recs, sqlite3_stmt *eps,
+			  struct vigil_ledger_epoch e)
 {
-	struct vigil_ledger_epoch e = { 0 };
 	uint8_t root[MERKLE_HASH];
 	int rc, ret, more;
 
@@ -457,6 +503,7 @@ static int verify_records(struct verifier *v, sqlite3 *db, sqlite3_stmt *recs, s
 		if (ledger_epoch_check_sig(&e))
 			return epoch_fail(v, &e, "bad signature on its Merkle root");
 		v->res->epochs++;
+		v->unauth_from = e.last_seq + 1;
 		more = next_epoch(v, eps, &e, db);
 	}
 	if (rc != SQLITE_DONE)
@@ -468,15 +515,144 @@ static int verify_records(struct verifier *v, sqlite3 *db, sqlite3_stmt *recs, s
 	return 0;
 }
 
-int ledger_verify_conn(sqlite3 *db, const uint8_t *pubkey, struct vigil_ledger_check *ret)
+/*
+ * Record `seq`, which the next one must chain to. Only its hash is taken: it
+ * belongs to an epoch not verified here, so its signature is checked only
+ * if that link fails.
+ */
+static int link_to(struct verifier *v, sqlite3 *db, uint64_t seq)
 {
-	uint8_t stored[VIGIL_LEDGER_KEY_BYTES];
+	sqlite3_stmt *st = NULL;
+	int rc, ret = 0;
+
+	rc = sqlite3_prepare_v2(db, "SELECT line FROM records WHERE seq = ?", -1, &st, NULL);
+	if (rc == SQLITE_OK) {
+		sqlite3_bind_int64(st, 1, (sqlite3_int64)seq);
+		rc = sqlite3_step(st);
+	}
+	if (rc == SQLITE_ROW) {
+		crypto_hash_sha256(v->last_hash, sqlite3_column_blob(st, 0),
+				   (unsigned long long)sqlite3_column_bytes(st, 0));
+		v->linked = true;
+		v->last_seq = seq;
+	} else if (rc == SQLITE_DONE) {
+		ret = fail(v, seq, 0, "missing (the epochs say it ends one)");
+	} else {
+		ret = ledger_sqlite_errno(db, rc);
+	}
+	sqlite3_finalize(st);
+	return ret;
+}
+
+static int verify_from(struct verifier *v, sqlite3 *db, const struct vigil_ledger_epoch *from)
+{
+	/* a whole ledger: every row, whatever its seq */
+	sqlite3_int64 after_seq = from->epoch ? (sqlite3_int64)from->last_seq : INT64_MIN;
+	sqlite3_int64 after_epoch = from->epoch ? (sqlite3_int64)from->epoch : INT64_MIN;
 	sqlite3_stmt *recs = NULL, *eps = NULL;
+	int rc, ret = 0;
+
+	rc = sqlite3_prepare_v2(db, "SELECT seq, line FROM records WHERE seq > ? ORDER BY seq", -1,
+				&recs, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_prepare_v2(db,
+					"SELECT " LEDGER_EPOCH_COLUMNS
+					" FROM epochs WHERE epoch > ? ORDER BY epoch",
+					-1, &eps, NULL);
+	if (rc != SQLITE_OK) {
+		ret = ledger_sqlite_errno(db, rc);
+		snprintf(v->res->reason, sizeof(v->res->reason), "%s", sqlite3_errmsg(db));
+		goto out;
+	}
+	sqlite3_bind_int64(recs, 1, after_seq);
+	sqlite3_bind_int64(eps, 1, after_epoch);
+	v->unauth_from = from->epoch ? from->last_seq : 1;
+	if (from->epoch)
+		ret = link_to(v, db, from->last_seq);
+	if (!ret)
+		ret = verify_records(v, db, recs, eps, *from);
+out:
+	sqlite3_finalize(recs);
+	sqlite3_finalize(eps);
+	return ret;
+}
+
+/* The epoch before the last one, where a check of the last one starts; zero when none. */
+static int epoch_before_last(sqlite3 *db, struct vigil_ledger_epoch *e)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	rc = sqlite3_prepare_v2(db,
+				"SELECT epoch, last_seq FROM epochs ORDER BY epoch DESC LIMIT 1 "
+				"OFFSET 1",
+				-1, &st, NULL);
+	if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		e->epoch = (uint64_t)sqlite3_column_int64(st, 0);
+		e->last_seq = (uint64_t)sqlite3_column_int64(st, 1);
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : ledger_sqlite_errno(db, rc);
+}
+
+static bool state_matches(sqlite3_stmt *st, const struct track_entry *t)
+{
+	const size_t n = LEDGER_N_COUNTERS * sizeof(uint64_t);
+
+	return (uint64_t)sqlite3_column_int64(st, 0) == t->window_end &&
+	       (sqlite3_column_int(st, 1) != 0) == t->final &&
+	       (size_t)sqlite3_column_bytes(st, 2) == n &&
+	       !memcmp(sqlite3_column_blob(st, 2), t->counters, n);
+}
+
+/*
+ * The state each workload's next record continues from (table workloads,
+ * not signed: written with its last record) must match the last record
+ * verified of it. The first mismatch by seq is reported.
+ */
+static int check_states(struct verifier *v, sqlite3 *db)
+{
+	const struct track_entry *bad = NULL;
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	rc = sqlite3_prepare_v2(
+		db, "SELECT window_end, final, counters FROM workloads WHERE workload = ?", -1, &st,
+		NULL);
+	for (size_t i = 0; rc == SQLITE_OK && i < v->track.cap; i++) {
+		const struct track_entry *t = &v->track.e[i];
+
+		if (!t->used)
+			continue;
+		sqlite3_reset(st);
+		sqlite3_bind_text(st, 1, t->workload, -1, SQLITE_STATIC);
+		rc = sqlite3_step(st);
+		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+			break;
+		if ((rc == SQLITE_DONE || !state_matches(st, t)) && (!bad || t->seq < bad->seq))
+			bad = t;
+		rc = SQLITE_OK;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_OK)
+		return ledger_sqlite_errno(db, rc);
+	if (bad)
+		return fail(v, bad->seq, 0,
+			    "the stored state workload %s continues from does not match it",
+			    bad->workload);
+	return 0;
+}
+
+int ledger_verify_conn(sqlite3 *db, const uint8_t *pubkey, bool last_epoch,
+		       struct vigil_ledger_check *ret)
+{
+	struct vigil_ledger_epoch from = { 0 };
+	uint8_t stored[VIGIL_LEDGER_KEY_BYTES];
 	struct verifier v;
-	int r, rc;
+	int r;
 
 	verifier_init(&v, ret, pubkey);
-	v.db = true;
+	v.db = db;
 	r = alloc_jobs(&v);
 	if (!r) {
 		r = ledger_db_host_key(db, stored);
@@ -489,24 +665,15 @@ int ledger_verify_conn(sqlite3 *db, const uint8_t *pubkey, struct vigil_ledger_c
 			v.have_key = true;
 		}
 	}
-	if (!r) {
-		rc = sqlite3_prepare_v2(db, "SELECT seq, line FROM records ORDER BY seq", -1, &recs,
-					NULL);
-		if (rc == SQLITE_OK)
-			rc = sqlite3_prepare_v2(
-				db, "SELECT " LEDGER_EPOCH_COLUMNS " FROM epochs ORDER BY epoch",
-				-1, &eps, NULL);
-		r = ledger_sqlite_errno(db, rc);
-		if (r)
-			snprintf(ret->reason, sizeof(ret->reason), "%s", sqlite3_errmsg(db));
-	}
+	if (!r && last_epoch)
+		r = epoch_before_last(db, &from);
 	if (!r)
-		r = verify_records(&v, db, recs, eps);
+		r = verify_from(&v, db, &from);
+	if (!r && last_epoch)
+		r = check_states(&v, db);
 	if (r && r != -EBADMSG && !ret->reason[0])
 		snprintf(ret->reason, sizeof(ret->reason), "%s",
 			 r == -EIO || r == -EBUSY ? sqlite3_errmsg(db) : strerror(-r));
-	sqlite3_finalize(recs);
-	sqlite3_finalize(eps);
 	return verifier_finish(&v, r);
 }
 
@@ -528,7 +695,7 @@ int vigil_ledger_verify_db(const char *db_path, const uint8_t *pubkey,
 		return r;
 	}
 	/* one read transaction: a consistent snapshot while vigild appends */
-	r = ledger_verify_conn(db, pubkey, ret);
+	r = ledger_verify_conn(db, pubkey, false, ret);
 	sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
 	sqlite3_close_v2(db);
 	return r;

@@ -2,7 +2,8 @@
 /*
  * The ledger: one epoch of 1,000 records signed and committed (target
  * <= 200 ms; median of the epochs), then verifying the 25,000 records this
- * leaves, from the database and from an export (target >= 50,000 records/s).
+ * leaves, from the database and from an export (target >= 50,000 records/s),
+ * and reopening it, which verifies the last epoch only.
  */
 #include <ftw.h>
 #include <stdint.h>
@@ -137,7 +138,7 @@ int main(void)
 		fprintf(stderr, "%s\n", err);
 		goto out;
 	}
-	printf("open (verifies the whole ledger): %.0f ms\n", now_ms() - t0);
+	printf("open (verifies the last epoch): %.0f ms\n", now_ms() - t0);
 	ret = 0;
 close:
 	vigil_ledger_close(l);

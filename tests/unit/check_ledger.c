@@ -714,6 +714,76 @@ START_TEST(test_broken_chain_refused_at_open)
 }
 END_TEST
 
+static void tamper_owner(sqlite3 *db, uint64_t seq, const char *from, const char *to)
+{
+	char sql[256];
+
+	snprintf(sql, sizeof(sql),
+		 "UPDATE records SET line = replace(line, '\"owner\":\"%s\"', '\"owner\":\"%s\"') "
+		 "WHERE seq = %llu",
+		 from, to, (unsigned long long)seq);
+	db_exec(db, sql);
+}
+
+static void open_refused(const char *want)
+{
+	struct vigil_ledger_opts opts = { .state_dir = dir };
+	struct vigil_ledger *l = NULL;
+	char err[512] = "";
+
+	ck_assert_int_eq(vigil_ledger_open(&opts, &l, err, sizeof(err)), -EBADMSG);
+	ck_assert_msg(strstr(err, want), "want \"%s\": %s", want, err);
+}
+
+/* open checks the last epoch (records 5 and 6 here); the rest is verify's job */
+START_TEST(test_open_checks_last_epoch)
+{
+	struct vigil_ledger *l = open_ledger();
+	struct vigil_ledger_check c;
+	sqlite3 *db;
+
+	append_epochs(l, 0, 3, 2);
+	vigil_ledger_close(l);
+	db = db_open();
+	/* an old record: open still succeeds, a full verification names it */
+	tamper_owner(db, 1, "alice", "alicf");
+	l = open_ledger();
+	vigil_ledger_close(l);
+	ck_assert_int_eq(vigil_ledger_verify_db(db_path, NULL, &c), -EBADMSG);
+	ck_assert_msg(c.bad_seq == 1 && strstr(c.reason, "bad signature"), "%s", c.reason);
+	tamper_owner(db, 1, "alicf", "alice");
+
+	/* each record of the last epoch, and the one it chains to */
+	for (uint64_t seq = 4; seq <= 6; seq++) {
+		char want[64];
+
+		tamper_owner(db, seq, "alice", "alicf");
+		snprintf(want, sizeof(want), "record %llu: bad signature", (unsigned long long)seq);
+		open_refused(want);
+		ck_assert_int_eq(vigil_ledger_verify_db(db_path, NULL, &c), -EBADMSG);
+		ck_assert_msg(c.bad_seq == seq, "%s", c.reason);
+		tamper_owner(db, seq, "alicf", "alice");
+	}
+	/* the state the next records continue from */
+	db_exec(db, "UPDATE workloads SET window_end = window_end + 1 WHERE workload = 'w1'");
+	open_refused("record 6: the stored state workload w1 continues from");
+	db_exec(db, "UPDATE workloads SET window_end = window_end - 1 WHERE workload = 'w1'");
+	/* records outside any epoch */
+	db_exec(db, "CREATE TABLE saved AS SELECT * FROM epochs WHERE epoch = 3");
+	db_exec(db, "DELETE FROM epochs WHERE epoch = 3");
+	open_refused("record 5: not covered by any epoch's Merkle root");
+	ck_assert_int_eq(vigil_ledger_verify_db(db_path, NULL, &c), -EBADMSG);
+	ck_assert_msg(c.bad_seq == 5 && strstr(c.reason, "not covered"), "%s", c.reason);
+	db_exec(db, "INSERT INTO epochs SELECT * FROM saved");
+	sqlite3_close(db);
+	l = open_ledger();
+	ck_assert_uint_eq(vigil_ledger_last_seq(l), 6);
+	vigil_ledger_close(l);
+	ck_assert_msg(vigil_ledger_verify_db(db_path, NULL, &c) == 0, "%s", c.reason);
+	ck_assert_uint_eq(c.epochs, 3);
+}
+END_TEST
+
 START_TEST(test_busy_and_failed_epoch_change_nothing)
 {
 	struct vigil_ledger *l = open_ledger();
@@ -781,7 +851,7 @@ START_TEST(test_kill_during_epochs)
 		kill(pid, SIGKILL);
 		ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 		ck_assert(WIFSIGNALED(status));
-		/* reopening verifies the whole chain; windows follow each other per workload */
+		/* reopening verifies the last epoch, verify_db the whole chain and windows */
 		l = open_ledger();
 		ck_assert_msg(vigil_ledger_verify_db(db_path, NULL, &c) == 0, "round %d: %s", round,
 			      c.reason);
@@ -893,6 +963,7 @@ static Suite *ledger_suite(void)
 	tcase_add_test(tc, test_key_file_permissions);
 	tcase_add_test(tc, test_reopen_continues_chain);
 	tcase_add_test(tc, test_broken_chain_refused_at_open);
+	tcase_add_test(tc, test_open_checks_last_epoch);
 	tcase_add_test(tc, test_busy_and_failed_epoch_change_nothing);
 	tcase_add_test(tc, test_kill_during_epochs);
 	tcase_add_test(tc, test_cli);
