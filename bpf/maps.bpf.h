@@ -42,6 +42,18 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } vigil_cg_slot SEC(".maps");
 
+/*
+ * Bumped by the agent whenever vigil_cg_slot changes, so the slot each task
+ * caches is looked up again (a cgroup registered after its tasks started).
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} vigil_cg_gen SEC(".maps");
+
 /* host-side ifindex of a workload's interface -> its slot */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

@@ -11,7 +11,9 @@
  * buffered writes are charged to the dirtier once, whoever writes them back
  * later (flusher threads, fsync), and never again. The last charged values
  * live in task storage, so a task's final slice is charged at its final
- * switch, after exit.
+ * switch, after exit. Timer expiries (the tick) charge the task they
+ * interrupt as well, so a task that is not switched out for long is not
+ * charged late.
  *
  * Disk operations: every bio a workload submits itself (not the clones a
  * stacked driver submits for it), or that the block layer attributes to its
@@ -54,7 +56,8 @@ const volatile __u64 loaded_at_ns = 0;
 struct vigil_task_state {
 	__u64 css_set;
 	__u32 slot;
-	__u32 pad;
+	/* vigil_cg_gen when the slot was looked up */
+	__u32 gen;
 	__u64 runtime_ns;
 	__u64 read_bytes;
 	__u64 write_bytes;
@@ -133,12 +136,21 @@ static __always_inline struct vigil_task_state *task_state(struct task_struct *t
 {
 	struct vigil_task_state *st;
 	__u64 css_set = (__u64)task->cgroups;
-	__u32 *slot;
+	__u32 zero = 0, *slot, gen;
+	__u64 *cg_gen;
 
+	cg_gen = bpf_map_lookup_elem(&vigil_cg_gen, &zero);
+	gen = cg_gen ? (__u32)*cg_gen : 0;
 	st = bpf_task_storage_get(&vigil_task, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
-	if (!st || st->css_set == css_set)
+	if (!st || (st->css_set == css_set && st->gen == gen))
 		return st;
 	slot = slot_of_cgroup(BPF_CORE_READ(task, cgroups, dfl_cgrp));
+	st->gen = gen;
+	if (st->css_set == css_set) {
+		/* only the registrations changed: nothing to re-base */
+		st->slot = slot ? *slot : NO_SLOT;
+		return st;
+	}
 	if (st->css_set || task->start_time < loaded_at_ns) {
 		st->runtime_ns = task->se.sum_exec_runtime - runtime_since_load(task, !st->css_set);
 		st->read_bytes = task->ioac.read_bytes;
@@ -154,33 +166,55 @@ static __always_inline struct vigil_usage *usage_of(__u32 slot)
 	return slot == NO_SLOT ? NULL : bpf_map_lookup_elem(&vigil_usage, &slot);
 }
 
-SEC("tp_btf/sched_switch")
-int BPF_PROG(vigil_sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
+/* Charges `task` what it used since it was last charged. */
+static __always_inline void charge_task(struct task_struct *task)
 {
 	struct vigil_task_state *st;
 	struct vigil_usage *usage;
 	__u64 now;
 
-	if (!prev->pid)
-		return 0;
-	st = task_state(prev);
+	st = task_state(task);
 	if (!st)
-		return 0;
+		return;
 	usage = usage_of(st->slot);
 	if (!usage)
-		return 0;
-	now = prev->se.sum_exec_runtime;
+		return;
+	now = task->se.sum_exec_runtime;
 	if (now > st->runtime_ns)
 		usage->cpu_ns += now - st->runtime_ns;
 	st->runtime_ns = now;
-	now = prev->ioac.read_bytes;
+	now = task->ioac.read_bytes;
 	if (now > st->read_bytes)
 		usage->disk_read_bytes += now - st->read_bytes;
 	st->read_bytes = now;
-	now = prev->ioac.write_bytes;
+	now = task->ioac.write_bytes;
 	if (now > st->write_bytes)
 		usage->disk_write_bytes += now - st->write_bytes;
 	st->write_bytes = now;
+}
+
+SEC("tp_btf/sched_switch")
+int BPF_PROG(vigil_sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
+{
+	if (prev->pid)
+		charge_task(prev);
+	return 0;
+}
+
+/*
+ * Timer expiries interrupt whatever runs, the scheduler tick among them:
+ * charging the interrupted task there bounds how far the counters of a task
+ * that runs for long without a switch lag behind (one tick, not its whole
+ * run), and gives a task that was running when the meter was loaded its
+ * task state before its final switch, when none can be made any more.
+ */
+SEC("tp_btf/hrtimer_expire_entry")
+int BPF_PROG(vigil_timer_tick, struct hrtimer *timer, ktime_t *now)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+
+	if (task->pid)
+		charge_task(task);
 	return 0;
 }
 

@@ -24,22 +24,19 @@ enum pinned_map {
 	MAP_MEM,
 	MAP_SLOTS,
 	MAP_CG_SLOT,
+	MAP_CG_GEN,
 	N_PINNED_MAPS,
 };
 
 static const char *const pinned_map_names[N_PINNED_MAPS] = {
-	[MAP_USAGE] = "vigil_usage",
-	[MAP_MEM] = "vigil_mem",
-	[MAP_SLOTS] = "vigil_slots",
-	[MAP_CG_SLOT] = "vigil_cg_slot",
+	[MAP_USAGE] = "vigil_usage",	 [MAP_MEM] = "vigil_mem",	[MAP_SLOTS] = "vigil_slots",
+	[MAP_CG_SLOT] = "vigil_cg_slot", [MAP_CG_GEN] = "vigil_cg_gen",
 };
 
 /* Every pin the tracing object owns, for unpinning: its links, then its maps. */
 static const char *const link_names[] = {
-	"link_sched_switch",
-	"link_block_bio_queue",
-	"link_rss_stat",
-	"link_exit_mmap",
+	"link_sched_switch", "link_block_bio_queue", "link_rss_stat",
+	"link_exit_mmap",    "link_timer_tick",
 };
 #define N_LINKS (sizeof(link_names) / sizeof(link_names[0]))
 
@@ -60,10 +57,9 @@ struct vigil_meter {
 static struct bpf_program *link_prog(struct vigil_meter_bpf *skel, size_t i)
 {
 	struct bpf_program *progs[N_LINKS] = {
-		skel->progs.vigil_sched_switch,
-		skel->progs.vigil_block_bio_queue,
-		skel->progs.vigil_rss_stat,
-		skel->progs.vigil_exit_mmap,
+		skel->progs.vigil_sched_switch, skel->progs.vigil_block_bio_queue,
+		skel->progs.vigil_rss_stat,	skel->progs.vigil_exit_mmap,
+		skel->progs.vigil_timer_tick,
 	};
 
 	return progs[i];
@@ -226,20 +222,34 @@ int vigil_meter_map_fd(const struct vigil_meter *m, const char *name)
 	return -ENOENT;
 }
 
+/* Makes every task look its slot up again at its next charge. */
+static int bump_cgroup_generation(struct vigil_meter *m)
+{
+	__u32 zero = 0;
+	__u64 gen;
+
+	if (bpf_map_lookup_elem(m->map_fds[MAP_CG_GEN], &zero, &gen) < 0)
+		return -errno;
+	gen++;
+	if (bpf_map_update_elem(m->map_fds[MAP_CG_GEN], &zero, &gen, BPF_ANY) < 0)
+		return -errno;
+	return 0;
+}
+
 int vigil_meter_add_cgroup(struct vigil_meter *m, uint64_t cgroup_id, uint32_t slot)
 {
 	if (slot >= VIGIL_MAX_WORKLOADS)
 		return -ERANGE;
 	if (bpf_map_update_elem(m->map_fds[MAP_CG_SLOT], &cgroup_id, &slot, BPF_NOEXIST) < 0)
 		return -errno;
-	return 0;
+	return bump_cgroup_generation(m);
 }
 
 int vigil_meter_remove_cgroup(struct vigil_meter *m, uint64_t cgroup_id)
 {
 	if (bpf_map_delete_elem(m->map_fds[MAP_CG_SLOT], &cgroup_id) < 0)
 		return -errno;
-	return 0;
+	return bump_cgroup_generation(m);
 }
 
 int vigil_meter_slot_get(struct vigil_meter *m, uint32_t slot, struct vigil_slot *ret)
