@@ -2,7 +2,8 @@
 # The main job: install the dependencies, build, set the host up (bpffs,
 # tracefs), start vigild, run a demonstration workload in its own cgroup and
 # network namespace (CPU, memory, disk and network use), and show what the
-# kernel metered for it, cross-checked against cgroup v2 where it can be.
+# kernel metered for it, cross-checked against cgroup v2 where it can be,
+# as Prometheus metrics, and as the signed ledger record of its deletion.
 #
 #   scripts/demo.sh            run for DEMO_SECONDS (default 12), then clean up
 #   scripts/demo.sh --keep     leave vigild and the workload running
@@ -105,6 +106,18 @@ echo "== vigil -j usage show $id"
 echo
 echo "== vigil prog show"
 "$vigil" prog show
+echo
+echo "== GET http://127.0.0.1:9477/metrics (the workload's series)"
+curl -s http://127.0.0.1:9477/metrics | grep "workload=\"$id\""
+if ! $keep; then
+	echo
+	echo "== vigil workload delete $id: its final ledger record"
+	"$vigil" workload delete "$id" >/dev/null
+	"$vigil" ledger show --limit 1
+	echo
+	echo "== vigil ledger verify --db /var/lib/vigil/ledger.db"
+	"$vigil" ledger verify --db /var/lib/vigil/ledger.db
+fi
 if $keep; then
 	echo
 	echo "vigild and workload $id keep running; 'vigil workload delete $id' and"
