@@ -9,29 +9,11 @@
 #include "control.h"
 #include "objects.h"
 #include "print.h"
+#include "usage_fields.h"
 #include "workload_spec.h"
 
 #define WORKLOAD_PATH "vigil workload"
 #define WORKLOAD_HELP WORKLOAD_PATH " help"
-
-static const char *const usage_keys[] = {
-	"cpu_ns",
-	"mem_bytes",
-	"mem_peak_bytes",
-	"mem_byte_seconds",
-	"disk_read_bytes",
-	"disk_write_bytes",
-	"disk_read_ops",
-	"disk_write_ops",
-	"net_rx_bytes",
-	"net_tx_bytes",
-	"net_rx_packets",
-	"net_tx_packets",
-	"net_tx_public_bytes",
-	"net_tx_private_bytes",
-	"net_drop_packets",
-	NULL,
-};
 
 static int do_workload_help(int argc, char **argv)
 {
@@ -156,13 +138,13 @@ static void print_usage(struct json_object *u)
 	open_json_object("usage");
 	print_text("usage:\n");
 	print_string(PRINT_JSON, "workload", NULL, str(u, "workload"));
-	for (int i = 0; usage_keys[i]; i++) {
+	for (size_t i = 0; i < vigil_usage_n_fields; i++) {
 		struct json_object *v;
 		char label[40];
 
-		snprintf(label, sizeof(label), "  %s:", usage_keys[i]);
-		if (json_object_object_get_ex(u, usage_keys[i], &v))
-			print_field(u, usage_keys[i], label);
+		snprintf(label, sizeof(label), "  %s:", vigil_usage_fields[i].name);
+		if (json_object_object_get_ex(u, vigil_usage_fields[i].name, &v))
+			print_field(u, vigil_usage_fields[i].name, label);
 	}
 	close_json_object();
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "daemon.h"
+#include "usage_fields.h"
 
 static struct json_object *network_view(const struct vigil_workload *r)
 {
@@ -58,24 +59,11 @@ static int usage_view(struct vigild *d, const struct wl *w, struct json_object *
 		return req_fail(e, r, "workload \"%s\": reading slot %u: %s", w->rec.spec.id,
 				w->rec.slot, strerror(-r));
 	o = json_object_new_object();
-#define ADD(key, val) json_object_object_add(o, key, json_object_new_uint64(val))
 	json_object_object_add(o, "workload", json_object_new_string(w->rec.spec.id));
-	ADD("cpu_ns", u.c.cpu_ns);
-	ADD("mem_bytes", u.mem_bytes);
-	ADD("mem_peak_bytes", u.mem_peak_bytes);
-	ADD("mem_byte_seconds", u.mem_byte_seconds);
-	ADD("disk_read_bytes", u.c.disk_read_bytes);
-	ADD("disk_write_bytes", u.c.disk_write_bytes);
-	ADD("disk_read_ops", u.c.disk_read_ops);
-	ADD("disk_write_ops", u.c.disk_write_ops);
-	ADD("net_rx_bytes", u.c.net_rx_bytes);
-	ADD("net_tx_bytes", u.c.net_tx_bytes);
-	ADD("net_rx_packets", u.c.net_rx_packets);
-	ADD("net_tx_packets", u.c.net_tx_packets);
-	ADD("net_tx_public_bytes", u.c.net_tx_public_bytes);
-	ADD("net_tx_private_bytes", u.c.net_tx_private_bytes);
-	ADD("net_drop_packets", u.c.net_drop_packets);
-#undef ADD
+	for (size_t i = 0; i < vigil_usage_n_fields; i++)
+		json_object_object_add(
+			o, vigil_usage_fields[i].name,
+			json_object_new_uint64(vigil_usage_field_get(&u, &vigil_usage_fields[i])));
 	*ret = o;
 	return 0;
 }

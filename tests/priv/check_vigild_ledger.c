@@ -398,16 +398,6 @@ START_TEST(test_broken_chain_refused)
 }
 END_TEST
 
-static void add_case(Suite *s, const char *name, const TTest *test)
-{
-	TCase *tc = tcase_create(name);
-
-	tcase_add_unchecked_fixture(tc, make_env, remove_env);
-	tcase_set_timeout(tc, 120);
-	tcase_add_test(tc, test);
-	suite_add_tcase(s, tc);
-}
-
 int main(int argc, char **argv)
 {
 	Suite *s = suite_create("vigild_ledger");
@@ -425,10 +415,10 @@ int main(int argc, char **argv)
 		       "(scripts/install-deps.sh installs them)\n");
 		return EXIT_SKIP;
 	}
-	add_case(s, "served", test_served_and_scraped);
-	add_case(s, "kill9", test_kill9_during_epochs);
-	add_case(s, "reboot", test_reboot_keeps_counters_increasing);
-	add_case(s, "busy", test_busy_database_queues_and_recovers);
-	add_case(s, "tamper", test_broken_chain_refused);
+	vf_add_case(s, "served", test_served_and_scraped, make_env, remove_env);
+	vf_add_case(s, "kill9", test_kill9_during_epochs, make_env, remove_env);
+	vf_add_case(s, "reboot", test_reboot_keeps_counters_increasing, make_env, remove_env);
+	vf_add_case(s, "busy", test_busy_database_queues_and_recovers, make_env, remove_env);
+	vf_add_case(s, "tamper", test_broken_chain_refused, make_env, remove_env);
 	return run_suite(s);
 }

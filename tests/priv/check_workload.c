@@ -540,16 +540,6 @@ START_TEST(test_kill9_mid_burn)
 }
 END_TEST
 
-static void add_case(Suite *s, const char *name, const TTest *test)
-{
-	TCase *tc = tcase_create(name);
-
-	tcase_add_unchecked_fixture(tc, vf_make_env, vf_remove_env);
-	tcase_set_timeout(tc, 120);
-	tcase_add_test(tc, test);
-	suite_add_tcase(s, tc);
-}
-
 int main(int argc, char **argv)
 {
 	Suite *s = suite_create("workload");
@@ -562,11 +552,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "workload: skipped: cgroup v2 is not mounted\n");
 		return EXIT_SKIP;
 	}
-	add_case(s, "round_trip", test_round_trip);
-	add_case(s, "bad_input", test_bad_input_changes_nothing);
-	add_case(s, "exit", test_exit_is_stopped_and_usage_stays);
-	add_case(s, "restart", test_restart_keeps_workloads);
-	add_case(s, "veth", test_veth);
-	add_case(s, "kill9", test_kill9_mid_burn);
+	vf_add_case(s, "round_trip", test_round_trip, vf_make_env, vf_remove_env);
+	vf_add_case(s, "bad_input", test_bad_input_changes_nothing, vf_make_env, vf_remove_env);
+	vf_add_case(s, "exit", test_exit_is_stopped_and_usage_stays, vf_make_env, vf_remove_env);
+	vf_add_case(s, "restart", test_restart_keeps_workloads, vf_make_env, vf_remove_env);
+	vf_add_case(s, "veth", test_veth, vf_make_env, vf_remove_env);
+	vf_add_case(s, "kill9", test_kill9_mid_burn, vf_make_env, vf_remove_env);
 	return run_suite(s);
 }

@@ -287,3 +287,14 @@ const char *vf_state_of(struct json_object *o)
 {
 	return vf_jstr(o, "state");
 }
+
+void vf_add_case(Suite *s, const char *name, const TTest *test, void (*setup)(void),
+		 void (*teardown)(void))
+{
+	TCase *tc = tcase_create(name);
+
+	tcase_add_unchecked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test);
+	suite_add_tcase(s, tc);
+}

@@ -8,6 +8,7 @@
 #ifndef VIGIL_VIGILD_FIXTURE_H
 #define VIGIL_VIGILD_FIXTURE_H
 
+#include <check.h>
 #include <json-c/json.h>
 #include <limits.h>
 #include <stdbool.h>
@@ -64,5 +65,9 @@ int vf_create(const char *text, char *err, size_t len);
 void vf_create_ok(const char *id, const char *command);
 struct json_object *vf_show(const char *id);
 const char *vf_state_of(struct json_object *o);
+
+/* A test case of its own: its own vigild, made and removed by `setup`/`teardown`. */
+void vf_add_case(Suite *s, const char *name, const TTest *test, void (*setup)(void),
+		 void (*teardown)(void));
 
 #endif
