@@ -103,4 +103,23 @@ const char *vigil_nft_reason_name(enum vigil_nft_reason r);
  */
 int vigil_nft_counters(const char *id, struct vigil_nft_counter ret[VIGIL_NFT_N_REASONS]);
 
+/*
+ * The nft text of one workload's chains (out, in, host), for display;
+ * -ENOENT when it has none. Free *ret.
+ */
+int vigil_nft_rules(const char *id, char **ret);
+
+/* A base chain of another table that drops forwarded packets by default. */
+struct vigil_nft_foreign {
+	char family[16];
+	char table[64];
+	char chain[64];
+};
+
+/*
+ * The forward-hook base chains with policy drop outside vigil's table
+ * (Docker's, say), which drop workload traffic vigil accepts. Free *ret.
+ */
+int vigil_nft_foreign_drops(struct vigil_nft_foreign **ret, size_t *n);
+
 #endif

@@ -109,6 +109,7 @@ static void enter(const char *ns)
 static void setup(void)
 {
 	sh("ip netns exec %s nft delete table inet vigil 2>/dev/null", ns_r);
+	sh("ip netns exec %s nft delete table ip dockerish 2>/dev/null", ns_r);
 	enter(ns_r);
 }
 
@@ -489,6 +490,74 @@ START_TEST(test_bad_input_changes_nothing)
 }
 END_TEST
 
+static struct json_object *vigil_json(int want_status, const char *a, const char *b, const char *c)
+{
+	struct json_object *j;
+	struct cmd_result r;
+
+	ck_assert(run_vigil(&r, "-j", a, b, c, NULL) == 0);
+	ck_assert_msg(r.status == want_status, "vigil %s %s %s: status %d: %s", a, b, c ? c : "",
+		      r.status, r.err);
+	j = parse_json(r.out);
+	ck_assert_msg(j, "vigil %s %s: not JSON: %s", a, b, r.out);
+	cmd_result_free(&r);
+	return j;
+}
+
+static uint64_t json_u64(struct json_object *j, const char *a, const char *b, const char *c)
+{
+	struct json_object *v = j;
+
+	for (const char *const *k = (const char *const[]){ a, b, c, NULL }; *k; k++)
+		ck_assert_msg(json_object_object_get_ex(v, *k, &v), "no %s", *k);
+	return json_object_get_int64(v);
+}
+
+START_TEST(test_cli_show_and_check)
+{
+	struct vigil_nft_workload a = wl_a();
+	struct vigil_nft *h = init(&opts);
+	struct json_object *j, *chains, *v;
+	struct cmd_result r;
+
+	apply(h, &a);
+	ck_assert(!ping_ok(ns_a, "198.18.0.10"));
+	j = vigil_json(0, "net", "show", "t-a");
+	ck_assert_uint_ge(json_u64(j, "drops", "deny", "packets"), 1);
+	ck_assert_uint_eq(json_u64(j, "drops", "w2w", "packets"), 0);
+	ck_assert(json_object_object_get_ex(j, "rules", &v));
+	ck_assert(strstr(json_object_get_string(v), "chain wl_t_a_out"));
+	ck_assert(strstr(json_object_get_string(v), "tcp dport 3001 accept"));
+	json_object_put(j);
+
+	ck_assert(run_vigil(&r, "net", "show", "t-a", NULL) == 0);
+	ck_assert_int_eq(r.status, 0);
+	ck_assert(strstr(r.out, "deny") && strstr(r.out, "wl_t_a_in"));
+	cmd_result_free(&r);
+	ck_assert(run_vigil(&r, "net", "show", "t-zz", NULL) == 0);
+	ck_assert_int_ne(r.status, 0);
+	ck_assert(strstr(r.err, "t-zz"));
+	cmd_result_free(&r);
+
+	j = vigil_json(0, "net", "check", NULL);
+	ck_assert(json_object_object_get_ex(j, "forward_drop_chains", &chains));
+	ck_assert_int_eq(json_object_array_length(chains), 0);
+	json_object_put(j);
+	ck_assert_int_eq(sh("nft add table ip dockerish && nft add chain ip dockerish FORWARD "
+			    "'{ type filter hook forward priority 0; policy drop; }'"),
+			 0);
+	j = vigil_json(1, "net", "check", NULL);
+	ck_assert(json_object_object_get_ex(j, "forward_drop_chains", &chains));
+	ck_assert_int_eq(json_object_array_length(chains), 1);
+	v = json_object_array_get_idx(chains, 0);
+	ck_assert_str_eq(json_object_get_string(json_object_object_get(v, "table")), "dockerish");
+	ck_assert_str_eq(json_object_get_string(json_object_object_get(v, "chain")), "FORWARD");
+	json_object_put(j);
+	sh("nft delete table ip dockerish");
+	vigil_nft_free(h);
+}
+END_TEST
+
 static Suite *nft_suite(void)
 {
 	Suite *s = suite_create("nft");
@@ -503,6 +572,7 @@ static Suite *nft_suite(void)
 	tcase_add_test(tc, test_reconcile_repairs_and_prunes);
 	tcase_add_test(tc, test_remove);
 	tcase_add_test(tc, test_bad_input_changes_nothing);
+	tcase_add_test(tc, test_cli_show_and_check);
 	suite_add_tcase(s, tc);
 	return s;
 }
