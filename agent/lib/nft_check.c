@@ -30,7 +30,9 @@ static struct nft_ctx *ctx_new(unsigned int flags)
 
 int vigil_nft_rules(const char *id, char **ret)
 {
-	static const char *const suffixes[] = { "out", "in", "host" };
+	static const char *const chains[][2] = {
+		{ NFT_T, "out" }, { NFT_T, "in" }, { NFT_T, "host" }, { NFT_A, "arp" }
+	};
 	char pfx[NFT_NAME_SIZE], cmd[NFT_NAME_SIZE + 64];
 	struct vigil_strbuf b;
 	struct nft_ctx *ctx;
@@ -43,8 +45,8 @@ int vigil_nft_rules(const char *id, char **ret)
 		return -ENOMEM;
 	nft_prefix(pfx, id);
 	vigil_strbuf_init(&b);
-	for (size_t i = 0; i < sizeof(suffixes) / sizeof(*suffixes) && !r; i++) {
-		snprintf(cmd, sizeof(cmd), "list chain " NFT_T " %s_%s", pfx, suffixes[i]);
+	for (size_t i = 0; i < sizeof(chains) / sizeof(*chains) && !r; i++) {
+		snprintf(cmd, sizeof(cmd), "list chain %s %s_%s", chains[i][0], pfx, chains[i][1]);
 		/* a missing table or chain is the one failure a listing has */
 		r = nft_run_cmd_from_buffer(ctx, cmd) ? -ENOENT : 0;
 		if (!r)
@@ -89,7 +91,8 @@ int vigil_nft_foreign_drops(struct vigil_nft_foreign **ret, size_t *n)
 		if (strcmp(str_of(chain, "hook"), "forward") ||
 		    strcmp(str_of(chain, "policy"), "drop"))
 			continue;
-		if (!strcmp(str_of(chain, "family"), "inet") &&
+		if ((!strcmp(str_of(chain, "family"), "inet") ||
+		     !strcmp(str_of(chain, "family"), "arp")) &&
 		    !strcmp(str_of(chain, "table"), VIGIL_NFT_TABLE))
 			continue;
 		p = realloc(out, (k + 1) * sizeof(*out));

@@ -76,6 +76,9 @@ static int load_state(struct nft_ctx *ctx, struct nft_state *ret, char *err, siz
 		"list set " NFT_T " " NFT_WL_IFS,
 		"list chains inet",
 		"list counters table " NFT_T,
+		"list map " NFT_A " " NFT_MAP_ARP,
+		"list chains arp",
+		"list counters table " NFT_A,
 	};
 	unsigned int flags = nft_ctx_output_get_flags(ctx);
 	int r = 0;
@@ -84,7 +87,10 @@ static int load_state(struct nft_ctx *ctx, struct nft_state *ret, char *err, siz
 	nft_ctx_output_set_flags(ctx, flags | NFT_CTX_OUTPUT_JSON);
 	for (size_t i = 0; i < sizeof(lists) / sizeof(*lists) && !r; i++) {
 		r = run(ctx, lists[i], err, len);
-		if (!r)
+		/* without the inet table there is nothing; the arp one is optional */
+		if (r == -ENOENT && i > 0)
+			r = 0;
+		else if (!r)
 			r = nft_state_parse(nft_ctx_get_output_buffer(ctx), ret);
 		if (r == -EBADMSG && err)
 			snprintf(err, len,
@@ -134,8 +140,7 @@ int vigil_nft_init(const struct vigil_nft_opts *opts, struct vigil_nft **ret)
 	vigil_strbuf_init(&b);
 	for (size_t i = opts->no_owner ? 2 : 0; i < 3; i++) {
 		vigil_strbuf_reset(&b);
-		vigil_strbuf_printf(&b, "add table " NFT_T " { %s }\n", flags[i]);
-		nft_base_cmds(&b);
+		nft_base_cmds(&b, flags[i]);
 		nft_deny_cmds(&b, opts);
 		r = run_buf(h, &b);
 		if (!r) {
@@ -177,9 +182,9 @@ static bool belongs(const char *name, const char *pfx)
 {
 	size_t n = strlen(pfx);
 
-	return !strncmp(name, pfx, n) &&
-	       (!strcmp(name + n, "_out") || !strcmp(name + n, "_in") ||
-		!strcmp(name + n, "_host") || !strncmp(name + n, "_drop_", 6));
+	return !strncmp(name, pfx, n) && (!strcmp(name + n, "_out") || !strcmp(name + n, "_in") ||
+					  !strcmp(name + n, "_host") || !strcmp(name + n, "_arp") ||
+					  !strncmp(name + n, "_drop_", 6));
 }
 
 static bool is_wl_name(const char *name)
@@ -198,7 +203,8 @@ static const char *ifname_of(const struct nft_state *s, const char *pfx)
 
 static void delete_elem(struct vigil_strbuf *b, const struct nft_elem *e)
 {
-	vigil_strbuf_printf(b, "delete element " NFT_T " %s { \"%s\" }\n", e->set, e->key);
+	vigil_strbuf_printf(b, "delete element %s " VIGIL_NFT_TABLE " %s { \"%s\" }\n", e->family,
+			    e->set, e->key);
 }
 
 /*
@@ -224,12 +230,13 @@ static void delete_objects(struct vigil_strbuf *b, const struct nft_state *s,
 			   bool (*doomed)(const char *name, const void *arg), const void *arg)
 {
 	for (size_t i = 0; i < s->n_chains; i++)
-		if (doomed(s->chains[i], arg))
-			vigil_strbuf_printf(b, "delete chain " NFT_T " %s\n", s->chains[i]);
+		if (doomed(s->chains[i].name, arg))
+			vigil_strbuf_printf(b, "delete chain %s " VIGIL_NFT_TABLE " %s\n",
+					    s->chains[i].family, s->chains[i].name);
 	for (size_t i = 0; i < s->n_counters; i++)
 		if (doomed(s->counters[i].name, arg))
-			vigil_strbuf_printf(b, "delete counter " NFT_T " %s\n",
-					    s->counters[i].name);
+			vigil_strbuf_printf(b, "delete counter %s " VIGIL_NFT_TABLE " %s\n",
+					    s->counters[i].family, s->counters[i].name);
 }
 
 int vigil_nft_apply(struct vigil_nft *h, const struct vigil_nft_workload *w)
@@ -320,6 +327,7 @@ static bool desired_elem(const struct nft_elem *e, const struct desired *d)
 	const char *suffix = !strcmp(e->set, NFT_MAP_FROM)   ? "out"
 			     : !strcmp(e->set, NFT_MAP_TO)   ? "in"
 			     : !strcmp(e->set, NFT_MAP_HOST) ? "host"
+			     : !strcmp(e->set, NFT_MAP_ARP)  ? "arp"
 							     : NULL;
 
 	for (size_t i = 0; i < d->n; i++) {
@@ -376,8 +384,7 @@ int vigil_nft_reconcile(struct vigil_nft *h, const struct vigil_nft_workload *al
 	for (size_t i = 0; i < s.n_elems; i++)
 		if (!desired_elem(&s.elems[i], &d))
 			delete_elem(&b, &s.elems[i]);
-	vigil_strbuf_printf(&b, "add table " NFT_T " { %s }\n", h->flags);
-	nft_base_cmds(&b);
+	nft_base_cmds(&b, h->flags);
 	for (size_t i = 0; i < n; i++)
 		nft_workload_cmds(&b, &all[i]);
 	delete_objects(&b, &s, undesired_name, &d);
@@ -410,7 +417,9 @@ int vigil_nft_counters(const char *id, struct vigil_nft_counter ret[VIGIL_NFT_N_
 		snprintf(name, sizeof(name), "%s_drop_%s", pfx, vigil_nft_reason_name(k));
 		for (size_t i = 0; i < s.n_counters; i++) {
 			if (!strcmp(s.counters[i].name, name)) {
-				ret[k] = s.counters[i].value;
+				/* spoofing is counted in both tables */
+				ret[k].packets += s.counters[i].value.packets;
+				ret[k].bytes += s.counters[i].value.bytes;
 				found++;
 			}
 		}

@@ -104,7 +104,7 @@ const char *vigil_nft_reason_name(enum vigil_nft_reason r);
 int vigil_nft_counters(const char *id, struct vigil_nft_counter ret[VIGIL_NFT_N_REASONS]);
 
 /*
- * The nft text of one workload's chains (out, in, host), for display;
+ * The nft text of one workload's chains (out, in, host; arp), for display;
  * -ENOENT when it has none. Free *ret.
  */
 int vigil_nft_rules(const char *id, char **ret);

@@ -166,10 +166,19 @@ int nft_check_opts(const struct vigil_nft_opts *opts, char *err, size_t len)
 	return 0;
 }
 
-void nft_base_cmds(struct vigil_strbuf *b)
+void nft_base_cmds(struct vigil_strbuf *b, const char *flags)
 {
 	static const char *const maps[] = { NFT_MAP_FROM, NFT_MAP_TO, NFT_MAP_HOST };
 
+	vigil_strbuf_printf(b,
+			    "add table " NFT_T " { %s }\n"
+			    "add table " NFT_A " { %s }\n"
+			    "add map " NFT_A " " NFT_MAP_ARP " { type ifname : verdict; }\n"
+			    "add chain " NFT_A
+			    " input { type filter hook input priority filter; policy accept; }\n"
+			    "flush chain " NFT_A " input\n"
+			    "add rule " NFT_A " input iifname vmap @" NFT_MAP_ARP "\n",
+			    flags, flags);
 	vigil_strbuf_printf(b, "add set " NFT_T " " NFT_WL_IFS " { type ifname; }\n"
 			       "add set " NFT_T " " NFT_DENY4
 			       " { type ipv4_addr; flags interval; auto-merge; }\n");
@@ -255,6 +264,19 @@ void nft_workload_cmds(struct vigil_strbuf *b, const struct vigil_nft_workload *
 	snprintf(host, sizeof(host), "%s_host", pfx);
 	for (int r = 0; r < VIGIL_NFT_N_REASONS; r++)
 		vigil_strbuf_printf(b, "add counter " NFT_T " %s_drop_%s\n", pfx, reason_names[r]);
+	/* ARP from the workload must name its own addresses as the sender */
+	vigil_strbuf_printf(b,
+			    "add counter " NFT_A " %s_drop_spoof\n"
+			    "add chain " NFT_A " %s_arp\nflush chain " NFT_A " %s_arp\n"
+			    "add rule " NFT_A
+			    " %s_arp arp saddr ip != %s counter name %s_drop_spoof "
+			    "drop\n",
+			    pfx, pfx, pfx, pfx, w->ipv4, pfx);
+	if (w->mac)
+		vigil_strbuf_printf(b,
+				    "add rule " NFT_A " %s_arp arp saddr ether != %s counter name "
+				    "%s_drop_spoof drop\n",
+				    pfx, w->mac, pfx);
 	vigil_strbuf_printf(b,
 			    "add chain " NFT_T " %s\nflush chain " NFT_T " %s\n"
 			    "add chain " NFT_T " %s\nflush chain " NFT_T " %s\n"
@@ -294,6 +316,8 @@ void nft_workload_cmds(struct vigil_strbuf *b, const struct vigil_nft_workload *
 			    "add element " NFT_T " " NFT_WL_IFS " { \"%s\" }\n"
 			    "add element " NFT_T " " NFT_MAP_FROM " { \"%s\" : jump %s }\n"
 			    "add element " NFT_T " " NFT_MAP_TO " { \"%s\" : jump %s }\n"
-			    "add element " NFT_T " " NFT_MAP_HOST " { \"%s\" : jump %s }\n",
-			    w->ifname, w->ifname, out, w->ifname, in, w->ifname, host);
+			    "add element " NFT_T " " NFT_MAP_HOST " { \"%s\" : jump %s }\n"
+			    "add element " NFT_A " " NFT_MAP_ARP " { \"%s\" : jump %s_arp }\n",
+			    w->ifname, w->ifname, out, w->ifname, in, w->ifname, host, w->ifname,
+			    pfx);
 }

@@ -39,7 +39,8 @@ static int grow(void *arrayp, size_t n, size_t size)
 	return 0;
 }
 
-static int add_elems(struct nft_state *s, const char *set, struct json_object *elems)
+static int add_elems(struct nft_state *s, const char *family, const char *set,
+		     struct json_object *elems)
 {
 	size_t n =
 		json_object_is_type(elems, json_type_array) ? json_object_array_length(elems) : 0;
@@ -57,6 +58,7 @@ static int add_elems(struct nft_state *s, const char *set, struct json_object *e
 			return -ENOMEM;
 		out = &s->elems[s->n_elems++];
 		memset(out, 0, sizeof(*out));
+		snprintf(out->family, sizeof(out->family), "%s", family);
 		snprintf(out->set, sizeof(out->set), "%s", set);
 		snprintf(out->key, sizeof(out->key), "%s", json_object_get_string(key));
 		if (key != e &&
@@ -70,7 +72,7 @@ static int add_elems(struct nft_state *s, const char *set, struct json_object *e
 static int add_item(struct nft_state *s, struct json_object *item)
 {
 	struct json_object *o, *elems;
-	const char *name, *table;
+	const char *name, *table, *family = "";
 
 	if (!json_object_is_type(item, json_type_object))
 		return 0;
@@ -78,6 +80,7 @@ static int add_item(struct nft_state *s, struct json_object *item)
 	{
 		(void)kind;
 		table = str_of(body, "table");
+		family = str_of(body, "family");
 		/* `list chains inet` names the chains of every inet table */
 		if (!table || strcmp(table, VIGIL_NFT_TABLE))
 			return 0;
@@ -85,20 +88,23 @@ static int add_item(struct nft_state *s, struct json_object *item)
 	if (json_object_object_get_ex(item, "chain", &o) && (name = str_of(o, "name"))) {
 		if (grow(&s->chains, s->n_chains, sizeof(*s->chains)))
 			return -ENOMEM;
-		snprintf(s->chains[s->n_chains++], NFT_NAME_SIZE, "%s", name);
+		snprintf(s->chains[s->n_chains].family, sizeof(s->chains->family), "%s",
+			 family ? family : "");
+		snprintf(s->chains[s->n_chains++].name, NFT_NAME_SIZE, "%s", name);
 	} else if (json_object_object_get_ex(item, "counter", &o) && (name = str_of(o, "name"))) {
 		struct nft_named_counter *c;
 
 		if (grow(&s->counters, s->n_counters, sizeof(*s->counters)))
 			return -ENOMEM;
 		c = &s->counters[s->n_counters++];
+		snprintf(c->family, sizeof(c->family), "%s", family ? family : "");
 		snprintf(c->name, sizeof(c->name), "%s", name);
 		c->value.packets = u64_of(o, "packets");
 		c->value.bytes = u64_of(o, "bytes");
 	} else if ((json_object_object_get_ex(item, "map", &o) ||
 		    json_object_object_get_ex(item, "set", &o)) &&
 		   (name = str_of(o, "name")) && json_object_object_get_ex(o, "elem", &elems)) {
-		return add_elems(s, name, elems);
+		return add_elems(s, family ? family : "", name, elems);
 	}
 	return 0;
 }

@@ -18,6 +18,10 @@
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/if_packet.h>
+#include <net/ethernet.h>
+#include <net/if.h>
+#include <netinet/if_ether.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sched.h>
@@ -145,6 +149,51 @@ static void send_spoofed(const char *ns, const char *from, const char *to)
 	}
 	ck_assert(waitpid(pid, &status, 0) == pid);
 	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "spoofed send from %s", from);
+	usleep(100 * 1000);
+}
+
+/* Broadcasts ARP requests for target from ns's eth0 with sender address from. */
+static void send_arp(const char *ns, const char *from, const char *target)
+{
+	pid_t pid = fork();
+	int status;
+
+	ck_assert(pid >= 0);
+	if (pid == 0) {
+		struct {
+			struct ether_header eth;
+			struct ether_arp arp;
+		} __attribute__((packed)) f = { 0 };
+		struct sockaddr_ll ll = { .sll_family = AF_PACKET, .sll_halen = ETH_ALEN };
+		unsigned char mac[ETH_ALEN];
+		int s;
+
+		enter(ns);
+		ll.sll_ifindex = if_nametoindex("eth0");
+		sscanf(A_MAC, "%hhx:%hhx:%hhx:%hhx:%hhx:%hhx", &mac[0], &mac[1], &mac[2], &mac[3],
+		       &mac[4], &mac[5]);
+		memset(f.eth.ether_dhost, 0xff, ETH_ALEN);
+		memset(ll.sll_addr, 0xff, ETH_ALEN);
+		memcpy(f.eth.ether_shost, mac, ETH_ALEN);
+		f.eth.ether_type = htons(ETHERTYPE_ARP);
+		f.arp.arp_hrd = htons(ARPHRD_ETHER);
+		f.arp.arp_pro = htons(ETHERTYPE_IP);
+		f.arp.arp_hln = ETH_ALEN;
+		f.arp.arp_pln = 4;
+		f.arp.arp_op = htons(ARPOP_REQUEST);
+		memcpy(f.arp.arp_sha, mac, ETH_ALEN);
+		inet_pton(AF_INET, from, f.arp.arp_spa);
+		inet_pton(AF_INET, target, f.arp.arp_tpa);
+		s = socket(AF_PACKET, SOCK_RAW, htons(ETHERTYPE_ARP));
+		ll.sll_protocol = htons(ETHERTYPE_ARP);
+		for (int i = 0; i < 3; i++)
+			if (sendto(s, &f, sizeof(f), 0, (struct sockaddr *)&ll, sizeof(ll)) !=
+			    sizeof(f))
+				_exit(1);
+		_exit(0);
+	}
+	ck_assert(waitpid(pid, &status, 0) == pid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "ARP from %s", from);
 	usleep(100 * 1000);
 }
 
@@ -311,6 +360,7 @@ START_TEST(test_policy_both_ways)
 {
 	struct vigil_nft_workload a = wl_a(), b = wl_b();
 	struct vigil_nft *h = init(&opts);
+	uint64_t before;
 	pid_t srv;
 
 	apply(h, &a);
@@ -349,6 +399,13 @@ START_TEST(test_policy_both_ways)
 	sh("ip -n %s link set eth0 address " A_MAC, ns_a);
 	ck_assert_uint_ge(drops("t-a", VIGIL_NFT_DROP_SPOOF), 4);
 	ck_assert(ping_ok(ns_a, "198.18.0.14"));
+
+	/* ARP claiming another address is dropped and counted; its own passes */
+	before = drops("t-a", VIGIL_NFT_DROP_SPOOF);
+	send_arp(ns_a, "198.18.0.2", "198.18.0.1");
+	ck_assert_uint_eq(drops("t-a", VIGIL_NFT_DROP_SPOOF), before);
+	send_arp(ns_a, "198.18.0.6", "198.18.0.1");
+	ck_assert_uint_eq(drops("t-a", VIGIL_NFT_DROP_SPOOF), before + 3);
 
 	/* inbound: the declared port opens, others (and ping) do not */
 	srv = listen_in(ns_a, 3001);
@@ -412,6 +469,8 @@ START_TEST(test_reconcile_repairs_and_prunes)
 	ck_assert(!listed("wl_zz_out"));
 	ck_assert(!listed("wl_t_b_"));
 	ck_assert(!listed("\"wb\""));
+	ck_assert_int_eq(sh("nft list table arp vigil | grep -q wl_t_b"), 1);
+	ck_assert_int_eq(sh("nft list table arp vigil | grep -q wl_t_a_arp"), 0);
 	ck_assert(!ping_ok(ns_a, "198.18.0.10"));
 	ck_assert(ping_ok(ns_b, "198.18.0.10")); /* b is no longer registered */
 	ck_assert_int_eq(vigil_nft_counters("t-b", (struct vigil_nft_counter[5]){}), -ENOENT);
@@ -437,6 +496,7 @@ START_TEST(test_remove)
 	ck_assert_int_eq(vigil_nft_remove(h, "t-a"), 0);
 	ck_assert(!listed("wl_t_a"));
 	ck_assert(!listed("\"wa\""));
+	ck_assert_int_eq(sh("nft list table arp vigil | grep -q wl_t_a"), 1);
 	ck_assert(ping_ok(ns_a, "198.18.0.10"));
 	ck_assert_int_eq(vigil_nft_counters("t-a", c), -ENOENT);
 	ck_assert_int_eq(vigil_nft_remove(h, "t-a"), -ENOENT);
