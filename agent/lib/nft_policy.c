@@ -123,6 +123,7 @@ int vigil_nft_init(const struct vigil_nft_opts *opts, struct vigil_nft **ret)
 	struct vigil_nft *h;
 	int r = -EINVAL;
 
+	*ret = NULL;
 	if (!opts)
 		opts = &none;
 	h = calloc(1, sizeof(*h));

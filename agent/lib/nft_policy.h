@@ -67,10 +67,12 @@ struct vigil_nft_counter {
 struct vigil_nft;
 
 /*
- * Creates or refreshes the table, its sets, maps and base chains in the
- * calling thread's network namespace. The table is claimed (owner flag)
- * unless opts->no_owner and the kernel allows it; it then lives only as long
- * as the returned handle.
+ * Creates or refreshes the tables (inet vigil, arp vigil), their sets, maps
+ * and base chains in the calling thread's network namespace. The tables are
+ * claimed (owner flag) unless opts->no_owner, when the kernel allows it.
+ * Owned without persist (which libnftables 1.0.6 cannot express), they live
+ * only as long as the returned handle. On failure other than -ENOMEM, *ret
+ * is still set, for vigil_nft_error(); free it with vigil_nft_free().
  */
 int vigil_nft_init(const struct vigil_nft_opts *opts, struct vigil_nft **ret);
 void vigil_nft_free(struct vigil_nft *h);
