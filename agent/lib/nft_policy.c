@@ -178,14 +178,27 @@ const char *vigil_nft_error(const struct vigil_nft *h)
 	return h->err;
 }
 
-/* Whether chain, counter or entry target `name` is one of workload pfx's. */
+/*
+ * Whether chain, counter or entry target `name` is one of workload pfx's:
+ * exact suffixes only, since one id may start another ("a", "a-drop-b").
+ */
 static bool belongs(const char *name, const char *pfx)
 {
+	static const char *const chains[] = { "_out", "_in", "_host", "_arp" };
 	size_t n = strlen(pfx);
 
-	return !strncmp(name, pfx, n) && (!strcmp(name + n, "_out") || !strcmp(name + n, "_in") ||
-					  !strcmp(name + n, "_host") || !strcmp(name + n, "_arp") ||
-					  !strncmp(name + n, "_drop_", 6));
+	if (strncmp(name, pfx, n))
+		return false;
+	name += n;
+	for (size_t i = 0; i < sizeof(chains) / sizeof(*chains); i++)
+		if (!strcmp(name, chains[i]))
+			return true;
+	if (strncmp(name, "_drop_", 6))
+		return false;
+	for (int r = 0; r < VIGIL_NFT_N_REASONS; r++)
+		if (!strcmp(name + 6, vigil_nft_reason_name(r)))
+			return true;
+	return false;
 }
 
 static bool is_wl_name(const char *name)
@@ -255,6 +268,18 @@ int vigil_nft_apply(struct vigil_nft *h, const struct vigil_nft_workload *w)
 	if (r)
 		return r;
 	nft_prefix(pfx, w->id);
+	for (size_t i = 0; i < s.n_elems; i++) {
+		const struct nft_elem *e = &s.elems[i];
+
+		if (!strcmp(e->set, NFT_MAP_FROM) && !strcmp(e->key, w->ifname) &&
+		    !belongs(e->target, pfx)) {
+			snprintf(h->err, sizeof(h->err),
+				 "workload %s: interface %s already leads to chain %s", w->id,
+				 w->ifname, e->target);
+			nft_state_free(&s);
+			return -EEXIST;
+		}
+	}
 	vigil_strbuf_init(&b);
 	delete_entries(&b, &s, pfx, w->ifname);
 	nft_workload_cmds(&b, w);

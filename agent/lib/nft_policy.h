@@ -87,7 +87,10 @@ const char *vigil_nft_error(const struct vigil_nft *h);
 /* Checks a workload's fields; on -EINVAL, err names the field and why. */
 int vigil_nft_workload_check(const struct vigil_nft_workload *w, char *err, size_t len);
 
-/* Adds or replaces one workload's chains, counters and map entries. */
+/*
+ * Adds or replaces one workload's chains, counters and map entries; -EEXIST
+ * when its interface is another workload's.
+ */
 int vigil_nft_apply(struct vigil_nft *h, const struct vigil_nft_workload *w);
 
 /* Removes one workload's chains, counters and map entries; -ENOENT if none. */

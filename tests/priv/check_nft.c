@@ -493,7 +493,17 @@ START_TEST(test_remove)
 
 	apply(h, &a);
 	ck_assert(!ping_ok(ns_a, "198.18.0.10"));
-	ck_assert_int_eq(vigil_nft_remove(h, "t-a"), 0);
+	/* an id that starts with another's keeps its rules when that one goes */
+	{
+		struct vigil_nft_workload other = wl_b();
+
+		other.id = "t-a-drop-x";
+		apply(h, &other);
+		ck_assert_int_eq(vigil_nft_remove(h, "t-a"), 0);
+		ck_assert(listed("wl_t_a_drop_x_out"));
+		ck_assert(!ping_ok(ns_b, "198.18.0.10"));
+		ck_assert_int_eq(vigil_nft_remove(h, "t-a-drop-x"), 0);
+	}
 	ck_assert(!listed("wl_t_a"));
 	ck_assert(!listed("\"wa\""));
 	ck_assert_int_eq(sh("nft list table arp vigil | grep -q wl_t_a"), 1);
@@ -534,6 +544,9 @@ START_TEST(test_bad_input_changes_nothing)
 	ck_assert_int_eq(vigil_nft_apply(h, &w), -EINVAL);
 	w = a, w.inbound_from = hostbits, w.n_inbound_from = 1;
 	ck_assert_int_eq(vigil_nft_apply(h, &w), -EINVAL);
+	w = wl_b(), w.ifname = "wa";
+	ck_assert_int_eq(vigil_nft_apply(h, &w), -EEXIST);
+	ck_assert(strstr(vigil_nft_error(h), "interface wa already leads to chain wl_t_a_out"));
 	pair[0] = a, pair[1] = wl_b(), pair[1].ifname = "wa";
 	ck_assert_int_eq(vigil_nft_reconcile(h, pair, 2), -EINVAL);
 	ck_assert(strstr(vigil_nft_error(h), "same interface"));
