@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "net_meter.h"
+#include "nft_policy.h"
 #include "objects.h"
 #include "print.h"
 
@@ -13,7 +15,9 @@
 
 static int do_net_help(int argc, char **argv)
 {
-	print_help("Usage: vigil net private show\n"
+	print_help("Usage: vigil net show ID\n"
+		   "       vigil net check\n"
+		   "       vigil net private show\n"
 		   "       vigil net private add CIDR\n"
 		   "       vigil net private delete CIDR\n"
 		   "       vigil net help\n"
@@ -23,7 +27,12 @@ static int do_net_help(int argc, char **argv)
 		   "tries (--pin-dir); changes apply to the next packet, in every workload.\n"
 		   "\n"
 		   "  CIDR  an IPv4 or IPv6 prefix such as 10.0.0.0/8 or fd00::/8 (host bits\n"
-		   "        zero); a bare address means that one host\n");
+		   "        zero); a bare address means that one host\n"
+		   "\n"
+		   "show prints a workload's isolation rules in table inet vigil and its drop\n"
+		   "counters per reason. check lists other tables' forward chains with policy\n"
+		   "drop (Docker's, say), which drop workload traffic vigil accepts; it exits\n"
+		   "non-zero when it finds any.\n");
 	return CLI_OK;
 }
 
@@ -144,7 +153,87 @@ static int do_net_private(int argc, char **argv)
 	return cmd_dispatch(private_cmds, PRIVATE_PATH, "command", argc - 1, argv + 1);
 }
 
+static int do_net_show(int argc, char **argv)
+{
+	struct vigil_nft_counter drops[VIGIL_NFT_N_REASONS];
+	char *rules;
+	int err;
+
+	if (argc < 2)
+		return p_usage(NET_HELP, NET_PATH " show: missing workload ID");
+	if (argc > 2)
+		return p_usage(NET_HELP, NET_PATH " show: unexpected argument \"%s\"", argv[2]);
+	err = vigil_nft_counters(argv[1], drops);
+	if (!err)
+		err = vigil_nft_rules(argv[1], &rules);
+	if (err == -EINVAL)
+		return p_usage(NET_HELP, NET_PATH " show: \"%s\" is not a workload id", argv[1]);
+	if (err == -ENOENT) {
+		p_err(NET_PATH
+		      " show: workload %s: no isolation rules in table inet " VIGIL_NFT_TABLE,
+		      argv[1]);
+		return CLI_FAIL;
+	}
+	if (err) {
+		p_err(NET_PATH " show: workload %s: table inet " VIGIL_NFT_TABLE ": %s", argv[1],
+		      strerror(-err));
+		return CLI_FAIL;
+	}
+	open_json_object(NULL);
+	print_string(PRINT_ANY, "id", "workload %s\n", argv[1]);
+	print_text("drops:\n");
+	open_json_object("drops");
+	for (int r = 0; r < VIGIL_NFT_N_REASONS; r++) {
+		open_json_object(vigil_nft_reason_name(r));
+		print_text("  %-8s", vigil_nft_reason_name(r));
+		print_u64(PRINT_ANY, "packets", " %" PRIu64 " packets", drops[r].packets);
+		print_u64(PRINT_ANY, "bytes", " %" PRIu64 " bytes\n", drops[r].bytes);
+		close_json_object();
+	}
+	close_json_object();
+	print_string(PRINT_ANY, "rules", "%s", rules);
+	close_json_object();
+	free(rules);
+	return CLI_OK;
+}
+
+static int do_net_check(int argc, char **argv)
+{
+	struct vigil_nft_foreign *found;
+	size_t n;
+	int err;
+
+	if (argc > 1)
+		return p_usage(NET_HELP, NET_PATH " check: unexpected argument \"%s\"", argv[1]);
+	err = vigil_nft_foreign_drops(&found, &n);
+	if (err) {
+		p_err(NET_PATH " check: listing the nftables chains: %s", strerror(-err));
+		return CLI_FAIL;
+	}
+	open_json_object(NULL);
+	print_bool(PRINT_JSON, "ok", NULL, n == 0, NULL, NULL);
+	open_json_array("forward_drop_chains");
+	for (size_t i = 0; i < n; i++) {
+		open_json_object(NULL);
+		print_string(PRINT_ANY, "family", "table %s", found[i].family);
+		print_string(PRINT_ANY, "table", " %s", found[i].table);
+		print_string(PRINT_ANY, "chain",
+			     ": forward chain %s has policy drop; it drops "
+			     "workload traffic that vigil accepts\n",
+			     found[i].chain);
+		close_json_object();
+	}
+	close_json_array();
+	if (!n)
+		print_text("no other table drops forwarded traffic by policy\n");
+	close_json_object();
+	free(found);
+	return n ? CLI_FAIL : CLI_OK;
+}
+
 static const struct cmd net_cmds[] = {
+	{ "show", do_net_show },
+	{ "check", do_net_check },
 	{ "private", do_net_private },
 	{ "help", do_net_help },
 	{ NULL, NULL },

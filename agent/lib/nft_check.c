@@ -1,0 +1,118 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Read-only looks at the ruleset for the CLI: a workload's chains as nft
+ * text, and other tables' forward chains whose drop policy defeats vigil's
+ * accept (an accept ends only vigil's own base chain, not theirs).
+ */
+#include <errno.h>
+#include <json-c/json.h>
+#include <nftables/libnftables.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nft_internal.h"
+#include "workload_spec.h"
+
+static struct nft_ctx *ctx_new(unsigned int flags)
+{
+	struct nft_ctx *ctx = nft_ctx_new(NFT_CTX_DEFAULT);
+
+	if (!ctx)
+		return NULL;
+	if (nft_ctx_buffer_output(ctx) || nft_ctx_buffer_error(ctx)) {
+		nft_ctx_free(ctx);
+		return NULL;
+	}
+	nft_ctx_output_set_flags(ctx, flags);
+	return ctx;
+}
+
+int vigil_nft_rules(const char *id, char **ret)
+{
+	static const char *const chains[][2] = {
+		{ NFT_T, "out" }, { NFT_T, "in" }, { NFT_T, "host" }, { NFT_A, "arp" }
+	};
+	char pfx[NFT_NAME_SIZE], cmd[NFT_NAME_SIZE + 64];
+	struct vigil_strbuf b;
+	struct nft_ctx *ctx;
+	int r = 0;
+
+	if (!id || !vigil_workload_id_valid(id))
+		return -EINVAL;
+	ctx = ctx_new(0);
+	if (!ctx)
+		return -ENOMEM;
+	nft_prefix(pfx, id);
+	vigil_strbuf_init(&b);
+	for (size_t i = 0; i < sizeof(chains) / sizeof(*chains) && !r; i++) {
+		snprintf(cmd, sizeof(cmd), "list chain %s %s_%s", chains[i][0], pfx, chains[i][1]);
+		/* a missing table or chain is the one failure a listing has */
+		r = nft_run_cmd_from_buffer(ctx, cmd) ? -ENOENT : 0;
+		if (!r)
+			vigil_strbuf_puts(&b, nft_ctx_get_output_buffer(ctx));
+	}
+	nft_ctx_free(ctx);
+	if (!r)
+		r = vigil_strbuf_error(&b);
+	if (!r)
+		*ret = vigil_strbuf_steal(&b, NULL);
+	vigil_strbuf_free(&b);
+	return r;
+}
+
+static const char *str_of(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	return json_object_object_get_ex(o, key, &v) ? json_object_get_string(v) : "";
+}
+
+int vigil_nft_foreign_drops(struct vigil_nft_foreign **ret, size_t *n)
+{
+	struct json_object *root = NULL, *items, *chain;
+	struct vigil_nft_foreign *out = NULL, *p;
+	struct nft_ctx *ctx = ctx_new(NFT_CTX_OUTPUT_JSON);
+	size_t k = 0;
+	int r = 0;
+
+	if (!ctx)
+		return -ENOMEM;
+	if (nft_run_cmd_from_buffer(ctx, "list chains"))
+		r = -EIO;
+	else
+		root = json_tokener_parse(nft_ctx_get_output_buffer(ctx));
+	if (!r && (!root || !json_object_object_get_ex(root, "nftables", &items)))
+		r = -EBADMSG;
+	for (size_t i = 0; !r && i < json_object_array_length(items); i++) {
+		if (!json_object_object_get_ex(json_object_array_get_idx(items, i), "chain",
+					       &chain))
+			continue;
+		if (strcmp(str_of(chain, "hook"), "forward") ||
+		    strcmp(str_of(chain, "policy"), "drop"))
+			continue;
+		if ((!strcmp(str_of(chain, "family"), "inet") ||
+		     !strcmp(str_of(chain, "family"), "arp")) &&
+		    !strcmp(str_of(chain, "table"), VIGIL_NFT_TABLE))
+			continue;
+		p = realloc(out, (k + 1) * sizeof(*out));
+		if (!p) {
+			r = -ENOMEM;
+			break;
+		}
+		out = p;
+		snprintf(out[k].family, sizeof(out[k].family), "%s", str_of(chain, "family"));
+		snprintf(out[k].table, sizeof(out[k].table), "%s", str_of(chain, "table"));
+		snprintf(out[k].chain, sizeof(out[k].chain), "%s", str_of(chain, "name"));
+		k++;
+	}
+	json_object_put(root);
+	nft_ctx_free(ctx);
+	if (r) {
+		free(out);
+		return r;
+	}
+	*ret = out;
+	*n = k;
+	return 0;
+}

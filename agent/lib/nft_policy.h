@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Workload network isolation in vigil's own nftables table, `inet vigil`.
+ *
+ * Base chains are hooked once (forward, input); each workload's traffic
+ * reaches its own chains through verdict maps keyed by interface name, so a
+ * packet pays one map lookup whatever the number of workloads. Every change
+ * is one libnftables buffer, which the kernel applies as one transaction.
+ */
+#ifndef VIGIL_NFT_POLICY_H
+#define VIGIL_NFT_POLICY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define VIGIL_NFT_TABLE	       "vigil"
+#define VIGIL_NFT_MAX_PREFIXES 64
+#define VIGIL_NFT_MAX_PORTS    64
+#define VIGIL_NFT_ERR_SIZE     512
+
+enum vigil_nft_proto {
+	VIGIL_NFT_TCP,
+	VIGIL_NFT_UDP,
+};
+
+struct vigil_nft_port {
+	enum vigil_nft_proto proto;
+	unsigned int port; /* 1..65535 */
+};
+
+struct vigil_nft_workload {
+	const char *id;	    /* a workload id, [a-z0-9][a-z0-9-]{0,31} */
+	const char *ifname; /* host side interface */
+	const char *ipv4;   /* the workload's own address, without prefix length */
+	const char *mac;    /* its MAC, or NULL not to check it */
+	const struct vigil_nft_port *inbound; /* ports open to the outside */
+	size_t n_inbound;
+	const char *const *inbound_from; /* if any, inbound only from these prefixes */
+	size_t n_inbound_from;
+	const struct vigil_nft_port *host_services; /* host ports it may reach */
+	size_t n_host_services;
+};
+
+struct vigil_nft_opts {
+	const char *const *deny4; /* denied destinations besides the defaults */
+	size_t n_deny4;
+	bool no_default_deny; /* leave out RFC 1918, 100.64/10, 169.254/16 */
+	bool no_owner;	      /* do not claim the table (lets other actors edit it) */
+};
+
+/* Drop reasons, each a named counter per workload: wl_<id>_drop_<reason>. */
+enum vigil_nft_reason {
+	VIGIL_NFT_DROP_SPOOF,
+	VIGIL_NFT_DROP_DENY,
+	VIGIL_NFT_DROP_W2W,
+	VIGIL_NFT_DROP_HOST,
+	VIGIL_NFT_DROP_INBOUND,
+	VIGIL_NFT_N_REASONS,
+};
+
+struct vigil_nft_counter {
+	uint64_t packets;
+	uint64_t bytes;
+};
+
+struct vigil_nft;
+
+/*
+ * Creates or refreshes the tables (inet vigil, arp vigil), their sets, maps
+ * and base chains in the calling thread's network namespace. The tables are
+ * claimed (owner flag) unless opts->no_owner, when the kernel allows it.
+ * Owned without persist (which libnftables 1.0.6 cannot express), they live
+ * only as long as the returned handle. On failure other than -ENOMEM, *ret
+ * is still set, for vigil_nft_error(); free it with vigil_nft_free().
+ */
+int vigil_nft_init(const struct vigil_nft_opts *opts, struct vigil_nft **ret);
+void vigil_nft_free(struct vigil_nft *h);
+
+/* Whether the table carries the owner / persist flags. */
+bool vigil_nft_owned(const struct vigil_nft *h);
+bool vigil_nft_persistent(const struct vigil_nft *h);
+
+/* The reason of the last failure, naming the object ("" if none). */
+const char *vigil_nft_error(const struct vigil_nft *h);
+
+/* Checks a workload's fields; on -EINVAL, err names the field and why. */
+int vigil_nft_workload_check(const struct vigil_nft_workload *w, char *err, size_t len);
+
+/*
+ * Adds or replaces one workload's chains, counters and map entries; -EEXIST
+ * when its interface is another workload's.
+ */
+int vigil_nft_apply(struct vigil_nft *h, const struct vigil_nft_workload *w);
+
+/* Removes one workload's chains, counters and map entries; -ENOENT if none. */
+int vigil_nft_remove(struct vigil_nft *h, const char *id);
+
+/* Brings the table to exactly these workloads, in one transaction. */
+int vigil_nft_reconcile(struct vigil_nft *h, const struct vigil_nft_workload *all, size_t n);
+
+const char *vigil_nft_reason_name(enum vigil_nft_reason r);
+
+/*
+ * One workload's drop counters, read from the table in the calling thread's
+ * network namespace; -ENOENT when the table or the workload is not there.
+ * Needs no handle, so a CLI can read what the agent installed.
+ */
+int vigil_nft_counters(const char *id, struct vigil_nft_counter ret[VIGIL_NFT_N_REASONS]);
+
+/*
+ * The nft text of one workload's chains (out, in, host; arp), for display;
+ * -ENOENT when it has none. Free *ret.
+ */
+int vigil_nft_rules(const char *id, char **ret);
+
+/* A base chain of another table that drops forwarded packets by default. */
+struct vigil_nft_foreign {
+	char family[16];
+	char table[64];
+	char chain[64];
+};
+
+/*
+ * The forward-hook base chains with policy drop outside vigil's table
+ * (Docker's, say), which drop workload traffic vigil accepts. Free *ret.
+ */
+int vigil_nft_foreign_drops(struct vigil_nft_foreign **ret, size_t *n);
+
+#endif
