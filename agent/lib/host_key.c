@@ -3,75 +3,29 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "durable_file.h"
+
 #define SEED_BYTES crypto_sign_SEEDBYTES
-
-static int write_all(int fd, const uint8_t *p, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-static int sync_dir(const char *path)
-{
-	char copy[PATH_MAX];
-	int fd, ret = 0;
-
-	snprintf(copy, sizeof(copy), "%s", path);
-	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (fsync(fd) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
 
 static int generate(const char *path, char *err, size_t err_len)
 {
 	uint8_t seed[SEED_BYTES];
 	char tmp[PATH_MAX];
-	int fd, ret;
+	int ret;
 
 	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
 		return -ENAMETOOLONG;
-	/* a crash during an earlier start may have left one */
-	unlink(tmp);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		ret = -errno;
-		snprintf(err, err_len, "creating host key %s: %s", tmp, strerror(-ret));
-		return ret;
-	}
 	randombytes_buf(seed, sizeof(seed));
-	ret = write_all(fd, seed, sizeof(seed));
-	if (!ret && fsync(fd) < 0)
-		ret = -errno;
+	ret = vigil_file_replace(path, tmp, seed, sizeof(seed), 0600);
 	sodium_memzero(seed, sizeof(seed));
-	close(fd);
-	if (!ret && rename(tmp, path) < 0)
-		ret = -errno;
-	if (!ret)
-		ret = sync_dir(path);
-	if (ret) {
-		unlink(tmp);
+	if (ret)
 		snprintf(err, err_len, "writing host key %s: %s", path, strerror(-ret));
-	}
 	return ret;
 }
 

@@ -10,6 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "durable_file.h"
+
 #define RECORD_VERSION 1
 
 static const char *const state_names[] = {
@@ -158,39 +160,13 @@ int vigil_registry_init(const char *state_dir)
 	return 0;
 }
 
-static int fsync_path(const char *path)
-{
-	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC), ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (fsync(fd) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
-static int write_all(int fd, const char *buf, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 int vigil_registry_save(const char *state_dir, const struct vigil_workload *w)
 {
 	char dir[PATH_MAX], path[PATH_MAX + 64], tmp[PATH_MAX + 64];
 	struct json_object *o;
 	const char *text;
-	int fd = -1, ret;
+	char *line;
+	int ret;
 
 	ret = records_dir(state_dir, dir, sizeof(dir));
 	if (ret < 0)
@@ -202,24 +178,12 @@ int vigil_registry_save(const char *state_dir, const struct vigil_workload *w)
 		return -ENOMEM;
 	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
 							 JSON_C_TO_STRING_NOSLASHESCAPE);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		ret = -errno;
+	if (asprintf(&line, "%s\n", text) < 0) {
+		ret = -ENOMEM;
 		goto out;
 	}
-	ret = write_all(fd, text, strlen(text));
-	if (!ret)
-		ret = write_all(fd, "\n", 1);
-	if (!ret && fsync(fd) < 0)
-		ret = -errno;
-	if (close(fd) < 0 && !ret)
-		ret = -errno;
-	if (!ret && rename(tmp, path) < 0)
-		ret = -errno;
-	if (ret < 0)
-		unlink(tmp);
-	else
-		ret = fsync_path(dir);
+	ret = vigil_file_replace(path, tmp, line, strlen(line), 0600);
+	free(line);
 out:
 	json_object_put(o);
 	return ret;
@@ -235,7 +199,7 @@ int vigil_registry_remove(const char *state_dir, const char *id)
 	snprintf(path, sizeof(path), "%s/%s.json", dir, id);
 	if (unlink(path) < 0)
 		return -errno;
-	return fsync_path(dir);
+	return vigil_fsync_dir(dir);
 }
 
 static void set_aside(int dirfd, const char *name)
