@@ -136,42 +136,35 @@ static void purge_finals(struct vigild *d)
 	d->n_wls = kept;
 }
 
-static void log_failure(struct vigild *d, int ret, const char *what)
+/* Writes the records of `only` (NULL: every workload), then releases what became final. */
+static void record(struct vigild *d, const struct wl *only, const char *what)
 {
-	fprintf(stderr, "vigild: ledger: %s failed (%s: %s); %llu records stay pending\n", what,
-		strerror(-ret), d->ledger_status.last_error,
-		(unsigned long long)d->ledger_status.pending_records);
+	int ret;
+
+	pthread_mutex_lock(&d->ledger_lock);
+	ret = append_locked(d, only, realtime_ns());
+	if (ret == 0)
+		purge_finals(d);
+	pthread_mutex_unlock(&d->ledger_lock);
+	if (ret < 0)
+		fprintf(stderr, "vigild: ledger: %s failed (%s: %s); %llu records stay pending\n",
+			what, strerror(-ret), d->ledger_status.last_error,
+			(unsigned long long)d->ledger_status.pending_records);
+	exporter_refresh(d);
 }
 
 void accounting_epoch(struct vigild *d)
 {
 	uint64_t expirations;
-	int ret;
 
 	if (read(d->epoch_fd, &expirations, sizeof(expirations)) < 0 && errno == EAGAIN)
 		return;
-	pthread_mutex_lock(&d->ledger_lock);
-	ret = append_locked(d, NULL, realtime_ns());
-	if (ret == 0)
-		purge_finals(d);
-	pthread_mutex_unlock(&d->ledger_lock);
-	if (ret < 0)
-		log_failure(d, ret, "writing an epoch");
-	exporter_refresh(d);
+	record(d, NULL, "writing an epoch");
 }
 
 void accounting_final(struct vigild *d, struct wl *w)
 {
-	int ret;
-
-	pthread_mutex_lock(&d->ledger_lock);
-	ret = append_locked(d, w, realtime_ns());
-	if (ret == 0)
-		purge_finals(d);
-	pthread_mutex_unlock(&d->ledger_lock);
-	if (ret < 0)
-		log_failure(d, ret, "writing a final record");
-	exporter_refresh(d);
+	record(d, w, "writing a final record");
 }
 
 int accounting_start(struct vigild *d)

@@ -62,27 +62,15 @@ static int ledger_status(struct vigil_ledger_status *ret, void *ctx)
 	return 0;
 }
 
-struct emit_ctx {
-	vigil_records_emit_fn emit;
-	void *emit_ctx;
-};
-
-static int emit_record(const char *line, size_t len, void *ctx)
-{
-	struct emit_ctx *c = ctx;
-
-	return c->emit(line, len, c->emit_ctx);
-}
-
 static int records(uint64_t after, unsigned int limit, vigil_records_emit_fn emit, void *emit_ctx,
 		   void *ctx)
 {
-	struct emit_ctx c = { .emit = emit, .emit_ctx = emit_ctx };
 	struct vigild *d = ctx;
 	int ret;
 
 	pthread_mutex_lock(&d->ledger_lock);
-	ret = vigil_ledger_records(d->ledger, after, limit, emit_record, &c);
+	/* the server's emitter has the ledger walker's signature: no adapter */
+	ret = vigil_ledger_records(d->ledger, after, limit, emit, emit_ctx);
 	pthread_mutex_unlock(&d->ledger_lock);
 	return ret;
 }

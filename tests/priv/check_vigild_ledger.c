@@ -120,23 +120,12 @@ static void ledger_verifies(void)
 /* The counter `key` of the last record of `id` in the ledger. */
 static uint64_t last_counter(const char *id, const char *key)
 {
-	char db[PATH_MAX + 16], *line, *last = NULL;
-	struct json_object *o, *c;
-	struct cmd_result r;
+	struct json_object *o = vf_last_record(id), *c;
 	uint64_t v;
 
-	snprintf(db, sizeof(db), "%s/ledger.db", vf.state);
-	run_vigil(&r, "ledger", "export", "--db", db, NULL);
-	ck_assert_int_eq(r.status, 0);
-	for (line = strtok(r.out, "\n"); line; line = strtok(NULL, "\n"))
-		if (strstr(line, id))
-			last = line;
-	ck_assert_msg(last, "no record of %s", id);
-	o = parse_json(last);
 	ck_assert(json_object_object_get_ex(o, "counters", &c));
 	v = (uint64_t)vf_jint(c, key);
 	json_object_put(o);
-	cmd_result_free(&r);
 	return v;
 }
 
@@ -169,15 +158,6 @@ static void wait_stopped(const char *id)
 	ck_assert_msg(stopped, "%s did not stop", id);
 }
 
-static void write_file(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-
-	ck_assert_ptr_nonnull(f);
-	fputs(text, f);
-	fclose(f);
-}
-
 START_TEST(test_served_and_scraped)
 {
 	char id[64], path[PATH_MAX + 32], dir[PATH_MAX + 16], query[128], sample[128];
@@ -199,7 +179,7 @@ START_TEST(test_served_and_scraped)
 	snprintf(sample, sizeof(sample), "vigil_workload_cpu_seconds_total{workload=\"%s\"} ", id);
 	ck_assert_msg(strstr(rep.body, sample), "no %s in /metrics", sample);
 	snprintf(path, sizeof(path), "%s/metrics.txt", vf.scratch);
-	write_file(path, rep.body);
+	vf_write_file(path, rep.body);
 	free(rep.body);
 	snprintf(dir, sizeof(dir), "promtool check metrics < %s", path);
 	ck_assert_int_eq(run_cmd((char *[]){ "sh", "-c", dir, NULL }, &r), 0);

@@ -238,7 +238,7 @@ int64_t vf_jint(struct json_object *o, const char *key)
 	return json_object_object_get_ex(o, key, &v) ? json_object_get_int64(v) : -1;
 }
 
-void vf_write_spec(const char *path, const char *text)
+void vf_write_file(const char *path, const char *text)
 {
 	FILE *f = fopen(path, "w");
 
@@ -255,7 +255,7 @@ int vf_create(const char *text, char *err, size_t len)
 	int status;
 
 	snprintf(path, sizeof(path), "%s/spec.json", vf.scratch);
-	vf_write_spec(path, text);
+	vf_write_file(path, text);
 	o = vf_wl_cmd(&status, "create", path);
 	if (err)
 		snprintf(err, len, "%s", vf_jstr(o, "error") ? vf_jstr(o, "error") : "");
@@ -297,4 +297,23 @@ void vf_add_case(Suite *s, const char *name, const TTest *test, void (*setup)(vo
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test);
 	suite_add_tcase(s, tc);
+}
+
+struct json_object *vf_last_record(const char *id)
+{
+	char db[PATH_MAX + 16], *line, *last = NULL;
+	struct json_object *o;
+	struct cmd_result r;
+
+	snprintf(db, sizeof(db), "%s/ledger.db", vf.state);
+	run_vigil(&r, "ledger", "export", "--db", db, NULL);
+	ck_assert_msg(r.status == 0, "ledger export: %s", r.err);
+	for (line = strtok(r.out, "\n"); line; line = strtok(NULL, "\n"))
+		if (strstr(line, id))
+			last = line;
+	ck_assert_msg(last, "no record of %s", id);
+	o = parse_json(last);
+	ck_assert_ptr_nonnull(o);
+	cmd_result_free(&r);
+	return o;
 }

@@ -59,12 +59,15 @@ void vf_remove_env(void);
 struct json_object *vf_wl_cmd(int *status, const char *a1, const char *a2);
 const char *vf_jstr(struct json_object *o, const char *key);
 int64_t vf_jint(struct json_object *o, const char *key);
-void vf_write_spec(const char *path, const char *text);
+void vf_write_file(const char *path, const char *text);
 /* Creates from `text`; returns the exit status, the error (if any) in err. */
 int vf_create(const char *text, char *err, size_t len);
 void vf_create_ok(const char *id, const char *command);
 struct json_object *vf_show(const char *id);
 const char *vf_state_of(struct json_object *o);
+
+/* The last ledger record of workload `id` (from vigild's state dir), parsed. */
+struct json_object *vf_last_record(const char *id);
 
 /* A test case of its own: its own vigild, made and removed by `setup`/`teardown`. */
 void vf_add_case(Suite *s, const char *name, const TTest *test, void (*setup)(void),
