@@ -80,12 +80,13 @@ VIGILD := $(OUTPUT)/vigild
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(wildcard tests/unit/check_*.c))
 PRIV_TESTS := $(patsubst tests/priv/%.c,$(OUTPUT)/tests/%,$(wildcard tests/priv/check_*.c))
 BENCHES := $(patsubst tests/bench/%.c,$(OUTPUT)/bench/%,$(wildcard tests/bench/bench_*.c))
+BENCH_SUPPORT_OBJS := $(call obj,$(filter-out tests/bench/bench_%.c,$(wildcard tests/bench/*.c)))
 TEST_SUPPORT_OBJS := $(call obj,$(wildcard tests/support/*.c))
 
 .PHONY: all tests check check-unit check-priv bench demo install uninstall \
 	clean format format-check vmlinux-update
 .DELETE_ON_ERROR:
-.SECONDARY: $(BPF_OBJS)
+.SECONDARY: $(BPF_OBJS) $(BENCH_SUPPORT_OBJS)
 
 all: $(SKELS) $(VIGIL) $(VIGILD)
 
@@ -138,7 +139,7 @@ $(OUTPUT)/tests/%: $(OUTPUT)/obj/tests/priv/%.o $(TEST_SUPPORT_OBJS) $(LIBVIGIL_
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_LDFLAGS) $^ $(LDLIBS) $(CHECK_LIBS) -o $@
 
-$(OUTPUT)/bench/%: $(OUTPUT)/obj/tests/bench/%.o $(LIBVIGIL_CLI) $(LIBVIGIL)
+$(OUTPUT)/bench/%: $(OUTPUT)/obj/tests/bench/%.o $(BENCH_SUPPORT_OBJS) $(LIBVIGIL_CLI) $(LIBVIGIL)
 	$(call msg,LINK,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_LDFLAGS) $^ $(LDLIBS) -o $@

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "http_server.h"
+#include "timing.h"
 
 #define WORKLOADS 1000
 #define ROUNDS	  15
@@ -33,21 +34,6 @@ struct bench {
 	struct vigil_metrics *metrics;
 	struct vigil_http_server *http;
 };
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
 
 static int alloc(const char *id, struct vigil_workload_alloc *ret, void *ctx)
 {
@@ -141,7 +127,7 @@ static double scrape(unsigned int port, const char *accept, size_t *ret_bytes)
 	static char buf[1 << 16];
 	char req[256];
 	size_t total = 0;
-	double start = now_s();
+	double start = bench_now_s();
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	ssize_t n;
 	int len;
@@ -161,7 +147,7 @@ static double scrape(unsigned int port, const char *accept, size_t *ret_bytes)
 		total += (size_t)n;
 	close(fd);
 	*ret_bytes = total;
-	return n < 0 ? -1 : now_s() - start;
+	return n < 0 ? -1 : bench_now_s() - start;
 }
 
 static void run(struct bench *b, const char *label, const char *accept)
@@ -174,7 +160,7 @@ static void run(struct bench *b, const char *label, const char *accept)
 	scrape(port, accept, &bytes);
 	for (int r = 0; r < ROUNDS; r++)
 		t[r] = scrape(port, accept, &bytes);
-	qsort(t, ROUNDS, sizeof(double), cmp_double);
+	bench_median(t, ROUNDS);
 	printf("  %-12s median %7.3f ms  (min %.3f, max %.3f; %zu bytes per scrape)\n", label,
 	       t[ROUNDS / 2] * 1e3, t[0] * 1e3, t[ROUNDS - 1] * 1e3, bytes);
 }
@@ -186,14 +172,14 @@ static void run_render(struct bench *b)
 
 	vigil_strbuf_init(&out);
 	for (int r = 0; r < ROUNDS; r++) {
-		double start = now_s();
+		double start = bench_now_s();
 
 		vigil_strbuf_reset(&out);
 		vigil_metrics_render(b->metrics, VIGIL_METRICS_PROMETHEUS, &out);
-		t[r] = now_s() - start;
+		t[r] = bench_now_s() - start;
 	}
 	vigil_strbuf_free(&out);
-	qsort(t, ROUNDS, sizeof(double), cmp_double);
+	bench_median(t, ROUNDS);
 	printf("  %-12s median %7.3f ms  (one map pass + rendering, no HTTP)\n", "render only",
 	       t[ROUNDS / 2] * 1e3);
 }

@@ -27,17 +27,10 @@
 #include "cgroup.h"
 #include "meter_loader.h"
 #include "spawn.h"
+#include "timing.h"
 
 #define ROUND_TRIPS 100000
 #define ROUNDS	    5
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* Child mode: ping-pong ROUND_TRIPS times over two pipes. */
 static int ping_pong(void)
@@ -67,14 +60,14 @@ static int ping_pong(void)
 static double run_load(int cgroup_fd)
 {
 	char *argv[] = { "/proc/self/exe", "--ping-pong", NULL };
-	double start = now_s();
+	double start = bench_now_s();
 	int status;
 	pid_t pid;
 
 	if (vigil_spawn_in_cgroup(cgroup_fd, argv, &pid) < 0)
 		return -1;
 	waitpid(pid, &status, 0);
-	return now_s() - start;
+	return bench_now_s() - start;
 }
 
 static void prog_stats(const char *name, __u64 *run_ns, __u64 *run_cnt)
@@ -122,19 +115,6 @@ static double fd_ns_per_run(int prog_fd, __u64 *ret_cnt)
 		return -1;
 	*ret_cnt = info.run_cnt;
 	return (double)info.run_time_ns / (double)info.run_cnt;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof(v[0]), cmp_double);
-	return v[n / 2];
 }
 
 int main(int argc, char **argv)
@@ -204,14 +184,16 @@ int main(int argc, char **argv)
 			close(stats_fd);
 	}
 	if (!err) {
-		double c = median(cost, ROUNDS), e = median(empty_cost, ROUNDS);
+		double c = bench_median(cost, ROUNDS), e = bench_median(empty_cost, ROUNDS);
 
 		printf("pipe ping-pong, %d round trips, median of %d interleaved rounds:\n",
 		       ROUND_TRIPS, ROUNDS);
-		printf("  without vigil: %.0f round trips/s\n", ROUND_TRIPS / median(off, ROUNDS));
-		printf("  with vigil:    %.0f round trips/s\n", ROUND_TRIPS / median(on, ROUNDS));
+		printf("  without vigil: %.0f round trips/s\n",
+		       ROUND_TRIPS / bench_median(off, ROUNDS));
+		printf("  with vigil:    %.0f round trips/s\n",
+		       ROUND_TRIPS / bench_median(on, ROUNDS));
 		printf("  throughput ratio (with/without): %.3f (target >= 0.95)\n",
-		       median(off, ROUNDS) / median(on, ROUNDS));
+		       bench_median(off, ROUNDS) / bench_median(on, ROUNDS));
 		if (stats_fd < 0)
 			printf("  sched_switch cost: unknown, BPF_ENABLE_STATS failed\n");
 		else

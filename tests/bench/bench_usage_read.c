@@ -21,6 +21,7 @@
 
 #include "cgroup.h"
 #include "meter_loader.h"
+#include "timing.h"
 
 #define WORKLOADS 1000
 #define ROUNDS	  9
@@ -42,21 +43,6 @@ struct bench {
 	int n_files;
 	struct vigil_meter *meter;
 };
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
 
 static void child_path(char *buf, size_t len, const char *parent, int i)
 {
@@ -161,7 +147,7 @@ static uint64_t parse_numbers(const char *text)
 static double read_files_once(const struct bench *b, uint64_t *sink)
 {
 	char dir[PATH_MAX + 16], text[4096];
-	double start = now_s();
+	double start = bench_now_s();
 
 	for (int i = 0; i < WORKLOADS; i++) {
 		for (int f = 0; f < b->n_files; f++) {
@@ -170,7 +156,7 @@ static double read_files_once(const struct bench *b, uint64_t *sink)
 				*sink += parse_numbers(text);
 		}
 	}
-	return now_s() - start;
+	return bench_now_s() - start;
 }
 
 static int sum_slot(uint32_t slot, const struct vigil_slot *s, const struct vigil_workload_usage *u,
@@ -184,12 +170,12 @@ static int sum_slot(uint32_t slot, const struct vigil_slot *s, const struct vigi
 
 static double read_maps_once(const struct bench *b, uint64_t *sink)
 {
-	double start = now_s();
+	double start = bench_now_s();
 	int err = vigil_meter_read_all(b->meter, sum_slot, sink);
 
 	if (err)
 		fprintf(stderr, "bench_usage_read: vigil_meter_read_all: %s\n", strerror(-err));
-	return now_s() - start;
+	return bench_now_s() - start;
 }
 
 static int register_workloads(struct bench *b)
@@ -256,8 +242,8 @@ static void run(struct bench *b)
 		files[r] = read_files_once(b, &sink);
 		maps[r] = read_maps_once(b, &sink);
 	}
-	qsort(files, ROUNDS, sizeof(double), cmp_double);
-	qsort(maps, ROUNDS, sizeof(double), cmp_double);
+	bench_median(files, ROUNDS);
+	bench_median(maps, ROUNDS);
 	printf("cgroup mode %s; files read per workload (cAdvisor way):",
 	       vigil_cgroup_mode_name(b->cg2.mode));
 	for (int f = 0; f < b->n_files; f++)

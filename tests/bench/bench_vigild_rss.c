@@ -21,20 +21,13 @@
 
 #include "cgroup.h"
 #include "control.h"
+#include "timing.h"
 
 #define WORKLOADS 1000
 
 static char scratch[] = "/tmp/vigil-bench-rss-XXXXXX";
 static char bpffs[PATH_MAX], sock[PATH_MAX], state[PATH_MAX], parent_name[64];
 static char parent[PATH_MAX];
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static long status_kib(pid_t pid, const char *field)
 {
@@ -168,19 +161,19 @@ int main(void)
 		goto out;
 	}
 	rss0 = status_kib(pid, "VmRSS");
-	t0 = now_s();
+	t0 = bench_now_s();
 	for (; made < WORKLOADS && !err; made++) {
 		snprintf(id, sizeof(id), "b%d", made);
 		err = call("create", NULL, spec_for(id)) || call("start", id, NULL);
 	}
-	created = now_s() - t0;
-	t0 = now_s();
+	created = bench_now_s() - t0;
+	t0 = bench_now_s();
 	if (!err)
 		err = call("list", NULL, NULL);
 	rss = status_kib(pid, "VmRSS");
 	hwm = status_kib(pid, "VmHWM");
 	printf("vigild with %d workloads (created and started in %.1f s, list in %.1f ms):\n", made,
-	       created, (now_s() - t0) * 1e3);
+	       created, (bench_now_s() - t0) * 1e3);
 	printf("  VmRSS %.1f MiB (%.1f MiB with none), peak VmHWM %.1f MiB (target <= 30 MiB)\n",
 	       (double)rss / 1024, (double)rss0 / 1024, (double)hwm / 1024);
 	kill(pid, SIGTERM);
