@@ -40,20 +40,6 @@ static char netns[32], host_if[IFNAMSIZ], peer_if[IFNAMSIZ];
 static char host_ip[INET_ADDRSTRLEN], peer_ip[INET_ADDRSTRLEN], host_net[32];
 static int host_ifindex;
 
-static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int sh(const char *fmt, ...)
-{
-	char cmd[512];
-	va_list ap;
-	int status;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	status = system(cmd);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
-}
-
 /*
  * Host objects are made and removed by unchecked fixtures, in the parent
  * process, so a failing test leaves nothing behind. The veth pair stays down
@@ -136,25 +122,13 @@ static int pinned_fd(const char *name)
 
 static struct vigil_usage read_usage(uint32_t slot)
 {
-	int ncpus = libbpf_num_possible_cpus();
-	struct vigil_usage *percpu = calloc((size_t)ncpus, sizeof(*percpu));
-	struct vigil_usage sum = { 0 };
-	int fd = pinned_fd("vigil_usage");
+	struct vigil_workload_usage u;
+	struct vigil_meter *m;
 
-	ck_assert_ptr_nonnull(percpu);
-	ck_assert_int_eq(bpf_map_lookup_elem(fd, &slot, percpu), 0);
-	for (int i = 0; i < ncpus; i++) {
-		sum.net_rx_bytes += percpu[i].net_rx_bytes;
-		sum.net_tx_bytes += percpu[i].net_tx_bytes;
-		sum.net_rx_packets += percpu[i].net_rx_packets;
-		sum.net_tx_packets += percpu[i].net_tx_packets;
-		sum.net_tx_public_bytes += percpu[i].net_tx_public_bytes;
-		sum.net_tx_private_bytes += percpu[i].net_tx_private_bytes;
-		sum.net_drop_packets += percpu[i].net_drop_packets;
-	}
-	close(fd);
-	free(percpu);
-	return sum;
+	ck_assert_int_eq(vigil_meter_open_pinned(pin_dir, &m), 0);
+	ck_assert_int_eq(vigil_meter_read(m, slot, &u), 0);
+	vigil_meter_close(m);
+	return u.c;
 }
 
 enum frame { IPV4, IPV6, ARP };

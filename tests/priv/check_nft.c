@@ -41,20 +41,6 @@
 
 static char ns_r[32], ns_a[32], ns_b[32], ns_l[32], ns_i[32];
 
-static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int sh(const char *fmt, ...)
-{
-	char cmd[1024];
-	va_list ap;
-	int status;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	status = system(cmd);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
-}
-
 static void leaf(const char *ns, const char *rif, const char *raddr, const char *addr)
 {
 	sh("ip netns add %s", ns);

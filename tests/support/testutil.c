@@ -414,3 +414,16 @@ uint64_t interface_stat(const char *ifname, const char *name)
 	free(text);
 	return v;
 }
+
+int sh(const char *fmt, ...)
+{
+	char cmd[1024];
+	va_list ap;
+	int status;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	status = system(cmd);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}

@@ -78,4 +78,7 @@ int bpf_programs_using_map(unsigned int map_id);
 /* /sys/class/net/IFNAME/statistics/NAME (asserts it is readable). */
 uint64_t interface_stat(const char *ifname, const char *name);
 
+/* Runs the formatted shell command; its exit status (128 when it did not exit). */
+int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 #endif
