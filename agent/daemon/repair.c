@@ -92,6 +92,8 @@ meter:
 	workload_subnet_private(d, r);
 	/* replaces the filters in place when they are there already */
 	ret = vigil_net_attach(d->pin_dir, r->ifindex, r->slot);
+	if (!ret)
+		ret = vigil_veth_up(r->host_ifname);
 	if (ret < 0)
 		fprintf(stderr, "vigild: workload \"%s\": metering interface %s: %s\n", r->spec.id,
 			r->host_ifname, strerror(-ret));

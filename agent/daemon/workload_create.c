@@ -112,13 +112,19 @@ static int check_new(struct vigild *d, const struct vigil_workload_spec *s, stru
 	return 0;
 }
 
-/* The tc programs on the host side count the workload's traffic from its first packet. */
+/*
+ * The tc programs go on the host side while it is still down, so they count
+ * the workload's traffic from its first frame; then the link comes up.
+ */
 static int workload_meter_interface(struct vigild *d, struct wl *w, struct vigil_slot *slot)
 {
+	int ret;
+
 	slot->ifindex = (__u32)w->rec.ifindex;
 	if (w->rec.ifindex <= 0)
 		return 0;
-	return vigil_net_attach(d->pin_dir, w->rec.ifindex, w->rec.slot);
+	ret = vigil_net_attach(d->pin_dir, w->rec.ifindex, w->rec.slot);
+	return ret ? ret : vigil_veth_up(w->rec.host_ifname);
 }
 
 /*

@@ -70,7 +70,7 @@ static int route_socket(struct nl_sock **ret)
 	return 0;
 }
 
-static int link_up(struct nl_sock *sock, const char *name, int *ret_ifindex)
+static int link_up(struct nl_sock *sock, const char *name)
 {
 	struct rtnl_link *link = NULL, *change;
 	int err;
@@ -85,8 +85,6 @@ static int link_up(struct nl_sock *sock, const char *name, int *ret_ifindex)
 	}
 	rtnl_link_set_flags(change, IFF_UP);
 	err = rtnl_link_change(sock, link, change, 0);
-	if (!err && ret_ifindex)
-		*ret_ifindex = rtnl_link_get_ifindex(link);
 	rtnl_link_put(change);
 	rtnl_link_put(link);
 	return err < 0 ? nl_to_errno(err) : 0;
@@ -128,11 +126,11 @@ static int configure_peer(void *arg)
 
 	if (ret < 0)
 		return ret;
-	ret = link_up(sock, "lo", NULL);
+	ret = link_up(sock, "lo");
 	if (!ret)
 		ret = add_address(sock, VIGIL_VETH_PEER_NAME, o->peer_cidr);
 	if (!ret)
-		ret = link_up(sock, VIGIL_VETH_PEER_NAME, NULL);
+		ret = link_up(sock, VIGIL_VETH_PEER_NAME);
 	nl_socket_free(sock);
 	return ret;
 }
@@ -180,8 +178,10 @@ int vigil_veth_create(const struct vigil_veth_opts *o, int *ret_ifindex)
 		goto out;
 	}
 	ret = add_address(sock, o->host_ifname, o->host_cidr);
-	if (!ret)
-		ret = link_up(sock, o->host_ifname, &ifindex);
+	if (!ret) {
+		ifindex = (int)if_nametoindex(o->host_ifname);
+		ret = ifindex ? 0 : -errno;
+	}
 	if (!ret)
 		ret = vigil_netns_run(o->netns_path, configure_peer, (void *)o);
 	if (ret < 0) {
@@ -195,6 +195,18 @@ out:
 		rtnl_link_put(link);
 	nl_socket_free(sock);
 	close(ns_fd);
+	return ret;
+}
+
+int vigil_veth_up(const char *host_ifname)
+{
+	struct nl_sock *sock;
+	int ret = route_socket(&sock);
+
+	if (ret < 0)
+		return ret;
+	ret = link_up(sock, host_ifname);
+	nl_socket_free(sock);
 	return ret;
 }
 

@@ -24,10 +24,14 @@ void vigil_veth_name(const char *id, char ret[IF_NAMESIZE]);
 
 /*
  * Creates the veth pair with its peer in the workload's namespace, sets the
- * addresses, brings both ends and the namespace's lo up. On failure nothing
- * is left. ret_ifindex: the host end's index.
+ * addresses, brings the peer and the namespace's lo up. The host end stays
+ * down, so no frame crosses the pair before the caller has put its meters
+ * and filters on it: then vigil_veth_up(). On failure nothing is left.
+ * ret_ifindex: the host end's index.
  */
 int vigil_veth_create(const struct vigil_veth_opts *o, int *ret_ifindex);
+/* Brings the host end up: traffic flows from here on. */
+int vigil_veth_up(const char *host_ifname);
 /* Deletes the pair by its host end; -ENODEV when it is gone. */
 int vigil_veth_delete(const char *host_ifname);
 
