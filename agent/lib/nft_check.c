@@ -16,15 +16,11 @@
 
 static struct nft_ctx *ctx_new(unsigned int flags)
 {
-	struct nft_ctx *ctx = nft_ctx_new(NFT_CTX_DEFAULT);
+	int fd;
+	struct nft_ctx *ctx = nft_ctx_with_socket(&fd);
 
-	if (!ctx)
-		return NULL;
-	if (nft_ctx_buffer_output(ctx) || nft_ctx_buffer_error(ctx)) {
-		nft_ctx_free(ctx);
-		return NULL;
-	}
-	nft_ctx_output_set_flags(ctx, flags);
+	if (ctx)
+		nft_ctx_output_set_flags(ctx, flags);
 	return ctx;
 }
 

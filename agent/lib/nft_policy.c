@@ -5,7 +5,9 @@
  * all of it or none. The handle keeps one libnftables context, hence one
  * netlink socket: with the owner flag, only that socket may change the table.
  */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <linux/netfilter.h>
 #include <nftables/libnftables.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,11 +16,28 @@
 #include "nft_internal.h"
 #include "workload_spec.h"
 
+/* What the handle installed for one workload: what a change must undo or respect. */
+struct installed {
+	char id[VIGIL_ID_SIZE];
+	char ifname[IFNAMSIZ];
+	char ipv4[INET_ADDRSTRLEN];
+	char ipv6[INET6_ADDRSTRLEN];
+	struct vigil_nft_forward *fwd;
+	size_t n_fwd;
+};
+
 struct vigil_nft {
 	struct nft_ctx *ctx;
+	struct installed *wl;
+	size_t n_wl;
+	int fd; /* ctx's netlink socket, the tables' owner; -1 if unknown */
 	bool owned;
 	bool persistent;
-	const char *flags; /* the table's, repeated so a refresh keeps them */
+	/*
+	 * The table's flags as libnftables says them, repeated so a refresh keeps
+	 * them; NULL when claimed persistent, which libnftables cannot repeat.
+	 */
+	const char *flags;
 	char err[VIGIL_NFT_ERR_SIZE];
 };
 
@@ -31,19 +50,6 @@ static int errno_of(const char *text)
 		if (strstr(text, strerror(known[i])))
 			return -known[i];
 	return -EINVAL;
-}
-
-static struct nft_ctx *ctx_new(void)
-{
-	struct nft_ctx *ctx = nft_ctx_new(NFT_CTX_DEFAULT);
-
-	if (!ctx)
-		return NULL;
-	if (nft_ctx_buffer_output(ctx) || nft_ctx_buffer_error(ctx)) {
-		nft_ctx_free(ctx);
-		return NULL;
-	}
-	return ctx;
 }
 
 /* Runs one buffer; on failure err gets libnftables' first error line. */
@@ -114,10 +120,34 @@ static int run_buf(struct vigil_nft *h, struct vigil_strbuf *b)
 	return run(h->ctx, b->data, h->err, sizeof(h->err));
 }
 
+/* Both tables, claimed owned and persistent through the context's socket. */
+static int claim_persistent(struct vigil_nft *h)
+{
+	static const struct {
+		int family;
+		const char *name;
+	} tables[] = { { NFPROTO_INET, NFT_T }, { NFPROTO_ARP, NFT_A } };
+
+	for (size_t i = 0; i < sizeof(tables) / sizeof(*tables); i++) {
+		int r = nft_claim_table(h->fd, tables[i].family, false);
+
+		/* made by a vigil without persist, or by hand: replaced in one step */
+		if (r == -EOPNOTSUPP)
+			r = nft_claim_table(h->fd, tables[i].family, true);
+		if (r) {
+			snprintf(h->err, sizeof(h->err), "table %s: %s", tables[i].name,
+				 r == -EPERM ? "owned by another process (is another vigild "
+					       "running?)"
+					     : strerror(-r));
+			return r;
+		}
+	}
+	return 0;
+}
+
 int vigil_nft_init(const struct vigil_nft_opts *opts, struct vigil_nft **ret)
 {
-	/* the strongest flags first: persist needs a newer libnftables parser */
-	static const char *const flags[] = { "flags owner, persist;", "flags owner;", "" };
+	static const char *const flags[] = { "flags owner;", "" };
 	static const struct vigil_nft_opts none;
 	struct vigil_strbuf b;
 	struct vigil_nft *h;
@@ -129,7 +159,7 @@ int vigil_nft_init(const struct vigil_nft_opts *opts, struct vigil_nft **ret)
 	h = calloc(1, sizeof(*h));
 	if (!h)
 		return -ENOMEM;
-	h->ctx = ctx_new();
+	h->ctx = nft_ctx_with_socket(&h->fd);
 	if (!h->ctx) {
 		free(h);
 		return -ENOMEM;
@@ -139,14 +169,25 @@ int vigil_nft_init(const struct vigil_nft_opts *opts, struct vigil_nft **ret)
 	if (r)
 		return r;
 	vigil_strbuf_init(&b);
-	for (size_t i = opts->no_owner ? 2 : 0; i < 3; i++) {
+	if (!opts->no_owner && h->fd >= 0 && nft_persist_supported(h->fd) == 0) {
+		r = claim_persistent(h);
+		if (!r) {
+			nft_base_cmds(&b, NULL);
+			nft_deny_cmds(&b, opts);
+			r = run_buf(h, &b);
+		}
+		h->owned = h->persistent = !r;
+		vigil_strbuf_free(&b);
+		return r;
+	}
+	/* no persist here: the owner flag alone, which libnftables can say */
+	for (size_t i = opts->no_owner ? 1 : 0; i < 2; i++) {
 		vigil_strbuf_reset(&b);
 		nft_base_cmds(&b, flags[i]);
 		nft_deny_cmds(&b, opts);
 		r = run_buf(h, &b);
 		if (!r) {
-			h->owned = i < 2;
-			h->persistent = i == 0;
+			h->owned = i == 0;
 			h->flags = flags[i];
 			break;
 		}
@@ -159,6 +200,9 @@ void vigil_nft_free(struct vigil_nft *h)
 {
 	if (!h)
 		return;
+	for (size_t i = 0; i < h->n_wl; i++)
+		free(h->wl[i].fwd);
+	free(h->wl);
 	nft_ctx_free(h->ctx);
 	free(h);
 }
@@ -221,20 +265,15 @@ static void delete_elem(struct vigil_strbuf *b, const struct nft_elem *e)
 			    e->set, e->key);
 }
 
-/*
- * Deletes the entries that route to workload pfx or are keyed by ifname
- * (either may be stale after a change), before anything re-adds them.
- */
-static void delete_entries(struct vigil_strbuf *b, const struct nft_state *s, const char *pfx,
-			   const char *ifname)
+/* Deletes the entries that route to workload pfx, and its interface's set entry. */
+static void delete_entries(struct vigil_strbuf *b, const struct nft_state *s, const char *pfx)
 {
 	const char *old = ifname_of(s, pfx);
 
 	for (size_t i = 0; i < s->n_elems; i++) {
 		const struct nft_elem *e = &s->elems[i];
 
-		if (belongs(e->target, pfx) || !strcmp(e->key, ifname ? ifname : "") ||
-		    (old && !e->target[0] && !strcmp(e->key, old)))
+		if (belongs(e->target, pfx) || (old && !e->target[0] && !strcmp(e->key, old)))
 			delete_elem(b, e);
 	}
 }
@@ -253,40 +292,125 @@ static void delete_objects(struct vigil_strbuf *b, const struct nft_state *s,
 					    s->counters[i].family, s->counters[i].name);
 }
 
+static struct installed *installed_find(struct vigil_nft *h, const char *id)
+{
+	for (size_t i = 0; i < h->n_wl; i++)
+		if (!strcmp(h->wl[i].id, id))
+			return &h->wl[i];
+	return NULL;
+}
+
+static int installed_set(struct installed *e, const struct vigil_nft_workload *w)
+{
+	struct vigil_nft_forward *fwd = NULL;
+
+	if (w->n_forwards) {
+		fwd = malloc(w->n_forwards * sizeof(*fwd));
+		if (!fwd)
+			return -ENOMEM;
+		memcpy(fwd, w->forwards, w->n_forwards * sizeof(*fwd));
+	}
+	free(e->fwd);
+	memset(e, 0, sizeof(*e));
+	snprintf(e->id, sizeof(e->id), "%s", w->id);
+	snprintf(e->ifname, sizeof(e->ifname), "%s", w->ifname);
+	snprintf(e->ipv4, sizeof(e->ipv4), "%s", w->ipv4);
+	snprintf(e->ipv6, sizeof(e->ipv6), "%s", w->ipv6 ? w->ipv6 : "");
+	e->fwd = fwd;
+	e->n_fwd = w->n_forwards;
+	return 0;
+}
+
+/* Records what was installed for w; the table is right even if this fails. */
+static int installed_put(struct vigil_nft *h, const struct vigil_nft_workload *w)
+{
+	struct installed *e = installed_find(h, w->id), *grown;
+
+	if (!e) {
+		grown = realloc(h->wl, (h->n_wl + 1) * sizeof(*grown));
+		if (!grown)
+			return -ENOMEM;
+		h->wl = grown;
+		e = &h->wl[h->n_wl++];
+		memset(e, 0, sizeof(*e));
+	}
+	return installed_set(e, w);
+}
+
+static void installed_drop(struct vigil_nft *h, struct installed *e)
+{
+	free(e->fwd);
+	*e = h->wl[--h->n_wl];
+}
+
+/* The reason w cannot sit beside workload other, or NULL. */
+static const char *clash(const struct vigil_nft_workload *w, const char *ifname, const char *ipv4,
+			 const char *ipv6, const struct vigil_nft_forward *fwd, size_t n_fwd,
+			 char *buf, size_t len)
+{
+	if (!strcmp(w->ifname, ifname))
+		snprintf(buf, len, "interface %s", ifname);
+	else if (!strcmp(w->ipv4, ipv4))
+		snprintf(buf, len, "ipv4 address %s", ipv4);
+	else if (w->ipv6 && ipv6 && ipv6[0] && !strcmp(w->ipv6, ipv6))
+		snprintf(buf, len, "ipv6 address %s", ipv6);
+	else
+		buf[0] = '\0';
+	for (size_t i = 0; i < w->n_forwards && !buf[0]; i++)
+		for (size_t j = 0; j < n_fwd; j++)
+			if (w->forwards[i].proto == fwd[j].proto &&
+			    w->forwards[i].host_port == fwd[j].host_port)
+				snprintf(buf, len, "host port %s/%u",
+					 vigil_nft_proto_name(fwd[j].proto), fwd[j].host_port);
+	return buf[0] ? buf : NULL;
+}
+
+static void delete_keyed(struct vigil_strbuf *b, const char *ifname)
+{
+	static const char *const keyed[] = { NFT_T " " NFT_WL_IFS, NFT_T " " NFT_MAP_FROM,
+					     NFT_T " " NFT_MAP_TO, NFT_T " " NFT_MAP_HOST,
+					     NFT_A " " NFT_MAP_ARP };
+
+	for (size_t i = 0; i < sizeof(keyed) / sizeof(*keyed); i++)
+		vigil_strbuf_printf(b, "delete element %s { \"%s\" }\n", keyed[i], ifname);
+}
+
 int vigil_nft_apply(struct vigil_nft *h, const struct vigil_nft_workload *w)
 {
-	char pfx[NFT_NAME_SIZE];
-	struct nft_state s;
+	struct installed *old;
 	struct vigil_strbuf b;
+	char what[64];
 	int r;
 
 	h->err[0] = '\0';
 	r = vigil_nft_workload_check(w, h->err, sizeof(h->err));
 	if (r)
 		return r;
-	r = load_state(h->ctx, &s, h->err, sizeof(h->err));
-	if (r)
-		return r;
-	nft_prefix(pfx, w->id);
-	for (size_t i = 0; i < s.n_elems; i++) {
-		const struct nft_elem *e = &s.elems[i];
+	for (size_t i = 0; i < h->n_wl; i++) {
+		const struct installed *e = &h->wl[i];
 
-		if (!strcmp(e->set, NFT_MAP_FROM) && !strcmp(e->key, w->ifname) &&
-		    !belongs(e->target, pfx)) {
-			snprintf(h->err, sizeof(h->err),
-				 "workload %s: interface %s already leads to chain %s", w->id,
-				 w->ifname, e->target);
-			nft_state_free(&s);
+		if (strcmp(e->id, w->id) &&
+		    clash(w, e->ifname, e->ipv4, e->ipv6, e->fwd, e->n_fwd, what, sizeof(what))) {
+			snprintf(h->err, sizeof(h->err), "workload %s: %s is workload %s's", w->id,
+				 what, e->id);
 			return -EEXIST;
 		}
 	}
+	old = installed_find(h, w->id);
 	vigil_strbuf_init(&b);
-	delete_entries(&b, &s, pfx, w->ifname);
+	if (old && strcmp(old->ifname, w->ifname))
+		delete_keyed(&b, old->ifname);
+	if (old)
+		nft_forward_delete_cmds(&b, old->fwd, old->n_fwd);
 	nft_workload_cmds(&b, w);
 	r = run_buf(h, &b);
 	vigil_strbuf_free(&b);
-	nft_state_free(&s);
-	return r;
+	if (r == -EEXIST)
+		snprintf(h->err, sizeof(h->err),
+			 "workload %s: interface %s or a forwarded host port is already another "
+			 "workload's in table inet " VIGIL_NFT_TABLE,
+			 w->id, w->ifname);
+	return r ? r : installed_put(h, w);
 }
 
 static bool of_prefix(const char *name, const void *pfx)
@@ -296,6 +420,7 @@ static bool of_prefix(const char *name, const void *pfx)
 
 int vigil_nft_remove(struct vigil_nft *h, const char *id)
 {
+	struct installed *old;
 	char pfx[NFT_NAME_SIZE];
 	struct nft_state s;
 	struct vigil_strbuf b;
@@ -312,8 +437,10 @@ int vigil_nft_remove(struct vigil_nft *h, const char *id)
 		return r;
 	nft_prefix(pfx, id);
 	vigil_strbuf_init(&b);
-	delete_entries(&b, &s, pfx, NULL);
+	delete_entries(&b, &s, pfx);
 	delete_objects(&b, &s, of_prefix, pfx);
+	if (b.len && (old = installed_find(h, id)))
+		nft_forward_delete_cmds(&b, old->fwd, old->n_fwd);
 	if (!b.len) {
 		snprintf(h->err, sizeof(h->err),
 			 "workload %s: no rules in table inet " VIGIL_NFT_TABLE, id);
@@ -321,6 +448,8 @@ int vigil_nft_remove(struct vigil_nft *h, const char *id)
 	} else {
 		r = run_buf(h, &b);
 	}
+	if (!r && (old = installed_find(h, id)))
+		installed_drop(h, old);
 	vigil_strbuf_free(&b);
 	nft_state_free(&s);
 	return r;
@@ -368,24 +497,38 @@ static bool desired_elem(const struct nft_elem *e, const struct desired *d)
 	return false;
 }
 
-/* Ids, interfaces and addresses must be unique among the workloads. */
+/* Ids, interfaces, addresses and forwarded ports are each one workload's. */
 static int check_unique(struct vigil_nft *h, const struct vigil_nft_workload *all, size_t n)
 {
+	char what[64];
+
 	for (size_t i = 0; i < n; i++) {
 		for (size_t j = 0; j < i; j++) {
-			const char *what = !strcmp(all[i].id, all[j].id)	   ? "id"
-					   : !strcmp(all[i].ifname, all[j].ifname) ? "interface"
-					   : !strcmp(all[i].ipv4, all[j].ipv4)	   ? "ipv4 address"
-										   : NULL;
+			const struct vigil_nft_workload *o = &all[j];
 
-			if (what) {
-				snprintf(h->err, sizeof(h->err), "workloads %s and %s: same %s",
-					 all[j].id, all[i].id, what);
-				return -EINVAL;
-			}
+			if (!strcmp(all[i].id, o->id))
+				snprintf(what, sizeof(what), "id");
+			else if (!clash(&all[i], o->ifname, o->ipv4, o->ipv6, o->forwards,
+					o->n_forwards, what, sizeof(what)))
+				continue;
+			snprintf(h->err, sizeof(h->err), "workloads %s and %s: same %s", o->id,
+				 all[i].id, what);
+			return -EINVAL;
 		}
 	}
 	return 0;
+}
+
+/* The handle's record becomes exactly all. */
+static int installed_reset(struct vigil_nft *h, const struct vigil_nft_workload *all, size_t n)
+{
+	int r = 0;
+
+	while (h->n_wl)
+		installed_drop(h, &h->wl[h->n_wl - 1]);
+	for (size_t i = 0; i < n && !r; i++)
+		r = installed_put(h, &all[i]);
+	return r;
 }
 
 int vigil_nft_reconcile(struct vigil_nft *h, const struct vigil_nft_workload *all, size_t n)
@@ -411,13 +554,15 @@ int vigil_nft_reconcile(struct vigil_nft *h, const struct vigil_nft_workload *al
 		if (!desired_elem(&s.elems[i], &d))
 			delete_elem(&b, &s.elems[i]);
 	nft_base_cmds(&b, h->flags);
+	vigil_strbuf_puts(&b, "flush map " NFT_T " " NFT_FWD_TCP "\nflush map " NFT_T
+			      " " NFT_FWD_UDP "\n");
 	for (size_t i = 0; i < n; i++)
 		nft_workload_cmds(&b, &all[i]);
 	delete_objects(&b, &s, undesired_name, &d);
 	r = run_buf(h, &b);
 	vigil_strbuf_free(&b);
 	nft_state_free(&s);
-	return r;
+	return r ? r : installed_reset(h, all, n);
 }
 
 int vigil_nft_counters(const char *id, struct vigil_nft_counter ret[VIGIL_NFT_N_REASONS])
@@ -426,11 +571,11 @@ int vigil_nft_counters(const char *id, struct vigil_nft_counter ret[VIGIL_NFT_N_
 	struct nft_ctx *ctx;
 	struct nft_state s;
 	size_t found = 0;
-	int r;
+	int r, fd;
 
 	if (!id || !vigil_workload_id_valid(id))
 		return -EINVAL;
-	ctx = ctx_new();
+	ctx = nft_ctx_with_socket(&fd);
 	if (!ctx)
 		return -ENOMEM;
 	r = load_state(ctx, &s, NULL, 0);

@@ -18,6 +18,9 @@
 #define VIGIL_NFT_MAX_PREFIXES 64
 #define VIGIL_NFT_MAX_PORTS    64
 #define VIGIL_NFT_ERR_SIZE     512
+/* 100 Gbit/s */
+#define VIGIL_NFT_MAX_MBIT	  100000
+#define VIGIL_NFT_MAX_CONNECTIONS 1048576
 
 enum vigil_nft_proto {
 	VIGIL_NFT_TCP,
@@ -29,24 +32,39 @@ struct vigil_nft_port {
 	unsigned int port; /* 1..65535 */
 };
 
+/* New flows to the host's own addresses on host_port go to the workload's port. */
+struct vigil_nft_forward {
+	enum vigil_nft_proto proto;
+	unsigned int host_port; /* 1..65535 */
+	unsigned int port;	/* 1..65535, opened inbound by the forward */
+};
+
 struct vigil_nft_workload {
 	const char *id;	    /* a workload id, [a-z0-9][a-z0-9-]{0,31} */
 	const char *ifname; /* host side interface */
 	const char *ipv4;   /* the workload's own address, without prefix length */
+	const char *ipv6;   /* its IPv6 address, or NULL: it may send no IPv6 at all */
 	const char *mac;    /* its MAC, or NULL not to check it */
 	const struct vigil_nft_port *inbound; /* ports open to the outside */
 	size_t n_inbound;
-	const char *const *inbound_from; /* if any, inbound only from these prefixes */
+	/* if any, inbound only from these prefixes (IPv4 or IPv6) */
+	const char *const *inbound_from;
 	size_t n_inbound_from;
 	const struct vigil_nft_port *host_services; /* host ports it may reach */
 	size_t n_host_services;
+	const struct vigil_nft_forward *forwards; /* IPv4 only */
+	size_t n_forwards;
+	unsigned int egress_mbit;     /* 0: unlimited; else 1..VIGIL_NFT_MAX_MBIT */
+	unsigned int max_connections; /* 0: unlimited; else per direction */
 };
 
 struct vigil_nft_opts {
-	const char *const *deny4; /* denied destinations besides the defaults */
-	size_t n_deny4;
-	bool no_default_deny; /* leave out RFC 1918, 100.64/10, 169.254/16 */
-	bool no_owner;	      /* do not claim the table (lets other actors edit it) */
+	/* denied destinations besides the defaults, IPv4 or IPv6 prefixes */
+	const char *const *deny;
+	size_t n_deny;
+	/* leave out RFC 1918, 100.64/10, 169.254/16, fc00::/7, fe80::/10, fec0::/10 */
+	bool no_default_deny;
+	bool no_owner; /* do not claim the table (lets other actors edit it) */
 };
 
 /* Drop reasons, each a named counter per workload: wl_<id>_drop_<reason>. */
@@ -56,6 +74,8 @@ enum vigil_nft_reason {
 	VIGIL_NFT_DROP_W2W,
 	VIGIL_NFT_DROP_HOST,
 	VIGIL_NFT_DROP_INBOUND,
+	VIGIL_NFT_DROP_RATE, /* over egress_mbit */
+	VIGIL_NFT_DROP_CONN, /* a new connection over max_connections */
 	VIGIL_NFT_N_REASONS,
 };
 
@@ -89,7 +109,9 @@ int vigil_nft_workload_check(const struct vigil_nft_workload *w, char *err, size
 
 /*
  * Adds or replaces one workload's chains, counters and map entries; -EEXIST
- * when its interface is another workload's.
+ * when its interface, an address or a forwarded host port is another
+ * workload's. Checked against what this handle installed, which after a
+ * restart is what vigil_nft_reconcile() brought the table to.
  */
 int vigil_nft_apply(struct vigil_nft *h, const struct vigil_nft_workload *w);
 
@@ -100,6 +122,7 @@ int vigil_nft_remove(struct vigil_nft *h, const char *id);
 int vigil_nft_reconcile(struct vigil_nft *h, const struct vigil_nft_workload *all, size_t n);
 
 const char *vigil_nft_reason_name(enum vigil_nft_reason r);
+const char *vigil_nft_proto_name(enum vigil_nft_proto p);
 
 /*
  * One workload's drop counters, read from the table in the calling thread's

@@ -13,18 +13,22 @@
 #include "nft_internal.h"
 #include "workload_spec.h"
 
-static const char *const default_deny4[] = {
+static const char *const default_deny[] = {
 	"10.0.0.0/8",	  /* RFC 1918 */
 	"172.16.0.0/12",  /* RFC 1918 */
 	"192.168.0.0/16", /* RFC 1918 */
 	"100.64.0.0/10",  /* CGNAT (RFC 6598) */
 	"169.254.0.0/16", /* link-local, incl. cloud metadata 169.254.169.254 */
+	"fc00::/7",	  /* unique local (RFC 4193) */
+	"fe80::/10",	  /* link-local */
+	"fec0::/10",	  /* site-local, deprecated but routable inside sites */
 };
 
 static const char *const reason_names[VIGIL_NFT_N_REASONS] = {
 	[VIGIL_NFT_DROP_SPOOF] = "spoof",     [VIGIL_NFT_DROP_DENY] = "deny",
 	[VIGIL_NFT_DROP_W2W] = "w2w",	      [VIGIL_NFT_DROP_HOST] = "host",
-	[VIGIL_NFT_DROP_INBOUND] = "inbound",
+	[VIGIL_NFT_DROP_INBOUND] = "inbound", [VIGIL_NFT_DROP_RATE] = "rate",
+	[VIGIL_NFT_DROP_CONN] = "conn",
 };
 
 const char *vigil_nft_reason_name(enum vigil_nft_reason r)
@@ -51,32 +55,54 @@ static int fail(char *err, size_t len, const char *fmt, ...)
 	return -EINVAL;
 }
 
-/* A dotted IPv4 address, or a prefix "a.b.c.d/n" with host bits zero. */
-int nft_check_prefix4(const char *s)
+/*
+ * An IPv4 or IPv6 address, or a prefix "addr/n" with its host bits zero.
+ * Returns AF_INET or AF_INET6, or -EINVAL.
+ */
+int nft_check_prefix(const char *s)
 {
-	char addr[INET_ADDRSTRLEN];
+	char addr[INET6_ADDRSTRLEN];
 	const char *slash = strchr(s, '/');
-	struct in_addr a;
-	unsigned long len = 32;
 	size_t n = slash ? (size_t)(slash - s) : strlen(s);
+	unsigned char a[16];
+	unsigned long len, bits;
+	int family;
 	char *end;
 
 	if (n == 0 || n >= sizeof(addr))
 		return -EINVAL;
 	memcpy(addr, s, n);
 	addr[n] = '\0';
-	if (inet_pton(AF_INET, addr, &a) != 1)
+	family = strchr(addr, ':') ? AF_INET6 : AF_INET;
+	if (inet_pton(family, addr, a) != 1)
 		return -EINVAL;
+	bits = family == AF_INET ? 32 : 128;
+	len = bits;
 	if (slash) {
 		if (slash[1] < '0' || slash[1] > '9')
 			return -EINVAL;
 		len = strtoul(slash + 1, &end, 10);
-		if (*end || len > 32)
+		if (*end || len > bits)
 			return -EINVAL;
 	}
-	if (len < 32 && (ntohl(a.s_addr) & (0xffffffffU >> len)))
-		return -EINVAL;
-	return 0;
+	for (unsigned long i = len; i < bits; i++)
+		if (a[i / 8] & (0x80 >> (i % 8)))
+			return -EINVAL;
+	return family;
+}
+
+/* A unicast address of the family, without prefix length, for a workload. */
+static bool address_valid(const char *s, int family)
+{
+	unsigned char a[16];
+
+	if (!s || strchr(s, '/') || nft_check_prefix(s) != family)
+		return false;
+	inet_pton(family, s, a);
+	if (family == AF_INET)
+		return a[0] != 0 && a[0] < 224; /* not 0/8, multicast or reserved */
+	return a[0] != 0xff && !(a[0] == 0xfe && (a[1] & 0xc0) == 0x80) &&
+	       memcmp(a, (unsigned char[16]){ 0 }, 15); /* not ::, ::1, multicast, fe80::/10 */
 }
 
 static bool ifname_valid(const char *s)
@@ -101,134 +127,228 @@ static bool mac_valid(const char *s)
 					 &b[4], &b[5], &tail) == 6;
 }
 
+static int check_port(unsigned int port, const char *what, char *err, size_t len)
+{
+	if (port < 1 || port > 65535)
+		return fail(err, len, "%s: port %u is outside 1..65535", what, port);
+	return 0;
+}
+
+static int check_proto(enum vigil_nft_proto proto, const char *what, char *err, size_t len)
+{
+	if (proto != VIGIL_NFT_TCP && proto != VIGIL_NFT_UDP)
+		return fail(err, len, "%s: protocol %d is neither tcp nor udp", what, proto);
+	return 0;
+}
+
 static int check_ports(const struct vigil_nft_port *p, size_t n, const char *what, char *err,
 		       size_t len)
 {
+	int r = 0;
+
 	if (n > VIGIL_NFT_MAX_PORTS)
 		return fail(err, len, "%s: %zu ports, at most %d", what, n, VIGIL_NFT_MAX_PORTS);
-	for (size_t i = 0; i < n; i++) {
-		if (p[i].proto != VIGIL_NFT_TCP && p[i].proto != VIGIL_NFT_UDP)
-			return fail(err, len, "%s: protocol %d is neither tcp nor udp", what,
-				    p[i].proto);
-		if (p[i].port < 1 || p[i].port > 65535)
-			return fail(err, len, "%s: port %u is outside 1..65535", what, p[i].port);
+	for (size_t i = 0; i < n && !r; i++) {
+		r = check_proto(p[i].proto, what, err, len);
+		if (!r)
+			r = check_port(p[i].port, what, err, len);
 	}
+	return r;
+}
+
+static int check_forwards(const struct vigil_nft_forward *f, size_t n, char *err, size_t len)
+{
+	int r = 0;
+
+	if (n > VIGIL_NFT_MAX_PORTS)
+		return fail(err, len, "forwards: %zu, at most %d", n, VIGIL_NFT_MAX_PORTS);
+	for (size_t i = 0; i < n && !r; i++) {
+		r = check_proto(f[i].proto, "forwards", err, len);
+		if (!r)
+			r = check_port(f[i].host_port, "forwards", err, len);
+		if (!r)
+			r = check_port(f[i].port, "forwards", err, len);
+		for (size_t j = 0; j < i && !r; j++)
+			if (f[j].proto == f[i].proto && f[j].host_port == f[i].host_port)
+				r = fail(err, len, "forwards: host port %s/%u given twice",
+					 vigil_nft_proto_name(f[i].proto), f[i].host_port);
+	}
+	return r;
+}
+
+static int check_limits(const struct vigil_nft_workload *w, char *err, size_t len)
+{
+	if (w->egress_mbit > VIGIL_NFT_MAX_MBIT)
+		return fail(err, len, "egress_mbit %u is outside 1..%d (0: unlimited)",
+			    w->egress_mbit, VIGIL_NFT_MAX_MBIT);
+	if (w->max_connections > VIGIL_NFT_MAX_CONNECTIONS)
+		return fail(err, len, "max_connections %u is outside 1..%d (0: unlimited)",
+			    w->max_connections, VIGIL_NFT_MAX_CONNECTIONS);
 	return 0;
+}
+
+static int check_fields(const struct vigil_nft_workload *w, char *err, size_t len)
+{
+	int r;
+
+	if (!ifname_valid(w->ifname))
+		return fail(err, len, "interface \"%s\": not 1..%d of [A-Za-z0-9._-]",
+			    w->ifname ? w->ifname : "", IFNAMSIZ - 1);
+	if (!address_valid(w->ipv4, AF_INET))
+		return fail(err, len, "ipv4 \"%s\": not a unicast IPv4 address",
+			    w->ipv4 ? w->ipv4 : "");
+	if (w->ipv6 && !address_valid(w->ipv6, AF_INET6))
+		return fail(err, len, "ipv6 \"%s\": not a global or unique-local IPv6 address",
+			    w->ipv6);
+	if (w->mac && !mac_valid(w->mac))
+		return fail(err, len, "mac \"%s\": not xx:xx:xx:xx:xx:xx", w->mac);
+	if (w->n_inbound_from > VIGIL_NFT_MAX_PREFIXES)
+		return fail(err, len, "%zu inbound source prefixes, at most %d", w->n_inbound_from,
+			    VIGIL_NFT_MAX_PREFIXES);
+	for (size_t i = 0; i < w->n_inbound_from; i++)
+		if (!w->inbound_from[i] || nft_check_prefix(w->inbound_from[i]) < 0)
+			return fail(err, len,
+				    "inbound source \"%s\": not an IPv4 or IPv6 prefix (host bits "
+				    "zero)",
+				    w->inbound_from[i] ? w->inbound_from[i] : "");
+	r = check_ports(w->inbound, w->n_inbound, "inbound ports", err, len);
+	if (!r)
+		r = check_ports(w->host_services, w->n_host_services, "host services", err, len);
+	if (!r)
+		r = check_forwards(w->forwards, w->n_forwards, err, len);
+	if (!r)
+		r = check_limits(w, err, len);
+	return r;
 }
 
 int vigil_nft_workload_check(const struct vigil_nft_workload *w, char *err, size_t len)
 {
 	const char *id = w->id ? w->id : "";
+	char why[VIGIL_NFT_ERR_SIZE];
 	int r;
 
 	if (!vigil_workload_id_valid(id))
 		return fail(err, len, "workload id \"%s\": not [a-z0-9][a-z0-9-]{0,31}", id);
-	if (!ifname_valid(w->ifname))
-		return fail(err, len, "workload %s: interface \"%s\": not 1..%d of [A-Za-z0-9._-]",
-			    id, w->ifname ? w->ifname : "", IFNAMSIZ - 1);
-	if (!w->ipv4 || strchr(w->ipv4, '/') || nft_check_prefix4(w->ipv4))
-		return fail(err, len, "workload %s: ipv4 \"%s\": not an IPv4 address", id,
-			    w->ipv4 ? w->ipv4 : "");
-	if (w->mac && !mac_valid(w->mac))
-		return fail(err, len, "workload %s: mac \"%s\": not xx:xx:xx:xx:xx:xx", id, w->mac);
-	if (w->n_inbound_from > VIGIL_NFT_MAX_PREFIXES)
-		return fail(err, len, "workload %s: %zu inbound source prefixes, at most %d", id,
-			    w->n_inbound_from, VIGIL_NFT_MAX_PREFIXES);
-	for (size_t i = 0; i < w->n_inbound_from; i++)
-		if (nft_check_prefix4(w->inbound_from[i]))
-			return fail(err, len,
-				    "workload %s: inbound source \"%s\": not an IPv4 prefix "
-				    "(host bits zero)",
-				    id, w->inbound_from[i]);
-	r = check_ports(w->inbound, w->n_inbound, "inbound ports", err, len);
-	if (!r)
-		r = check_ports(w->host_services, w->n_host_services, "host services", err, len);
-	if (r) {
-		/* prepend the workload to the message */
-		char tmp[VIGIL_NFT_ERR_SIZE];
-
-		snprintf(tmp, sizeof(tmp), "workload %s: %s", id, err);
-		snprintf(err, len, "%s", tmp);
-	}
+	r = check_fields(w, why, sizeof(why));
+	if (r)
+		snprintf(err, len, "workload %s: %s", id, why);
 	return r;
 }
 
 int nft_check_opts(const struct vigil_nft_opts *opts, char *err, size_t len)
 {
-	if (opts->n_deny4 > VIGIL_NFT_MAX_PREFIXES)
-		return fail(err, len, "deny list: %zu prefixes, at most %d", opts->n_deny4,
+	if (opts->n_deny > VIGIL_NFT_MAX_PREFIXES)
+		return fail(err, len, "deny list: %zu prefixes, at most %d", opts->n_deny,
 			    VIGIL_NFT_MAX_PREFIXES);
-	for (size_t i = 0; i < opts->n_deny4; i++)
-		if (!opts->deny4[i] || nft_check_prefix4(opts->deny4[i]))
-			return fail(err, len,
-				    "deny list: \"%s\": not an IPv4 prefix (host bits zero)",
-				    opts->deny4[i] ? opts->deny4[i] : "");
+	for (size_t i = 0; i < opts->n_deny; i++)
+		if (!opts->deny[i] || nft_check_prefix(opts->deny[i]) < 0)
+			return fail(
+				err, len,
+				"deny list: \"%s\": not an IPv4 or IPv6 prefix (host bits zero)",
+				opts->deny[i] ? opts->deny[i] : "");
 	return 0;
+}
+
+const char *vigil_nft_proto_name(enum vigil_nft_proto p)
+{
+	return p == VIGIL_NFT_UDP ? "udp" : "tcp";
 }
 
 void nft_base_cmds(struct vigil_strbuf *b, const char *flags)
 {
 	static const char *const maps[] = { NFT_MAP_FROM, NFT_MAP_TO, NFT_MAP_HOST };
 
-	vigil_strbuf_printf(b,
-			    "add table " NFT_T " { %s }\n"
-			    "add table " NFT_A " { %s }\n"
-			    "add map " NFT_A " " NFT_MAP_ARP " { type ifname : verdict; }\n"
-			    "add chain " NFT_A
-			    " input { type filter hook input priority filter; policy accept; }\n"
-			    "flush chain " NFT_A " input\n"
-			    "add rule " NFT_A " input iifname vmap @" NFT_MAP_ARP "\n",
-			    flags, flags);
-	vigil_strbuf_printf(b, "add set " NFT_T " " NFT_WL_IFS " { type ifname; }\n"
-			       "add set " NFT_T " " NFT_DENY4
-			       " { type ipv4_addr; flags interval; auto-merge; }\n");
+	if (flags)
+		vigil_strbuf_printf(b, "add table " NFT_T " { %s }\nadd table " NFT_A " { %s }\n",
+				    flags, flags);
+	vigil_strbuf_puts(b, "add map " NFT_A " " NFT_MAP_ARP " { type ifname : verdict; }\n"
+			     "add chain " NFT_A
+			     " input { type filter hook input priority filter; policy accept; }\n"
+			     "flush chain " NFT_A " input\n"
+			     "add rule " NFT_A " input iifname vmap @" NFT_MAP_ARP "\n");
+	vigil_strbuf_puts(b, "add set " NFT_T " " NFT_WL_IFS " { type ifname; }\n"
+			     "add set " NFT_T " " NFT_DENY4
+			     " { type ipv4_addr; flags interval; auto-merge; }\n"
+			     "add set " NFT_T " " NFT_DENY6
+			     " { type ipv6_addr; flags interval; auto-merge; }\n"
+			     "add map " NFT_T " " NFT_FWD_TCP
+			     " { type inet_service : ipv4_addr . inet_service; }\n"
+			     "add map " NFT_T " " NFT_FWD_UDP
+			     " { type inet_service : ipv4_addr . inet_service; }\n");
 	for (size_t i = 0; i < sizeof(maps) / sizeof(*maps); i++)
 		vigil_strbuf_printf(b, "add map " NFT_T " %s { type ifname : verdict; }\n",
 				    maps[i]);
-	vigil_strbuf_puts(b,
-			  "add chain " NFT_T
-			  " forward { type filter hook forward priority filter; policy accept; }\n"
-			  "add chain " NFT_T
-			  " input { type filter hook input priority filter; policy accept; }\n"
-			  "flush chain " NFT_T " forward\n"
-			  "flush chain " NFT_T " input\n"
-			  "add rule " NFT_T " forward iifname vmap @" NFT_MAP_FROM "\n"
-			  "add rule " NFT_T " forward oifname vmap @" NFT_MAP_TO "\n"
-			  "add rule " NFT_T " input iifname vmap @" NFT_MAP_HOST "\n");
+	vigil_strbuf_puts(
+		b, "add chain " NFT_T
+		   " forward { type filter hook forward priority filter; policy accept; }\n"
+		   "add chain " NFT_T
+		   " input { type filter hook input priority filter; policy accept; }\n"
+		   "add chain " NFT_T
+		   " prerouting { type nat hook prerouting priority dstnat; policy accept; }\n"
+		   "flush chain " NFT_T " forward\n"
+		   "flush chain " NFT_T " input\n"
+		   "flush chain " NFT_T " prerouting\n"
+		   "add rule " NFT_T " forward iifname vmap @" NFT_MAP_FROM "\n"
+		   "add rule " NFT_T " forward oifname vmap @" NFT_MAP_TO "\n"
+		   "add rule " NFT_T " input iifname vmap @" NFT_MAP_HOST "\n"
+		   /* a host port forward: one map lookup, whatever the number of forwards */
+		   "add rule " NFT_T " prerouting fib daddr type local dnat ip addr . port to tcp "
+		   "dport map @" NFT_FWD_TCP "\n"
+		   "add rule " NFT_T " prerouting fib daddr type local dnat ip addr . port to udp "
+		   "dport map @" NFT_FWD_UDP "\n");
+}
+
+/* The prefixes of the deny list of one family, each after a ", " but the first. */
+static size_t put_prefixes(struct vigil_strbuf *b, const char *const *p, size_t n, int family,
+			   size_t k)
+{
+	for (size_t i = 0; i < n; i++)
+		if (nft_check_prefix(p[i]) == family)
+			vigil_strbuf_printf(b, "%s%s", k++ ? ", " : "", p[i]);
+	return k;
 }
 
 void nft_deny_cmds(struct vigil_strbuf *b, const struct vigil_nft_opts *opts)
 {
-	size_t n = 0;
+	static const struct {
+		const char *set;
+		int family;
+	} sets[] = { { NFT_DENY4, AF_INET }, { NFT_DENY6, AF_INET6 } };
+	size_t n_default = opts->no_default_deny ? 0 : sizeof(default_deny) / sizeof(*default_deny);
 
-	vigil_strbuf_puts(b, "flush set " NFT_T " " NFT_DENY4 "\n");
-	if (!opts->no_default_deny || opts->n_deny4) {
-		vigil_strbuf_puts(b, "add element " NFT_T " " NFT_DENY4 " { ");
-		for (size_t i = 0;
-		     !opts->no_default_deny && i < sizeof(default_deny4) / sizeof(*default_deny4);
-		     i++)
-			vigil_strbuf_printf(b, "%s%s", n++ ? ", " : "", default_deny4[i]);
-		for (size_t i = 0; i < opts->n_deny4; i++)
-			vigil_strbuf_printf(b, "%s%s", n++ ? ", " : "", opts->deny4[i]);
-		vigil_strbuf_puts(b, " }\n");
+	for (size_t i = 0; i < sizeof(sets) / sizeof(*sets); i++) {
+		size_t start, k;
+
+		vigil_strbuf_printf(b, "flush set " NFT_T " %s\n", sets[i].set);
+		start = b->len;
+		vigil_strbuf_printf(b, "add element " NFT_T " %s { ", sets[i].set);
+		k = put_prefixes(b, default_deny, n_default, sets[i].family, 0);
+		k = put_prefixes(b, opts->deny, opts->n_deny, sets[i].family, k);
+		if (k)
+			vigil_strbuf_puts(b, " }\n");
+		else /* nothing of this family: no element command at all */
+			vigil_strbuf_truncate(b, start);
 	}
 }
 
 /* "tcp dport { a, b }" rules accepting the declared ports of one protocol. */
 static void port_rules(struct vigil_strbuf *b, const char *chain, const struct vigil_nft_port *p,
-		       size_t n, enum vigil_nft_proto proto)
+		       size_t n, const struct vigil_nft_forward *f, size_t n_f,
+		       enum vigil_nft_proto proto)
 {
 	size_t k = 0;
 
-	for (size_t i = 0; i < n; i++) {
-		if (p[i].proto != proto)
+	for (size_t i = 0; i < n + n_f; i++) {
+		unsigned int port = i < n ? p[i].port : f[i - n].port;
+
+		if ((i < n ? p[i].proto : f[i - n].proto) != proto)
 			continue;
 		if (!k++)
 			vigil_strbuf_printf(b, "add rule " NFT_T " %s %s dport { ", chain,
-					    proto == VIGIL_NFT_TCP ? "tcp" : "udp");
+					    vigil_nft_proto_name(proto));
 		else
 			vigil_strbuf_puts(b, ", ");
-		vigil_strbuf_printf(b, "%u", p[i].port);
+		vigil_strbuf_printf(b, "%u", port);
 	}
 	if (k)
 		vigil_strbuf_puts(b, " } accept\n");
@@ -241,16 +361,97 @@ static void spoof_rules(struct vigil_strbuf *b, const char *chain, const char *p
 	if (w->mac)
 		vigil_strbuf_printf(b,
 				    "add rule " NFT_T
-				    " %s ether saddr != %s counter name %s_drop_spoof "
-				    "drop\n",
+				    " %s ether saddr != %s counter name %s_drop_spoof drop\n",
 				    chain, w->mac, pfx);
-	/* no IPv6 address is assigned, so any IPv6 source is spoofed */
 	vigil_strbuf_printf(b,
-			    "add rule " NFT_T " %s meta nfproto != ipv4 counter name %s_drop_spoof "
-			    "drop\n"
+			    "add rule " NFT_T " %s meta nfproto != { ipv4, ipv6 } counter name "
+			    "%s_drop_spoof drop\n"
 			    "add rule " NFT_T
 			    " %s ip saddr != %s counter name %s_drop_spoof drop\n",
 			    chain, pfx, chain, w->ipv4, pfx);
+	if (w->ipv6)
+		vigil_strbuf_printf(b,
+				    "add rule " NFT_T
+				    " %s ip6 saddr != %s counter name %s_drop_spoof drop\n",
+				    chain, w->ipv6, pfx);
+	else /* no IPv6 address is assigned, so any IPv6 source is spoofed */
+		vigil_strbuf_printf(b,
+				    "add rule " NFT_T
+				    " %s meta nfproto ipv6 counter name %s_drop_spoof drop\n",
+				    chain, pfx);
+}
+
+/*
+ * Neighbour discovery and multicast listener reports, from the workload's
+ * link-local, unspecified or own address, are how a kernel brings up any
+ * link: let them reach the host when the workload has IPv6, drop them
+ * uncounted otherwise (they are no attack, and would drown the spoof counter).
+ */
+static void neighbour_rule(struct vigil_strbuf *b, const char *chain,
+			   const struct vigil_nft_workload *w)
+{
+	vigil_strbuf_printf(b,
+			    "add rule " NFT_T " %s ip6 saddr { ::, fe80::/10%s%s } icmpv6 type { "
+			    "nd-router-solicit, nd-neighbor-solicit, nd-neighbor-advert, "
+			    "mld-listener-report, mld2-listener-report } %s\n",
+			    chain, w->ipv6 ? ", " : "", w->ipv6 ? w->ipv6 : "",
+			    w->ipv6 ? "accept" : "drop");
+}
+
+/* New connections over the limit are dropped: existing ones keep going. */
+static void conn_rule(struct vigil_strbuf *b, const char *chain, const char *pfx,
+		      const struct vigil_nft_workload *w)
+{
+	if (w->max_connections)
+		vigil_strbuf_printf(b,
+				    "add rule " NFT_T " %s ct state new ct count over %u counter "
+				    "name %s_drop_conn drop\n",
+				    chain, w->max_connections, pfx);
+}
+
+static void inbound_from_rules(struct vigil_strbuf *b, const char *in, const char *pfx,
+			       const struct vigil_nft_workload *w)
+{
+	static const struct {
+		int family;
+		const char *match;
+		const char *none;
+	} fam[] = { { AF_INET, "ip saddr", "ipv4" }, { AF_INET6, "ip6 saddr", "ipv6" } };
+
+	for (size_t f = 0; f < sizeof(fam) / sizeof(*fam); f++) {
+		size_t start = b->len, k;
+
+		vigil_strbuf_printf(b, "add rule " NFT_T " %s %s != { ", in, fam[f].match);
+		k = put_prefixes(b, w->inbound_from, w->n_inbound_from, fam[f].family, 0);
+		if (k) {
+			vigil_strbuf_printf(b, " } counter name %s_drop_inbound drop\n", pfx);
+			continue;
+		}
+		/* no declared source of this family: none of it may come in */
+		vigil_strbuf_truncate(b, start);
+		vigil_strbuf_printf(b,
+				    "add rule " NFT_T " %s meta nfproto %s counter name "
+				    "%s_drop_inbound drop\n",
+				    in, fam[f].none, pfx);
+	}
+}
+
+static void forward_elements(struct vigil_strbuf *b, const char *verb,
+			     const struct vigil_nft_forward *f, size_t n, const char *ipv4)
+{
+	for (size_t i = 0; i < n; i++) {
+		vigil_strbuf_printf(b, "%s element " NFT_T " %s { %u", verb,
+				    f[i].proto == VIGIL_NFT_UDP ? NFT_FWD_UDP : NFT_FWD_TCP,
+				    f[i].host_port);
+		if (ipv4)
+			vigil_strbuf_printf(b, " : %s . %u", ipv4, f[i].port);
+		vigil_strbuf_puts(b, " }\n");
+	}
+}
+
+void nft_forward_delete_cmds(struct vigil_strbuf *b, const struct vigil_nft_forward *f, size_t n)
+{
+	forward_elements(b, "delete", f, n, NULL);
 }
 
 void nft_workload_cmds(struct vigil_strbuf *b, const struct vigil_nft_workload *w)
@@ -283,33 +484,44 @@ void nft_workload_cmds(struct vigil_strbuf *b, const struct vigil_nft_workload *
 			    "add chain " NFT_T " %s\nflush chain " NFT_T " %s\n",
 			    out, out, in, in, host, host);
 
-	/* to the outside: never another workload, never a denied prefix */
+	/*
+	 * To the outside: within its rate; replies to flows the inbound policy
+	 * let in; new flows never to another workload or a denied prefix.
+	 */
 	spoof_rules(b, out, pfx, w);
+	if (w->egress_mbit)
+		vigil_strbuf_printf(b,
+				    "add rule " NFT_T " %s limit rate over %llu bytes/second "
+				    "burst %llu bytes counter name %s_drop_rate drop\n",
+				    out, w->egress_mbit * 125000ULL,
+				    /* 100 ms at the rate, and at least a few full frames */
+				    w->egress_mbit * 12500ULL + 65536, pfx);
 	vigil_strbuf_printf(
 		b,
+		"add rule " NFT_T " %s ct state established,related accept\n"
 		"add rule " NFT_T " %s oifname @" NFT_WL_IFS " counter name %s_drop_w2w drop\n"
 		"add rule " NFT_T " %s ip daddr @" NFT_DENY4 " counter name %s_drop_deny drop\n"
-		"add rule " NFT_T " %s accept\n",
-		out, pfx, out, pfx, out);
+		"add rule " NFT_T " %s ip6 daddr @" NFT_DENY6 " counter name %s_drop_deny drop\n",
+		out, out, pfx, out, pfx, out, pfx);
+	conn_rule(b, out, pfx, w);
+	vigil_strbuf_printf(b, "add rule " NFT_T " %s accept\n", out);
 
 	/* from the outside: replies, and new flows to declared ports only */
 	vigil_strbuf_printf(b, "add rule " NFT_T " %s ct state established,related accept\n", in);
-	if (w->n_inbound_from) {
-		vigil_strbuf_printf(b, "add rule " NFT_T " %s ip saddr != { ", in);
-		for (size_t i = 0; i < w->n_inbound_from; i++)
-			vigil_strbuf_printf(b, "%s%s", i ? ", " : "", w->inbound_from[i]);
-		vigil_strbuf_printf(b, " } counter name %s_drop_inbound drop\n", pfx);
-	}
-	port_rules(b, in, w->inbound, w->n_inbound, VIGIL_NFT_TCP);
-	port_rules(b, in, w->inbound, w->n_inbound, VIGIL_NFT_UDP);
+	if (w->n_inbound_from)
+		inbound_from_rules(b, in, pfx, w);
+	conn_rule(b, in, pfx, w);
+	port_rules(b, in, w->inbound, w->n_inbound, w->forwards, w->n_forwards, VIGIL_NFT_TCP);
+	port_rules(b, in, w->inbound, w->n_inbound, w->forwards, w->n_forwards, VIGIL_NFT_UDP);
 	vigil_strbuf_printf(b, "add rule " NFT_T " %s counter name %s_drop_inbound drop\n", in,
 			    pfx);
 
 	/* to the host itself: declared services only */
+	neighbour_rule(b, host, w);
 	spoof_rules(b, host, pfx, w);
 	vigil_strbuf_printf(b, "add rule " NFT_T " %s ct state established,related accept\n", host);
-	port_rules(b, host, w->host_services, w->n_host_services, VIGIL_NFT_TCP);
-	port_rules(b, host, w->host_services, w->n_host_services, VIGIL_NFT_UDP);
+	port_rules(b, host, w->host_services, w->n_host_services, NULL, 0, VIGIL_NFT_TCP);
+	port_rules(b, host, w->host_services, w->n_host_services, NULL, 0, VIGIL_NFT_UDP);
 	vigil_strbuf_printf(b, "add rule " NFT_T " %s counter name %s_drop_host drop\n", host, pfx);
 
 	vigil_strbuf_printf(b,
@@ -320,4 +532,5 @@ void nft_workload_cmds(struct vigil_strbuf *b, const struct vigil_nft_workload *
 			    "add element " NFT_A " " NFT_MAP_ARP " { \"%s\" : jump %s_arp }\n",
 			    w->ifname, w->ifname, out, w->ifname, in, w->ifname, host, w->ifname,
 			    pfx);
+	forward_elements(b, "add", w->forwards, w->n_forwards, w->ipv4);
 }

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/close_range.h>
 #include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
@@ -31,6 +32,13 @@ static int child_setup(const struct vigil_spawn_opts *o)
 			return errno;
 	}
 	if (o->netns_fd >= 0 && setns(o->netns_fd, CLONE_NEWNET) < 0)
+		return errno;
+	/*
+	 * The workload inherits nothing else of the daemon's: not its control
+	 * socket, not its ledger, not the netlink socket that owns its nftables
+	 * table (libraries open some of them without close-on-exec).
+	 */
+	if (close_range(STDERR_FILENO + 1, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
 		return errno;
 	return 0;
 }

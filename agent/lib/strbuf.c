@@ -35,6 +35,14 @@ void vigil_strbuf_reset(struct vigil_strbuf *b)
 		b->data[0] = '\0';
 }
 
+void vigil_strbuf_truncate(struct vigil_strbuf *b, size_t len)
+{
+	if (len < b->len) {
+		b->len = len;
+		b->data[len] = '\0';
+	}
+}
+
 int vigil_strbuf_reserve(struct vigil_strbuf *b, size_t n)
 {
 	size_t cap = b->cap ? b->cap : 4096;

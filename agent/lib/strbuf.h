@@ -23,6 +23,8 @@ void vigil_strbuf_free(struct vigil_strbuf *b);
 /* Hands the bytes to the caller (free() them); the buffer is empty afterwards. */
 char *vigil_strbuf_steal(struct vigil_strbuf *b, size_t *ret_len);
 void vigil_strbuf_reset(struct vigil_strbuf *b);
+/* Cuts the buffer back to its first len bytes (a length it had before). */
+void vigil_strbuf_truncate(struct vigil_strbuf *b, size_t len);
 /* Makes room for `n` more bytes; 0 or -ENOMEM. */
 int vigil_strbuf_reserve(struct vigil_strbuf *b, size_t n);
 

@@ -12,6 +12,8 @@
  *   L  ("LAN", denied) eth0 198.18.0.10/30 <-> wl 198.18.0.9/30
  *   I  ("internet")  eth0 198.18.0.14/30  <-> wi 198.18.0.13/30
  *
+ * with IPv6 2001:2:0:{a,b,c,d}::2/64 <-> ::1 in the same order.
+ *
  * Deleting the namespaces (unchecked fixture) removes links and the table.
  */
 #include <arpa/inet.h>
@@ -32,6 +34,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "nft_policy.h"
@@ -50,6 +53,14 @@ static void leaf(const char *ns, const char *rif, const char *raddr, const char 
 	sh("ip -n %s addr add %s/30 dev eth0 && ip -n %s link set eth0 up && ip -n %s link set lo "
 	   "up && ip -n %s route add default via %s",
 	   ns, addr, ns, ns, ns, raddr);
+}
+
+/* IPv6 from RFC 5180's benchmarking prefix 2001:2::/48, without DAD's wait. */
+static void leaf6(const char *ns, const char *rif, const char *raddr, const char *addr)
+{
+	sh("ip -n %s addr add %s/64 dev %s nodad", ns_r, raddr, rif);
+	sh("ip -n %s addr add %s/64 dev eth0 nodad && ip -n %s route add default via %s", ns, addr,
+	   ns, raddr);
 }
 
 static void make_namespaces(void)
@@ -72,6 +83,11 @@ static void make_namespaces(void)
 	leaf(ns_l, "wl", "198.18.0.9", "198.18.0.10");
 	leaf(ns_i, "wi", "198.18.0.13", "198.18.0.14");
 	sh("ip -n %s link set eth0 address " A_MAC, ns_a);
+	sh("ip netns exec %s sysctl -qw net.ipv6.conf.all.forwarding=1", ns_r);
+	leaf6(ns_a, "wa", "2001:2:0:a::1", "2001:2:0:a::2");
+	leaf6(ns_b, "wb", "2001:2:0:b::1", "2001:2:0:b::2");
+	leaf6(ns_l, "wl", "2001:2:0:c::1", "2001:2:0:c::2");
+	leaf6(ns_i, "wi", "2001:2:0:d::1", "2001:2:0:d::2");
 }
 
 static void remove_namespaces(void)
@@ -99,6 +115,7 @@ static void enter(const char *ns)
 static void setup(void)
 {
 	sh("ip netns exec %s nft delete table inet vigil 2>/dev/null", ns_r);
+	sh("ip netns exec %s nft delete table arp vigil 2>/dev/null", ns_r);
 	sh("ip netns exec %s nft delete table ip dockerish 2>/dev/null", ns_r);
 	enter(ns_r);
 }
@@ -106,6 +123,13 @@ static void setup(void)
 static bool ping_ok(const char *ns, const char *to)
 {
 	return sh("ip netns exec %s ping -n -q -c 1 -W 1 %s >/dev/null 2>&1", ns, to) == 0;
+}
+
+/* A second try absorbs the first packet's neighbour discovery. */
+static bool ping6_ok(const char *ns, const char *to)
+{
+	return sh("ip netns exec %s ping -6 -n -q -c 2 -i 0.3 -W 1 %s >/dev/null 2>&1", ns, to) ==
+	       0;
 }
 
 /* Sends UDP datagrams from ns with a source address that is not its own. */
@@ -183,8 +207,12 @@ static void send_arp(const char *ns, const char *from, const char *target)
 	usleep(100 * 1000);
 }
 
-/* A TCP listener on port in ns, accepting until killed. */
-static pid_t listen_in(const char *ns, int port)
+/*
+ * A TCP listener on port in ns until killed: accepting (and closing) each
+ * connection, or, if hold, never accepting, so that up to 64 connections
+ * stay established in its backlog.
+ */
+static pid_t listen_on(const char *ns, int port, bool hold)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
 	int one = 1, s, ready[2];
@@ -198,17 +226,22 @@ static pid_t listen_in(const char *ns, int port)
 		enter(ns);
 		s = socket(AF_INET, SOCK_STREAM, 0);
 		setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-		if (bind(s, (struct sockaddr *)&sa, sizeof(sa)) || listen(s, 16))
+		if (bind(s, (struct sockaddr *)&sa, sizeof(sa)) || listen(s, 64))
 			_exit(1);
 		if (write(ready[1], "r", 1) != 1)
 			_exit(1);
 		for (;;)
-			close(accept(s, NULL, NULL));
+			hold ? pause() : close(accept(s, NULL, NULL));
 	}
 	close(ready[1]);
 	ck_assert_int_eq(read(ready[0], &c, 1), 1);
 	close(ready[0]);
 	return pid;
+}
+
+static pid_t listen_in(const char *ns, int port)
+{
+	return listen_on(ns, port, false);
 }
 
 static void stop(pid_t pid)
@@ -245,6 +278,113 @@ static bool connect_ok(const char *ns, const char *addr, int port)
 	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
+/* How many of n TCP connections from ns to addr:port complete; all held till the end. */
+static int connections_held(const char *ns, const char *addr, int port, int n)
+{
+	pid_t pid = fork();
+	int status;
+
+	ck_assert(pid >= 0);
+	if (pid == 0) {
+		struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
+		int ok = 0;
+
+		enter(ns);
+		inet_pton(AF_INET, addr, &sa.sin_addr);
+		for (int i = 0; i < n; i++) {
+			int s = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0), err = 1;
+			struct pollfd p = { .fd = s, .events = POLLOUT };
+			socklen_t len = sizeof(err);
+
+			if (connect(s, (struct sockaddr *)&sa, sizeof(sa)) && errno != EINPROGRESS)
+				continue;
+			if (poll(&p, 1, 1000) == 1)
+				getsockopt(s, SOL_SOCKET, SO_ERROR, &err, &len);
+			ok += !err;
+		}
+		_exit(ok);
+	}
+	ck_assert(waitpid(pid, &status, 0) == pid);
+	ck_assert(WIFEXITED(status));
+	return WEXITSTATUS(status);
+}
+
+#define UDP_PAYLOAD 1400
+#define UDP_IP_LEN  (UDP_PAYLOAD + 28)
+
+static double now_s(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/*
+ * Payload bytes per second that reach 198.18.0.14:9000 in I while A sends
+ * UDP as fast as it can, over 2 s that begin 0.5 s after the first datagram
+ * (so that the limiter's initial burst is not in the figure).
+ */
+static double udp_goodput(void)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(9000) };
+	int fds[2], ready[2];
+	pid_t rx, tx;
+	double rate = 0;
+	char c;
+
+	inet_pton(AF_INET, "198.18.0.14", &sa.sin_addr);
+	ck_assert(pipe(fds) == 0 && pipe(ready) == 0);
+	rx = fork();
+	ck_assert(rx >= 0);
+	if (rx == 0) {
+		static char buf[65536];
+		int s, one = 4 << 20;
+		double first = 0, t;
+		uint64_t bytes = 0;
+
+		enter(ns_i);
+		s = socket(AF_INET, SOCK_DGRAM, 0);
+		setsockopt(s, SOL_SOCKET, SO_RCVBUF, &one, sizeof(one));
+		if (bind(s, (struct sockaddr *)&sa, sizeof(sa)) || write(ready[1], "r", 1) != 1)
+			_exit(1);
+		for (;;) {
+			ssize_t n = recv(s, buf, sizeof(buf), 0);
+
+			t = now_s();
+			if (n <= 0)
+				continue;
+			if (!first)
+				first = t;
+			if (t > first + 2.5)
+				break;
+			if (t >= first + 0.5)
+				bytes += (uint64_t)n;
+		}
+		rate = (double)bytes / 2.0;
+		_exit(write(fds[1], &rate, sizeof(rate)) == sizeof(rate) ? 0 : 1);
+	}
+	ck_assert_int_eq(read(ready[0], &c, 1), 1);
+	tx = fork();
+	ck_assert(tx >= 0);
+	if (tx == 0) {
+		static char buf[UDP_PAYLOAD];
+		double end;
+		int s;
+
+		enter(ns_a);
+		s = socket(AF_INET, SOCK_DGRAM, 0);
+		for (end = now_s() + 3.5; now_s() < end;)
+			sendto(s, buf, sizeof(buf), 0, (struct sockaddr *)&sa, sizeof(sa));
+		_exit(0);
+	}
+	ck_assert_int_eq(read(fds[0], &rate, sizeof(rate)), sizeof(rate));
+	waitpid(rx, NULL, 0);
+	waitpid(tx, NULL, 0);
+	close(fds[0]), close(fds[1]), close(ready[0]), close(ready[1]);
+	return rate;
+}
+
 static uint64_t drops(const char *id, enum vigil_nft_reason r)
 {
 	struct vigil_nft_counter c[VIGIL_NFT_N_REASONS];
@@ -255,7 +395,7 @@ static uint64_t drops(const char *id, enum vigil_nft_reason r)
 }
 
 static const char *const lan[] = { "198.18.0.8/30" };
-static const struct vigil_nft_opts opts = { .deny4 = lan, .n_deny4 = 1 };
+static const struct vigil_nft_opts opts = { .deny = lan, .n_deny = 1 };
 static const struct vigil_nft_port a_in[] = { { VIGIL_NFT_TCP, 3001 } };
 static const struct vigil_nft_port a_svc[] = { { VIGIL_NFT_TCP, 8053 } };
 
@@ -318,14 +458,17 @@ static bool listed(const char *what)
 
 START_TEST(test_owner_flag_and_foreign_actors)
 {
+	/* forked first: a child would keep the owning socket open */
+	pid_t srv = listen_in(ns_i, 7000);
 	struct vigil_nft *h = init(&opts);
+	struct vigil_nft_workload a = wl_a();
 
 	ck_assert_msg(vigil_nft_owned(h), "kernel 5.12+ takes the owner flag");
-	/* libnftables 1.0.6 cannot express persist; newer parsers take it */
-	ck_assert(!vigil_nft_persistent(h));
-	ck_assert(listed("flags owner"));
+	ck_assert_msg(vigil_nft_persistent(h), "kernel 6.9+ keeps an owned table (persist)");
+	apply(h, &a);
 	ck_assert_int_ne(sh("nft delete table inet vigil 2>/dev/null"), 0);
 	ck_assert_int_ne(sh("nft add chain inet vigil intruder 2>/dev/null"), 0);
+	ck_assert_int_ne(sh("nft delete table arp vigil 2>/dev/null"), 0);
 	sh("nft flush ruleset 2>/dev/null");
 	ck_assert_msg(listed("vigil_from_wl"), "a foreign flush ruleset removed the owned table");
 	/* a second claim fails while the first handle lives */
@@ -333,12 +476,35 @@ START_TEST(test_owner_flag_and_foreign_actors)
 		struct vigil_nft *other = NULL;
 
 		ck_assert_int_eq(vigil_nft_init(&opts, &other), -EPERM);
-		ck_assert(strstr(vigil_nft_error(other), "inet vigil"));
+		ck_assert_msg(strstr(vigil_nft_error(other), "another vigild"), "%s",
+			      vigil_nft_error(other));
 		vigil_nft_free(other);
 	}
+	/* the owner gone (a crash is the same close), isolation stays in force */
 	vigil_nft_free(h);
-	/* owned without persist: the table goes with its owner */
-	ck_assert(!listed("vigil_from_wl"));
+	ck_assert(listed("wl_t_a_out"));
+	ck_assert(!ping_ok(ns_a, "198.18.0.10"));
+	ck_assert(connect_ok(ns_a, "198.18.0.14", 7000));
+	/* and the next start claims it back, rules and all */
+	h = init(&opts);
+	ck_assert(vigil_nft_owned(h) && vigil_nft_persistent(h));
+	ck_assert(listed("wl_t_a_out"));
+	ck_assert_int_ne(sh("nft delete table inet vigil 2>/dev/null"), 0);
+	vigil_nft_free(h);
+	stop(srv);
+}
+END_TEST
+
+START_TEST(test_table_without_persist_is_replaced)
+{
+	struct vigil_nft *h;
+
+	sh("nft add table inet vigil && nft add chain inet vigil stale");
+	h = init(&opts);
+	ck_assert(vigil_nft_persistent(h));
+	ck_assert_msg(!listed("stale"), "the unowned table was claimed without replacing it");
+	ck_assert(listed("vigil_from_wl"));
+	vigil_nft_free(h);
 }
 END_TEST
 
@@ -459,7 +625,9 @@ START_TEST(test_reconcile_repairs_and_prunes)
 	ck_assert_int_eq(sh("nft list table arp vigil | grep -q wl_t_a_arp"), 0);
 	ck_assert(!ping_ok(ns_a, "198.18.0.10"));
 	ck_assert(ping_ok(ns_b, "198.18.0.10")); /* b is no longer registered */
-	ck_assert_int_eq(vigil_nft_counters("t-b", (struct vigil_nft_counter[5]){}), -ENOENT);
+	ck_assert_int_eq(
+		vigil_nft_counters("t-b", (struct vigil_nft_counter[VIGIL_NFT_N_REASONS]){}),
+		-ENOENT);
 
 	/* reconcile on an empty table brings everything back */
 	ck_assert_int_eq(sh("nft delete table inet vigil"), 0);
@@ -507,7 +675,7 @@ START_TEST(test_bad_input_changes_nothing)
 	static const struct vigil_nft_port port70k[] = { { VIGIL_NFT_UDP, 70000 } };
 	static const char *const hostbits[] = { "198.18.0.13/30" };
 	static const char *const bad_deny[] = { "198.18.0.0/33" };
-	struct vigil_nft_opts bad_opts = { .deny4 = bad_deny, .n_deny4 = 1 };
+	struct vigil_nft_opts bad_opts = { .deny = bad_deny, .n_deny = 1 };
 	struct vigil_nft_workload a = wl_a(), w, pair[2];
 	struct vigil_nft *h = init(&opts), *h2 = NULL;
 	char *before, *after;
@@ -532,7 +700,15 @@ START_TEST(test_bad_input_changes_nothing)
 	ck_assert_int_eq(vigil_nft_apply(h, &w), -EINVAL);
 	w = wl_b(), w.ifname = "wa";
 	ck_assert_int_eq(vigil_nft_apply(h, &w), -EEXIST);
-	ck_assert(strstr(vigil_nft_error(h), "interface wa already leads to chain wl_t_a_out"));
+	ck_assert_msg(strstr(vigil_nft_error(h), "t-b: interface wa is workload t-a's"), "%s",
+		      vigil_nft_error(h));
+	w = wl_b(), w.ipv4 = a.ipv4;
+	ck_assert_int_eq(vigil_nft_apply(h, &w), -EEXIST);
+	ck_assert(strstr(vigil_nft_error(h), "ipv4 address 198.18.0.2 is workload t-a's"));
+	w = a, w.egress_mbit = 200000;
+	ck_assert_int_eq(vigil_nft_apply(h, &w), -EINVAL);
+	w = a, w.ipv6 = "ff02::1";
+	ck_assert_int_eq(vigil_nft_apply(h, &w), -EINVAL);
 	pair[0] = a, pair[1] = wl_b(), pair[1].ifname = "wa";
 	ck_assert_int_eq(vigil_nft_reconcile(h, pair, 2), -EINVAL);
 	ck_assert(strstr(vigil_nft_error(h), "same interface"));
@@ -545,6 +721,108 @@ START_TEST(test_bad_input_changes_nothing)
 	ck_assert_str_eq(before, after);
 	free(before);
 	free(after);
+	vigil_nft_free(h);
+}
+END_TEST
+
+START_TEST(test_egress_rate_limit)
+{
+	struct vigil_nft_workload a = wl_a();
+	struct vigil_nft *h = init(&opts);
+	/* what the limit lets through, as payload: it counts IP packet bytes */
+	double limit = 20 * 125000.0 * UDP_PAYLOAD / UDP_IP_LEN, free_rate, limited;
+
+	apply(h, &a);
+	free_rate = udp_goodput();
+	a.egress_mbit = 20;
+	apply(h, &a);
+	limited = udp_goodput();
+	printf("egress limit 20 Mbit/s: %.2f Mbit/s of payload through (%.3f of the limit), "
+	       "%.0f Mbit/s without it\n",
+	       limited * 8 / 1e6, limited / limit, free_rate * 8 / 1e6);
+	ck_assert_msg(free_rate > 2 * limit, "unlimited, A sent only %.0f B/s", free_rate);
+	ck_assert_msg(limited > 0.9 * limit && limited < 1.1 * limit,
+		      "%.0f B/s through a limit of %.0f B/s", limited, limit);
+	ck_assert_uint_gt(drops("t-a", VIGIL_NFT_DROP_RATE), 0);
+	vigil_nft_free(h);
+}
+END_TEST
+
+START_TEST(test_connection_limit)
+{
+	struct vigil_nft_workload a = wl_a();
+	struct vigil_nft *h;
+	pid_t out_srv = listen_on(ns_i, 7100, true), in_srv = listen_on(ns_a, 3001, true);
+
+	h = init(&opts);
+	a.max_connections = 3;
+	apply(h, &a);
+	ck_assert_int_eq(connections_held(ns_a, "198.18.0.14", 7100, 5), 3);
+	ck_assert_uint_ge(drops("t-a", VIGIL_NFT_DROP_CONN), 2);
+	/* the limit counts each direction apart */
+	ck_assert_int_eq(connections_held(ns_i, "198.18.0.2", 3001, 5), 3);
+	/* once the held ones are gone (reset by their listener), new ones fit again */
+	stop(out_srv);
+	out_srv = listen_in(ns_i, 7100);
+	ck_assert(connect_ok(ns_a, "198.18.0.14", 7100));
+	stop(out_srv);
+	stop(in_srv);
+	vigil_nft_free(h);
+}
+END_TEST
+
+START_TEST(test_host_port_forward)
+{
+	static const struct vigil_nft_forward fwd[] = { { VIGIL_NFT_TCP, 8080, 3005 } };
+	struct vigil_nft_workload a = wl_a(), b = wl_b();
+	pid_t srv = listen_in(ns_a, 3005);
+	struct vigil_nft *h = init(&opts);
+
+	ck_assert(!connect_ok(ns_i, "198.18.0.13", 8080));
+	a.forwards = fwd;
+	a.n_forwards = 1;
+	apply(h, &a);
+	/* the host's address, port 8080, lands on the workload's 3005 */
+	ck_assert(connect_ok(ns_i, "198.18.0.13", 8080));
+	ck_assert(!connect_ok(ns_i, "198.18.0.13", 8081));
+	b.forwards = fwd;
+	b.n_forwards = 1;
+	ck_assert_int_eq(vigil_nft_apply(h, &b), -EEXIST);
+	ck_assert_msg(strstr(vigil_nft_error(h), "host port tcp/8080 is workload t-a's"), "%s",
+		      vigil_nft_error(h));
+	ck_assert_int_eq(vigil_nft_remove(h, "t-a"), 0);
+	ck_assert(!connect_ok(ns_i, "198.18.0.13", 8080));
+	/* free again, the port goes to b */
+	apply(h, &b);
+	ck_assert(!listed("198.18.0.2 . 3005"));
+	stop(srv);
+	vigil_nft_free(h);
+}
+END_TEST
+
+START_TEST(test_ipv6)
+{
+	static const char *const lan6[] = { "198.18.0.8/30", "2001:2:0:c::/64" };
+	const struct vigil_nft_opts o = { .deny = lan6, .n_deny = 2 };
+	struct vigil_nft_workload a = wl_a(), b = wl_b();
+	struct vigil_nft *h = init(&o);
+
+	a.ipv6 = "2001:2:0:a::2";
+	apply(h, &a);
+	apply(h, &b);
+	ck_assert(ping6_ok(ns_a, "2001:2:0:d::2"));
+	ck_assert(!ping6_ok(ns_a, "2001:2:0:c::2"));
+	ck_assert_uint_ge(drops("t-a", VIGIL_NFT_DROP_DENY), 2);
+	/* another address than its own */
+	sh("ip -n %s addr add 2001:2:0:a::3/64 dev eth0 nodad", ns_a);
+	ck_assert(!ping6_ok(ns_a, "-I 2001:2:0:a::3 2001:2:0:d::2"));
+	sh("ip -n %s addr del 2001:2:0:a::3/64 dev eth0", ns_a);
+	ck_assert_uint_ge(drops("t-a", VIGIL_NFT_DROP_SPOOF), 2);
+	/* b has no IPv6 address: none of its IPv6 goes anywhere */
+	ck_assert(!ping6_ok(ns_b, "2001:2:0:d::2"));
+	ck_assert_uint_ge(drops("t-b", VIGIL_NFT_DROP_SPOOF), 1);
+	/* inbound IPv6 only to declared ports, like IPv4 */
+	ck_assert(!ping6_ok(ns_i, "2001:2:0:a::2"));
 	vigil_nft_free(h);
 }
 END_TEST
@@ -626,12 +904,17 @@ static Suite *nft_suite(void)
 	tcase_add_checked_fixture(tc, setup, NULL);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_owner_flag_and_foreign_actors);
+	tcase_add_test(tc, test_table_without_persist_is_replaced);
 	tcase_add_test(tc, test_policy_both_ways);
 	tcase_add_test(tc, test_inbound_only_from_declared_sources);
 	tcase_add_test(tc, test_reconcile_repairs_and_prunes);
 	tcase_add_test(tc, test_remove);
 	tcase_add_test(tc, test_bad_input_changes_nothing);
 	tcase_add_test(tc, test_cli_show_and_check);
+	tcase_add_test(tc, test_egress_rate_limit);
+	tcase_add_test(tc, test_connection_limit);
+	tcase_add_test(tc, test_host_port_forward);
+	tcase_add_test(tc, test_ipv6);
 	suite_add_tcase(s, tc);
 	return s;
 }
