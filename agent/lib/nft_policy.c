@@ -391,8 +391,8 @@ int vigil_nft_apply(struct vigil_nft *h, const struct vigil_nft_workload *w)
 
 		if (strcmp(e->id, w->id) &&
 		    clash(w, e->ifname, e->ipv4, e->ipv6, e->fwd, e->n_fwd, what, sizeof(what))) {
-			snprintf(h->err, sizeof(h->err), "workload %s: %s is workload %s's", w->id,
-				 what, e->id);
+			snprintf(h->err, sizeof(h->err), "workload \"%s\": %s is workload \"%s\"'s",
+				 w->id, what, e->id);
 			return -EEXIST;
 		}
 	}
@@ -406,10 +406,11 @@ int vigil_nft_apply(struct vigil_nft *h, const struct vigil_nft_workload *w)
 	r = run_buf(h, &b);
 	vigil_strbuf_free(&b);
 	if (r == -EEXIST)
-		snprintf(h->err, sizeof(h->err),
-			 "workload %s: interface %s or a forwarded host port is already another "
-			 "workload's in table inet " VIGIL_NFT_TABLE,
-			 w->id, w->ifname);
+		snprintf(
+			h->err, sizeof(h->err),
+			"workload \"%s\": interface %s or a forwarded host port is already another "
+			"workload's in table inet " VIGIL_NFT_TABLE,
+			w->id, w->ifname);
 	return r ? r : installed_put(h, w);
 }
 
@@ -443,7 +444,7 @@ int vigil_nft_remove(struct vigil_nft *h, const char *id)
 		nft_forward_delete_cmds(&b, old->fwd, old->n_fwd);
 	if (!b.len) {
 		snprintf(h->err, sizeof(h->err),
-			 "workload %s: no rules in table inet " VIGIL_NFT_TABLE, id);
+			 "workload \"%s\": no rules in table inet " VIGIL_NFT_TABLE, id);
 		r = -ENOENT;
 	} else {
 		r = run_buf(h, &b);
@@ -511,8 +512,8 @@ static int check_unique(struct vigil_nft *h, const struct vigil_nft_workload *al
 			else if (!clash(&all[i], o->ifname, o->ipv4, o->ipv6, o->forwards,
 					o->n_forwards, what, sizeof(what)))
 				continue;
-			snprintf(h->err, sizeof(h->err), "workloads %s and %s: same %s", o->id,
-				 all[i].id, what);
+			snprintf(h->err, sizeof(h->err), "workloads \"%s\" and \"%s\": same %s",
+				 o->id, all[i].id, what);
 			return -EINVAL;
 		}
 	}

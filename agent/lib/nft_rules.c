@@ -231,7 +231,7 @@ int vigil_nft_workload_check(const struct vigil_nft_workload *w, char *err, size
 		return fail(err, len, "workload id \"%s\": not [a-z0-9][a-z0-9-]{0,31}", id);
 	r = check_fields(w, why, sizeof(why));
 	if (r)
-		snprintf(err, len, "workload %s: %s", id, why);
+		snprintf(err, len, "workload \"%s\": %s", id, why);
 	return r;
 }
 

@@ -11,7 +11,10 @@
 
 static const char *const top_fields[] = { "id",	     "owner",	"vcpus",  "memory_mib",
 					  "command", "network", "volume", NULL };
-static const char *const network_fields[] = { "mode", "ipv4", "host_ipv4", NULL };
+static const char *const network_fields[] = { "mode",	  "ipv4",	  "host_ipv4",
+					      "inbound",  "inbound_from", "host_services",
+					      "forwards", "egress_mbit",  "max_connections",
+					      NULL };
 static const char *const volume_fields[] = { "size_mib", NULL };
 
 /* Every message names the workload once its id is known. */
@@ -244,6 +247,33 @@ static int check_addresses(struct vigil_workload_spec *s, struct in_addr a, unsi
 	return 0;
 }
 
+void vigil_workload_spec_nft(const struct vigil_workload_spec *s, const char *ifname,
+			     char addr[VIGIL_CIDR_SIZE], struct vigil_nft_workload *ret)
+{
+	snprintf(addr, VIGIL_CIDR_SIZE, "%.*s", (int)strcspn(s->ipv4, "/"), s->ipv4);
+	*ret = (struct vigil_nft_workload){ .id = s->id, .ifname = ifname, .ipv4 = addr };
+	vigil_net_policy_workload(&s->policy, ret);
+}
+
+/* The isolation fields, read and then checked as the nft policy will take them. */
+static int parse_policy(struct json_object *net, struct vigil_workload_spec *s, char *err,
+			size_t len)
+{
+	struct vigil_nft_workload w;
+	char why[VIGIL_NFT_ERR_SIZE], addr[VIGIL_CIDR_SIZE];
+	int ret;
+
+	ret = vigil_net_policy_parse(net, &s->policy, why, sizeof(why));
+	if (ret == -EINVAL)
+		return spec_err(err, len, s->id, "%s", why);
+	if (ret)
+		return ret;
+	/* the interface name is the agent's to choose: any valid one will do here */
+	vigil_workload_spec_nft(s, "vg-check", addr, &w);
+	ret = vigil_nft_workload_check(&w, err, len);
+	return ret;
+}
+
 static int parse_network(struct json_object *obj, struct vigil_workload_spec *s, char *err,
 			 size_t len)
 {
@@ -276,9 +306,11 @@ static int parse_network(struct json_object *obj, struct vigil_workload_spec *s,
 	if (ret < 0)
 		return ret;
 	ret = parse_address(net, "host_ipv4", s, s->host_ipv4, &h, &hlen, err, len);
-	if (ret < 0)
-		return ret;
-	return check_addresses(s, a, alen, h, hlen, err, len);
+	if (!ret)
+		ret = check_addresses(s, a, alen, h, hlen, err, len);
+	if (!ret)
+		ret = parse_policy(net, s, err, len);
+	return ret;
 }
 
 static int parse_volume(struct json_object *obj, struct vigil_workload_spec *s, char *err,
@@ -400,6 +432,7 @@ struct json_object *vigil_workload_spec_to_json(const struct vigil_workload_spec
 			json_object_object_add(net, "ipv4", json_object_new_string(s->ipv4));
 			json_object_object_add(net, "host_ipv4",
 					       json_object_new_string(s->host_ipv4));
+			vigil_net_policy_to_json(&s->policy, net);
 		}
 		json_object_object_add(o, "network", net);
 	}
@@ -434,6 +467,7 @@ void vigil_workload_spec_free(struct vigil_workload_spec *s)
 	vigil_argv_free(s->argv);
 	s->argv = NULL;
 	s->argc = 0;
+	vigil_net_policy_free(&s->policy);
 }
 
 /* `arg` with every "{id}" replaced by `id`. */

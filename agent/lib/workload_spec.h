@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "meter.h"
+#include "net_policy_spec.h"
 
 #define VIGIL_OWNER_MAX	     64
 #define VIGIL_ARGS_MAX	     256
@@ -37,6 +38,7 @@ struct vigil_workload_spec {
 	enum vigil_net_mode net_mode;
 	char ipv4[VIGIL_CIDR_SIZE];	 /* the workload's address */
 	char host_ipv4[VIGIL_CIDR_SIZE]; /* the host side's address */
+	struct vigil_net_policy policy;	 /* its isolation */
 	uint64_t volume_size_mib;	 /* 0: no volume */
 };
 
@@ -55,6 +57,13 @@ int vigil_workload_spec_parse(const char *text, struct vigil_workload_spec *ret,
 /* The spec as JSON, in the same form it is parsed from; NULL without memory. */
 struct json_object *vigil_workload_spec_to_json(const struct vigil_workload_spec *s);
 void vigil_workload_spec_free(struct vigil_workload_spec *s);
+
+/*
+ * The isolation of a workload with a network, for nft_policy.h: pointing into
+ * s, with ipv4 copied (without its prefix length) into addr.
+ */
+void vigil_workload_spec_nft(const struct vigil_workload_spec *s, const char *ifname,
+			     char addr[VIGIL_CIDR_SIZE], struct vigil_nft_workload *ret);
 
 /* true when `id` matches [a-z0-9][a-z0-9-]{0,31} */
 bool vigil_workload_id_valid(const char *id);

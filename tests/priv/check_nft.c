@@ -700,11 +700,11 @@ START_TEST(test_bad_input_changes_nothing)
 	ck_assert_int_eq(vigil_nft_apply(h, &w), -EINVAL);
 	w = wl_b(), w.ifname = "wa";
 	ck_assert_int_eq(vigil_nft_apply(h, &w), -EEXIST);
-	ck_assert_msg(strstr(vigil_nft_error(h), "t-b: interface wa is workload t-a's"), "%s",
+	ck_assert_msg(strstr(vigil_nft_error(h), "t-b\": interface wa is workload \"t-a\"'s"), "%s",
 		      vigil_nft_error(h));
 	w = wl_b(), w.ipv4 = a.ipv4;
 	ck_assert_int_eq(vigil_nft_apply(h, &w), -EEXIST);
-	ck_assert(strstr(vigil_nft_error(h), "ipv4 address 198.18.0.2 is workload t-a's"));
+	ck_assert(strstr(vigil_nft_error(h), "ipv4 address 198.18.0.2 is workload \"t-a\"'s"));
 	w = a, w.egress_mbit = 200000;
 	ck_assert_int_eq(vigil_nft_apply(h, &w), -EINVAL);
 	w = a, w.ipv6 = "ff02::1";
@@ -788,7 +788,7 @@ START_TEST(test_host_port_forward)
 	b.forwards = fwd;
 	b.n_forwards = 1;
 	ck_assert_int_eq(vigil_nft_apply(h, &b), -EEXIST);
-	ck_assert_msg(strstr(vigil_nft_error(h), "host port tcp/8080 is workload t-a's"), "%s",
+	ck_assert_msg(strstr(vigil_nft_error(h), "host port tcp/8080 is workload \"t-a\"'s"), "%s",
 		      vigil_nft_error(h));
 	ck_assert_int_eq(vigil_nft_remove(h, "t-a"), 0);
 	ck_assert(!connect_ok(ns_i, "198.18.0.13", 8080));

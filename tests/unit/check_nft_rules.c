@@ -63,7 +63,7 @@ START_TEST(test_workload_check)
 	ck_assert_int_eq(vigil_nft_workload_check(&w, err, sizeof(err)), -EINVAL);
 	w = good(), w.inbound = bad_proto, w.n_inbound = 1;
 	ck_assert_int_eq(vigil_nft_workload_check(&w, err, sizeof(err)), -EINVAL);
-	ck_assert(strstr(err, "relay-1: inbound ports: protocol 7"));
+	ck_assert(strstr(err, "relay-1\": inbound ports: protocol 7"));
 	w = good(), w.inbound_from = from, w.n_inbound_from = 2;
 	ck_assert_int_eq(vigil_nft_workload_check(&w, err, sizeof(err)), -EINVAL);
 	ck_assert(strstr(err, "198.19.0.1/24"));
@@ -71,12 +71,12 @@ START_TEST(test_workload_check)
 	ck_assert_int_eq(vigil_nft_workload_check(&w, err, sizeof(err)), -EINVAL);
 	w = good(), w.ipv6 = "fe80::1";
 	ck_assert_int_eq(vigil_nft_workload_check(&w, err, sizeof(err)), -EINVAL);
-	ck_assert(strstr(err, "relay-1: ipv6 \"fe80::1\""));
+	ck_assert(strstr(err, "relay-1\": ipv6 \"fe80::1\""));
 	w = good(), w.ipv6 = "2001:db8::2";
 	ck_assert_int_eq(vigil_nft_workload_check(&w, err, sizeof(err)), 0);
 	w = good(), w.egress_mbit = VIGIL_NFT_MAX_MBIT + 1;
 	ck_assert_int_eq(vigil_nft_workload_check(&w, err, sizeof(err)), -EINVAL);
-	ck_assert_msg(strstr(err, "relay-1: egress_mbit 100001 is outside 1..100000"), "%s", err);
+	ck_assert_msg(strstr(err, "relay-1\": egress_mbit 100001 is outside 1..100000"), "%s", err);
 	w = good(), w.max_connections = VIGIL_NFT_MAX_CONNECTIONS + 1;
 	ck_assert_int_eq(vigil_nft_workload_check(&w, err, sizeof(err)), -EINVAL);
 	ck_assert(strstr(err, "max_connections"));
