@@ -15,11 +15,7 @@ struct vigil_veth_opts {
 	const char *peer_cidr;	/* "198.18.0.2/30" */
 };
 
-/*
- * The host interface name of workload `id`: "vg-<id>", or for ids too long
- * for IFNAMSIZ a prefix of it and a hash of the whole id, so two ids that
- * share a prefix still get different names.
- */
+/* The host interface name of workload `id`: "vg-<id>", shortened as vigil_ifname() does. */
 void vigil_veth_name(const char *id, char ret[IF_NAMESIZE]);
 
 /*

@@ -186,29 +186,6 @@ static int parse_command(struct json_object *obj, struct vigil_workload_spec *s,
 	return 0;
 }
 
-/* "a.b.c.d/len" into its address and prefix. */
-static int parse_cidr(const char *text, struct in_addr *addr, unsigned int *prefixlen)
-{
-	char buf[VIGIL_CIDR_SIZE], *slash, *end;
-	unsigned long n;
-
-	if (strlen(text) >= sizeof(buf))
-		return -EINVAL;
-	snprintf(buf, sizeof(buf), "%s", text);
-	slash = strchr(buf, '/');
-	if (!slash || !slash[1])
-		return -EINVAL;
-	*slash = '\0';
-	errno = 0;
-	n = strtoul(slash + 1, &end, 10);
-	if (*end || errno || n < 1 || n > 30 || !isdigit((unsigned char)slash[1]))
-		return -EINVAL;
-	if (inet_pton(AF_INET, buf, addr) != 1)
-		return -EINVAL;
-	*prefixlen = (unsigned int)n;
-	return 0;
-}
-
 static int parse_address(struct json_object *net, const char *key, struct vigil_workload_spec *s,
 			 char *ret, struct in_addr *addr, unsigned int *prefixlen, char *err,
 			 size_t len)
@@ -218,7 +195,7 @@ static int parse_address(struct json_object *net, const char *key, struct vigil_
 	if (!json_object_object_get_ex(net, key, &v))
 		return spec_err(err, len, s->id, "network.%s is required in veth mode", key);
 	if (!json_object_is_type(v, json_type_string) ||
-	    parse_cidr(json_object_get_string(v), addr, prefixlen) < 0)
+	    vigil_cidr4_parse(json_object_get_string(v), addr, prefixlen) < 0)
 		return spec_err(err, len, s->id,
 				"network.%s must be an IPv4 address with a prefix length of "
 				"1 to 30, e.g. \"198.18.0.2/30\"",

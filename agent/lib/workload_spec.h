@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cidr.h"
 #include "meter.h"
 #include "net_policy_spec.h"
 
@@ -17,8 +18,6 @@
 #define VIGIL_MEMORY_MIB_MIN 64
 #define VIGIL_MEMORY_MIB_MAX 1048576
 #define VIGIL_VOLUME_MIB_MAX 16777216
-/* "255.255.255.255/32" and the NUL */
-#define VIGIL_CIDR_SIZE 19
 
 enum vigil_net_mode {
 	VIGIL_NET_NONE,

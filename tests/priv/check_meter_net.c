@@ -487,20 +487,6 @@ static void udp_burst_from_netns(void)
 		      status);
 }
 
-static uint16_t icmp_checksum(const void *data, size_t len)
-{
-	const uint8_t *p = data;
-	uint32_t sum = 0;
-
-	for (size_t i = 0; i + 1 < len; i += 2)
-		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
-	if (len & 1)
-		sum += (uint32_t)(p[len - 1] << 8);
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return htons((uint16_t)~sum);
-}
-
 /* ECHOS echo requests from the host to the workload end, each awaiting its reply. */
 static void ping_peer(void)
 {
@@ -521,7 +507,7 @@ static void ping_peer(void)
 		h->type = ICMP_ECHO;
 		h->un.echo.id = htons((uint16_t)getpid());
 		h->un.echo.sequence = htons((uint16_t)seq);
-		h->checksum = icmp_checksum(pkt, sizeof(pkt));
+		h->checksum = inet_checksum(pkt, sizeof(pkt));
 		ck_assert_int_eq(
 			sendto(sock, pkt, sizeof(pkt), 0, (struct sockaddr *)&to, sizeof(to)),
 			(ssize_t)sizeof(pkt));

@@ -99,25 +99,13 @@ static void remove_namespaces(void)
 			sh("ip netns delete %s 2>/dev/null", all[i]);
 }
 
-static void enter(const char *ns)
-{
-	char path[64];
-	int fd;
-
-	snprintf(path, sizeof(path), "/run/netns/%s", ns);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	ck_assert_msg(fd >= 0, "%s: %s", path, strerror(errno));
-	ck_assert_msg(setns(fd, CLONE_NEWNET) == 0, "setns %s: %s", ns, strerror(errno));
-	close(fd);
-}
-
 /* Each test starts in the router namespace with no vigil table in it. */
 static void setup(void)
 {
 	sh("ip netns exec %s nft delete table inet vigil 2>/dev/null", ns_r);
 	sh("ip netns exec %s nft delete table arp vigil 2>/dev/null", ns_r);
 	sh("ip netns exec %s nft delete table ip dockerish 2>/dev/null", ns_r);
-	enter(ns_r);
+	enter_netns(ns_r);
 }
 
 static bool ping_ok(const char *ns, const char *to)
@@ -143,7 +131,7 @@ static void send_spoofed(const char *ns, const char *from, const char *to)
 		struct sockaddr_in src = { .sin_family = AF_INET }, dst = src;
 		int one = 1, s;
 
-		enter(ns);
+		enter_netns(ns);
 		inet_pton(AF_INET, from, &src.sin_addr);
 		inet_pton(AF_INET, to, &dst.sin_addr);
 		dst.sin_port = htons(9);
@@ -178,7 +166,7 @@ static void send_arp(const char *ns, const char *from, const char *target)
 		unsigned char mac[ETH_ALEN];
 		int s;
 
-		enter(ns);
+		enter_netns(ns);
 		ll.sll_ifindex = if_nametoindex("eth0");
 		sscanf(A_MAC, "%hhx:%hhx:%hhx:%hhx:%hhx:%hhx", &mac[0], &mac[1], &mac[2], &mac[3],
 		       &mac[4], &mac[5]);
@@ -223,7 +211,7 @@ static pid_t listen_on(const char *ns, int port, bool hold)
 	pid = fork();
 	ck_assert(pid >= 0);
 	if (pid == 0) {
-		enter(ns);
+		enter_netns(ns);
 		s = socket(AF_INET, SOCK_STREAM, 0);
 		setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 		if (bind(s, (struct sockaddr *)&sa, sizeof(sa)) || listen(s, 64))
@@ -263,7 +251,7 @@ static bool connect_ok(const char *ns, const char *addr, int port)
 		int s, err = 1;
 		socklen_t len = sizeof(err);
 
-		enter(ns);
+		enter_netns(ns);
 		inet_pton(AF_INET, addr, &sa.sin_addr);
 		s = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
 		if (connect(s, (struct sockaddr *)&sa, sizeof(sa)) && errno != EINPROGRESS)

@@ -308,18 +308,6 @@ START_TEST(test_restart_keeps_workloads)
 }
 END_TEST
 
-static uint16_t icmp_sum(const void *buf, size_t len)
-{
-	const uint16_t *p = buf;
-	uint32_t sum = 0;
-
-	for (; len > 1; len -= 2)
-		sum += *p++;
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
-}
-
 /* One ICMP echo to `addr`; true when the reply comes back within 2 s. */
 static bool ping(const char *addr)
 {
@@ -334,7 +322,7 @@ static bool ping(const char *addr)
 	inet_pton(AF_INET, addr, &to.sin_addr);
 	req.un.echo.id = htons((uint16_t)getpid());
 	req.un.echo.sequence = htons(1);
-	req.checksum = icmp_sum(&req, sizeof(req));
+	req.checksum = inet_checksum(&req, sizeof(req));
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	ck_assert_int_eq(sendto(fd, &req, sizeof(req), 0, (struct sockaddr *)&to, sizeof(to)),
 			 sizeof(req));

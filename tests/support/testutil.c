@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "testutil.h"
 
+#include <arpa/inet.h>
 #include <bpf/bpf.h>
 
 #include <check.h>
@@ -8,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <limits.h>
 #include <stdio.h>
@@ -402,17 +404,51 @@ int bpf_programs_using_map(unsigned int map_id)
 	return users;
 }
 
-uint64_t interface_stat(const char *ifname, const char *name)
+uint64_t interface_attr(const char *ifname, const char *attr)
 {
 	char path[PATH_MAX], *text;
 	uint64_t v;
 
-	snprintf(path, sizeof(path), "/sys/class/net/%s/statistics/%s", ifname, name);
+	snprintf(path, sizeof(path), "/sys/class/net/%s/%s", ifname, attr);
 	text = read_file(path);
-	ck_assert_ptr_nonnull(text);
-	v = strtoull(text, NULL, 10);
+	ck_assert_msg(text, "%s: %s", path, strerror(errno));
+	v = strtoull(text, NULL, 0);
 	free(text);
 	return v;
+}
+
+uint64_t interface_stat(const char *ifname, const char *name)
+{
+	char attr[128];
+
+	snprintf(attr, sizeof(attr), "statistics/%s", name);
+	return interface_attr(ifname, attr);
+}
+
+uint16_t inet_checksum(const void *data, size_t len)
+{
+	const uint8_t *p = data;
+	uint32_t sum = 0;
+
+	for (size_t i = 0; i + 1 < len; i += 2)
+		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
+	if (len & 1)
+		sum += (uint32_t)(p[len - 1] << 8);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return htons((uint16_t)~sum);
+}
+
+void enter_netns(const char *name)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	snprintf(path, sizeof(path), "/run/netns/%s", name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	ck_assert_msg(fd >= 0, "%s: %s", path, strerror(errno));
+	ck_assert_msg(setns(fd, CLONE_NEWNET) == 0, "setns %s: %s", name, strerror(errno));
+	close(fd);
 }
 
 int sh(const char *fmt, ...)

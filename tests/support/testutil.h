@@ -75,8 +75,19 @@ void cgroup_kill_remove(const char *path);
  */
 int bpf_programs_using_map(unsigned int map_id);
 
+/*
+ * /sys/class/net/IFNAME/ATTR as a number, decimal or 0x-hex (asserts it is
+ * readable). sysfs shows the namespace of whoever mounted it, not the reader's.
+ */
+uint64_t interface_attr(const char *ifname, const char *attr);
 /* /sys/class/net/IFNAME/statistics/NAME (asserts it is readable). */
 uint64_t interface_stat(const char *ifname, const char *name);
+
+/* The Internet checksum of `len` bytes, in network byte order, ready to store. */
+uint16_t inet_checksum(const void *data, size_t len);
+
+/* Moves the calling thread into the namespace `ip netns add NAME` made (asserts). */
+void enter_netns(const char *name);
 
 /* Runs the formatted shell command; its exit status (128 when it did not exit). */
 int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -1,0 +1,144 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "rtnl.h"
+
+#include <errno.h>
+#include <net/if.h>
+#include <netlink/errno.h>
+#include <netlink/route/addr.h>
+#include <netlink/route/link.h>
+
+#include "cidr.h"
+
+int vigil_rtnl_errno(int nlerr)
+{
+	switch (-nlerr) {
+	case NLE_EXIST:
+		return -EEXIST;
+	case NLE_PERM:
+		return -EPERM;
+	case NLE_NODEV:
+	case NLE_OBJ_NOTFOUND:
+		return -ENODEV;
+	case NLE_NOMEM:
+		return -ENOMEM;
+	case NLE_OPNOTSUPP:
+		return -EOPNOTSUPP;
+	case NLE_BUSY:
+		return -EBUSY;
+	case NLE_INVAL:
+		return -EINVAL;
+	case NLE_NOADDR:
+		return -EADDRNOTAVAIL;
+	default:
+		return -EIO;
+	}
+}
+
+int vigil_rtnl_socket(struct nl_sock **ret)
+{
+	struct nl_sock *sock = nl_socket_alloc();
+	int err;
+
+	if (!sock)
+		return -ENOMEM;
+	err = nl_connect(sock, NETLINK_ROUTE);
+	if (err < 0) {
+		nl_socket_free(sock);
+		return vigil_rtnl_errno(err);
+	}
+	*ret = sock;
+	return 0;
+}
+
+int vigil_rtnl_link_up(struct nl_sock *sock, const char *ifname)
+{
+	struct rtnl_link *link = NULL, *change;
+	int err;
+
+	err = rtnl_link_get_kernel(sock, 0, ifname, &link);
+	if (err < 0)
+		return vigil_rtnl_errno(err);
+	change = rtnl_link_alloc();
+	if (!change) {
+		rtnl_link_put(link);
+		return -ENOMEM;
+	}
+	rtnl_link_set_flags(change, IFF_UP);
+	err = rtnl_link_change(sock, link, change, 0);
+	rtnl_link_put(change);
+	rtnl_link_put(link);
+	return err < 0 ? vigil_rtnl_errno(err) : 0;
+}
+
+int vigil_rtnl_address_add(struct nl_sock *sock, const char *ifname, const char *cidr)
+{
+	struct rtnl_addr *addr = NULL;
+	struct rtnl_link *link = NULL;
+	struct nl_addr *local = NULL;
+	struct in_addr in;
+	unsigned int prefixlen;
+	int err;
+
+	err = vigil_cidr4_parse(cidr, &in, &prefixlen);
+	if (err < 0)
+		return err;
+	addr = rtnl_addr_alloc();
+	local = nl_addr_build(AF_INET, &in, sizeof(in));
+	if (!addr || !local) {
+		err = -NLE_NOMEM;
+		goto out;
+	}
+	err = rtnl_link_get_kernel(sock, 0, ifname, &link);
+	if (!err) {
+		rtnl_addr_set_ifindex(addr, rtnl_link_get_ifindex(link));
+		err = rtnl_addr_set_local(addr, local);
+	}
+	if (!err) {
+		rtnl_addr_set_prefixlen(addr, (int)prefixlen);
+		err = rtnl_addr_add(sock, addr, 0);
+	}
+out:
+	if (link)
+		rtnl_link_put(link);
+	if (local)
+		nl_addr_put(local);
+	if (addr)
+		rtnl_addr_put(addr);
+	return err < 0 ? vigil_rtnl_errno(err) : 0;
+}
+
+int vigil_rtnl_link_delete(struct nl_sock *sock, const char *ifname)
+{
+	struct rtnl_link *link = rtnl_link_alloc();
+	int err;
+
+	if (!link)
+		return -ENOMEM;
+	rtnl_link_set_name(link, ifname);
+	err = rtnl_link_delete(sock, link);
+	rtnl_link_put(link);
+	return err < 0 ? vigil_rtnl_errno(err) : 0;
+}
+
+/* `op` on a socket of its own */
+static int one_shot(int (*op)(struct nl_sock *sock, const char *ifname), const char *ifname)
+{
+	struct nl_sock *sock;
+	int ret = vigil_rtnl_socket(&sock);
+
+	if (ret < 0)
+		return ret;
+	ret = op(sock, ifname);
+	nl_socket_free(sock);
+	return ret;
+}
+
+int vigil_link_up(const char *ifname)
+{
+	return one_shot(vigil_rtnl_link_up, ifname);
+}
+
+int vigil_link_delete(const char *ifname)
+{
+	return one_shot(vigil_rtnl_link_delete, ifname);
+}

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef VIGIL_RTNL_H
+#define VIGIL_RTNL_H
+
+#include <netlink/netlink.h>
+
+/*
+ * Links and addresses through libnl-route-3, shared by the interface types
+ * (veth.c, tap.c). Everything acts in the namespace the socket was opened in.
+ */
+
+/* A route netlink socket in the calling thread's current namespace. */
+int vigil_rtnl_socket(struct nl_sock **ret);
+/* libnl's negative NLE_* as a negative errno. */
+int vigil_rtnl_errno(int nlerr);
+
+int vigil_rtnl_link_up(struct nl_sock *sock, const char *ifname);
+/* -ENODEV when there is no such link. */
+int vigil_rtnl_link_delete(struct nl_sock *sock, const char *ifname);
+/* `cidr` as vigil_cidr4_parse() takes it; the prefix gives the connected route. */
+int vigil_rtnl_address_add(struct nl_sock *sock, const char *ifname, const char *cidr);
+
+/* The same with a socket of their own, in the calling thread's namespace. */
+int vigil_link_up(const char *ifname);
+int vigil_link_delete(const char *ifname);
+
+#endif
