@@ -277,7 +277,7 @@ static int connections_held(const char *ns, const char *addr, int port, int n)
 		struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
 		int ok = 0;
 
-		enter(ns);
+		enter_netns(ns);
 		inet_pton(AF_INET, addr, &sa.sin_addr);
 		for (int i = 0; i < n; i++) {
 			int s = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0), err = 1;
@@ -331,7 +331,7 @@ static double udp_goodput(void)
 		double first = 0, t;
 		uint64_t bytes = 0;
 
-		enter(ns_i);
+		enter_netns(ns_i);
 		s = socket(AF_INET, SOCK_DGRAM, 0);
 		setsockopt(s, SOL_SOCKET, SO_RCVBUF, &one, sizeof(one));
 		if (bind(s, (struct sockaddr *)&sa, sizeof(sa)) || write(ready[1], "r", 1) != 1)
@@ -360,7 +360,7 @@ static double udp_goodput(void)
 		double end;
 		int s;
 
-		enter(ns_a);
+		enter_netns(ns_a);
 		s = socket(AF_INET, SOCK_DGRAM, 0);
 		for (end = now_s() + 3.5; now_s() < end;)
 			sendto(s, buf, sizeof(buf), 0, (struct sockaddr *)&sa, sizeof(sa));
