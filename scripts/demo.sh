@@ -44,6 +44,9 @@ cleanup() {
 		if [ -n "$vigild_pid" ]; then
 			kill "$vigild_pid" 2>/dev/null || true
 			wait "$vigild_pid" 2>/dev/null || true
+			# the isolation table outlives vigild by design; the demo's goes with it
+			nft delete table inet vigil 2>/dev/null || true
+			nft delete table arp vigil 2>/dev/null || true
 		fi
 	fi
 }
@@ -75,7 +78,9 @@ else
 fi
 
 # Each round: 4 x 64 MiB through a 64 MiB buffer (CPU and memory), 16 MiB
-# written with O_DIRECT (disk), two pings to the host side (network).
+# written with O_DIRECT (disk), and a ping to the host, which its isolation
+# drops and counts (nothing to the host but declared services). The host
+# pings it (network).
 cat >"$spec" <<EOF
 {
   "id": "$id",
@@ -83,8 +88,9 @@ cat >"$spec" <<EOF
   "vcpus": 1,
   "memory_mib": 256,
   "command": ["sh", "-c",
-    "while :; do dd if=/dev/zero of=/dev/null bs=64M count=4 2>/dev/null; dd if=/dev/zero of=$data bs=1M count=16 oflag=direct 2>/dev/null; rm -f $data; ping -c 2 -q 198.18.0.1 >/dev/null 2>&1; sleep 1; done"],
-  "network": {"mode": "veth", "ipv4": "198.18.0.2/30", "host_ipv4": "198.18.0.1/30"}
+    "while :; do dd if=/dev/zero of=/dev/null bs=64M count=4 2>/dev/null; dd if=/dev/zero of=$data bs=1M count=16 oflag=direct 2>/dev/null; rm -f $data; ping -c 1 -W 1 -q 198.18.0.1 >/dev/null 2>&1; sleep 1; done"],
+  "network": {"mode": "veth", "ipv4": "198.18.0.2/30", "host_ipv4": "198.18.0.1/30",
+              "inbound": ["tcp/3001"], "egress_mbit": 100, "max_connections": 512}
 }
 EOF
 echo
@@ -93,7 +99,7 @@ echo "== vigil workload create + start ($id)"
 "$vigil" workload start "$id"
 echo
 echo "== metering for $seconds s"
-sleep "$seconds"
+ping -i 0.5 -w "$seconds" -q 198.18.0.2 >/dev/null 2>&1 || true
 echo
 echo "== vigil usage show $id"
 "$vigil" usage show "$id"
@@ -103,6 +109,9 @@ echo "== vigil usage show $id --check (the kernel's cgroup v2 figures beside vig
 echo
 echo "== vigil -j usage show $id"
 "$vigil" -j -p usage show "$id"
+echo
+echo "== vigil net show $id (its nftables isolation and drop counters)"
+"$vigil" net show "$id"
 echo
 echo "== vigil prog show"
 "$vigil" prog show

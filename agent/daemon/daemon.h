@@ -13,6 +13,7 @@
 #include "ledger.h"
 #include "meter_loader.h"
 #include "metrics.h"
+#include "nft_policy.h"
 #include "registry.h"
 
 struct wl {
@@ -48,6 +49,11 @@ struct vigild {
 	struct wl **wls;
 	size_t n_wls, cap_wls;
 	int epfd, sigfd, listen_fd;
+
+	/* isolation (isolation.c): the nftables table and the extra denied prefixes */
+	struct vigil_nft *nft;
+	const char *const *deny;
+	size_t n_deny;
 
 	/* the ledger (accounting.c) */
 	struct vigil_ledger *ledger;
@@ -116,6 +122,15 @@ void accounting_stop(struct vigild *d);
 void accounting_epoch(struct vigild *d);
 /* `w` was just deleted: its final record, now if the ledger can take it. */
 void accounting_final(struct vigild *d, struct wl *w);
+
+/* isolation.c: the workloads' nftables rules */
+/* Claims the table and brings it to the registered workloads. */
+int isolation_start(struct vigild *d);
+/* Lets go of the table, which keeps enforcing the rules. */
+void isolation_stop(struct vigild *d);
+int isolation_apply(struct vigild *d, struct wl *w, struct req_err *e);
+/* Removes a workload's rules; having none is no error. */
+int isolation_remove(struct vigild *d, struct wl *w, struct req_err *e);
 
 /* exporter.c: /metrics, /healthz, /v1/records */
 int exporter_start(struct vigild *d);

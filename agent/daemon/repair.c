@@ -216,6 +216,10 @@ int repair_state(struct vigild *d)
 	ret = vigil_registry_load(d->state_dir, collect, log_bad, d);
 	if (ret < 0)
 		return ret;
+	/* before any interface is brought up below */
+	ret = isolation_start(d);
+	if (ret < 0)
+		return ret;
 	ret = vigil_meter_read_all(d->meter, find_orphan, &o);
 	if (ret < 0)
 		return ret;

@@ -41,6 +41,8 @@ struct daemon_opts {
 	const char *tls_cert;
 	const char *tls_key;
 	const char *tls_client_ca;
+	const char *deny[VIGIL_NFT_MAX_PREFIXES];
+	size_t n_deny;
 };
 
 static void usage(FILE *out)
@@ -50,6 +52,7 @@ static void usage(FILE *out)
 		"              [--cgroup-parent NAME] [--max-workloads N] [--stop-timeout SEC]\n"
 		"              [--listen HOST:PORT] [--tls-cert FILE --tls-key FILE\n"
 		"              [--tls-client-ca FILE]] [--epoch SEC] [--boot-id-file FILE]\n"
+		"              [--deny PREFIX]...\n"
 		"       vigild --help | --version\n"
 		"\n"
 		"  --state-dir DIR       workload registry and logs (default " VIGIL_DEFAULT_STATE_DIR
@@ -71,7 +74,10 @@ static void usage(FILE *out)
 		"  --tls-client-ca FILE  require client certificates signed by this PEM CA (mTLS)\n"
 		"  --epoch SEC           ledger epoch: one record per workload (default 60)\n"
 		"  --boot-id-file FILE   where the host's boot id is read (default\n"
-		"                        /proc/sys/kernel/random/boot_id)\n",
+		"                        /proc/sys/kernel/random/boot_id)\n"
+		"  --deny PREFIX         a destination no workload may reach (IPv4 or IPv6),\n"
+		"                        beside RFC 1918, 100.64/10, link-local, ULA and the\n"
+		"                        host's own subnets; repeatable\n",
 		VIGIL_MAX_WORKLOADS, VIGIL_MAX_WORKLOADS);
 }
 
@@ -109,6 +115,7 @@ static int parse_opts(int argc, char **argv, struct daemon_opts *o)
 		{ "tls-cert", required_argument, NULL, 'C' },
 		{ "tls-key", required_argument, NULL, 'K' },
 		{ "tls-client-ca", required_argument, NULL, 'A' },
+		{ "deny", required_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -161,6 +168,14 @@ static int parse_opts(int argc, char **argv, struct daemon_opts *o)
 			break;
 		case 'A':
 			o->tls_client_ca = optarg;
+			break;
+		case 'D':
+			if (o->n_deny == VIGIL_NFT_MAX_PREFIXES) {
+				fprintf(stderr, "vigild: at most %d --deny prefixes\n",
+					VIGIL_NFT_MAX_PREFIXES);
+				return -EINVAL;
+			}
+			o->deny[o->n_deny++] = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -364,8 +379,8 @@ static int run(struct vigild *d)
 	}
 	ret = repair_state(d);
 	if (ret < 0) {
-		fprintf(stderr, "vigild: loading the registry in %s: %s\n", d->state_dir,
-			strerror(-ret));
+		fprintf(stderr, "vigild: bringing the host to the registry in %s: %s\n",
+			d->state_dir, strerror(-ret));
 		goto out;
 	}
 	ret = accounting_start(d);
@@ -384,6 +399,7 @@ static int run(struct vigild *d)
 out:
 	exporter_stop(d);
 	accounting_stop(d);
+	isolation_stop(d);
 	for (size_t i = 0; i < d->n_wls; i++) {
 		if (d->wls[i]->pidfd >= 0)
 			close(d->wls[i]->pidfd);
@@ -451,6 +467,8 @@ int main(int argc, char **argv)
 	d.tls_cert_file = o.tls_cert;
 	d.tls_key_file = o.tls_key;
 	d.tls_client_ca_file = o.tls_client_ca;
+	d.deny = o.deny;
+	d.n_deny = o.n_deny;
 	if (o.pin_dir)
 		snprintf(d.pin_dir, sizeof(d.pin_dir), "%s", o.pin_dir);
 	else

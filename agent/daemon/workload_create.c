@@ -89,6 +89,44 @@ static int check_command(const struct vigil_workload_spec *s, struct req_err *e)
 	return 0;
 }
 
+/* a.b.c.d/len: its network and length; -EINVAL if it is not one. */
+static int subnet_of(const char *cidr, uint32_t *net, unsigned int *len)
+{
+	char text[INET_ADDRSTRLEN];
+	struct in_addr a;
+
+	if (sscanf(cidr, "%15[0-9.]/%u", text, len) != 2 || *len > 32 ||
+	    inet_pton(AF_INET, text, &a) != 1)
+		return -EINVAL;
+	*net = ntohl(a.s_addr) & (*len ? ~0u << (32 - *len) : 0);
+	return 0;
+}
+
+/* Two workloads' point-to-point subnets must not overlap: their routes would. */
+static int check_overlap(struct vigild *d, const struct vigil_workload_spec *s, struct req_err *e)
+{
+	uint32_t net, other_net;
+	unsigned int len, other_len;
+
+	if (s->net_mode == VIGIL_NET_NONE || subnet_of(s->host_ipv4, &net, &len))
+		return 0;
+	for (size_t i = 0; i < d->n_wls; i++) {
+		const struct vigil_workload *o = &d->wls[i]->rec;
+		unsigned int shorter;
+
+		if (o->state == VIGIL_WL_DELETED || o->spec.net_mode == VIGIL_NET_NONE ||
+		    subnet_of(o->spec.host_ipv4, &other_net, &other_len))
+			continue;
+		shorter = len < other_len ? len : other_len;
+		if (shorter && ((net ^ other_net) >> (32 - shorter)))
+			continue;
+		return req_fail(e, -EEXIST,
+				"workload \"%s\": network %s overlaps workload \"%s\"'s %s", s->id,
+				s->host_ipv4, o->spec.id, o->spec.host_ipv4);
+	}
+	return 0;
+}
+
 static int check_new(struct vigild *d, const struct vigil_workload_spec *s, struct req_err *e)
 {
 	struct wl *old = wl_find(d, s->id);
@@ -109,7 +147,7 @@ static int check_new(struct vigild *d, const struct vigil_workload_spec *s, stru
 	if (old)
 		return req_fail(e, -EEXIST, "workload \"%s\" already exists (state %s)", s->id,
 				vigil_workload_state_name(old->rec.state));
-	return 0;
+	return check_overlap(d, s, e);
 }
 
 /*
@@ -181,15 +219,25 @@ static int create_network(struct vigild *d, struct wl *w, struct req_err *e)
 		return req_fail(e, ret, "workload \"%s\": veth %s: %s", r->spec.id, r->host_ifname,
 				strerror(-ret));
 	}
-	return 0;
+	/* the link is still down: no frame crosses it before its rules are in */
+	ret = isolation_apply(d, w, e);
+	if (ret < 0) {
+		vigil_veth_delete(r->host_ifname);
+		vigil_netns_remove(r->netns);
+	}
+	return ret;
 }
 
-static void remove_network(struct wl *w)
+static void remove_network(struct vigild *d, struct wl *w)
 {
+	struct req_err ignored;
+
 	if (w->rec.host_ifname[0])
 		vigil_veth_delete(w->rec.host_ifname);
 	if (w->rec.netns[0])
 		vigil_netns_remove(w->rec.netns);
+	if (w->rec.spec.net_mode != VIGIL_NET_NONE)
+		isolation_remove(d, w, &ignored);
 }
 
 static int create_cgroup(struct vigild *d, struct wl *w, struct req_err *e)
@@ -310,7 +358,7 @@ int wl_create(struct vigild *d, struct json_object *spec, struct wl **ret, struc
 	*ret = w;
 	return 0;
 fail_network:
-	remove_network(w);
+	remove_network(d, w);
 fail_cgroup:
 	rmdir(w->rec.cgroup);
 fail:

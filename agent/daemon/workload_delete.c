@@ -62,6 +62,12 @@ int wl_delete(struct vigild *d, struct wl *w, struct req_err *e)
 			return req_fail(e, ret, "workload \"%s\": deleting interface %s: %s",
 					r->spec.id, r->host_ifname, strerror(-ret));
 	}
+	if (r->spec.net_mode != VIGIL_NET_NONE) {
+		/* after the interface: it never exists without its rules */
+		ret = isolation_remove(d, w, e);
+		if (ret < 0)
+			return ret;
+	}
 	if (r->netns[0]) {
 		ret = vigil_netns_remove(r->netns);
 		if (ret < 0 && ret != -ENOENT)

@@ -6,6 +6,7 @@
 #include <netlink/errno.h>
 #include <netlink/route/addr.h>
 #include <netlink/route/link.h>
+#include <netlink/route/route.h>
 
 #include "cidr.h"
 
@@ -105,6 +106,45 @@ out:
 	if (addr)
 		rtnl_addr_put(addr);
 	return err < 0 ? vigil_rtnl_errno(err) : 0;
+}
+
+int vigil_rtnl_default_route(struct nl_sock *sock, const char *gateway_cidr)
+{
+	struct rtnl_route *route = rtnl_route_alloc();
+	struct rtnl_nexthop *nh = rtnl_route_nh_alloc();
+	struct nl_addr *dst = NULL, *gw = NULL;
+	unsigned int prefixlen;
+	struct in_addr in;
+	int err;
+
+	err = vigil_cidr4_parse(gateway_cidr, &in, &prefixlen);
+	if (err < 0)
+		goto out_errno;
+	dst = nl_addr_build(AF_INET, &(struct in_addr){ 0 }, sizeof(in));
+	gw = nl_addr_build(AF_INET, &in, sizeof(in));
+	if (!route || !nh || !dst || !gw) {
+		err = -NLE_NOMEM;
+		goto out;
+	}
+	nl_addr_set_prefixlen(dst, 0);
+	rtnl_route_set_family(route, AF_INET);
+	rtnl_route_set_dst(route, dst);
+	rtnl_route_nh_set_gateway(nh, gw);
+	rtnl_route_add_nexthop(route, nh);
+	nh = NULL; /* the route owns it now */
+	err = rtnl_route_add(sock, route, NLM_F_EXCL);
+out:
+	err = err < 0 ? vigil_rtnl_errno(err) : 0;
+out_errno:
+	if (nh)
+		rtnl_route_nh_free(nh);
+	if (route)
+		rtnl_route_put(route);
+	if (dst)
+		nl_addr_put(dst);
+	if (gw)
+		nl_addr_put(gw);
+	return err;
 }
 
 int vigil_rtnl_link_delete(struct nl_sock *sock, const char *ifname)

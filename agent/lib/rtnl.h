@@ -21,6 +21,8 @@ int vigil_rtnl_link_delete(struct nl_sock *sock, const char *ifname);
 int vigil_rtnl_address_add(struct nl_sock *sock, const char *ifname, const char *cidr);
 
 /* The same with a socket of their own, in the calling thread's namespace. */
+/* The default route via the host side ("198.18.0.1/30": its address and prefix). */
+int vigil_rtnl_default_route(struct nl_sock *sock, const char *gateway_cidr);
 int vigil_link_up(const char *ifname);
 int vigil_link_delete(const char *ifname);
 

@@ -14,7 +14,7 @@
 
 void vigil_tap_name(const char *id, char ret[IF_NAMESIZE])
 {
-	vigil_ifname("vt-", id, ret);
+	vigil_ifname(VIGIL_TAP_IFNAME_PREFIX, id, ret);
 }
 
 static int check_opts(const struct vigil_tap_opts *o)

@@ -5,6 +5,8 @@
 #include <net/if.h>
 #include <sys/types.h>
 
+/* Host interface names of tap workloads begin with it. */
+#define VIGIL_TAP_IFNAME_PREFIX "vt-"
 /*
  * A microVM's network: a persistent TAP device on the host that the VMM,
  * running as its own unprivileged user, attaches to. The host end is

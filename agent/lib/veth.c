@@ -13,10 +13,13 @@
 
 void vigil_veth_name(const char *id, char ret[IF_NAMESIZE])
 {
-	vigil_ifname("vg-", id, ret);
+	vigil_ifname(VIGIL_VETH_IFNAME_PREFIX, id, ret);
 }
 
-/* Inside the workload's namespace: lo up, the peer addressed and up. */
+/*
+ * Inside the workload's namespace: lo up, the peer addressed and up, and the
+ * host side its default gateway (routed point to point, no shared bridge).
+ */
 static int configure_peer(void *arg)
 {
 	const struct vigil_veth_opts *o = arg;
@@ -30,6 +33,8 @@ static int configure_peer(void *arg)
 		ret = vigil_rtnl_address_add(sock, VIGIL_VETH_PEER_NAME, o->peer_cidr);
 	if (!ret)
 		ret = vigil_rtnl_link_up(sock, VIGIL_VETH_PEER_NAME);
+	if (!ret)
+		ret = vigil_rtnl_default_route(sock, o->host_cidr);
 	nl_socket_free(sock);
 	return ret;
 }

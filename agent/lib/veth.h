@@ -5,6 +5,8 @@
 #include <net/if.h>
 #include <stddef.h>
 
+/* Host interface names of veth workloads begin with it. */
+#define VIGIL_VETH_IFNAME_PREFIX "vg-"
 /* The workload's end of the pair, inside its own namespace. */
 #define VIGIL_VETH_PEER_NAME "eth0"
 

@@ -65,6 +65,8 @@ static void remove_scratch(void)
 {
 	reset_scratch();
 	rmdir(scratch);
+	/* the daemons' nftables table outlives them (owned, persistent) */
+	sh("nft delete table inet vigil 2>/dev/null; nft delete table arp vigil 2>/dev/null");
 }
 
 static void setup(void)
@@ -135,7 +137,7 @@ START_TEST(test_runs_and_stops_on_sigterm)
 	/* stop it before asserting, so a failure leaves no daemon behind */
 	ck_assert_int_eq(kill(pid, SIGTERM), 0);
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-	ck_assert_msg(up, "vigild did not come up");
+	ck_assert_msg(up, "vigild did not come up: %s", read_file(log_path));
 	ck_assert_msg(state_ok, "state directory missing or not 0700");
 	ck_assert(WIFEXITED(status));
 	ck_assert_int_eq(WEXITSTATUS(status), 0);

@@ -179,6 +179,9 @@ void vf_remove_env(void)
 	DIR *d;
 
 	vf_stop_vigild();
+	/* vigild's table outlives it (owned, persistent): it is this test's to remove */
+	(void)!system("nft delete table inet vigil 2>/dev/null; nft delete table arp vigil "
+		      "2>/dev/null");
 	d = opendir(vf.parent);
 	while (d && (de = readdir(d))) {
 		if (de->d_type == DT_DIR && de->d_name[0] != '.') {
