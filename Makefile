@@ -80,7 +80,9 @@ VIGILD := $(OUTPUT)/vigild
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(wildcard tests/unit/check_*.c))
 PRIV_TESTS := $(patsubst tests/priv/%.c,$(OUTPUT)/tests/%,$(wildcard tests/priv/check_*.c))
 BENCHES := $(patsubst tests/bench/%.c,$(OUTPUT)/bench/%,$(wildcard tests/bench/bench_*.c))
-BENCH_SUPPORT_OBJS := $(call obj,$(filter-out tests/bench/bench_%.c,$(wildcard tests/bench/*.c)))
+# testutil (sh(), require_root()) brings Check along
+BENCH_SUPPORT_OBJS := $(call obj,$(filter-out tests/bench/bench_%.c,$(wildcard tests/bench/*.c)) \
+	tests/support/testutil.c)
 TEST_SUPPORT_OBJS := $(call obj,$(wildcard tests/support/*.c))
 
 .PHONY: all tests check check-unit check-priv bench demo install uninstall \
@@ -142,7 +144,7 @@ $(OUTPUT)/tests/%: $(OUTPUT)/obj/tests/priv/%.o $(TEST_SUPPORT_OBJS) $(LIBVIGIL_
 $(OUTPUT)/bench/%: $(OUTPUT)/obj/tests/bench/%.o $(BENCH_SUPPORT_OBJS) $(LIBVIGIL_CLI) $(LIBVIGIL)
 	$(call msg,LINK,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_LDFLAGS) $^ $(LDLIBS) -o $@
+	$(Q)$(CC) $(ALL_LDFLAGS) $^ $(LDLIBS) $(CHECK_LIBS) -o $@
 
 $(OUTPUT)/include $(OUTPUT)/bpf $(OUTPUT)/obj:
 	$(Q)mkdir -p $@
