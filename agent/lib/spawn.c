@@ -38,7 +38,7 @@ static int child_setup(const struct vigil_spawn_opts *o)
 	 * socket, not its ledger, not the netlink socket that owns its nftables
 	 * table (libraries open some of them without close-on-exec).
 	 */
-	if (close_range(STDERR_FILENO + 1, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+	if (!o->inherit_fds && close_range(STDERR_FILENO + 1, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
 		return errno;
 	return 0;
 }
@@ -98,7 +98,9 @@ int vigil_spawn(const struct vigil_spawn_opts *o, char *const argv[], pid_t *ret
 
 int vigil_spawn_in_cgroup(int cgroup_fd, char *const argv[], pid_t *ret_pid)
 {
-	struct vigil_spawn_opts o = { .cgroup_fd = cgroup_fd, .netns_fd = -1, .output_fd = -1 };
+	struct vigil_spawn_opts o = {
+		.cgroup_fd = cgroup_fd, .netns_fd = -1, .output_fd = -1, .inherit_fds = true
+	};
 
 	return vigil_spawn(&o, argv, ret_pid, NULL);
 }

@@ -2,6 +2,7 @@
 #ifndef VIGIL_SPAWN_H
 #define VIGIL_SPAWN_H
 
+#include <stdbool.h>
 #include <sys/types.h>
 
 /*
@@ -9,7 +10,8 @@
  * `cgroup_fd` (clone3 with CLONE_INTO_CGROUP), so not one instruction of it
  * runs outside the cgroup and unmetered. Returns 0 with the pid, or a
  * negative errno; a command that cannot be executed is reported as the
- * exec error, not as a child that exits 127.
+ * exec error, not as a child that exits 127. The child inherits the
+ * caller's descriptors.
  */
 int vigil_spawn_in_cgroup(int cgroup_fd, char *const argv[], pid_t *ret_pid);
 
@@ -19,6 +21,11 @@ struct vigil_spawn_opts {
 	int netns_fd;
 	/* stdout and stderr of the child (stdin is /dev/null), or -1 to inherit all three */
 	int output_fd;
+	/*
+	 * Keep the caller's other descriptors open across exec, for a program
+	 * handed one by number; a workload gets none of the daemon's.
+	 */
+	bool inherit_fds;
 };
 
 /*

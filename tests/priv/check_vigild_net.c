@@ -126,10 +126,11 @@ START_TEST(test_rules_live_with_the_workload)
 
 	ck_assert_msg(vf_vigild_up(), "vigild did not come up");
 	names("iso", 0);
-	ck_assert_msg(create(",\"inbound\":[\"tcp/3001\"],\"host_services\":[\"udp/5353\",\"tcp/7998\"],"
-			     "\"egress_mbit\":50,\"max_connections\":100",
-			     err, sizeof(err)) == 0,
-		      "create: %s", err);
+	ck_assert_msg(
+		create(",\"inbound\":[\"tcp/3001\"],\"host_services\":[\"udp/5353\",\"tcp/7998\"],"
+		       "\"egress_mbit\":50,\"max_connections\":100",
+		       err, sizeof(err)) == 0,
+		"create: %s", err);
 	o = net_show();
 	ck_assert(json_object_object_get_ex(o, "rules", &rules));
 	ck_assert(strstr(json_object_get_string(rules), "tcp dport 3001 accept"));

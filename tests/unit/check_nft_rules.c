@@ -114,7 +114,8 @@ START_TEST(test_rule_text)
 	nft_workload_cmds(&b, &w);
 	ck_assert(strstr(b.data, "ip6 saddr != 2001:db8::2 counter name wl_relay_1_drop_spoof"));
 	ck_assert(strstr(b.data, "limit rate over 1000000 bytes/second"));
-	ck_assert(strstr(b.data, "ct state new ct count over 100 counter name wl_relay_1_drop_conn"));
+	ck_assert(
+		strstr(b.data, "ct state new ct count over 100 counter name wl_relay_1_drop_conn"));
 	vigil_strbuf_free(&b);
 }
 END_TEST
