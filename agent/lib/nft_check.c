@@ -16,8 +16,7 @@
 
 static struct nft_ctx *ctx_new(unsigned int flags)
 {
-	int fd;
-	struct nft_ctx *ctx = nft_ctx_with_socket(&fd);
+	struct nft_ctx *ctx = nft_ctx_buffered();
 
 	if (ctx)
 		nft_ctx_output_set_flags(ctx, flags);

@@ -43,9 +43,11 @@ void nft_workload_cmds(struct vigil_strbuf *b, const struct vigil_nft_workload *
 /* Deletes host port forwards' map entries. */
 void nft_forward_delete_cmds(struct vigil_strbuf *b, const struct vigil_nft_forward *f, size_t n);
 
+/* A libnftables context with buffered output and errors, for reading. */
+struct nft_ctx *nft_ctx_buffered(void);
 /*
- * A libnftables context with buffered output and errors, and in *ret_fd the
- * netlink socket it opened (-1 if that cannot be told apart).
+ * The same, for changing the table: in *ret_fd the netlink socket it opened
+ * (-1 if that cannot be told apart), which is to own the table.
  */
 struct nft_ctx *nft_ctx_with_socket(int *ret_fd);
 /* 0 when this kernel keeps owned tables on close (persist), else -EOPNOTSUPP. */

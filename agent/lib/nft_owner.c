@@ -67,19 +67,26 @@ static size_t netfilter_sockets(int *fds, size_t max)
 	return n;
 }
 
+struct nft_ctx *nft_ctx_buffered(void)
+{
+	struct nft_ctx *ctx = nft_ctx_new(NFT_CTX_DEFAULT);
+
+	if (ctx && (nft_ctx_buffer_output(ctx) || nft_ctx_buffer_error(ctx))) {
+		nft_ctx_free(ctx);
+		return NULL;
+	}
+	return ctx;
+}
+
 struct nft_ctx *nft_ctx_with_socket(int *ret_fd)
 {
 	int before[MAX_NETFILTER_SOCKETS], after[MAX_NETFILTER_SOCKETS];
 	size_t nb = netfilter_sockets(before, MAX_NETFILTER_SOCKETS), na;
-	struct nft_ctx *ctx = nft_ctx_new(NFT_CTX_DEFAULT);
+	struct nft_ctx *ctx = nft_ctx_buffered();
 
 	*ret_fd = -1;
 	if (!ctx)
 		return NULL;
-	if (nft_ctx_buffer_output(ctx) || nft_ctx_buffer_error(ctx)) {
-		nft_ctx_free(ctx);
-		return NULL;
-	}
 	/* the context opened exactly one socket; anything else leaves fd unknown */
 	na = netfilter_sockets(after, MAX_NETFILTER_SOCKETS);
 	for (size_t i = 0; i < na; i++) {

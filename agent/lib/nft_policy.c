@@ -572,11 +572,11 @@ int vigil_nft_counters(const char *id, struct vigil_nft_counter ret[VIGIL_NFT_N_
 	struct nft_ctx *ctx;
 	struct nft_state s;
 	size_t found = 0;
-	int r, fd;
+	int r;
 
 	if (!id || !vigil_workload_id_valid(id))
 		return -EINVAL;
-	ctx = nft_ctx_with_socket(&fd);
+	ctx = nft_ctx_buffered();
 	if (!ctx)
 		return -ENOMEM;
 	r = load_state(ctx, &s, NULL, 0);
