@@ -8,21 +8,11 @@
 
 #include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static int fail(char *err, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, len, fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
+#include "errmsg.h"
 
 static int get_array(struct json_object *net, const char *key, struct json_object **ret, size_t *n,
 		     char *err, size_t len)
@@ -31,11 +21,11 @@ static int get_array(struct json_object *net, const char *key, struct json_objec
 	if (!json_object_object_get_ex(net, key, ret))
 		return 0;
 	if (!json_object_is_type(*ret, json_type_array))
-		return fail(err, len, "network.%s must be an array", key);
+		return vigil_invalid(err, len, "network.%s must be an array", key);
 	*n = json_object_array_length(*ret);
 	if (*n > VIGIL_NFT_MAX_PORTS)
-		return fail(err, len, "network.%s has %zu entries, at most %d", key, *n,
-			    VIGIL_NFT_MAX_PORTS);
+		return vigil_invalid(err, len, "network.%s has %zu entries, at most %d", key, *n,
+				     VIGIL_NFT_MAX_PORTS);
 	return 0;
 }
 
@@ -85,12 +75,14 @@ static int parse_ports(struct json_object *net, const char *key, struct vigil_nf
 	for (size_t i = 0; i < *n; i++) {
 		r = port_of(json_object_array_get_idx(a, i), &(*ret)[i]);
 		if (r == -ERANGE)
-			return fail(err, len, "network.%s[%zu]: port must be 1 to 65535", key, i);
+			return vigil_invalid(err, len, "network.%s[%zu]: port must be 1 to 65535",
+					     key, i);
 		if (r)
-			return fail(err, len,
-				    "network.%s[%zu] must be a port number, \"tcp/PORT\" or "
-				    "\"udp/PORT\"",
-				    key, i);
+			return vigil_invalid(
+				err, len,
+				"network.%s[%zu] must be a port number, \"tcp/PORT\" or "
+				"\"udp/PORT\"",
+				key, i);
 	}
 	return 0;
 }
@@ -110,7 +102,8 @@ static int parse_prefixes(struct json_object *net, struct vigil_net_policy *p, c
 		struct json_object *v = json_object_array_get_idx(a, i);
 
 		if (!json_object_is_type(v, json_type_string))
-			return fail(err, len, "network.inbound_from[%zu] must be a string", i);
+			return vigil_invalid(err, len, "network.inbound_from[%zu] must be a string",
+					     i);
 		p->inbound_from[i] = strdup(json_object_get_string(v));
 		if (!p->inbound_from[i])
 			return -ENOMEM;
@@ -145,26 +138,29 @@ static int parse_forwards(struct json_object *net, struct vigil_net_policy *p, c
 		struct vigil_nft_forward *out = &p->forwards[i];
 
 		if (!json_object_is_type(f, json_type_object))
-			return fail(err, len, "network.forwards[%zu] must be an object", i);
+			return vigil_invalid(err, len, "network.forwards[%zu] must be an object",
+					     i);
 		json_object_object_foreach(f, key, val)
 		{
 			(void)val;
 			if (strcmp(key, "proto") && strcmp(key, "host_port") && strcmp(key, "port"))
-				return fail(err, len, "unknown field \"network.forwards[%zu].%s\"",
-					    i, key);
+				return vigil_invalid(err, len,
+						     "unknown field \"network.forwards[%zu].%s\"",
+						     i, key);
 		}
 		out->proto = VIGIL_NFT_TCP;
 		if (json_object_object_get_ex(f, "proto", &proto) &&
 		    (!json_object_is_type(proto, json_type_string) ||
 		     proto_of(json_object_get_string(proto), &out->proto)))
-			return fail(err, len,
-				    "network.forwards[%zu].proto must be \"tcp\" or \"udp\"", i);
+			return vigil_invalid(
+				err, len, "network.forwards[%zu].proto must be \"tcp\" or \"udp\"",
+				i);
 		out->host_port = port_field(f, "host_port");
 		out->port = port_field(f, "port");
 		if (!out->host_port || !out->port)
-			return fail(err, len,
-				    "network.forwards[%zu]: host_port and port must be 1 to 65535",
-				    i);
+			return vigil_invalid(
+				err, len,
+				"network.forwards[%zu]: host_port and port must be 1 to 65535", i);
 	}
 	return 0;
 }
@@ -178,7 +174,7 @@ static int parse_limit(struct json_object *net, const char *key, unsigned int ma
 		return 0;
 	if (!json_object_is_type(v, json_type_int) || json_object_get_int64(v) < 1 ||
 	    json_object_get_int64(v) > max)
-		return fail(err, len, "network.%s must be between 1 and %u", key, max);
+		return vigil_invalid(err, len, "network.%s must be between 1 and %u", key, max);
 	*ret = (uint32_t)json_object_get_int64(v);
 	return 0;
 }

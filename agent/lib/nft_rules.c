@@ -5,11 +5,11 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "errmsg.h"
 #include "nft_internal.h"
 #include "workload_spec.h"
 
@@ -42,17 +42,6 @@ void nft_prefix(char buf[NFT_NAME_SIZE], const char *id)
 	for (char *p = buf; *p; p++)
 		if (*p == '-')
 			*p = '_';
-}
-
-static int fail(char *err, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, len, fmt, ap);
-	va_end(ap);
-	return -EINVAL;
 }
 
 /*
@@ -130,14 +119,15 @@ static bool mac_valid(const char *s)
 static int check_port(unsigned int port, const char *what, char *err, size_t len)
 {
 	if (port < 1 || port > 65535)
-		return fail(err, len, "%s: port %u is outside 1..65535", what, port);
+		return vigil_invalid(err, len, "%s: port %u is outside 1..65535", what, port);
 	return 0;
 }
 
 static int check_proto(enum vigil_nft_proto proto, const char *what, char *err, size_t len)
 {
 	if (proto != VIGIL_NFT_TCP && proto != VIGIL_NFT_UDP)
-		return fail(err, len, "%s: protocol %d is neither tcp nor udp", what, proto);
+		return vigil_invalid(err, len, "%s: protocol %d is neither tcp nor udp", what,
+				     proto);
 	return 0;
 }
 
@@ -147,7 +137,8 @@ static int check_ports(const struct vigil_nft_port *p, size_t n, const char *wha
 	int r = 0;
 
 	if (n > VIGIL_NFT_MAX_PORTS)
-		return fail(err, len, "%s: %zu ports, at most %d", what, n, VIGIL_NFT_MAX_PORTS);
+		return vigil_invalid(err, len, "%s: %zu ports, at most %d", what, n,
+				     VIGIL_NFT_MAX_PORTS);
 	for (size_t i = 0; i < n && !r; i++) {
 		r = check_proto(p[i].proto, what, err, len);
 		if (!r)
@@ -161,7 +152,7 @@ static int check_forwards(const struct vigil_nft_forward *f, size_t n, char *err
 	int r = 0;
 
 	if (n > VIGIL_NFT_MAX_PORTS)
-		return fail(err, len, "forwards: %zu, at most %d", n, VIGIL_NFT_MAX_PORTS);
+		return vigil_invalid(err, len, "forwards: %zu, at most %d", n, VIGIL_NFT_MAX_PORTS);
 	for (size_t i = 0; i < n && !r; i++) {
 		r = check_proto(f[i].proto, "forwards", err, len);
 		if (!r)
@@ -170,8 +161,8 @@ static int check_forwards(const struct vigil_nft_forward *f, size_t n, char *err
 			r = check_port(f[i].port, "forwards", err, len);
 		for (size_t j = 0; j < i && !r; j++)
 			if (f[j].proto == f[i].proto && f[j].host_port == f[i].host_port)
-				r = fail(err, len, "forwards: host port %s/%u given twice",
-					 vigil_nft_proto_name(f[i].proto), f[i].host_port);
+				r = vigil_invalid(err, len, "forwards: host port %s/%u given twice",
+						  vigil_nft_proto_name(f[i].proto), f[i].host_port);
 	}
 	return r;
 }
@@ -179,11 +170,11 @@ static int check_forwards(const struct vigil_nft_forward *f, size_t n, char *err
 static int check_limits(const struct vigil_nft_workload *w, char *err, size_t len)
 {
 	if (w->egress_mbit > VIGIL_NFT_MAX_MBIT)
-		return fail(err, len, "egress_mbit %u is outside 1..%d (0: unlimited)",
-			    w->egress_mbit, VIGIL_NFT_MAX_MBIT);
+		return vigil_invalid(err, len, "egress_mbit %u is outside 1..%d (0: unlimited)",
+				     w->egress_mbit, VIGIL_NFT_MAX_MBIT);
 	if (w->max_connections > VIGIL_NFT_MAX_CONNECTIONS)
-		return fail(err, len, "max_connections %u is outside 1..%d (0: unlimited)",
-			    w->max_connections, VIGIL_NFT_MAX_CONNECTIONS);
+		return vigil_invalid(err, len, "max_connections %u is outside 1..%d (0: unlimited)",
+				     w->max_connections, VIGIL_NFT_MAX_CONNECTIONS);
 	return 0;
 }
 
@@ -192,25 +183,27 @@ static int check_fields(const struct vigil_nft_workload *w, char *err, size_t le
 	int r;
 
 	if (!ifname_valid(w->ifname))
-		return fail(err, len, "interface \"%s\": not 1..%d of [A-Za-z0-9._-]",
-			    w->ifname ? w->ifname : "", IFNAMSIZ - 1);
+		return vigil_invalid(err, len, "interface \"%s\": not 1..%d of [A-Za-z0-9._-]",
+				     w->ifname ? w->ifname : "", IFNAMSIZ - 1);
 	if (!address_valid(w->ipv4, AF_INET))
-		return fail(err, len, "ipv4 \"%s\": not a unicast IPv4 address",
-			    w->ipv4 ? w->ipv4 : "");
+		return vigil_invalid(err, len, "ipv4 \"%s\": not a unicast IPv4 address",
+				     w->ipv4 ? w->ipv4 : "");
 	if (w->ipv6 && !address_valid(w->ipv6, AF_INET6))
-		return fail(err, len, "ipv6 \"%s\": not a global or unique-local IPv6 address",
-			    w->ipv6);
+		return vigil_invalid(err, len,
+				     "ipv6 \"%s\": not a global or unique-local IPv6 address",
+				     w->ipv6);
 	if (w->mac && !mac_valid(w->mac))
-		return fail(err, len, "mac \"%s\": not xx:xx:xx:xx:xx:xx", w->mac);
+		return vigil_invalid(err, len, "mac \"%s\": not xx:xx:xx:xx:xx:xx", w->mac);
 	if (w->n_inbound_from > VIGIL_NFT_MAX_PREFIXES)
-		return fail(err, len, "%zu inbound source prefixes, at most %d", w->n_inbound_from,
-			    VIGIL_NFT_MAX_PREFIXES);
+		return vigil_invalid(err, len, "%zu inbound source prefixes, at most %d",
+				     w->n_inbound_from, VIGIL_NFT_MAX_PREFIXES);
 	for (size_t i = 0; i < w->n_inbound_from; i++)
 		if (!w->inbound_from[i] || nft_check_prefix(w->inbound_from[i]) < 0)
-			return fail(err, len,
-				    "inbound source \"%s\": not an IPv4 or IPv6 prefix (host bits "
-				    "zero)",
-				    w->inbound_from[i] ? w->inbound_from[i] : "");
+			return vigil_invalid(
+				err, len,
+				"inbound source \"%s\": not an IPv4 or IPv6 prefix (host bits "
+				"zero)",
+				w->inbound_from[i] ? w->inbound_from[i] : "");
 	r = check_ports(w->inbound, w->n_inbound, "inbound ports", err, len);
 	if (!r)
 		r = check_ports(w->host_services, w->n_host_services, "host services", err, len);
@@ -228,7 +221,8 @@ int vigil_nft_workload_check(const struct vigil_nft_workload *w, char *err, size
 	int r;
 
 	if (!vigil_workload_id_valid(id))
-		return fail(err, len, "workload id \"%s\": not [a-z0-9][a-z0-9-]{0,31}", id);
+		return vigil_invalid(err, len, "workload id \"%s\": not [a-z0-9][a-z0-9-]{0,31}",
+				     id);
 	r = check_fields(w, why, sizeof(why));
 	if (r)
 		snprintf(err, len, "workload \"%s\": %s", id, why);
@@ -238,11 +232,11 @@ int vigil_nft_workload_check(const struct vigil_nft_workload *w, char *err, size
 int nft_check_opts(const struct vigil_nft_opts *opts, char *err, size_t len)
 {
 	if (opts->n_deny > VIGIL_NFT_MAX_PREFIXES)
-		return fail(err, len, "deny list: %zu prefixes, at most %d", opts->n_deny,
-			    VIGIL_NFT_MAX_PREFIXES);
+		return vigil_invalid(err, len, "deny list: %zu prefixes, at most %d", opts->n_deny,
+				     VIGIL_NFT_MAX_PREFIXES);
 	for (size_t i = 0; i < opts->n_deny; i++)
 		if (!opts->deny[i] || nft_check_prefix(opts->deny[i]) < 0)
-			return fail(
+			return vigil_invalid(
 				err, len,
 				"deny list: \"%s\": not an IPv4 or IPv6 prefix (host bits zero)",
 				opts->deny[i] ? opts->deny[i] : "");
