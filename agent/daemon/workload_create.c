@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "cgroup.h"
+#include "cidr.h"
 #include "daemon.h"
 #include "net_meter.h"
 #include "netns.h"
@@ -89,36 +90,23 @@ static int check_command(const struct vigil_workload_spec *s, struct req_err *e)
 	return 0;
 }
 
-/* a.b.c.d/len: its network and length; -EINVAL if it is not one. */
-static int subnet_of(const char *cidr, uint32_t *net, unsigned int *len)
-{
-	char text[INET_ADDRSTRLEN];
-	struct in_addr a;
-
-	if (sscanf(cidr, "%15[0-9.]/%u", text, len) != 2 || *len > 32 ||
-	    inet_pton(AF_INET, text, &a) != 1)
-		return -EINVAL;
-	*net = ntohl(a.s_addr) & (*len ? ~0u << (32 - *len) : 0);
-	return 0;
-}
-
 /* Two workloads' point-to-point subnets must not overlap: their routes would. */
 static int check_overlap(struct vigild *d, const struct vigil_workload_spec *s, struct req_err *e)
 {
-	uint32_t net, other_net;
+	struct in_addr net, other_net;
 	unsigned int len, other_len;
 
-	if (s->net_mode == VIGIL_NET_NONE || subnet_of(s->host_ipv4, &net, &len))
+	if (s->net_mode == VIGIL_NET_NONE || vigil_cidr4_subnet(s->host_ipv4, &net, &len))
 		return 0;
 	for (size_t i = 0; i < d->n_wls; i++) {
 		const struct vigil_workload *o = &d->wls[i]->rec;
 		unsigned int shorter;
 
 		if (o->state == VIGIL_WL_DELETED || o->spec.net_mode == VIGIL_NET_NONE ||
-		    subnet_of(o->spec.host_ipv4, &other_net, &other_len))
+		    vigil_cidr4_subnet(o->spec.host_ipv4, &other_net, &other_len))
 			continue;
 		shorter = len < other_len ? len : other_len;
-		if (shorter && ((net ^ other_net) >> (32 - shorter)))
+		if ((ntohl(net.s_addr) ^ ntohl(other_net.s_addr)) >> (32 - shorter))
 			continue;
 		return req_fail(e, -EEXIST,
 				"workload \"%s\": network %s overlaps workload \"%s\"'s %s", s->id,
@@ -178,10 +166,8 @@ int workload_subnet_private(struct vigild *d, const struct vigil_workload *r)
 	char text[INET_ADDRSTRLEN];
 
 	if (r->spec.net_mode != VIGIL_NET_VETH ||
-	    sscanf(r->spec.host_ipv4, "%15[0-9.]/%u", text, &len) != 2 || len > 32 ||
-	    inet_pton(AF_INET, text, &addr) != 1)
+	    vigil_cidr4_subnet(r->spec.host_ipv4, &addr, &len))
 		return -EINVAL;
-	addr.s_addr &= htonl(len ? ~0u << (32 - len) : 0);
 	inet_ntop(AF_INET, &addr, text, sizeof(text));
 	snprintf(network, sizeof(network), "%s/%u", text, len);
 	if (vigil_prefix_parse(network, &key) < 0)

@@ -31,3 +31,16 @@ int vigil_cidr4_parse(const char *text, struct in_addr *ret_addr, unsigned int *
 	*ret_prefixlen = (unsigned int)n;
 	return 0;
 }
+
+int vigil_cidr4_subnet(const char *text, struct in_addr *ret_net, unsigned int *ret_prefixlen)
+{
+	struct in_addr addr;
+	unsigned int len;
+	int r = vigil_cidr4_parse(text, &addr, &len);
+
+	if (r)
+		return r;
+	ret_net->s_addr = addr.s_addr & htonl(~0u << (32 - len));
+	*ret_prefixlen = len;
+	return 0;
+}

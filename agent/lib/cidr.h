@@ -13,5 +13,7 @@
  * otherwise.
  */
 int vigil_cidr4_parse(const char *text, struct in_addr *ret_addr, unsigned int *ret_prefixlen);
+/* The same address's subnet: its host bits cleared. */
+int vigil_cidr4_subnet(const char *text, struct in_addr *ret_net, unsigned int *ret_prefixlen);
 
 #endif
