@@ -25,14 +25,6 @@
 #define HOLD_MS	  800
 #define SAMPLE_MS 2
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* VmRSS of `pid` in bytes; -1 once its memory is gone (exited). */
 static long long vm_rss(pid_t pid)
 {

@@ -195,75 +195,9 @@ static void send_arp(const char *ns, const char *from, const char *target)
 	usleep(100 * 1000);
 }
 
-/*
- * A TCP listener on port in ns until killed: accepting (and closing) each
- * connection, or, if hold, never accepting, so that up to 64 connections
- * stay established in its backlog.
- */
-static pid_t listen_on(const char *ns, int port, bool hold)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
-	int one = 1, s, ready[2];
-	pid_t pid;
-	char c;
-
-	ck_assert(pipe(ready) == 0);
-	pid = fork();
-	ck_assert(pid >= 0);
-	if (pid == 0) {
-		enter_netns(ns);
-		s = socket(AF_INET, SOCK_STREAM, 0);
-		setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-		if (bind(s, (struct sockaddr *)&sa, sizeof(sa)) || listen(s, 64))
-			_exit(1);
-		if (write(ready[1], "r", 1) != 1)
-			_exit(1);
-		for (;;)
-			hold ? pause() : close(accept(s, NULL, NULL));
-	}
-	close(ready[1]);
-	ck_assert_int_eq(read(ready[0], &c, 1), 1);
-	close(ready[0]);
-	return pid;
-}
-
 static pid_t listen_in(const char *ns, int port)
 {
-	return listen_on(ns, port, false);
-}
-
-static void stop(pid_t pid)
-{
-	kill(pid, SIGKILL);
-	waitpid(pid, NULL, 0);
-}
-
-/* Whether a TCP connection from ns to addr:port completes within a second. */
-static bool connect_ok(const char *ns, const char *addr, int port)
-{
-	pid_t pid = fork();
-	int status;
-
-	ck_assert(pid >= 0);
-	if (pid == 0) {
-		struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
-		struct pollfd p;
-		int s, err = 1;
-		socklen_t len = sizeof(err);
-
-		enter_netns(ns);
-		inet_pton(AF_INET, addr, &sa.sin_addr);
-		s = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-		if (connect(s, (struct sockaddr *)&sa, sizeof(sa)) && errno != EINPROGRESS)
-			_exit(1);
-		p = (struct pollfd){ .fd = s, .events = POLLOUT };
-		if (poll(&p, 1, 1000) != 1)
-			_exit(1);
-		getsockopt(s, SOL_SOCKET, SO_ERROR, &err, &len);
-		_exit(err ? 1 : 0);
-	}
-	ck_assert(waitpid(pid, &status, 0) == pid);
-	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+	return tcp_listener(ns, NULL, port, false);
 }
 
 /* How many of n TCP connections from ns to addr:port complete; all held till the end. */
@@ -297,16 +231,14 @@ static int connections_held(const char *ns, const char *addr, int port, int n)
 	return WEXITSTATUS(status);
 }
 
+/* Whether a TCP connection from ns to addr:port completes within a second. */
+static bool connect_ok(const char *ns, const char *addr, int port)
+{
+	return connections_held(ns, addr, port, 1) == 1;
+}
+
 #define UDP_PAYLOAD 1400
 #define UDP_IP_LEN  (UDP_PAYLOAD + 28)
-
-static double now_s(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
 
 /*
  * Payload bytes per second that reach 198.18.0.14:9000 in I while A sends
@@ -479,7 +411,7 @@ START_TEST(test_owner_flag_and_foreign_actors)
 	ck_assert(listed("wl_t_a_out"));
 	ck_assert_int_ne(sh("nft delete table inet vigil 2>/dev/null"), 0);
 	vigil_nft_free(h);
-	stop(srv);
+	kill_wait(srv);
 }
 END_TEST
 
@@ -528,7 +460,7 @@ START_TEST(test_policy_both_ways)
 	ck_assert(connect_ok(ns_a, "198.18.0.1", 8053));
 	ck_assert(!connect_ok(ns_b, "198.18.0.5", 8053));
 	ck_assert_uint_ge(drops("t-b", VIGIL_NFT_DROP_HOST), 1);
-	stop(srv);
+	kill_wait(srv);
 
 	/* spoofed source address, then spoofed MAC */
 	ck_assert_uint_eq(drops("t-a", VIGIL_NFT_DROP_SPOOF), 0);
@@ -550,10 +482,10 @@ START_TEST(test_policy_both_ways)
 	/* inbound: the declared port opens, others (and ping) do not */
 	srv = listen_in(ns_a, 3001);
 	ck_assert(connect_ok(ns_i, "198.18.0.2", 3001));
-	stop(srv);
+	kill_wait(srv);
 	srv = listen_in(ns_a, 3002);
 	ck_assert(!connect_ok(ns_i, "198.18.0.2", 3002));
-	stop(srv);
+	kill_wait(srv);
 	ck_assert(!ping_ok(ns_i, "198.18.0.2"));
 	ck_assert_uint_ge(drops("t-a", VIGIL_NFT_DROP_INBOUND), 2);
 	vigil_nft_free(h);
@@ -579,7 +511,7 @@ START_TEST(test_inbound_only_from_declared_sources)
 	ck_assert_uint_eq(drops("t-a", VIGIL_NFT_DROP_INBOUND), before);
 	ck_assert(!connect_ok(ns_i, "198.18.0.2", 3001));
 	ck_assert_uint_gt(drops("t-a", VIGIL_NFT_DROP_INBOUND), before);
-	stop(srv);
+	kill_wait(srv);
 	vigil_nft_free(h);
 }
 END_TEST
@@ -740,7 +672,8 @@ START_TEST(test_connection_limit)
 {
 	struct vigil_nft_workload a = wl_a();
 	struct vigil_nft *h;
-	pid_t out_srv = listen_on(ns_i, 7100, true), in_srv = listen_on(ns_a, 3001, true);
+	pid_t out_srv = tcp_listener(ns_i, NULL, 7100, true),
+	      in_srv = tcp_listener(ns_a, NULL, 3001, true);
 
 	h = init(&opts);
 	a.max_connections = 3;
@@ -750,11 +683,11 @@ START_TEST(test_connection_limit)
 	/* the limit counts each direction apart */
 	ck_assert_int_eq(connections_held(ns_i, "198.18.0.2", 3001, 5), 3);
 	/* once the held ones are gone (reset by their listener), new ones fit again */
-	stop(out_srv);
+	kill_wait(out_srv);
 	out_srv = listen_in(ns_i, 7100);
 	ck_assert(connect_ok(ns_a, "198.18.0.14", 7100));
-	stop(out_srv);
-	stop(in_srv);
+	kill_wait(out_srv);
+	kill_wait(in_srv);
 	vigil_nft_free(h);
 }
 END_TEST
@@ -783,7 +716,7 @@ START_TEST(test_host_port_forward)
 	/* free again, the port goes to b */
 	apply(h, &b);
 	ck_assert(!listed("198.18.0.2 . 3005"));
-	stop(srv);
+	kill_wait(srv);
 	vigil_nft_free(h);
 }
 END_TEST

@@ -89,33 +89,6 @@ static bool reaches_host(int port)
 		  vf.netns_dir, id, host_addr, port) == 0;
 }
 
-/* A TCP listener on the host side's address, accepting until killed. */
-static pid_t listen_on_host(int port)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
-	int ready[2], s, one = 1;
-	pid_t pid;
-	char c;
-
-	inet_pton(AF_INET, host_addr, &sa.sin_addr);
-	ck_assert(pipe(ready) == 0);
-	pid = fork();
-	ck_assert(pid >= 0);
-	if (pid == 0) {
-		s = socket(AF_INET, SOCK_STREAM, 0);
-		setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-		if (bind(s, (struct sockaddr *)&sa, sizeof(sa)) || listen(s, 16) ||
-		    write(ready[1], "r", 1) != 1)
-			_exit(1);
-		for (;;)
-			close(accept(s, NULL, NULL));
-	}
-	close(ready[1]);
-	ck_assert_int_eq(read(ready[0], &c, 1), 1);
-	close(ready[0]);
-	return pid;
-}
-
 START_TEST(test_rules_live_with_the_workload)
 {
 	char err[512];
@@ -140,10 +113,10 @@ START_TEST(test_rules_live_with_the_workload)
 	json_object_put(o);
 
 	/* a host port the workload did not declare: dropped and counted */
-	srv = listen_on_host(7999);
+	srv = tcp_listener(NULL, host_addr, 7999, false);
 	ck_assert(!reaches_host(7999));
 	/* a declared one: through */
-	svc = listen_on_host(7998);
+	svc = tcp_listener(NULL, host_addr, 7998, false);
 	ck_assert(reaches_host(7998));
 	before = host_drops();
 	ck_assert_uint_ge(before, 1);
@@ -173,10 +146,8 @@ START_TEST(test_rules_live_with_the_workload)
 	ck_assert_msg(status == 0, "delete: %s", vf_jstr(o, "error"));
 	json_object_put(o);
 	ck_assert(!chain_listed("out") && !chain_listed("in") && !chain_listed("host"));
-	kill(srv, SIGKILL);
-	kill(svc, SIGKILL);
-	waitpid(srv, NULL, 0);
-	waitpid(svc, NULL, 0);
+	kill_wait(srv);
+	kill_wait(svc);
 }
 END_TEST
 

@@ -12,9 +12,12 @@
 #include <sched.h>
 #include <stdarg.h>
 #include <limits.h>
+#include <netinet/in.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -462,4 +465,48 @@ int sh(const char *fmt, ...)
 	va_end(ap);
 	status = system(cmd);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+pid_t tcp_listener(const char *netns, const char *addr, int port, bool hold)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
+	int one = 1, s, ready[2];
+	pid_t pid;
+	char c;
+
+	if (addr)
+		ck_assert(inet_pton(AF_INET, addr, &sa.sin_addr) == 1);
+	ck_assert(pipe(ready) == 0);
+	pid = fork();
+	ck_assert(pid >= 0);
+	if (pid == 0) {
+		if (netns)
+			enter_netns(netns);
+		s = socket(AF_INET, SOCK_STREAM, 0);
+		setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (bind(s, (struct sockaddr *)&sa, sizeof(sa)) || listen(s, 64))
+			_exit(1);
+		if (write(ready[1], "r", 1) != 1)
+			_exit(1);
+		for (;;)
+			hold ? pause() : close(accept(s, NULL, NULL));
+	}
+	close(ready[1]);
+	ck_assert_int_eq(read(ready[0], &c, 1), 1);
+	close(ready[0]);
+	return pid;
+}
+
+void kill_wait(pid_t pid)
+{
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+}
+
+double now_s(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }

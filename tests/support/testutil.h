@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 /* Exit status that test harnesses (and tests/run-suites.sh) read as "skipped". */
 #define EXIT_SKIP 77
@@ -88,6 +89,19 @@ uint16_t inet_checksum(const void *data, size_t len);
 
 /* Moves the calling thread into the namespace `ip netns add NAME` made (asserts). */
 void enter_netns(const char *name);
+
+/*
+ * A TCP listener on addr:port (NULL: any address) in the namespace `ip netns
+ * add` made (NULL: this one), forked and ready on return, until killed:
+ * accepting (and closing) each connection, or, if hold, never accepting, so
+ * that up to 64 connections stay established in its backlog.
+ */
+pid_t tcp_listener(const char *netns, const char *addr, int port, bool hold);
+/* SIGKILL, and reaps it. */
+void kill_wait(pid_t pid);
+
+/* CLOCK_MONOTONIC in seconds. */
+double now_s(void);
 
 /* Runs the formatted shell command; its exit status (128 when it did not exit). */
 int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
