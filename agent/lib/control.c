@@ -3,8 +3,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +12,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "dirs.h"
 #include "workload_spec.h"
 
 /* A client that stalls cannot hold the daemon longer than this. */
@@ -29,16 +28,6 @@ static int make_addr(const char *path, struct sockaddr_un *addr)
 	return 0;
 }
 
-static int mkdir_parent(const char *path)
-{
-	char buf[PATH_MAX];
-
-	snprintf(buf, sizeof(buf), "%s", path);
-	if (mkdir(dirname(buf), 0755) < 0 && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
 int vigil_control_listen(const char *path, int *ret_fd)
 {
 	struct sockaddr_un addr;
@@ -47,7 +36,7 @@ int vigil_control_listen(const char *path, int *ret_fd)
 
 	ret = make_addr(path, &addr);
 	if (!ret)
-		ret = mkdir_parent(path);
+		ret = vigil_mkdir_parent(path);
 	if (ret < 0)
 		return ret;
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);

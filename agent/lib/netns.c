@@ -3,29 +3,19 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
-#include <limits.h>
 #include <sched.h>
 #include <stdio.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-static int mkdir_parent(const char *path)
-{
-	char buf[PATH_MAX];
-
-	snprintf(buf, sizeof(buf), "%s", path);
-	if (mkdir(dirname(buf), 0755) < 0 && errno != EEXIST)
-		return -errno;
-	return 0;
-}
+#include "dirs.h"
 
 int vigil_netns_create(const char *path)
 {
 	int orig, fd, ret;
 
-	ret = mkdir_parent(path);
+	ret = vigil_mkdir_parent(path);
 	if (ret < 0)
 		return ret;
 	fd = open(path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
