@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "strbuf.h"
+
 void cj_reset(struct cj_buf *b)
 {
 	b->len = 0;
@@ -55,14 +57,9 @@ void cj_lit(struct cj_buf *b, const char *s)
 
 void cj_u64(struct cj_buf *b, uint64_t v)
 {
-	char tmp[20];
-	size_t n = 0;
+	char tmp[VIGIL_U64_DIGITS], *p = vigil_u64_digits(v, tmp);
 
-	do {
-		tmp[sizeof(tmp) - ++n] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	cj_raw(b, tmp + sizeof(tmp) - n, n);
+	cj_raw(b, p, (size_t)(tmp + sizeof(tmp) - p));
 }
 
 void cj_string(struct cj_buf *b, const char *s)

@@ -94,16 +94,22 @@ void vigil_strbuf_printf(struct vigil_strbuf *b, const char *fmt, ...)
 	b->len += (size_t)n;
 }
 
-void vigil_strbuf_u64(struct vigil_strbuf *b, uint64_t v)
+char *vigil_u64_digits(uint64_t v, char buf[VIGIL_U64_DIGITS])
 {
-	char tmp[20];
-	size_t n = 0;
+	char *p = buf + VIGIL_U64_DIGITS;
 
 	do {
-		tmp[sizeof(tmp) - ++n] = (char)('0' + v % 10);
+		*--p = (char)('0' + v % 10);
 		v /= 10;
 	} while (v);
-	vigil_strbuf_add(b, tmp + sizeof(tmp) - n, n);
+	return p;
+}
+
+void vigil_strbuf_u64(struct vigil_strbuf *b, uint64_t v)
+{
+	char tmp[VIGIL_U64_DIGITS], *p = vigil_u64_digits(v, tmp);
+
+	vigil_strbuf_add(b, p, (size_t)(tmp + sizeof(tmp) - p));
 }
 
 void vigil_strbuf_fixed(struct vigil_strbuf *b, uint64_t v, unsigned int decimals)

@@ -32,6 +32,9 @@ void vigil_strbuf_add(struct vigil_strbuf *b, const void *p, size_t n);
 void vigil_strbuf_printf(struct vigil_strbuf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void vigil_strbuf_u64(struct vigil_strbuf *b, uint64_t v);
+/* The decimal digits of v, written at the end of buf; returns where they begin. */
+#define VIGIL_U64_DIGITS 20
+char *vigil_u64_digits(uint64_t v, char buf[VIGIL_U64_DIGITS]);
 /* `v` / 10^`decimals` as an exact decimal, trailing zeros of the fraction dropped. */
 void vigil_strbuf_fixed(struct vigil_strbuf *b, uint64_t v, unsigned int decimals);
 
