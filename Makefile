@@ -37,7 +37,7 @@ BPF_ARCH := $(subst x86_64,x86,$(subst aarch64,arm64,$(ARCH)))
 GIT_COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)$(shell git diff --quiet HEAD 2>/dev/null || echo -dirty)
 
 PKGS := libbpf libelf zlib libnl-3.0 libnl-route-3.0 libseccomp libcryptsetup libmnl \
-	libkmod json-c libnftables libmicrohttpd sqlite3 libsodium gnutls
+	libkmod json-c libnftables libnftnl libmicrohttpd sqlite3 libsodium gnutls
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS))
 PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS))
 CHECK_LIBS := $(shell $(PKG_CONFIG) --libs check)

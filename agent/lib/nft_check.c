@@ -25,9 +25,6 @@ static struct nft_ctx *ctx_new(unsigned int flags)
 
 int vigil_nft_rules(const char *id, char **ret)
 {
-	static const char *const chains[][2] = {
-		{ NFT_T, "out" }, { NFT_T, "in" }, { NFT_T, "host" }, { NFT_A, "arp" }
-	};
 	char pfx[NFT_NAME_SIZE], cmd[NFT_NAME_SIZE + 64];
 	struct vigil_strbuf b;
 	struct nft_ctx *ctx;
@@ -40,8 +37,9 @@ int vigil_nft_rules(const char *id, char **ret)
 		return -ENOMEM;
 	nft_prefix(pfx, id);
 	vigil_strbuf_init(&b);
-	for (size_t i = 0; i < sizeof(chains) / sizeof(*chains) && !r; i++) {
-		snprintf(cmd, sizeof(cmd), "list chain %s %s_%s", chains[i][0], pfx, chains[i][1]);
+	for (size_t i = 0; i < NFT_WL_N_CHAINS && !r; i++) {
+		snprintf(cmd, sizeof(cmd), "list chain %s " VIGIL_NFT_TABLE " %s_%s",
+			 nft_wl_chains[i].family_name, pfx, nft_wl_chains[i].suffix);
 		/* a missing table or chain is the one failure a listing has */
 		r = nft_run_cmd_from_buffer(ctx, cmd) ? -ENOENT : 0;
 		if (!r)

@@ -1,17 +1,21 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * vigil's nftables table through libnftables: every change is one command
- * buffer, which libnftables sends as one netlink batch, so the kernel applies
- * all of it or none. The handle keeps one libnftables context, hence one
- * netlink socket: with the owner flag, only that socket may change the table.
+ * vigil's nftables table. Every change is one netlink batch, so the kernel
+ * applies all of it or none: the base (tables, sets, maps, base chains) as
+ * nft text through libnftables, the workloads' chains as messages built with
+ * libnftnl (nft_wl.c), which need none of libnftables' ruleset cache. Both go
+ * out on one socket, libnftables' own: with the owner flag, only that socket
+ * may change the table.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
 #include <nftables/libnftables.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "nft_internal.h"
 #include "workload_spec.h"
@@ -30,7 +34,8 @@ struct vigil_nft {
 	struct nft_ctx *ctx;
 	struct installed *wl;
 	size_t n_wl;
-	int fd; /* ctx's netlink socket, the tables' owner; -1 if unknown */
+	int fd;	      /* ctx's netlink socket, the tables' owner; -1 if unknown */
+	int batch_fd; /* where batches go: fd, or a socket of our own if that is unknown */
 	bool owned;
 	bool persistent;
 	/*
@@ -108,6 +113,16 @@ static int load_state(struct nft_ctx *ctx, struct nft_state *ret, char *err, siz
 	return r;
 }
 
+static int run_batch(struct vigil_nft *h, struct nft_batch *b)
+{
+	int r = nft_batch_commit(b, h->batch_fd);
+
+	if (r)
+		snprintf(h->err, sizeof(h->err), "table inet " VIGIL_NFT_TABLE ": %s",
+			 strerror(-r));
+	return r;
+}
+
 static int run_buf(struct vigil_nft *h, struct vigil_strbuf *b)
 {
 	int r = vigil_strbuf_error(b);
@@ -165,6 +180,12 @@ int vigil_nft_init(const struct vigil_nft_opts *opts, struct vigil_nft **ret)
 		return -ENOMEM;
 	}
 	*ret = h;
+	h->batch_fd = h->fd >= 0 ? h->fd : nft_socket_open();
+	if (h->batch_fd < 0) {
+		snprintf(h->err, sizeof(h->err), "netfilter netlink socket: %s",
+			 strerror(-h->batch_fd));
+		return h->batch_fd;
+	}
 	r = nft_check_opts(opts, h->err, sizeof(h->err));
 	if (r)
 		return r;
@@ -180,8 +201,11 @@ int vigil_nft_init(const struct vigil_nft_opts *opts, struct vigil_nft **ret)
 		vigil_strbuf_free(&b);
 		return r;
 	}
-	/* no persist here: the owner flag alone, which libnftables can say */
-	for (size_t i = opts->no_owner ? 1 : 0; i < 2; i++) {
+	/*
+	 * No persist here: the owner flag alone, which libnftables can say; but
+	 * not if libnftables' socket, the owner then, cannot carry our batches.
+	 */
+	for (size_t i = opts->no_owner || h->fd < 0 ? 1 : 0; i < 2; i++) {
 		vigil_strbuf_reset(&b);
 		nft_base_cmds(&b, flags[i]);
 		nft_deny_cmds(&b, opts);
@@ -203,6 +227,8 @@ void vigil_nft_free(struct vigil_nft *h)
 	for (size_t i = 0; i < h->n_wl; i++)
 		free(h->wl[i].fwd);
 	free(h->wl);
+	if (h->batch_fd >= 0 && h->batch_fd != h->fd)
+		close(h->batch_fd);
 	nft_ctx_free(h->ctx);
 	free(h);
 }
@@ -228,14 +254,13 @@ const char *vigil_nft_error(const struct vigil_nft *h)
  */
 static bool belongs(const char *name, const char *pfx)
 {
-	static const char *const chains[] = { "_out", "_in", "_host", "_arp" };
 	size_t n = strlen(pfx);
 
 	if (strncmp(name, pfx, n))
 		return false;
 	name += n;
-	for (size_t i = 0; i < sizeof(chains) / sizeof(*chains); i++)
-		if (!strcmp(name, chains[i]))
+	for (size_t i = 0; i < NFT_WL_N_CHAINS; i++)
+		if (name[0] == '_' && !strcmp(name + 1, nft_wl_chains[i].suffix))
 			return true;
 	if (strncmp(name, "_drop_", 6))
 		return false;
@@ -259,14 +284,22 @@ static const char *ifname_of(const struct nft_state *s, const char *pfx)
 	return NULL;
 }
 
-static void delete_elem(struct vigil_strbuf *b, const struct nft_elem *e)
+static int family_of(const char *name)
 {
-	vigil_strbuf_printf(b, "delete element %s " VIGIL_NFT_TABLE " %s { \"%s\" }\n", e->family,
-			    e->set, e->key);
+	return strcmp(name, "arp") ? NFPROTO_INET : NFPROTO_ARP;
+}
+
+static void delete_elem(struct nft_batch *b, const struct nft_elem *e)
+{
+	char key[IFNAMSIZ];
+	const struct nft_batch_elem elem = { key, sizeof(key), NULL, NULL, 0 };
+
+	nft_ifname_key(key, e->key);
+	nft_batch_elem(b, NFT_MSG_DELSETELEM, family_of(e->family), e->set, &elem);
 }
 
 /* Deletes the entries that route to workload pfx, and its interface's set entry. */
-static void delete_entries(struct vigil_strbuf *b, const struct nft_state *s, const char *pfx)
+static void delete_entries(struct nft_batch *b, const struct nft_state *s, const char *pfx)
 {
 	const char *old = ifname_of(s, pfx);
 
@@ -279,17 +312,25 @@ static void delete_entries(struct vigil_strbuf *b, const struct nft_state *s, co
 }
 
 /* Deletes chains, then the counters their rules referenced. */
-static void delete_objects(struct vigil_strbuf *b, const struct nft_state *s,
+static void delete_objects(struct nft_batch *b, const struct nft_state *s,
 			   bool (*doomed)(const char *name, const void *arg), const void *arg)
 {
-	for (size_t i = 0; i < s->n_chains; i++)
-		if (doomed(s->chains[i].name, arg))
-			vigil_strbuf_printf(b, "delete chain %s " VIGIL_NFT_TABLE " %s\n",
-					    s->chains[i].family, s->chains[i].name);
+	/* a chain another one jumps to goes after it: the order of nft_wl_chains */
+	for (size_t k = 0; k < NFT_WL_N_CHAINS; k++) {
+		for (size_t i = 0; i < s->n_chains; i++) {
+			const char *name = s->chains[i].name;
+			size_t n = strlen(name), m = strlen(nft_wl_chains[k].suffix);
+
+			if (n > m && name[n - m - 1] == '_' &&
+			    !strcmp(name + n - m, nft_wl_chains[k].suffix) && doomed(name, arg))
+				nft_batch_chain(b, NFT_MSG_DELCHAIN, family_of(s->chains[i].family),
+						name);
+		}
+	}
 	for (size_t i = 0; i < s->n_counters; i++)
 		if (doomed(s->counters[i].name, arg))
-			vigil_strbuf_printf(b, "delete counter %s " VIGIL_NFT_TABLE " %s\n",
-					    s->counters[i].family, s->counters[i].name);
+			nft_batch_counter(b, NFT_MSG_DELOBJ, family_of(s->counters[i].family),
+					  s->counters[i].name);
 }
 
 static struct installed *installed_find(struct vigil_nft *h, const char *id)
@@ -365,20 +406,10 @@ static const char *clash(const struct vigil_nft_workload *w, const char *ifname,
 	return buf[0] ? buf : NULL;
 }
 
-static void delete_keyed(struct vigil_strbuf *b, const char *ifname)
-{
-	static const char *const keyed[] = { NFT_T " " NFT_WL_IFS, NFT_T " " NFT_MAP_FROM,
-					     NFT_T " " NFT_MAP_TO, NFT_T " " NFT_MAP_HOST,
-					     NFT_A " " NFT_MAP_ARP };
-
-	for (size_t i = 0; i < sizeof(keyed) / sizeof(*keyed); i++)
-		vigil_strbuf_printf(b, "delete element %s { \"%s\" }\n", keyed[i], ifname);
-}
-
 int vigil_nft_apply(struct vigil_nft *h, const struct vigil_nft_workload *w)
 {
 	struct installed *old;
-	struct vigil_strbuf b;
+	struct nft_batch b;
 	char what[64];
 	int r;
 
@@ -397,14 +428,14 @@ int vigil_nft_apply(struct vigil_nft *h, const struct vigil_nft_workload *w)
 		}
 	}
 	old = installed_find(h, w->id);
-	vigil_strbuf_init(&b);
+	nft_batch_init(&b);
 	if (old && strcmp(old->ifname, w->ifname))
-		delete_keyed(&b, old->ifname);
+		nft_keyed_delete_batch(&b, old->ifname);
 	if (old)
-		nft_forward_delete_cmds(&b, old->fwd, old->n_fwd);
-	nft_workload_cmds(&b, w);
-	r = run_buf(h, &b);
-	vigil_strbuf_free(&b);
+		nft_forward_delete_batch(&b, old->fwd, old->n_fwd);
+	nft_workload_batch(&b, w);
+	r = run_batch(h, &b);
+	nft_batch_free(&b);
 	if (r == -EEXIST)
 		snprintf(
 			h->err, sizeof(h->err),
@@ -419,13 +450,43 @@ static bool of_prefix(const char *name, const void *pfx)
 	return belongs(name, pfx);
 }
 
+/*
+ * Removes what a listing of the table shows of workload id: for a workload
+ * this handle did not install, or one whose objects someone else removed.
+ */
+static int remove_listed(struct vigil_nft *h, const char *id, const struct installed *old)
+{
+	char pfx[NFT_NAME_SIZE];
+	struct nft_state s;
+	struct nft_batch b;
+	int r;
+
+	r = load_state(h->ctx, &s, h->err, sizeof(h->err));
+	if (r)
+		return r;
+	nft_prefix(pfx, id);
+	nft_batch_init(&b);
+	delete_entries(&b, &s, pfx);
+	delete_objects(&b, &s, of_prefix, pfx);
+	if (b.n_msgs && old)
+		nft_forward_delete_batch(&b, old->fwd, old->n_fwd);
+	if (!b.n_msgs) {
+		snprintf(h->err, sizeof(h->err),
+			 "workload \"%s\": no rules in table inet " VIGIL_NFT_TABLE, id);
+		r = -ENOENT;
+	} else {
+		r = run_batch(h, &b);
+	}
+	nft_batch_free(&b);
+	nft_state_free(&s);
+	return r;
+}
+
 int vigil_nft_remove(struct vigil_nft *h, const char *id)
 {
 	struct installed *old;
-	char pfx[NFT_NAME_SIZE];
-	struct nft_state s;
-	struct vigil_strbuf b;
-	int r;
+	struct nft_batch b;
+	int r = -ENOENT;
 
 	h->err[0] = '\0';
 	if (!id || !vigil_workload_id_valid(id)) {
@@ -433,26 +494,21 @@ int vigil_nft_remove(struct vigil_nft *h, const char *id)
 			 id ? id : "");
 		return -EINVAL;
 	}
-	r = load_state(h->ctx, &s, h->err, sizeof(h->err));
-	if (r)
-		return r;
-	nft_prefix(pfx, id);
-	vigil_strbuf_init(&b);
-	delete_entries(&b, &s, pfx);
-	delete_objects(&b, &s, of_prefix, pfx);
-	if (b.len && (old = installed_find(h, id)))
-		nft_forward_delete_cmds(&b, old->fwd, old->n_fwd);
-	if (!b.len) {
-		snprintf(h->err, sizeof(h->err),
-			 "workload \"%s\": no rules in table inet " VIGIL_NFT_TABLE, id);
-		r = -ENOENT;
-	} else {
-		r = run_buf(h, &b);
+	old = installed_find(h, id);
+	if (old) {
+		/* what it installed, by name: no listing of the whole table */
+		nft_batch_init(&b);
+		nft_workload_delete_batch(&b, id, old->ifname, old->fwd, old->n_fwd);
+		r = nft_batch_commit(&b, h->batch_fd);
+		nft_batch_free(&b);
 	}
-	if (!r && (old = installed_find(h, id)))
+	if (r == -ENOENT)
+		r = remove_listed(h, id, old);
+	else if (r)
+		snprintf(h->err, sizeof(h->err), "table inet " VIGIL_NFT_TABLE ": %s",
+			 strerror(-r));
+	if (!r && old)
 		installed_drop(h, old);
-	vigil_strbuf_free(&b);
-	nft_state_free(&s);
 	return r;
 }
 
@@ -535,7 +591,8 @@ static int installed_reset(struct vigil_nft *h, const struct vigil_nft_workload 
 int vigil_nft_reconcile(struct vigil_nft *h, const struct vigil_nft_workload *all, size_t n)
 {
 	struct desired d = { all, n };
-	struct vigil_strbuf b;
+	struct vigil_strbuf text;
+	struct nft_batch b;
 	struct nft_state s;
 	int r = 0;
 
@@ -550,18 +607,27 @@ int vigil_nft_reconcile(struct vigil_nft *h, const struct vigil_nft_workload *al
 		memset(&s, 0, sizeof(s)); /* the table itself is re-created below */
 	else if (r)
 		return r;
-	vigil_strbuf_init(&b);
+	/*
+	 * Two transactions: the base, refreshed in place, leaves every
+	 * workload's entries and chains as they were, so no packet meets a gap
+	 * between it and the workloads' own batch.
+	 */
+	vigil_strbuf_init(&text);
+	nft_base_cmds(&text, h->flags);
+	r = run_buf(h, &text);
+	vigil_strbuf_free(&text);
+	nft_batch_init(&b);
 	for (size_t i = 0; i < s.n_elems; i++)
 		if (!desired_elem(&s.elems[i], &d))
 			delete_elem(&b, &s.elems[i]);
-	nft_base_cmds(&b, h->flags);
-	vigil_strbuf_puts(&b, "flush map " NFT_T " " NFT_FWD_TCP "\nflush map " NFT_T
-			      " " NFT_FWD_UDP "\n");
+	nft_batch_elem(&b, NFT_MSG_DELSETELEM, NFPROTO_INET, NFT_FWD_TCP, NULL);
+	nft_batch_elem(&b, NFT_MSG_DELSETELEM, NFPROTO_INET, NFT_FWD_UDP, NULL);
 	for (size_t i = 0; i < n; i++)
-		nft_workload_cmds(&b, &all[i]);
+		nft_workload_batch(&b, &all[i]);
 	delete_objects(&b, &s, undesired_name, &d);
-	r = run_buf(h, &b);
-	vigil_strbuf_free(&b);
+	if (!r)
+		r = run_batch(h, &b);
+	nft_batch_free(&b);
 	nft_state_free(&s);
 	return r ? r : installed_reset(h, all, n);
 }

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * The nft command text of vigil's table: validation first, so that a bad
- * request never reaches the kernel, then one buffer per change.
+ * Validation of workloads and options, so that a bad request never reaches
+ * the kernel, and the nft command text of the table's base: sets, maps, base
+ * chains and the deny list. The workloads' own rules are in nft_wl.c.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -261,6 +262,10 @@ void nft_base_cmds(struct vigil_strbuf *b, const char *flags)
 			     "flush chain " NFT_A " input\n"
 			     "add rule " NFT_A " input iifname vmap @" NFT_MAP_ARP "\n");
 	vigil_strbuf_puts(b, "add set " NFT_T " " NFT_WL_IFS " { type ifname; }\n"
+			     "add set " NFT_T " " NFT_ND_TYPES " { type icmpv6_type; }\n"
+			     "add element " NFT_T " " NFT_ND_TYPES " { nd-router-solicit, "
+			     "nd-neighbor-solicit, nd-neighbor-advert, mld-listener-report, "
+			     "mld2-listener-report }\n"
 			     "add set " NFT_T " " NFT_DENY4
 			     " { type ipv4_addr; flags interval; auto-merge; }\n"
 			     "add set " NFT_T " " NFT_DENY6
@@ -323,208 +328,4 @@ void nft_deny_cmds(struct vigil_strbuf *b, const struct vigil_nft_opts *opts)
 		else /* nothing of this family: no element command at all */
 			vigil_strbuf_truncate(b, start);
 	}
-}
-
-/* "tcp dport { a, b }" rules accepting the declared ports of one protocol. */
-static void port_rules(struct vigil_strbuf *b, const char *chain, const struct vigil_nft_port *p,
-		       size_t n, const struct vigil_nft_forward *f, size_t n_f,
-		       enum vigil_nft_proto proto)
-{
-	size_t k = 0;
-
-	for (size_t i = 0; i < n + n_f; i++) {
-		unsigned int port = i < n ? p[i].port : f[i - n].port;
-
-		if ((i < n ? p[i].proto : f[i - n].proto) != proto)
-			continue;
-		if (!k++)
-			vigil_strbuf_printf(b, "add rule " NFT_T " %s %s dport { ", chain,
-					    vigil_nft_proto_name(proto));
-		else
-			vigil_strbuf_puts(b, ", ");
-		vigil_strbuf_printf(b, "%u", port);
-	}
-	if (k)
-		vigil_strbuf_puts(b, " } accept\n");
-}
-
-/* Whatever comes from the workload must carry its own addresses. */
-static void spoof_rules(struct vigil_strbuf *b, const char *chain, const char *pfx,
-			const struct vigil_nft_workload *w)
-{
-	if (w->mac)
-		vigil_strbuf_printf(b,
-				    "add rule " NFT_T
-				    " %s ether saddr != %s counter name %s_drop_spoof drop\n",
-				    chain, w->mac, pfx);
-	vigil_strbuf_printf(b,
-			    "add rule " NFT_T " %s meta nfproto != { ipv4, ipv6 } counter name "
-			    "%s_drop_spoof drop\n"
-			    "add rule " NFT_T
-			    " %s ip saddr != %s counter name %s_drop_spoof drop\n",
-			    chain, pfx, chain, w->ipv4, pfx);
-	if (w->ipv6)
-		vigil_strbuf_printf(b,
-				    "add rule " NFT_T
-				    " %s ip6 saddr != %s counter name %s_drop_spoof drop\n",
-				    chain, w->ipv6, pfx);
-	else /* no IPv6 address is assigned, so any IPv6 source is spoofed */
-		vigil_strbuf_printf(b,
-				    "add rule " NFT_T
-				    " %s meta nfproto ipv6 counter name %s_drop_spoof drop\n",
-				    chain, pfx);
-}
-
-/*
- * Neighbour discovery and multicast listener reports, from the workload's
- * link-local, unspecified or own address, are how a kernel brings up any
- * link: let them reach the host when the workload has IPv6, drop them
- * uncounted otherwise (they are no attack, and would drown the spoof counter).
- */
-static void neighbour_rule(struct vigil_strbuf *b, const char *chain,
-			   const struct vigil_nft_workload *w)
-{
-	vigil_strbuf_printf(b,
-			    "add rule " NFT_T " %s ip6 saddr { ::, fe80::/10%s%s } icmpv6 type { "
-			    "nd-router-solicit, nd-neighbor-solicit, nd-neighbor-advert, "
-			    "mld-listener-report, mld2-listener-report } %s\n",
-			    chain, w->ipv6 ? ", " : "", w->ipv6 ? w->ipv6 : "",
-			    w->ipv6 ? "accept" : "drop");
-}
-
-/* New connections over the limit are dropped: existing ones keep going. */
-static void conn_rule(struct vigil_strbuf *b, const char *chain, const char *pfx,
-		      const struct vigil_nft_workload *w)
-{
-	if (w->max_connections)
-		vigil_strbuf_printf(b,
-				    "add rule " NFT_T " %s ct state new ct count over %u counter "
-				    "name %s_drop_conn drop\n",
-				    chain, w->max_connections, pfx);
-}
-
-static void inbound_from_rules(struct vigil_strbuf *b, const char *in, const char *pfx,
-			       const struct vigil_nft_workload *w)
-{
-	static const struct {
-		int family;
-		const char *match;
-		const char *none;
-	} fam[] = { { AF_INET, "ip saddr", "ipv4" }, { AF_INET6, "ip6 saddr", "ipv6" } };
-
-	for (size_t f = 0; f < sizeof(fam) / sizeof(*fam); f++) {
-		size_t start = b->len, k;
-
-		vigil_strbuf_printf(b, "add rule " NFT_T " %s %s != { ", in, fam[f].match);
-		k = put_prefixes(b, w->inbound_from, w->n_inbound_from, fam[f].family, 0);
-		if (k) {
-			vigil_strbuf_printf(b, " } counter name %s_drop_inbound drop\n", pfx);
-			continue;
-		}
-		/* no declared source of this family: none of it may come in */
-		vigil_strbuf_truncate(b, start);
-		vigil_strbuf_printf(b,
-				    "add rule " NFT_T " %s meta nfproto %s counter name "
-				    "%s_drop_inbound drop\n",
-				    in, fam[f].none, pfx);
-	}
-}
-
-static void forward_elements(struct vigil_strbuf *b, const char *verb,
-			     const struct vigil_nft_forward *f, size_t n, const char *ipv4)
-{
-	for (size_t i = 0; i < n; i++) {
-		vigil_strbuf_printf(b, "%s element " NFT_T " %s { %u", verb,
-				    f[i].proto == VIGIL_NFT_UDP ? NFT_FWD_UDP : NFT_FWD_TCP,
-				    f[i].host_port);
-		if (ipv4)
-			vigil_strbuf_printf(b, " : %s . %u", ipv4, f[i].port);
-		vigil_strbuf_puts(b, " }\n");
-	}
-}
-
-void nft_forward_delete_cmds(struct vigil_strbuf *b, const struct vigil_nft_forward *f, size_t n)
-{
-	forward_elements(b, "delete", f, n, NULL);
-}
-
-void nft_workload_cmds(struct vigil_strbuf *b, const struct vigil_nft_workload *w)
-{
-	char pfx[NFT_NAME_SIZE], out[NFT_NAME_SIZE + 8], in[NFT_NAME_SIZE + 8],
-		host[NFT_NAME_SIZE + 8];
-
-	nft_prefix(pfx, w->id);
-	snprintf(out, sizeof(out), "%s_out", pfx);
-	snprintf(in, sizeof(in), "%s_in", pfx);
-	snprintf(host, sizeof(host), "%s_host", pfx);
-	for (int r = 0; r < VIGIL_NFT_N_REASONS; r++)
-		vigil_strbuf_printf(b, "add counter " NFT_T " %s_drop_%s\n", pfx, reason_names[r]);
-	/* ARP from the workload must name its own addresses as the sender */
-	vigil_strbuf_printf(b,
-			    "add counter " NFT_A " %s_drop_spoof\n"
-			    "add chain " NFT_A " %s_arp\nflush chain " NFT_A " %s_arp\n"
-			    "add rule " NFT_A
-			    " %s_arp arp saddr ip != %s counter name %s_drop_spoof "
-			    "drop\n",
-			    pfx, pfx, pfx, pfx, w->ipv4, pfx);
-	if (w->mac)
-		vigil_strbuf_printf(b,
-				    "add rule " NFT_A " %s_arp arp saddr ether != %s counter name "
-				    "%s_drop_spoof drop\n",
-				    pfx, w->mac, pfx);
-	vigil_strbuf_printf(b,
-			    "add chain " NFT_T " %s\nflush chain " NFT_T " %s\n"
-			    "add chain " NFT_T " %s\nflush chain " NFT_T " %s\n"
-			    "add chain " NFT_T " %s\nflush chain " NFT_T " %s\n",
-			    out, out, in, in, host, host);
-
-	/*
-	 * To the outside: within its rate; replies to flows the inbound policy
-	 * let in; new flows never to another workload or a denied prefix.
-	 */
-	spoof_rules(b, out, pfx, w);
-	if (w->egress_mbit)
-		vigil_strbuf_printf(b,
-				    "add rule " NFT_T " %s limit rate over %llu bytes/second "
-				    "burst %llu bytes counter name %s_drop_rate drop\n",
-				    out, w->egress_mbit * 125000ULL,
-				    /* 100 ms at the rate, and at least a few full frames */
-				    w->egress_mbit * 12500ULL + 65536, pfx);
-	vigil_strbuf_printf(
-		b,
-		"add rule " NFT_T " %s ct state established,related accept\n"
-		"add rule " NFT_T " %s oifname @" NFT_WL_IFS " counter name %s_drop_w2w drop\n"
-		"add rule " NFT_T " %s ip daddr @" NFT_DENY4 " counter name %s_drop_deny drop\n"
-		"add rule " NFT_T " %s ip6 daddr @" NFT_DENY6 " counter name %s_drop_deny drop\n",
-		out, out, pfx, out, pfx, out, pfx);
-	conn_rule(b, out, pfx, w);
-	vigil_strbuf_printf(b, "add rule " NFT_T " %s accept\n", out);
-
-	/* from the outside: replies, and new flows to declared ports only */
-	vigil_strbuf_printf(b, "add rule " NFT_T " %s ct state established,related accept\n", in);
-	if (w->n_inbound_from)
-		inbound_from_rules(b, in, pfx, w);
-	conn_rule(b, in, pfx, w);
-	port_rules(b, in, w->inbound, w->n_inbound, w->forwards, w->n_forwards, VIGIL_NFT_TCP);
-	port_rules(b, in, w->inbound, w->n_inbound, w->forwards, w->n_forwards, VIGIL_NFT_UDP);
-	vigil_strbuf_printf(b, "add rule " NFT_T " %s counter name %s_drop_inbound drop\n", in,
-			    pfx);
-
-	/* to the host itself: declared services only */
-	neighbour_rule(b, host, w);
-	spoof_rules(b, host, pfx, w);
-	vigil_strbuf_printf(b, "add rule " NFT_T " %s ct state established,related accept\n", host);
-	port_rules(b, host, w->host_services, w->n_host_services, NULL, 0, VIGIL_NFT_TCP);
-	port_rules(b, host, w->host_services, w->n_host_services, NULL, 0, VIGIL_NFT_UDP);
-	vigil_strbuf_printf(b, "add rule " NFT_T " %s counter name %s_drop_host drop\n", host, pfx);
-
-	vigil_strbuf_printf(b,
-			    "add element " NFT_T " " NFT_WL_IFS " { \"%s\" }\n"
-			    "add element " NFT_T " " NFT_MAP_FROM " { \"%s\" : jump %s }\n"
-			    "add element " NFT_T " " NFT_MAP_TO " { \"%s\" : jump %s }\n"
-			    "add element " NFT_T " " NFT_MAP_HOST " { \"%s\" : jump %s }\n"
-			    "add element " NFT_A " " NFT_MAP_ARP " { \"%s\" : jump %s_arp }\n",
-			    w->ifname, w->ifname, out, w->ifname, in, w->ifname, host, w->ifname,
-			    pfx);
-	forward_elements(b, "add", w->forwards, w->n_forwards, w->ipv4);
 }
