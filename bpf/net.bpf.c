@@ -134,25 +134,47 @@ int vigil_tc_egress(struct __sk_buff *skb)
 }
 
 /*
- * Drops of packets on a workload's host interface. A device in another
+ * The slot of a workload whose host interface `dev` is. A device in another
  * namespace (the workload's end of a veth) may share an ifindex with one of
- * the host's, hence the namespace check. Multicast and broadcast frames are
- * offered to whoever listens and freed when nobody does (IPv6 neighbour
- * discovery, MLD): the kernel reports that as a drop, but nothing was lost.
+ * the host's, hence the namespace check.
+ */
+static __always_inline struct vigil_usage *usage_of_dev(struct net_device *dev)
+{
+	if (!dev || BPF_CORE_READ(dev, nd_net.net, ns.inum) != host_netns_ino)
+		return NULL;
+	return usage_of(BPF_CORE_READ(dev, ifindex));
+}
+
+/*
+ * Drops of packets from or to a workload. skb->dev is where the packet
+ * came in: a workload's interface for what it sends. What is sent to it
+ * from elsewhere and dropped before it leaves (vigil's forward chain) came
+ * in on another device, so it is the route's device that names the
+ * workload; a route to the host itself has the loopback device, so what
+ * the host drops of its own is nobody's. skb->dev goes first: a packet
+ * between two workloads, dropped by the sender's policy, is the sender's
+ * drop and counts once.
+ * Multicast and broadcast frames are offered to whoever listens and freed
+ * when nobody does (IPv6 neighbour discovery, MLD): the kernel reports that
+ * as a drop, but nothing was lost.
  */
 SEC("tp_btf/kfree_skb")
 int BPF_PROG(vigil_kfree_skb, struct sk_buff *skb)
 {
-	struct net_device *dev = BPF_CORE_READ(skb, dev);
+	struct dst_entry *dst;
 	struct vigil_usage *u;
 	__u8 pkt_type;
 
-	if (!dev || BPF_CORE_READ(dev, nd_net.net, ns.inum) != host_netns_ino)
-		return 0;
 	pkt_type = BPF_CORE_READ_BITFIELD_PROBED(skb, pkt_type);
 	if (pkt_type == PACKET_BROADCAST || pkt_type == PACKET_MULTICAST)
 		return 0;
-	u = usage_of(BPF_CORE_READ(dev, ifindex));
+	u = usage_of_dev(BPF_CORE_READ(skb, dev));
+	if (!u) {
+		/* the low bit of _skb_refdst marks a dst held without a reference */
+		dst = (struct dst_entry *)(BPF_CORE_READ(skb, _skb_refdst) & ~1UL);
+		if (dst)
+			u = usage_of_dev(BPF_CORE_READ(dst, dev));
+	}
 	if (u)
 		__sync_fetch_and_add(&u->net_drop_packets, 1);
 	return 0;

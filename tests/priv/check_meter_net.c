@@ -10,13 +10,10 @@
 #include <bpf/libbpf.h>
 #include <check.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/ip_icmp.h>
-#include <sched.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -455,38 +452,6 @@ START_TEST(test_attach_twice_one_filter)
 }
 END_TEST
 
-/* Child: joins the test's netns and sends a burst of UDP datagrams to the host. */
-static void udp_burst_from_netns(void)
-{
-	char path[PATH_MAX];
-	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(9) };
-	char payload[1200] = { 0 };
-	pid_t pid = fork();
-	int status;
-
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		int fd, sock;
-
-		snprintf(path, sizeof(path), "/run/netns/%s", netns);
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0 || setns(fd, CLONE_NEWNET) < 0)
-			_exit(1);
-		sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-		if (sock < 0 || inet_pton(AF_INET, host_ip, &to.sin_addr) != 1)
-			_exit(2);
-		for (int i = 0; i < UDP_BURST; i++) {
-			if (sendto(sock, payload, (size_t)(100 + 20 * i), 0, (struct sockaddr *)&to,
-				   sizeof(to)) < 0)
-				_exit(3);
-		}
-		_exit(0);
-	}
-	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "UDP sender: status %d",
-		      status);
-}
-
 /* ECHOS echo requests from the host to the workload end, each awaiting its reply. */
 static void ping_peer(void)
 {
@@ -560,7 +525,7 @@ START_TEST(test_live_veth_matches_interface_counters)
 		sh("ip link set %s up && ip -n %s link set %s up", host_if, netns, peer_if), 0);
 
 	ping_peer();
-	udp_burst_from_netns();
+	udp_burst(netns, host_ip, 9, UDP_BURST);
 
 	/* settle: compare once the device counters hold still around the map read */
 	for (int i = 0; i < 100 && !equal; i++) {

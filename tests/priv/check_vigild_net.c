@@ -2,8 +2,9 @@
 /*
  * vigild's isolation end to end: the real daemon puts each veth workload's
  * rules in place before its link comes up, keeps them in force while it is
- * dead (kill -9), repairs them at start, and removes them with the workload.
- * The traffic is the workload's own, from its namespace to the host side.
+ * dead (kill -9), repairs them at start, and removes them with the workload;
+ * what the rules drop is metered as the workload's. The traffic is the
+ * workloads' own, and an "outside" namespace's that the host forwards.
  */
 #include <arpa/inet.h>
 #include <check.h>
@@ -13,6 +14,7 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <json-c/json.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,23 +24,27 @@
 #include "testutil.h"
 #include "vigild_fixture.h"
 
-static char id[64], ifname[32], pfx[80], host_addr[32], wl_addr[32];
+struct wl {
+	char id[64], ifname[32], pfx[80], host_addr[32], addr[32];
+};
 
 /* A workload whose addresses come from the test's pid (198.19.0.0/16). */
-static void names(const char *name, int subnet)
+static struct wl names(const char *name, int subnet)
 {
 	int x = getpid() & 0xff, y = (((getpid() >> 8) & 0x1f) * 8 + subnet * 4) & 0xff;
+	struct wl w;
 
-	vf_id_of(id, sizeof(id), name);
-	snprintf(ifname, sizeof(ifname), "vg-%s", id);
-	snprintf(pfx, sizeof(pfx), "wl_%s", id);
-	for (char *p = pfx; *p; p++)
+	vf_id_of(w.id, sizeof(w.id), name);
+	snprintf(w.ifname, sizeof(w.ifname), "vg-%s", w.id);
+	snprintf(w.pfx, sizeof(w.pfx), "wl_%s", w.id);
+	for (char *p = w.pfx; *p; p++)
 		*p = *p == '-' ? '_' : *p;
-	snprintf(host_addr, sizeof(host_addr), "198.19.%d.%d", x, y + 1);
-	snprintf(wl_addr, sizeof(wl_addr), "198.19.%d.%d", x, y + 2);
+	snprintf(w.host_addr, sizeof(w.host_addr), "198.19.%d.%d", x, y + 1);
+	snprintf(w.addr, sizeof(w.addr), "198.19.%d.%d", x, y + 2);
+	return w;
 }
 
-static int create(const char *policy, char *err, size_t len)
+static int create(const struct wl *w, const char *policy, char *err, size_t len)
 {
 	char text[1024];
 
@@ -46,47 +52,66 @@ static int create(const char *policy, char *err, size_t len)
 		 "{\"id\":\"%s\",\"owner\":\"o\",\"vcpus\":1,\"memory_mib\":64,"
 		 "\"command\":[\"sleep\",\"1000\"],\"network\":{\"mode\":\"veth\","
 		 "\"ipv4\":\"%s/30\",\"host_ipv4\":\"%s/30\"%s}}",
-		 id, wl_addr, host_addr, policy);
+		 w->id, w->addr, w->host_addr, policy);
 	return vf_create(text, err, len);
 }
 
-static bool chain_listed(const char *chain)
+static bool chain_listed(const struct wl *w, const char *chain)
 {
-	return sh("nft list chain inet vigil %s_%s >/dev/null 2>&1", pfx, chain) == 0;
+	return sh("nft list chain inet vigil %s_%s >/dev/null 2>&1", w->pfx, chain) == 0;
 }
 
-/* `vigil -j net show`: readable without vigild. */
-static struct json_object *net_show(void)
+/* `vigil -j OBJECT show ID` (net, usage): readers that need no vigild. */
+static struct json_object *show(const char *object, const struct wl *w)
 {
+	char pin_dir[PATH_MAX + 8];
 	struct cmd_result r;
 	struct json_object *o;
 
-	ck_assert(run_vigil(&r, "-j", "net", "show", id, NULL) == 0);
-	ck_assert_msg(r.status == 0, "net show %s: %s", id, r.out);
+	snprintf(pin_dir, sizeof(pin_dir), "%s/vigil", vf.bpffs);
+	ck_assert(run_vigil(&r, "-j", "--pin-dir", pin_dir, object, "show", w->id, NULL) == 0);
+	ck_assert_msg(r.status == 0, "%s show %s: %s", object, w->id, r.out);
 	o = parse_json(r.out);
 	cmd_result_free(&r);
 	ck_assert_ptr_nonnull(o);
 	return o;
 }
 
-static uint64_t host_drops(void)
+static struct json_object *net_show(const struct wl *w)
 {
-	struct json_object *o = net_show(), *drops, *host, *packets;
+	return show("net", w);
+}
+
+/* The packets vigil's rules dropped for `reason`, per `vigil net show`. */
+static uint64_t nft_drops(const struct wl *w, const char *reason)
+{
+	struct json_object *o = net_show(w), *drops, *why, *packets;
 	uint64_t n;
 
 	ck_assert(json_object_object_get_ex(o, "drops", &drops) &&
-		  json_object_object_get_ex(drops, "host", &host) &&
-		  json_object_object_get_ex(host, "packets", &packets));
+		  json_object_object_get_ex(drops, reason, &why) &&
+		  json_object_object_get_ex(why, "packets", &packets));
 	n = (uint64_t)json_object_get_int64(packets);
 	json_object_put(o);
 	return n;
 }
 
+/* The workload's net_drop_packets, as metered into the pinned maps. */
+static uint64_t metered_drops(const struct wl *w)
+{
+	struct json_object *o = show("usage", w);
+	int64_t n = vf_jint(o, "net_drop_packets");
+
+	json_object_put(o);
+	ck_assert_int_ge(n, 0);
+	return (uint64_t)n;
+}
+
 /* Whether a TCP connection from the workload's namespace to a host port completes. */
-static bool reaches_host(int port)
+static bool reaches_host(const struct wl *w, int port)
 {
 	return sh("timeout 2 nsenter --net=%s/%s bash -c 'echo > /dev/tcp/%s/%d' 2>/dev/null",
-		  vf.netns_dir, id, host_addr, port) == 0;
+		  vf.netns_dir, w->id, w->host_addr, port) == 0;
 }
 
 START_TEST(test_rules_live_with_the_workload)
@@ -96,15 +121,16 @@ START_TEST(test_rules_live_with_the_workload)
 	uint64_t before;
 	int status;
 	pid_t srv, svc;
+	struct wl w = names("iso", 0);
 
 	ck_assert_msg(vf_vigild_up(), "vigild did not come up");
-	names("iso", 0);
 	ck_assert_msg(
-		create(",\"inbound\":[\"tcp/3001\"],\"host_services\":[\"udp/5353\",\"tcp/7998\"],"
+		create(&w,
+		       ",\"inbound\":[\"tcp/3001\"],\"host_services\":[\"udp/5353\",\"tcp/7998\"],"
 		       "\"egress_mbit\":50,\"max_connections\":100",
 		       err, sizeof(err)) == 0,
 		"create: %s", err);
-	o = net_show();
+	o = net_show(&w);
 	ck_assert(json_object_object_get_ex(o, "rules", &rules));
 	ck_assert(strstr(json_object_get_string(rules), "tcp dport 3001 accept"));
 	ck_assert(strstr(json_object_get_string(rules), "udp dport 5353 accept"));
@@ -113,39 +139,39 @@ START_TEST(test_rules_live_with_the_workload)
 	json_object_put(o);
 
 	/* a host port the workload did not declare: dropped and counted */
-	srv = tcp_listener(NULL, host_addr, 7999, false);
-	ck_assert(!reaches_host(7999));
+	srv = tcp_listener(NULL, w.host_addr, 7999, false);
+	ck_assert(!reaches_host(&w, 7999));
 	/* a declared one: through */
-	svc = tcp_listener(NULL, host_addr, 7998, false);
-	ck_assert(reaches_host(7998));
-	before = host_drops();
+	svc = tcp_listener(NULL, w.host_addr, 7998, false);
+	ck_assert(reaches_host(&w, 7998));
+	before = nft_drops(&w, "host");
 	ck_assert_uint_ge(before, 1);
 
 	/* vigild dies: the rules stay in force */
 	vf_stop_vigild_hard();
-	ck_assert(chain_listed("host"));
-	ck_assert(!reaches_host(7999));
-	ck_assert_uint_gt(host_drops(), before);
+	ck_assert(chain_listed(&w, "host"));
+	ck_assert(!reaches_host(&w, 7999));
+	ck_assert_uint_gt(nft_drops(&w, "host"), before);
 
 	/* a vandal takes a chain away while nobody owns the table; the start repairs it */
 	ck_assert_int_eq(sh("nft delete element inet vigil vigil_to_wl '{ \"%s\" }' && "
 			    "nft delete chain inet vigil %s_in",
-			    ifname, pfx),
+			    w.ifname, w.pfx),
 			 0);
-	ck_assert(!chain_listed("in"));
+	ck_assert(!chain_listed(&w, "in"));
 	vf.vigild_pid = vf_spawn_vigild();
 	ck_assert_msg(vf_vigild_up(), "vigild did not come back");
-	ck_assert(chain_listed("in"));
-	ck_assert(sh("nft list map inet vigil vigil_to_wl | grep -q '\"%s\" : jump %s_in'", ifname,
-		     pfx) == 0);
+	ck_assert(chain_listed(&w, "in"));
+	ck_assert(sh("nft list map inet vigil vigil_to_wl | grep -q '\"%s\" : jump %s_in'",
+		     w.ifname, w.pfx) == 0);
 	/* claimed again: nobody else may delete it */
 	ck_assert_int_ne(sh("nft delete table inet vigil 2>/dev/null"), 0);
-	ck_assert(!reaches_host(7999));
+	ck_assert(!reaches_host(&w, 7999));
 
-	o = vf_wl_cmd(&status, "delete", id);
+	o = vf_wl_cmd(&status, "delete", w.id);
 	ck_assert_msg(status == 0, "delete: %s", vf_jstr(o, "error"));
 	json_object_put(o);
-	ck_assert(!chain_listed("out") && !chain_listed("in") && !chain_listed("host"));
+	ck_assert(!chain_listed(&w, "out") && !chain_listed(&w, "in") && !chain_listed(&w, "host"));
 	kill_wait(srv);
 	kill_wait(svc);
 }
@@ -153,35 +179,172 @@ END_TEST
 
 START_TEST(test_bad_network_input_changes_nothing)
 {
-	char err[512], first[64], first_if[32];
+	char err[512];
+	struct wl first = names("one", 0), w;
 
 	ck_assert_msg(vf_vigild_up(), "vigild did not come up");
-	names("one", 0);
-	ck_assert_msg(create(",\"forwards\":[{\"host_port\":18080,\"port\":3001}]", err,
+	ck_assert_msg(create(&first, ",\"forwards\":[{\"host_port\":18080,\"port\":3001}]", err,
 			     sizeof(err)) == 0,
 		      "create: %s", err);
-	snprintf(first, sizeof(first), "%s", id);
-	snprintf(first_if, sizeof(first_if), "%s", ifname);
 
 	/* the same subnet again */
-	vf_id_of(id, sizeof(id), "two");
-	ck_assert_int_ne(create("", err, sizeof(err)), 0);
-	ck_assert_msg(strstr(err, "overlaps workload") && strstr(err, first), "%s", err);
+	w = first;
+	vf_id_of(w.id, sizeof(w.id), "two");
+	ck_assert_int_ne(create(&w, "", err, sizeof(err)), 0);
+	ck_assert_msg(strstr(err, "overlaps workload") && strstr(err, first.id), "%s", err);
 	/* a port out of range, a limit out of range, a host port taken */
-	names("two", 1);
-	ck_assert_int_ne(create(",\"inbound\":[\"tcp/70000\"]", err, sizeof(err)), 0);
+	w = names("two", 1);
+	ck_assert_int_ne(create(&w, ",\"inbound\":[\"tcp/70000\"]", err, sizeof(err)), 0);
 	ck_assert_msg(strstr(err, "network.inbound[0]: port must be 1 to 65535"), "%s", err);
-	ck_assert_int_ne(create(",\"egress_mbit\":0", err, sizeof(err)), 0);
+	ck_assert_int_ne(create(&w, ",\"egress_mbit\":0", err, sizeof(err)), 0);
 	ck_assert_msg(strstr(err, "network.egress_mbit must be between 1 and 100000"), "%s", err);
 	ck_assert_int_ne(
-		create(",\"forwards\":[{\"host_port\":18080,\"port\":22}]", err, sizeof(err)), 0);
-	ck_assert_msg(strstr(err, "host port tcp/18080") && strstr(err, first), "%s", err);
+		create(&w, ",\"forwards\":[{\"host_port\":18080,\"port\":22}]", err, sizeof(err)),
+		0);
+	ck_assert_msg(strstr(err, "host port tcp/18080") && strstr(err, first.id), "%s", err);
 	/* none of them left an interface, a namespace or a rule */
-	ck_assert_uint_eq(if_nametoindex(ifname), 0);
-	ck_assert(!chain_listed("out"));
+	ck_assert_uint_eq(if_nametoindex(w.ifname), 0);
+	ck_assert(!chain_listed(&w, "out"));
 	ck_assert_int_eq(sh("nft list map inet vigil vigil_fwd_tcp | grep -c 18080 | grep -qx 1"),
 			 0);
-	ck_assert_uint_ne(if_nametoindex(first_if), 0);
+	ck_assert_uint_ne(if_nametoindex(first.ifname), 0);
+}
+END_TEST
+
+/*
+ * "Outside": a namespace that reaches the host over a veth pair of its own,
+ * with a /30 of 198.18.0.0/16 per pid, and the workloads through the host,
+ * which forwards what arrives on that link. vigild denies the /30 to
+ * workloads.
+ */
+static char out_ns[32], out_if[IFNAMSIZ], out_host[32], out_addr[32], out_net[32];
+
+static void remove_outside(void)
+{
+	sh("ip link del %s 2>/dev/null", out_if);
+	sh("ip netns del %s 2>/dev/null", out_ns);
+}
+
+static void remove_env_with_outside(void)
+{
+	vf_remove_env();
+	remove_outside();
+	vf.extra_args[0] = NULL;
+}
+
+static void make_env_with_outside(void)
+{
+	unsigned int n = (unsigned int)(getpid() % 16384) * 4;
+
+	snprintf(out_ns, sizeof(out_ns), "vgdrop-%d", getpid());
+	snprintf(out_if, sizeof(out_if), "vo-%d", getpid());
+	snprintf(out_host, sizeof(out_host), "198.18.%u.%u", n / 256, n % 256 + 1);
+	snprintf(out_addr, sizeof(out_addr), "198.18.%u.%u", n / 256, n % 256 + 2);
+	snprintf(out_net, sizeof(out_net), "198.18.%u.%u/30", n / 256, n % 256);
+	vf.extra_args[0] = "--deny";
+	vf.extra_args[1] = out_net;
+	vf.extra_args[2] = NULL;
+	vf_make_env();
+	if (sh("ip netns add %s && ip -n %s link set lo up", out_ns, out_ns) ||
+	    sh("ip link add %s type veth peer name eth0 netns %s", out_if, out_ns) ||
+	    sh("ip addr add %s/30 dev %s && ip link set %s up && "
+	       "sysctl -qw net.ipv4.conf.%s.forwarding=1",
+	       out_host, out_if, out_if, out_if) ||
+	    sh("ip -n %s addr add %s/30 dev eth0 && ip -n %s link set eth0 up && "
+	       "ip -n %s route add 198.19.0.0/16 via %s",
+	       out_ns, out_addr, out_ns, out_ns, out_host)) {
+		fprintf(stderr, "vigild_net: setting up %s and %s failed\n", out_if, out_ns);
+		remove_env_with_outside();
+		abort();
+	}
+}
+
+#define BURST 20
+/*
+ * Drops of a workload's own making that may fall into a burst's window (an
+ * idle `sleep` makes none; its multicast is not counted).
+ */
+#define DROP_SLACK 2
+
+/*
+ * BURST datagrams from `ns` to to:port that the rules of `w` drop for
+ * `reason`: that counter grows by exactly BURST, and w's metered drops by
+ * BURST give or take DROP_SLACK.
+ */
+static void burst_dropped(const char *ns, const char *to, int port, const struct wl *w,
+			  const char *reason)
+{
+	uint64_t rule0 = nft_drops(w, reason), metered0 = metered_drops(w);
+	uint64_t rule = rule0, metered = metered0;
+	double end = now_s() + 5;
+
+	udp_burst(ns, to, port, BURST);
+	while ((rule < rule0 + BURST || metered < metered0 + BURST) && now_s() < end) {
+		usleep(20 * 1000);
+		rule = nft_drops(w, reason);
+		metered = metered_drops(w);
+	}
+	printf("%d datagrams to %s:%d: %s drops +%llu, net_drop_packets of %s +%llu\n", BURST, to,
+	       port, reason, (unsigned long long)(rule - rule0), w->id,
+	       (unsigned long long)(metered - metered0));
+	ck_assert_uint_eq(rule - rule0, BURST);
+	ck_assert_uint_ge(metered - metered0, BURST);
+	ck_assert_uint_le(metered - metered0, BURST + DROP_SLACK);
+}
+
+/* Udp NoPorts of the host: datagrams to a port nobody listens on, dropped. */
+static uint64_t udp_no_ports(void)
+{
+	char *text = read_file("/proc/net/snmp"), *values;
+	unsigned long long n = 0;
+
+	ck_assert_ptr_nonnull(text);
+	/* a line of names, then one of values */
+	values = strstr(text, "\nUdp: ");
+	values = values ? strstr(values + 1, "\nUdp: ") : NULL;
+	ck_assert_msg(values && sscanf(values, "\nUdp: %*u %llu", &n) == 1,
+		      "no Udp NoPorts in /proc/net/snmp");
+	free(text);
+	return n;
+}
+
+/*
+ * Every packet of a workload that vigil's rules drop is in its
+ * net_drop_packets, once: what it sends (the host, a denied prefix, another
+ * workload) and what is sent to it from outside.
+ */
+START_TEST(test_policy_drops_are_metered)
+{
+	struct wl a = names("drops", 0), b = names("peer", 1);
+	char err[512], a_ns[PATH_MAX + 80];
+	uint64_t b_drops, a_drops, no_ports;
+	double end;
+
+	ck_assert_msg(vf_vigild_up(), "vigild did not come up");
+	ck_assert_msg(create(&a, ",\"inbound\":[\"tcp/3001\"]", err, sizeof(err)) == 0,
+		      "create: %s", err);
+	ck_assert_msg(create(&b, "", err, sizeof(err)) == 0, "create: %s", err);
+	/* routed on, as a provider's host would: dropped in the forward hook, not before it */
+	ck_assert_int_eq(sh("sysctl -qw net.ipv4.conf.%s.forwarding=1", a.ifname), 0);
+	snprintf(a_ns, sizeof(a_ns), "%s/%s", vf.netns_dir, a.id);
+	b_drops = metered_drops(&b);
+
+	/* to a port a did not declare: the packet arrived on another link than a's */
+	burst_dropped(out_ns, a.addr, 4000, &a, "inbound");
+	burst_dropped(a_ns, a.host_addr, 7999, &a, "host");
+	burst_dropped(a_ns, out_addr, 9, &a, "deny");
+	/* the sender's drop, not also the addressee's */
+	burst_dropped(a_ns, b.addr, 9, &a, "w2w");
+	ck_assert_uint_eq(metered_drops(&b), b_drops);
+
+	/* to the host itself, on a's address but over another link: the host's drop, not a's */
+	a_drops = metered_drops(&a);
+	no_ports = udp_no_ports();
+	udp_burst(out_ns, a.host_addr, 7999, BURST);
+	for (end = now_s() + 5; udp_no_ports() < no_ports + BURST && now_s() < end;)
+		usleep(20 * 1000);
+	ck_assert_uint_ge(udp_no_ports(), no_ports + BURST);
+	ck_assert_uint_eq(metered_drops(&a), a_drops);
 }
 END_TEST
 
@@ -198,5 +361,7 @@ int main(void)
 	vf_add_case(s, "lifecycle", test_rules_live_with_the_workload, vf_make_env, vf_remove_env);
 	vf_add_case(s, "bad_input", test_bad_network_input_changes_nothing, vf_make_env,
 		    vf_remove_env);
+	vf_add_case(s, "drops", test_policy_drops_are_metered, make_env_with_outside,
+		    remove_env_with_outside);
 	return run_suite(s);
 }

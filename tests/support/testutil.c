@@ -447,7 +447,7 @@ void enter_netns(const char *name)
 	char path[PATH_MAX];
 	int fd;
 
-	snprintf(path, sizeof(path), "/run/netns/%s", name);
+	snprintf(path, sizeof(path), strchr(name, '/') ? "%s" : "/run/netns/%s", name);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	ck_assert_msg(fd >= 0, "%s: %s", path, strerror(errno));
 	ck_assert_msg(setns(fd, CLONE_NEWNET) == 0, "setns %s: %s", name, strerror(errno));
@@ -465,6 +465,34 @@ int sh(const char *fmt, ...)
 	va_end(ap);
 	status = system(cmd);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+void udp_burst(const char *netns, const char *addr, int port, int n)
+{
+	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(port) };
+	static const char payload[100 + 20 * 49];
+	pid_t pid;
+	int status;
+
+	ck_assert(inet_pton(AF_INET, addr, &to.sin_addr) == 1);
+	pid = fork();
+	ck_assert(pid >= 0);
+	if (pid == 0) {
+		int s;
+
+		enter_netns(netns);
+		s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		if (s < 0)
+			_exit(1);
+		for (int i = 0; i < n; i++)
+			if (sendto(s, payload, (size_t)(100 + 20 * (i % 50)), 0,
+				   (struct sockaddr *)&to, sizeof(to)) < 0)
+				_exit(2);
+		_exit(0);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		      "UDP burst from %s to %s:%d: status %d", netns, addr, port, status);
 }
 
 pid_t tcp_listener(const char *netns, const char *addr, int port, bool hold)

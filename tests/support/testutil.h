@@ -87,8 +87,17 @@ uint64_t interface_stat(const char *ifname, const char *name);
 /* The Internet checksum of `len` bytes, in network byte order, ready to store. */
 uint16_t inet_checksum(const void *data, size_t len);
 
-/* Moves the calling thread into the namespace `ip netns add NAME` made (asserts). */
+/*
+ * Moves the calling thread into the namespace `ip netns add NAME` made, or,
+ * when NAME has a slash, the one bound at that path (asserts).
+ */
 void enter_netns(const char *name);
+
+/*
+ * Sends n UDP datagrams of 100 to 1080 bytes from the namespace `netns` (as
+ * enter_netns() takes it) to addr:port; returns once all are sent.
+ */
+void udp_burst(const char *netns, const char *addr, int port, int n);
 
 /*
  * A TCP listener on addr:port (NULL: any address) in the namespace `ip netns
