@@ -221,8 +221,9 @@ static void family_is(struct rule *r, int family)
 
 /*
  * ip saddr, ip6 daddr ... (op) an address or a prefix, which the workload
- * check has vetted: as nft does, the whole bytes of the prefix are compared,
- * after a mask when it ends inside a byte.
+ * check has vetted. As nft does, so that `nft list` shows it as a prefix: a
+ * prefix of whole bytes compares those bytes, any other the whole address
+ * after a mask.
  */
 static void addr_match(struct rule *r, int family, bool source, const char *text, uint32_t op)
 {
@@ -248,14 +249,14 @@ static void addr_match(struct rule *r, int family, bool source, const char *text
 			r->failed = true;
 		return;
 	}
-	bytes = (bits + 7) / 8;
+	bytes = bits % 8 ? size : bits / 8;
 	payload(r, NFT_PAYLOAD_NETWORK_HEADER,
 		family == AF_INET ? (source ? IP4_SADDR : IP4_DADDR)
 				  : (source ? IP6_SADDR : IP6_DADDR),
 		(uint32_t)bytes);
 	if (bits % 8) {
-		memset(m, 0xff, bytes - 1);
-		m[bytes - 1] = (uint8_t)(0xff << (8 - bits % 8));
+		memset(m, 0xff, bits / 8);
+		m[bits / 8] = (uint8_t)(0xff << (8 - bits % 8));
 		mask(r, m, bytes);
 	}
 	cmp(r, op, addr, bytes);

@@ -179,11 +179,15 @@ START_TEST(test_rule_batch)
 	/* ct state new ct count over 100 */
 	ck_assert(strstr(text, "[ bitwise reg 1 = ( reg 1 & 0x00000008 ) ^ 0x00000000 ] [ cmp neq "
 			       "reg 1 0x00000000 ] [ connlimit count 100 flags 1 ]"));
-	/* ip saddr 198.18.4.0/22 return: whole bytes, then a mask of the partial one */
+	/* ip saddr 198.18.4.0/22 return: the address under a mask */
 	ck_assert(strstr(text, "inet vigil wl_relay_1_from"));
 	ck_assert(strstr(text,
-			 "[ payload load 3b @ network header + 12 => reg 1 ] [ bitwise reg 1 = "
-			 "( reg 1 & 0x00fcffff ) ^ 0x00000000 ] [ cmp eq reg 1 0x000412c6 ]"));
+			 "[ payload load 4b @ network header + 12 => reg 1 ] [ bitwise reg 1 = "
+			 "( reg 1 & 0x00fcffff ) ^ 0x00000000 ] [ cmp eq reg 1 0x000412c6 ] "
+			 "[ immediate reg 0 return ]"));
+	/* ip6 saddr 2001:db8:1::/48 return: whole bytes, those alone */
+	ck_assert(strstr(text, "[ payload load 6b @ network header + 8 => reg 1 ] [ cmp eq reg 1 "
+			       "0xb80d0120 0x00000100 ] [ immediate reg 0 return ]"));
 	ck_assert(strstr(text, "[ immediate reg 0 jump -> wl_relay_1_from ]"));
 	free(text);
 }
