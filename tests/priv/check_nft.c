@@ -771,6 +771,67 @@ static uint64_t json_u64(struct json_object *j, const char *a, const char *b, co
 	return json_object_get_int64(v);
 }
 
+/*
+ * The rules are built as expressions, not nft text: nft itself, reading
+ * them back, must see the policy the text would have said, line by line.
+ */
+START_TEST(test_listing_reads_as_nft)
+{
+	static const struct vigil_nft_port in[] = { { VIGIL_NFT_TCP, 3001 },
+						    { VIGIL_NFT_UDP, 53 } };
+	static const struct vigil_nft_forward fwd[] = { { VIGIL_NFT_TCP, 8080, 3005 } };
+	static const char *const from[] = { "198.18.4.0/22", "2001:2:0:f::/64" };
+	static const char *const lines[] = {
+		"ether saddr != 02:00:5e:00:00:0f counter name \"wl_t_full_drop_spoof\" drop",
+		"ip saddr != 198.18.0.30 counter name \"wl_t_full_drop_spoof\" drop",
+		"ip6 saddr != 2001:2:0:e::2 counter name \"wl_t_full_drop_spoof\" drop",
+		"limit rate over 2500000 bytes/second burst 315536 bytes counter name "
+		"\"wl_t_full_drop_rate\" drop",
+		"ct state established,related accept",
+		"oifname @vigil_wl_ifs counter name \"wl_t_full_drop_w2w\" drop",
+		"ip daddr @vigil_deny4 counter name \"wl_t_full_drop_deny\" drop",
+		"ip6 daddr @vigil_deny6 counter name \"wl_t_full_drop_deny\" drop",
+		"ct state new ct count over 5 counter name \"wl_t_full_drop_conn\" drop",
+		"jump wl_t_full_from",
+		"tcp dport 3001 accept",
+		"udp dport 53 accept",
+		"tcp dport 3005 accept",
+		"counter name \"wl_t_full_drop_inbound\" drop",
+		"ip saddr 198.18.4.0/22 return",
+		"ip6 saddr 2001:2:0:f::/64 return",
+		"ip6 saddr fe80::/10 icmpv6 type @vigil_nd_types accept",
+		"ip6 saddr 2001:2:0:e::2 icmpv6 type @vigil_nd_types accept",
+		"counter name \"wl_t_full_drop_host\" drop",
+		"\"wf\" : jump wl_t_full_out",
+		"8080 : 198.18.0.30 . 3005",
+	};
+	struct vigil_nft_workload w = {
+		.id = "t-full",
+		.ifname = "wf",
+		.ipv4 = "198.18.0.30",
+		.ipv6 = "2001:2:0:e::2",
+		.mac = "02:00:5e:00:00:0f",
+		.inbound = in,
+		.n_inbound = 2,
+		.inbound_from = from,
+		.n_inbound_from = 2,
+		.forwards = fwd,
+		.n_forwards = 1,
+		.egress_mbit = 20,
+		.max_connections = 5,
+	};
+	struct vigil_nft *h = init(&opts);
+	char *l;
+
+	apply(h, &w);
+	l = listing();
+	for (size_t i = 0; i < sizeof(lines) / sizeof(*lines); i++)
+		ck_assert_msg(strstr(l, lines[i]), "missing \"%s\" in\n%s", lines[i], l);
+	free(l);
+	vigil_nft_free(h);
+}
+END_TEST
+
 START_TEST(test_cli_show_and_check)
 {
 	struct vigil_nft_workload a = wl_a();
@@ -832,6 +893,7 @@ static Suite *nft_suite(void)
 	tcase_add_test(tc, test_remove);
 	tcase_add_test(tc, test_bad_input_changes_nothing);
 	tcase_add_test(tc, test_cli_show_and_check);
+	tcase_add_test(tc, test_listing_reads_as_nft);
 	tcase_add_test(tc, test_egress_rate_limit);
 	tcase_add_test(tc, test_connection_limit);
 	tcase_add_test(tc, test_host_port_forward);
