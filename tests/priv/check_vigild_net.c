@@ -391,6 +391,22 @@ static char *workload_log(const struct wl *w)
 	return read_file(path);
 }
 
+/* Waits for the workload's log to say `what`. */
+static void wait_log(const struct wl *w, const char *what)
+{
+	char *log = NULL;
+
+	for (double end = now_s() + 10; now_s() < end; usleep(20 * 1000)) {
+		free(log);
+		log = workload_log(w);
+		if (log && strstr(log, what))
+			break;
+	}
+	ck_assert_msg(log && strstr(log, what), "%s did not say \"%s\": %s", w->id, what,
+		      log ? log : "no log");
+	free(log);
+}
+
 static void wait_state(const struct wl *w, const char *state)
 {
 	bool there = false;
@@ -452,7 +468,7 @@ START_TEST(test_tap_workload)
 	ck_assert_msg(vf_vigild_up(), "vigild did not come up");
 	ck_assert_int_gt(readlink("/proc/self/exe", self, sizeof(self) - 1), 0);
 	snprintf(cmd, sizeof(cmd),
-		 "[\"%s\",\"--vmm\",\"{tap}\",\"%s\",\"%s\",\"%s\",\"%d\",\"%d\",\"1500\"]", self,
+		 "[\"%s\",\"--vmm\",\"{tap}\",\"%s\",\"%s\",\"%s\",\"%d\",\"%d\",\"2500\"]", self,
 		 GUEST_MAC, w.addr, w.host_addr, SERVICE_PORT, OTHER_PORT);
 	ck_assert_msg(create_tap(&w, cmd,
 				 ",\"vmm_uid\":65534,\"vmm_gid\":65533,\"mac\":\"" GUEST_MAC "\","
@@ -478,6 +494,19 @@ START_TEST(test_tap_workload)
 	ck_assert(json_object_object_get_ex(o, "rules", &rules));
 	ck_assert_msg(strstr(json_object_get_string(rules), "ether saddr != " GUEST_MAC), "%s",
 		      json_object_get_string(rules));
+	json_object_put(o);
+
+	/* gone while vigild was down: the start makes it again, the VMM's, up */
+	vf_stop_vigild();
+	ck_assert_int_eq(sh("ip link del %s", w.ifname), 0);
+	vf.vigild_pid = vf_spawn_vigild();
+	ck_assert_msg(vf_vigild_up(), "vigild did not come back");
+	ck_assert_uint_eq(interface_attr(w.ifname, "owner"), VMM_UID);
+	ck_assert_uint_eq(interface_attr(w.ifname, "group"), VMM_GID);
+	ck_assert_uint_eq(interface_attr(w.ifname, "flags") & IFF_UP, IFF_UP);
+	o = vf_show(w.id);
+	ck_assert(json_object_object_get_ex(o, "network", &net));
+	ck_assert_int_eq(vf_jint(net, "ifindex"), (int)if_nametoindex(w.ifname));
 	json_object_put(o);
 
 	/* bad tap specs change nothing */
@@ -510,7 +539,9 @@ START_TEST(test_tap_workload)
 	o = vf_wl_cmd(&status, "start", w.id);
 	ck_assert_msg(status == 0, "start: %s", vf_jstr(o, "error"));
 	json_object_put(o);
-	received(sock, got, sizeof(got), 1.0);
+	/* it sends right after it says so */
+	wait_log(&w, "attached ");
+	received(sock, got, sizeof(got), 0.5);
 	close(sock);
 	/* the declared service gets the guest's datagram, not the spoofed one */
 	ck_assert_str_eq(got, "service");
@@ -525,7 +556,7 @@ START_TEST(test_tap_workload)
 	ck_assert_msg(strstr(log, "echo reply: no"), "%s", log);
 	free(log);
 	/* the echo request and the datagram to another port; the spoofed one */
-	ck_assert_uint_ge(nft_drops(&w, "host"), host0 + 2);
+	ck_assert_uint_eq(nft_drops(&w, "host"), host0 + 2);
 	ck_assert_uint_eq(nft_drops(&w, "spoof"), spoof0 + 1);
 
 	o = vf_wl_cmd(&status, "delete", w.id);
