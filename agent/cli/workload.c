@@ -104,6 +104,11 @@ static void print_network(struct json_object *w)
 	print_string(PRINT_ANY, "host_ifname", " on %s)\n", str(net, "host_ifname"));
 	print_field(net, "ifindex", "ifindex:");
 	print_field(net, "netns", "netns:");
+	print_field(net, "mac", "mac:");
+	if (json_object_object_get_ex(net, "vmm_uid", NULL)) {
+		print_field(net, "vmm_uid", "vmm uid:");
+		print_field(net, "vmm_gid", "vmm gid:");
+	}
 	close_json_object();
 }
 

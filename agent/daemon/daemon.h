@@ -138,7 +138,25 @@ void exporter_stop(struct vigild *d);
 /* The workloads changed: what /metrics shows of them is copied again. */
 void exporter_refresh(struct vigild *d);
 
-/* Adds a veth workload's subnet to the private destinations (idempotent). */
+/* Adds a workload's subnet (veth or tap) to the private destinations (idempotent). */
 int workload_subnet_private(struct vigild *d, const struct vigil_workload *r);
+
+/* workload_net.c: a workload's interface, veth (with its namespace) or tap */
+/* Its interface's name and, for veth, its namespace's path, from the id. */
+void net_names(struct vigild *d, struct vigil_workload *r);
+/*
+ * Makes them, the link down; sets r->ifindex. On failure nothing is left,
+ * and *ret_failed names what could not be made.
+ */
+int net_make(struct vigil_workload *r, const char **ret_failed);
+/* Whether they are there, as recorded. */
+bool net_present(const struct vigil_workload *r);
+/* A veth's own end gets its fixed MAC back; 1 when it had another. */
+int net_check_mac(const struct vigil_workload *r);
+int net_link_up(const struct vigil_workload *r);
+/* -ENODEV when the interface is gone. */
+int net_link_delete(const struct vigil_workload *r);
+/* Removes whichever of them is there. */
+void net_unmake(const struct vigil_workload *r);
 
 #endif

@@ -19,7 +19,6 @@
 #include "daemon.h"
 #include "net_meter.h"
 #include "netns.h"
-#include "veth.h"
 
 static void log_bad(const char *file, const char *reason, void *ctx)
 {
@@ -60,32 +59,32 @@ static void repair_cgroup(struct wl *w)
 		w->rec.cgroup_id = cg_id;
 }
 
+/*
+ * A missing interface (or veth namespace) is made again, as create makes it;
+ * the rules are already in (isolation_start). Then meters, and the link up.
+ */
 static void repair_network(struct vigild *d, struct wl *w)
 {
 	struct vigil_workload *r = &w->rec;
-	struct vigil_veth_opts vo = {
-		.host_ifname = r->host_ifname,
-		.netns_path = r->netns,
-		.host_cidr = r->spec.host_ipv4,
-		.peer_cidr = r->spec.ipv4,
-	};
-	struct stat st;
+	const char *failed;
 	int ret;
 
-	if (r->spec.net_mode != VIGIL_NET_VETH)
+	if (r->spec.net_mode == VIGIL_NET_NONE)
 		return;
-	if (stat(r->netns, &st) == 0 && (int)if_nametoindex(r->host_ifname) == r->ifindex)
+	if (net_present(r)) {
+		ret = net_check_mac(r);
+		if (ret)
+			fprintf(stderr, "vigild: workload \"%s\": the MAC of its interface %s\n",
+				r->spec.id, ret > 0 ? "was changed, set back" : strerror(-ret));
 		goto meter;
-	fprintf(stderr, "vigild: workload \"%s\": network %s/%s missing, recreating it\n",
-		r->spec.id, r->host_ifname, r->netns);
-	vigil_veth_delete(r->host_ifname);
-	vigil_netns_remove(r->netns);
-	ret = vigil_netns_create(r->netns);
-	if (!ret)
-		ret = vigil_veth_create(&vo, &r->ifindex);
+	}
+	fprintf(stderr, "vigild: workload \"%s\": network %s%s%s missing, recreating it\n",
+		r->spec.id, r->host_ifname, r->netns[0] ? "/" : "", r->netns);
+	net_unmake(r);
+	ret = net_make(r, &failed);
 	if (ret < 0) {
-		fprintf(stderr, "vigild: workload \"%s\": recreating its network: %s\n", r->spec.id,
-			strerror(-ret));
+		fprintf(stderr, "vigild: workload \"%s\": recreating its network: %s: %s\n",
+			r->spec.id, failed, strerror(-ret));
 		return;
 	}
 meter:
@@ -93,7 +92,7 @@ meter:
 	/* replaces the filters in place when they are there already */
 	ret = vigil_net_attach(d->pin_dir, r->ifindex, r->slot);
 	if (!ret)
-		ret = vigil_veth_up(r->host_ifname);
+		ret = net_link_up(r);
 	if (ret < 0)
 		fprintf(stderr, "vigild: workload \"%s\": metering interface %s: %s\n", r->spec.id,
 			r->host_ifname, strerror(-ret));

@@ -20,7 +20,13 @@ static struct json_object *network_view(const struct vigil_workload *r)
 	json_object_object_add(net, "host_ipv4", json_object_new_string(r->spec.host_ipv4));
 	json_object_object_add(net, "host_ifname", json_object_new_string(r->host_ifname));
 	json_object_object_add(net, "ifindex", json_object_new_int(r->ifindex));
-	json_object_object_add(net, "netns", json_object_new_string(r->netns));
+	json_object_object_add(net, "netns", r->netns[0] ? json_object_new_string(r->netns) : NULL);
+	json_object_object_add(net, "mac",
+			       r->spec.mac[0] ? json_object_new_string(r->spec.mac) : NULL);
+	if (r->spec.net_mode == VIGIL_NET_TAP) {
+		json_object_object_add(net, "vmm_uid", json_object_new_int64(r->spec.vmm_uid));
+		json_object_object_add(net, "vmm_gid", json_object_new_int64(r->spec.vmm_gid));
+	}
 	return net;
 }
 

@@ -18,8 +18,6 @@
 #include "cidr.h"
 #include "daemon.h"
 #include "net_meter.h"
-#include "netns.h"
-#include "veth.h"
 
 static bool slot_taken(struct vigild *d, uint32_t slot)
 {
@@ -119,11 +117,6 @@ static int check_new(struct vigild *d, const struct vigil_workload_spec *s, stru
 {
 	struct wl *old = wl_find(d, s->id);
 
-	if (s->net_mode == VIGIL_NET_TAP)
-		return req_fail(e, -EOPNOTSUPP,
-				"workload \"%s\": network mode \"tap\" (microVMs) is not supported "
-				"yet; process workloads use \"veth\"",
-				s->id);
 	if (s->volume_size_mib)
 		return req_fail(e, -EOPNOTSUPP, "workload \"%s\": volume: not supported yet",
 				s->id);
@@ -139,8 +132,9 @@ static int check_new(struct vigild *d, const struct vigil_workload_spec *s, stru
 }
 
 /*
- * The tc programs go on the host side while it is still down, so they count
- * the workload's traffic from its first frame; then the link comes up.
+ * The tc programs go on the host side (the veth's end, or the tap) while it
+ * is still down, so they count the workload's traffic from its first frame;
+ * then the link comes up.
  */
 static int workload_meter_interface(struct vigild *d, struct wl *w, struct vigil_slot *slot)
 {
@@ -150,11 +144,11 @@ static int workload_meter_interface(struct vigild *d, struct wl *w, struct vigil
 	if (w->rec.ifindex <= 0)
 		return 0;
 	ret = vigil_net_attach(d->pin_dir, w->rec.ifindex, w->rec.slot);
-	return ret ? ret : vigil_veth_up(w->rec.host_ifname);
+	return ret ? ret : net_link_up(&w->rec);
 }
 
 /*
- * The veth's subnet joins the private destinations, as the host's own
+ * The workload's subnet joins the private destinations, as the host's own
  * subnets do: what the workload sends to the host side is not public.
  */
 int workload_subnet_private(struct vigild *d, const struct vigil_workload *r)
@@ -165,7 +159,7 @@ int workload_subnet_private(struct vigild *d, const struct vigil_workload *r)
 	unsigned int len;
 	char text[INET_ADDRSTRLEN];
 
-	if (r->spec.net_mode != VIGIL_NET_VETH ||
+	if (r->spec.net_mode == VIGIL_NET_NONE ||
 	    vigil_cidr4_subnet(r->spec.host_ipv4, &addr, &len))
 		return -EINVAL;
 	inet_ntop(AF_INET, &addr, text, sizeof(text));
@@ -181,36 +175,25 @@ static void workload_unmeter_interface(struct vigild *d, struct wl *w)
 		vigil_net_detach(d->pin_dir, w->rec.ifindex);
 }
 
+/*
+ * Its interface (a tap owned by its VMM's user, or a veth pair into a
+ * namespace of its own), and its rules before the link can come up.
+ */
 static int create_network(struct vigild *d, struct wl *w, struct req_err *e)
 {
 	struct vigil_workload *r = &w->rec;
-	struct vigil_veth_opts vo;
+	const char *failed;
 	int ret;
 
-	vigil_veth_name(r->spec.id, r->host_ifname);
-	snprintf(r->netns, sizeof(r->netns), "%s/%s", d->netns_dir, r->spec.id);
-	ret = vigil_netns_create(r->netns);
+	net_names(d, r);
+	ret = net_make(r, &failed);
 	if (ret < 0)
-		return req_fail(e, ret, "workload \"%s\": network namespace %s: %s", r->spec.id,
-				r->netns, strerror(-ret));
-	vo = (struct vigil_veth_opts){
-		.host_ifname = r->host_ifname,
-		.netns_path = r->netns,
-		.host_cidr = r->spec.host_ipv4,
-		.peer_cidr = r->spec.ipv4,
-	};
-	ret = vigil_veth_create(&vo, &r->ifindex);
-	if (ret < 0) {
-		vigil_netns_remove(r->netns);
-		return req_fail(e, ret, "workload \"%s\": veth %s: %s", r->spec.id, r->host_ifname,
-				strerror(-ret));
-	}
+		return req_fail(e, ret, "workload \"%s\": %s %s: %s", r->spec.id,
+				vigil_net_mode_name(r->spec.net_mode), failed, strerror(-ret));
 	/* the link is still down: no frame crosses it before its rules are in */
 	ret = isolation_apply(d, w, e);
-	if (ret < 0) {
-		vigil_veth_delete(r->host_ifname);
-		vigil_netns_remove(r->netns);
-	}
+	if (ret < 0)
+		net_unmake(r);
 	return ret;
 }
 
@@ -218,10 +201,7 @@ static void remove_network(struct vigild *d, struct wl *w)
 {
 	struct req_err ignored;
 
-	if (w->rec.host_ifname[0])
-		vigil_veth_delete(w->rec.host_ifname);
-	if (w->rec.netns[0])
-		vigil_netns_remove(w->rec.netns);
+	net_unmake(&w->rec);
 	if (w->rec.spec.net_mode != VIGIL_NET_NONE)
 		isolation_remove(d, w, &ignored);
 }
@@ -320,7 +300,7 @@ int wl_create(struct vigild *d, struct json_object *spec, struct wl **ret, struc
 	r = create_cgroup(d, w, e);
 	if (r < 0)
 		goto fail;
-	if (w->rec.spec.net_mode == VIGIL_NET_VETH) {
+	if (w->rec.spec.net_mode != VIGIL_NET_NONE) {
 		r = create_network(d, w, e);
 		if (r < 0)
 			goto fail_cgroup;
@@ -337,7 +317,7 @@ int wl_create(struct vigild *d, struct json_object *spec, struct wl **ret, struc
 		workload_unmeter_interface(d, w);
 		goto fail_network;
 	}
-	r = w->rec.spec.net_mode == VIGIL_NET_VETH ? workload_subnet_private(d, &w->rec) : 0;
+	r = w->rec.spec.net_mode != VIGIL_NET_NONE ? workload_subnet_private(d, &w->rec) : 0;
 	if (r < 0)
 		fprintf(stderr, "vigild: workload \"%s\": %s as a private destination: %s\n",
 			w->rec.spec.id, w->rec.spec.host_ipv4, strerror(-r));

@@ -13,7 +13,6 @@
 #include "daemon.h"
 #include "net_meter.h"
 #include "netns.h"
-#include "veth.h"
 
 static int remove_cgroup(const char *path)
 {
@@ -57,7 +56,7 @@ int wl_delete(struct vigild *d, struct wl *w, struct req_err *e)
 					r->spec.id, r->host_ifname, strerror(-ret));
 	}
 	if (r->host_ifname[0]) {
-		ret = vigil_veth_delete(r->host_ifname);
+		ret = net_link_delete(r);
 		if (ret < 0 && ret != -ENODEV)
 			return req_fail(e, ret, "workload \"%s\": deleting interface %s: %s",
 					r->spec.id, r->host_ifname, strerror(-ret));

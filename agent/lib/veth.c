@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <netlink/route/link.h>
 #include <netlink/route/link/veth.h>
+#include <net/ethernet.h>
 #include <unistd.h>
 
 #include "ifname.h"
@@ -39,19 +40,40 @@ static int configure_peer(void *arg)
 	return ret;
 }
 
+static int mac_addr(const char *mac, struct nl_addr **ret)
+{
+	int r = nl_addr_parse(mac, AF_LLC, ret);
+
+	if (r < 0)
+		return vigil_rtnl_errno(r);
+	if (nl_addr_get_len(*ret) != ETH_ALEN) {
+		nl_addr_put(*ret);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 int vigil_veth_create(const struct vigil_veth_opts *o, int *ret_ifindex)
 {
 	struct rtnl_link *link = NULL, *peer;
+	struct nl_addr *mac = NULL;
 	struct nl_sock *sock;
 	int ns_fd, ifindex = 0, ret;
 
+	if (o->peer_mac) {
+		ret = mac_addr(o->peer_mac, &mac);
+		if (ret < 0)
+			return ret;
+	}
 	ns_fd = open(o->netns_path, O_RDONLY | O_CLOEXEC);
-	if (ns_fd < 0)
-		return -errno;
+	if (ns_fd < 0) {
+		ret = -errno;
+		goto out_mac;
+	}
 	ret = vigil_rtnl_socket(&sock);
 	if (ret < 0) {
 		close(ns_fd);
-		return ret;
+		goto out_mac;
 	}
 	link = rtnl_link_veth_alloc();
 	if (!link) {
@@ -62,6 +84,9 @@ int vigil_veth_create(const struct vigil_veth_opts *o, int *ret_ifindex)
 	rtnl_link_set_name(link, o->host_ifname);
 	rtnl_link_set_name(peer, VIGIL_VETH_PEER_NAME);
 	rtnl_link_set_ns_fd(peer, ns_fd);
+	/* IFLA_ADDRESS inside VETH_INFO_PEER: the peer never has another MAC */
+	if (mac)
+		rtnl_link_set_addr(peer, mac);
 	rtnl_link_put(peer);
 	ret = rtnl_link_add(sock, link, NLM_F_CREATE | NLM_F_EXCL);
 	if (ret < 0) {
@@ -86,6 +111,58 @@ out:
 		rtnl_link_put(link);
 	nl_socket_free(sock);
 	close(ns_fd);
+out_mac:
+	if (mac)
+		nl_addr_put(mac);
+	return ret;
+}
+
+static int set_peer_mac(void *arg)
+{
+	struct nl_addr *want = arg;
+	struct rtnl_link *link = NULL, *change = NULL;
+	struct nl_sock *sock;
+	int ret = vigil_rtnl_socket(&sock);
+
+	if (ret < 0)
+		return ret;
+	ret = rtnl_link_get_kernel(sock, 0, VIGIL_VETH_PEER_NAME, &link);
+	if (ret < 0) {
+		ret = vigil_rtnl_errno(ret);
+		goto out;
+	}
+	if (rtnl_link_get_addr(link) && !nl_addr_cmp(rtnl_link_get_addr(link), want))
+		goto out;
+	change = rtnl_link_alloc();
+	if (!change) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	rtnl_link_set_addr(change, want);
+	ret = rtnl_link_change(sock, link, change, 0);
+	/* 1: it had to be set */
+	ret = ret < 0 ? vigil_rtnl_errno(ret) : 1;
+out:
+	if (change)
+		rtnl_link_put(change);
+	if (link)
+		rtnl_link_put(link);
+	nl_socket_free(sock);
+	return ret;
+}
+
+int vigil_veth_peer_mac(const struct vigil_veth_opts *o)
+{
+	struct nl_addr *mac;
+	int ret;
+
+	if (!o->peer_mac)
+		return -EINVAL;
+	ret = mac_addr(o->peer_mac, &mac);
+	if (ret < 0)
+		return ret;
+	ret = vigil_netns_run(o->netns_path, set_peer_mac, mac);
+	nl_addr_put(mac);
 	return ret;
 }
 

@@ -15,19 +15,26 @@ struct vigil_veth_opts {
 	const char *netns_path; /* the workload's namespace (netns.h) */
 	const char *host_cidr;	/* "198.18.0.1/30" */
 	const char *peer_cidr;	/* "198.18.0.2/30" */
+	const char *peer_mac;	/* "02:xx:xx:xx:xx:xx", or NULL for the kernel's random one */
 };
 
 /* The host interface name of workload `id`: "vg-<id>", shortened as vigil_ifname() does. */
 void vigil_veth_name(const char *id, char ret[IF_NAMESIZE]);
 
 /*
- * Creates the veth pair with its peer in the workload's namespace, sets the
- * addresses, brings the peer and the namespace's lo up. The host end stays
+ * Creates the veth pair with its peer in the workload's namespace (with
+ * peer_mac, from its first frame), sets the addresses, brings the peer and the namespace's lo up. The host end stays
  * down, so no frame crosses the pair before the caller has put its meters
  * and filters on it: then vigil_veth_up(). On failure nothing is left.
  * ret_ifindex: the host end's index.
  */
 int vigil_veth_create(const struct vigil_veth_opts *o, int *ret_ifindex);
+/*
+ * Sets the peer's MAC again, inside the namespace, when it is not peer_mac
+ * (a tenant changed it, or the pair predates fixed MACs): 1 when it had to,
+ * 0 when it was, or a negative errno.
+ */
+int vigil_veth_peer_mac(const struct vigil_veth_opts *o);
 /* Brings the host end up: traffic flows from here on. */
 int vigil_veth_up(const char *host_ifname);
 /* Deletes the pair by its host end; -ENODEV when it is gone. */

@@ -9,12 +9,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tap.h"
+
 static const char *const top_fields[] = { "id",	     "owner",	"vcpus",  "memory_mib",
 					  "command", "network", "volume", NULL };
 static const char *const network_fields[] = { "mode",	  "ipv4",	  "host_ipv4",
+					      "vmm_uid",  "vmm_gid",	  "mac",
 					      "inbound",  "inbound_from", "host_services",
 					      "forwards", "egress_mbit",  "max_connections",
 					      NULL };
+/* the network fields of tap mode alone */
+static const char *const tap_fields[] = { "vmm_uid", "vmm_gid", "mac", NULL };
 static const char *const volume_fields[] = { "size_mib", NULL };
 
 /* Every message names the workload once its id is known. */
@@ -116,16 +121,17 @@ static int check_fields(struct json_object *obj, const char *const *known, const
 	return 0;
 }
 
-static int get_range(struct json_object *obj, const char *key, int64_t min, int64_t max,
-		     const char *id, int64_t *ret, char *err, size_t len)
+/* An integer field; `where` prefixes its name in messages ("network."). */
+static int get_range(struct json_object *obj, const char *where, const char *key, int64_t min,
+		     int64_t max, const char *id, int64_t *ret, char *err, size_t len)
 {
 	struct json_object *v;
 
 	if (!json_object_object_get_ex(obj, key, &v))
-		return spec_err(err, len, id, "%s is required", key);
+		return spec_err(err, len, id, "%s%s is required", where, key);
 	if (!json_object_is_type(v, json_type_int) || json_object_get_int64(v) < min ||
 	    json_object_get_int64(v) > max)
-		return spec_err(err, len, id, "%s must be between %lld and %lld", key,
+		return spec_err(err, len, id, "%s%s must be between %lld and %lld", where, key,
 				(long long)min, (long long)max);
 	*ret = json_object_get_int64(v);
 	return 0;
@@ -193,7 +199,8 @@ static int parse_address(struct json_object *net, const char *key, struct vigil_
 	struct json_object *v;
 
 	if (!json_object_object_get_ex(net, key, &v))
-		return spec_err(err, len, s->id, "network.%s is required in veth mode", key);
+		return spec_err(err, len, s->id, "network.%s is required in %s mode", key,
+				vigil_net_mode_name(s->net_mode));
 	if (!json_object_is_type(v, json_type_string) ||
 	    vigil_cidr4_parse(json_object_get_string(v), addr, prefixlen) < 0)
 		return spec_err(err, len, s->id,
@@ -228,7 +235,9 @@ void vigil_workload_spec_nft(const struct vigil_workload_spec *s, const char *if
 			     char addr[VIGIL_CIDR_SIZE], struct vigil_nft_workload *ret)
 {
 	snprintf(addr, VIGIL_CIDR_SIZE, "%.*s", (int)strcspn(s->ipv4, "/"), s->ipv4);
-	*ret = (struct vigil_nft_workload){ .id = s->id, .ifname = ifname, .ipv4 = addr };
+	*ret = (struct vigil_nft_workload){
+		.id = s->id, .ifname = ifname, .ipv4 = addr, .mac = s->mac[0] ? s->mac : NULL
+	};
 	vigil_net_policy_workload(&s->policy, ret);
 }
 
@@ -251,13 +260,97 @@ static int parse_policy(struct json_object *net, struct vigil_workload_spec *s, 
 	return ret;
 }
 
+void vigil_workload_mac(const char *id, char ret[VIGIL_MAC_SIZE])
+{
+	uint64_t h = 14695981039346656037ull; /* FNV-1a 64 */
+
+	for (const char *c = id; *c; c++)
+		h = (h ^ (uint8_t)*c) * 1099511628211ull;
+	snprintf(ret, VIGIL_MAC_SIZE, "02:%02x:%02x:%02x:%02x:%02x", (unsigned int)(h >> 32) & 0xff,
+		 (unsigned int)(h >> 24) & 0xff, (unsigned int)(h >> 16) & 0xff,
+		 (unsigned int)(h >> 8) & 0xff, (unsigned int)h & 0xff);
+}
+
+/* The guest's MAC, optional: six hex octets, unicast, not all zero; kept in lower case. */
+static int parse_mac(struct json_object *net, struct vigil_workload_spec *s, char *err, size_t len)
+{
+	struct json_object *v;
+	unsigned int b[6];
+	char tail;
+
+	if (!json_object_object_get_ex(net, "mac", &v))
+		return 0;
+	if (!json_object_is_type(v, json_type_string) ||
+	    strlen(json_object_get_string(v)) != VIGIL_MAC_SIZE - 1 ||
+	    sscanf(json_object_get_string(v), "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2],
+		   &b[3], &b[4], &b[5], &tail) != 6 ||
+	    strspn(json_object_get_string(v), "0123456789abcdefABCDEF:") != VIGIL_MAC_SIZE - 1)
+		return spec_err(err, len, s->id,
+				"network.mac must be a MAC address, e.g. \"02:00:00:00:00:01\"");
+	if ((b[0] & 1) || !(b[0] | b[1] | b[2] | b[3] | b[4] | b[5]))
+		return spec_err(err, len, s->id,
+				"network.mac must be a unicast address (first octet even), not "
+				"all zero");
+	snprintf(s->mac, sizeof(s->mac), "%02x:%02x:%02x:%02x:%02x:%02x", b[0], b[1], b[2], b[3],
+		 b[4], b[5]);
+	return 0;
+}
+
+/* The VMM's uid, owner of the tap, its gid (the uid by default), the guest's MAC. */
+static int parse_tap(struct json_object *net, struct vigil_workload_spec *s, char *err, size_t len)
+{
+	int64_t n;
+	int ret;
+
+	ret = get_range(net, "network.", "vmm_uid", 0, VIGIL_VMM_ID_MAX, s->id, &n, err, len);
+	if (ret < 0)
+		return ret;
+	s->vmm_uid = s->vmm_gid = (uint32_t)n;
+	if (json_object_object_get_ex(net, "vmm_gid", NULL)) {
+		ret = get_range(net, "network.", "vmm_gid", 0, VIGIL_VMM_ID_MAX, s->id, &n, err,
+				len);
+		if (ret < 0)
+			return ret;
+		s->vmm_gid = (uint32_t)n;
+	}
+	return parse_mac(net, s, err, len);
+}
+
+static int parse_mode(struct json_object *net, struct vigil_workload_spec *s, char *err, size_t len)
+{
+	struct json_object *mode;
+	const char *m = NULL;
+
+	if (json_object_object_get_ex(net, "mode", &mode) &&
+	    json_object_is_type(mode, json_type_string))
+		m = json_object_get_string(mode);
+	if (m && strcmp(m, "veth") == 0)
+		s->net_mode = VIGIL_NET_VETH;
+	else if (m && strcmp(m, "tap") == 0)
+		s->net_mode = VIGIL_NET_TAP;
+	else
+		return spec_err(err, len, s->id, "network.mode must be \"veth\" or \"tap\"");
+	if (s->net_mode == VIGIL_NET_TAP)
+		return 0;
+	for (size_t i = 0; tap_fields[i]; i++) {
+		if (json_object_object_get_ex(net, tap_fields[i], NULL))
+			return spec_err(err, len, s->id, "network.%s applies to tap mode only",
+					tap_fields[i]);
+	}
+	return 0;
+}
+
+/*
+ * Both modes are a routed point-to-point subnet: the workload's address (a
+ * process's in its namespace, or what the guest configures in the microVM)
+ * and the host side's, then the isolation of either.
+ */
 static int parse_network(struct json_object *obj, struct vigil_workload_spec *s, char *err,
 			 size_t len)
 {
 	struct in_addr a, h;
 	unsigned int alen, hlen;
-	struct json_object *net, *mode;
-	const char *m;
+	struct json_object *net;
 	int ret;
 
 	if (!json_object_object_get_ex(obj, "network", &net))
@@ -265,29 +358,32 @@ static int parse_network(struct json_object *obj, struct vigil_workload_spec *s,
 	if (!json_object_is_type(net, json_type_object))
 		return spec_err(err, len, s->id, "network must be an object");
 	ret = check_fields(net, network_fields, "network.", s->id, err, len);
-	if (ret < 0)
-		return ret;
-	if (!json_object_object_get_ex(net, "mode", &mode) ||
-	    !json_object_is_type(mode, json_type_string))
-		return spec_err(err, len, s->id, "network.mode must be \"veth\" or \"tap\"");
-	m = json_object_get_string(mode);
-	if (strcmp(m, "tap") == 0) {
-		/* the addresses of a microVM are configured in its guest */
-		s->net_mode = VIGIL_NET_TAP;
-		return 0;
-	}
-	if (strcmp(m, "veth") != 0)
-		return spec_err(err, len, s->id, "network.mode must be \"veth\" or \"tap\"");
-	s->net_mode = VIGIL_NET_VETH;
-	ret = parse_address(net, "ipv4", s, s->ipv4, &a, &alen, err, len);
-	if (ret < 0)
-		return ret;
-	ret = parse_address(net, "host_ipv4", s, s->host_ipv4, &h, &hlen, err, len);
+	if (!ret)
+		ret = parse_mode(net, s, err, len);
+	if (!ret)
+		ret = parse_address(net, "ipv4", s, s->ipv4, &a, &alen, err, len);
+	if (!ret)
+		ret = parse_address(net, "host_ipv4", s, s->host_ipv4, &h, &hlen, err, len);
 	if (!ret)
 		ret = check_addresses(s, a, alen, h, hlen, err, len);
-	if (!ret)
-		ret = parse_policy(net, s, err, len);
-	return ret;
+	if (ret < 0)
+		return ret;
+	if (s->net_mode == VIGIL_NET_TAP)
+		ret = parse_tap(net, s, err, len);
+	else
+		vigil_workload_mac(s->id, s->mac);
+	return ret ? ret : parse_policy(net, s, err, len);
+}
+
+/* "{tap}" has nothing to stand for without a tap. */
+static int check_placeholders(const struct vigil_workload_spec *s, char *err, size_t len)
+{
+	for (size_t i = 0; i < s->argc && s->net_mode != VIGIL_NET_TAP; i++) {
+		if (strstr(s->argv[i], "{tap}"))
+			return spec_err(err, len, s->id,
+					"command[%zu]: \"{tap}\" needs network.mode \"tap\"", i);
+	}
+	return 0;
 }
 
 static int parse_volume(struct json_object *obj, struct vigil_workload_spec *s, char *err,
@@ -304,7 +400,7 @@ static int parse_volume(struct json_object *obj, struct vigil_workload_spec *s, 
 	ret = check_fields(vol, volume_fields, "volume.", s->id, err, len);
 	if (ret < 0)
 		return ret;
-	ret = get_range(vol, "size_mib", 1, VIGIL_VOLUME_MIB_MAX, s->id, &size, err, len);
+	ret = get_range(vol, "", "size_mib", 1, VIGIL_VOLUME_MIB_MAX, s->id, &size, err, len);
 	if (ret < 0)
 		return spec_err(err, len, s->id, "volume.size_mib must be between 1 and %d",
 				VIGIL_VOLUME_MIB_MAX);
@@ -344,11 +440,11 @@ int vigil_workload_spec_from_json(struct json_object *obj, struct vigil_workload
 	if (!r)
 		r = parse_owner(obj, &s, err, err_len);
 	if (!r)
-		r = get_range(obj, "vcpus", 1, VIGIL_VCPUS_MAX, s.id, &n, err, err_len);
+		r = get_range(obj, "", "vcpus", 1, VIGIL_VCPUS_MAX, s.id, &n, err, err_len);
 	if (!r) {
 		s.vcpus = (uint32_t)n;
-		r = get_range(obj, "memory_mib", VIGIL_MEMORY_MIB_MIN, VIGIL_MEMORY_MIB_MAX, s.id,
-			      &n, err, err_len);
+		r = get_range(obj, "", "memory_mib", VIGIL_MEMORY_MIB_MIN, VIGIL_MEMORY_MIB_MAX,
+			      s.id, &n, err, err_len);
 	}
 	if (!r) {
 		s.memory_mib = (uint32_t)n;
@@ -356,6 +452,8 @@ int vigil_workload_spec_from_json(struct json_object *obj, struct vigil_workload
 	}
 	if (!r)
 		r = parse_network(obj, &s, err, err_len);
+	if (!r)
+		r = check_placeholders(&s, err, err_len);
 	if (!r)
 		r = parse_volume(obj, &s, err, err_len);
 	if (r < 0) {
@@ -405,12 +503,15 @@ struct json_object *vigil_workload_spec_to_json(const struct vigil_workload_spec
 			goto fail_o;
 		json_object_object_add(net, "mode",
 				       json_object_new_string(vigil_net_mode_name(s->net_mode)));
-		if (s->net_mode == VIGIL_NET_VETH) {
-			json_object_object_add(net, "ipv4", json_object_new_string(s->ipv4));
-			json_object_object_add(net, "host_ipv4",
-					       json_object_new_string(s->host_ipv4));
-			vigil_net_policy_to_json(&s->policy, net);
+		json_object_object_add(net, "ipv4", json_object_new_string(s->ipv4));
+		json_object_object_add(net, "host_ipv4", json_object_new_string(s->host_ipv4));
+		if (s->net_mode == VIGIL_NET_TAP) {
+			json_object_object_add(net, "vmm_uid", json_object_new_int64(s->vmm_uid));
+			json_object_object_add(net, "vmm_gid", json_object_new_int64(s->vmm_gid));
+			if (s->mac[0])
+				json_object_object_add(net, "mac", json_object_new_string(s->mac));
 		}
+		vigil_net_policy_to_json(&s->policy, net);
 		json_object_object_add(o, "network", net);
 	}
 	if (s->volume_size_mib) {
@@ -447,24 +548,32 @@ void vigil_workload_spec_free(struct vigil_workload_spec *s)
 	vigil_net_policy_free(&s->policy);
 }
 
-/* `arg` with every "{id}" replaced by `id`. */
-static char *expand_arg(const char *arg, const char *id)
+struct placeholder {
+	const char *name, *value;
+};
+
+/* `arg` with every placeholder of `ph` (a NULL name ends it) replaced by its value. */
+static char *expand_arg(const char *arg, const struct placeholder *ph)
 {
-	static const char ph[] = "{id}";
-	size_t n = 0, idlen = strlen(id);
+	size_t n = strlen(arg) + 1;
 	char *out, *o;
 
-	for (const char *p = strstr(arg, ph); p; p = strstr(p + 1, ph))
-		n++;
-	out = malloc(strlen(arg) + n * idlen + 1);
+	for (const struct placeholder *p = ph; p->name; p++) {
+		for (const char *at = strstr(arg, p->name); at; at = strstr(at + 1, p->name))
+			n += strlen(p->value);
+	}
+	out = malloc(n);
 	if (!out)
 		return NULL;
 	o = out;
 	while (*arg) {
-		if (strncmp(arg, ph, sizeof(ph) - 1) == 0) {
-			memcpy(o, id, idlen);
-			o += idlen;
-			arg += sizeof(ph) - 1;
+		const struct placeholder *p = ph;
+
+		while (p->name && strncmp(arg, p->name, strlen(p->name)))
+			p++;
+		if (p->name) {
+			o = stpcpy(o, p->value);
+			arg += strlen(p->name);
 		} else {
 			*o++ = *arg++;
 		}
@@ -475,12 +584,17 @@ static char *expand_arg(const char *arg, const char *id)
 
 int vigil_workload_spec_argv(const struct vigil_workload_spec *s, char ***ret)
 {
-	char **argv = calloc(s->argc + 1, sizeof(*argv));
+	char **argv = calloc(s->argc + 1, sizeof(*argv)), tap[IF_NAMESIZE];
+	struct placeholder ph[] = { { "{id}", s->id }, { NULL, NULL }, { NULL, NULL } };
 
 	if (!argv)
 		return -ENOMEM;
+	if (s->net_mode == VIGIL_NET_TAP) {
+		vigil_tap_name(s->id, tap);
+		ph[1] = (struct placeholder){ "{tap}", tap };
+	}
 	for (size_t i = 0; i < s->argc; i++) {
-		argv[i] = expand_arg(s->argv[i], s->id);
+		argv[i] = expand_arg(s->argv[i], ph);
 		if (!argv[i]) {
 			vigil_argv_free(argv);
 			return -ENOMEM;

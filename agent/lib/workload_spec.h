@@ -18,6 +18,10 @@
 #define VIGIL_MEMORY_MIB_MIN 64
 #define VIGIL_MEMORY_MIB_MAX 1048576
 #define VIGIL_VOLUME_MIB_MAX 16777216
+/* the highest uid or gid a tap's VMM may have */
+#define VIGIL_VMM_ID_MAX 2147483647
+/* "xx:xx:xx:xx:xx:xx" and the NUL */
+#define VIGIL_MAC_SIZE 18
 
 enum vigil_net_mode {
 	VIGIL_NET_NONE,
@@ -37,8 +41,16 @@ struct vigil_workload_spec {
 	enum vigil_net_mode net_mode;
 	char ipv4[VIGIL_CIDR_SIZE];	 /* the workload's address */
 	char host_ipv4[VIGIL_CIDR_SIZE]; /* the host side's address */
-	struct vigil_net_policy policy;	 /* its isolation */
-	uint64_t volume_size_mib;	 /* 0: no volume */
+	/*
+	 * The workload's MAC, which its frames must come from: in tap mode the
+	 * guest's as given ("" when not given: not checked), in veth mode the
+	 * one vigil_workload_mac() derives from the id (not a spec field).
+	 */
+	char mac[VIGIL_MAC_SIZE];
+	/* tap mode: the user and group the VMM runs as, the tap's owners */
+	uint32_t vmm_uid, vmm_gid;
+	struct vigil_net_policy policy; /* its isolation */
+	uint64_t volume_size_mib;	/* 0: no volume */
 };
 
 /*
@@ -68,7 +80,17 @@ void vigil_workload_spec_nft(const struct vigil_workload_spec *s, const char *if
 bool vigil_workload_id_valid(const char *id);
 const char *vigil_net_mode_name(enum vigil_net_mode mode);
 
-/* The command with "{id}" replaced by the workload id; free with vigil_argv_free. */
+/*
+ * The MAC of a veth workload's own end: 02 (locally administered, unicast)
+ * and the low 40 bits of the FNV-1a 64 hash of the id, so the same on every
+ * (re)creation. Persisted in effect (the rules check it): must not change.
+ */
+void vigil_workload_mac(const char *id, char ret[VIGIL_MAC_SIZE]);
+
+/*
+ * The command with its placeholders filled in: "{id}" by the workload id,
+ * "{tap}" (tap mode only) by its tap's name. Free with vigil_argv_free.
+ */
 int vigil_workload_spec_argv(const struct vigil_workload_spec *s, char ***ret);
 void vigil_argv_free(char **argv);
 

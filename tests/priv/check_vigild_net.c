@@ -4,13 +4,16 @@
  * rules in place before its link comes up, keeps them in force while it is
  * dead (kill -9), repairs them at start, and removes them with the workload;
  * what the rules drop is metered as the workload's. The traffic is the
- * workloads' own, and an "outside" namespace's that the host forwards.
+ * workloads' own, and an "outside" namespace's that the host forwards. A tap
+ * workload's VMM is this suite re-executed (--vmm, tap_guest.h), playing
+ * the guest on the tap vigild made for it.
  */
 #include <arpa/inet.h>
 #include <check.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <json-c/json.h>
@@ -21,8 +24,10 @@
 #include <unistd.h>
 
 #include "cgroup.h"
+#include "tap_guest.h"
 #include "testutil.h"
 #include "vigild_fixture.h"
+#include "workload_spec.h"
 
 struct wl {
 	char id[64], ifname[32], pfx[80], host_addr[32], addr[32];
@@ -348,10 +353,295 @@ START_TEST(test_policy_drops_are_metered)
 }
 END_TEST
 
-int main(void)
-{
-	Suite *s = suite_create("vigild_net");
+/* The VMM's user and group: nobody's, and another */
+#define VMM_UID	     65534
+#define VMM_GID	     65533
+#define GUEST_MAC    "02:00:5e:00:53:0a"
+#define SERVICE_PORT 5353
+#define OTHER_PORT   7999
 
+/* A tap workload of `w`'s addresses; `extra` goes into "network". */
+static int create_tap(const struct wl *w, const char *command, const char *extra, char *err,
+		      size_t len)
+{
+	char text[2048];
+
+	snprintf(text, sizeof(text),
+		 "{\"id\":\"%s\",\"owner\":\"o\",\"vcpus\":1,\"memory_mib\":64,"
+		 "\"command\":%s,\"network\":{\"mode\":\"tap\","
+		 "\"ipv4\":\"%s/30\",\"host_ipv4\":\"%s/30\"%s}}",
+		 w->id, command, w->addr, w->host_addr, extra);
+	return vf_create(text, err, len);
+}
+
+static struct wl tap_names(const char *name, int subnet)
+{
+	struct wl w = names(name, subnet);
+
+	snprintf(w.ifname, sizeof(w.ifname), "vt-%s", w.id);
+	return w;
+}
+
+/* The workload's log: what its command printed. */
+static char *workload_log(const struct wl *w)
+{
+	char path[PATH_MAX + 80];
+
+	snprintf(path, sizeof(path), "%s/logs/%s.log", vf.state, w->id);
+	return read_file(path);
+}
+
+/* Waits for the workload's log to say `what`. */
+static void wait_log(const struct wl *w, const char *what)
+{
+	char *log = NULL;
+
+	for (double end = now_s() + 10; now_s() < end; usleep(20 * 1000)) {
+		free(log);
+		log = workload_log(w);
+		if (log && strstr(log, what))
+			break;
+	}
+	ck_assert_msg(log && strstr(log, what), "%s did not say \"%s\": %s", w->id, what,
+		      log ? log : "no log");
+	free(log);
+}
+
+static void wait_state(const struct wl *w, const char *state)
+{
+	bool there = false;
+
+	for (double end = now_s() + 10; !there && now_s() < end;) {
+		struct json_object *o = vf_show(w->id);
+
+		there = strcmp(vf_state_of(o), state) == 0;
+		json_object_put(o);
+		if (!there)
+			usleep(20 * 1000);
+	}
+	ck_assert_msg(there, "%s is not %s", w->id, state);
+}
+
+/* A UDP socket on the host's side of the tap, with a receive timeout. */
+static int udp_socket(const char *addr, int port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
+	struct timeval tv = { .tv_sec = 0, .tv_usec = 500 * 1000 };
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	ck_assert(s >= 0 && inet_pton(AF_INET, addr, &sa.sin_addr) == 1);
+	ck_assert_int_eq(bind(s, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	ck_assert_int_eq(setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)), 0);
+	return s;
+}
+
+/* Every datagram the socket gets until it times out, concatenated with spaces. */
+static void received(int s, char *buf, size_t len, double seconds)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (double end = now_s() + seconds; now_s() < end && used + 1 < len;) {
+		char d[64];
+		ssize_t n = recv(s, d, sizeof(d) - 1, 0);
+
+		if (n <= 0)
+			continue;
+		d[n] = '\0';
+		used += (size_t)snprintf(buf + used, len - used, "%s%s", used ? " " : "", d);
+	}
+}
+
+/*
+ * A microVM's network: the tap is its VMM's, fenced as a veth is; the VMM
+ * (this suite, given "{tap}") attaches to it and plays the guest. The host
+ * answers what the policy lets through and drops and counts the rest.
+ */
+START_TEST(test_tap_workload)
+{
+	struct wl w = tap_names("vm", 0), bad = tap_names("vmbad", 1), other = tap_names("vmo", 0);
+	char self[PATH_MAX] = { 0 }, cmd[PATH_MAX + 256], err[512], got[256], *log;
+	struct json_object *o, *net, *rules;
+	uint64_t host0, spoof0;
+	int status, sock;
+
+	ck_assert_msg(vf_vigild_up(), "vigild did not come up");
+	ck_assert_int_gt(readlink("/proc/self/exe", self, sizeof(self) - 1), 0);
+	snprintf(cmd, sizeof(cmd),
+		 "[\"%s\",\"--vmm\",\"{tap}\",\"%s\",\"%s\",\"%s\",\"%d\",\"%d\",\"2500\"]", self,
+		 GUEST_MAC, w.addr, w.host_addr, SERVICE_PORT, OTHER_PORT);
+	ck_assert_msg(create_tap(&w, cmd,
+				 ",\"vmm_uid\":65534,\"vmm_gid\":65533,\"mac\":\"" GUEST_MAC "\","
+				 "\"host_services\":[\"udp/5353\"]",
+				 err, sizeof(err)) == 0,
+		      "create: %s", err);
+
+	/* the VMM's tap, up, addressed, fenced with the guest's MAC */
+	ck_assert_uint_eq(interface_attr(w.ifname, "owner"), VMM_UID);
+	ck_assert_uint_eq(interface_attr(w.ifname, "group"), VMM_GID);
+	ck_assert_uint_eq(interface_attr(w.ifname, "flags") & IFF_UP, IFF_UP);
+	ck_assert_int_eq(
+		sh("ip -4 -o addr show dev %s | grep -q ' inet %s/30 '", w.ifname, w.host_addr), 0);
+	o = vf_show(w.id);
+	ck_assert(json_object_object_get_ex(o, "network", &net));
+	ck_assert_str_eq(vf_jstr(net, "mode"), "tap");
+	ck_assert_str_eq(vf_jstr(net, "host_ifname"), w.ifname);
+	ck_assert_str_eq(vf_jstr(net, "mac"), GUEST_MAC);
+	ck_assert_int_eq(vf_jint(net, "vmm_uid"), VMM_UID);
+	ck_assert_ptr_null(vf_jstr(net, "netns"));
+	json_object_put(o);
+	o = net_show(&w);
+	ck_assert(json_object_object_get_ex(o, "rules", &rules));
+	ck_assert_msg(strstr(json_object_get_string(rules), "ether saddr != " GUEST_MAC), "%s",
+		      json_object_get_string(rules));
+	json_object_put(o);
+
+	/* gone while vigild was down: the start makes it again, the VMM's, up */
+	vf_stop_vigild();
+	ck_assert_int_eq(sh("ip link del %s", w.ifname), 0);
+	vf.vigild_pid = vf_spawn_vigild();
+	ck_assert_msg(vf_vigild_up(), "vigild did not come back");
+	ck_assert_uint_eq(interface_attr(w.ifname, "owner"), VMM_UID);
+	ck_assert_uint_eq(interface_attr(w.ifname, "group"), VMM_GID);
+	ck_assert_uint_eq(interface_attr(w.ifname, "flags") & IFF_UP, IFF_UP);
+	o = vf_show(w.id);
+	ck_assert(json_object_object_get_ex(o, "network", &net));
+	ck_assert_int_eq(vf_jint(net, "ifindex"), (int)if_nametoindex(w.ifname));
+	json_object_put(o);
+
+	/* bad tap specs change nothing */
+	ck_assert_int_ne(create_tap(&bad, "[\"true\"]", "", err, sizeof(err)), 0);
+	ck_assert_msg(strstr(err, "network.vmm_uid is required"), "%s", err);
+	ck_assert_int_ne(create_tap(&bad, "[\"true\"]",
+				    ",\"vmm_uid\":1,\"mac\":\"03:00:00:00:00:01\"", err,
+				    sizeof(err)),
+			 0);
+	ck_assert_msg(strstr(err, "network.mac must be a unicast address"), "%s", err);
+	ck_assert_int_ne(create_tap(&other, "[\"true\"]", ",\"vmm_uid\":1", err, sizeof(err)), 0);
+	ck_assert_msg(strstr(err, "overlaps workload") && strstr(err, w.id), "%s", err);
+	snprintf(cmd, sizeof(cmd),
+		 "{\"id\":\"%s\",\"owner\":\"o\",\"vcpus\":1,\"memory_mib\":64,"
+		 "\"command\":[\"true\",\"{tap}\"]}",
+		 bad.id);
+	ck_assert_int_ne(vf_create(cmd, err, sizeof(err)), 0);
+	ck_assert_msg(strstr(err, "\"{tap}\" needs network.mode \"tap\""), "%s", err);
+	ck_assert_uint_eq(if_nametoindex(bad.ifname), 0);
+	ck_assert_uint_eq(if_nametoindex(other.ifname), 0);
+	o = vf_wl_cmd(&status, "show", bad.id);
+	ck_assert_int_ne(status, 0);
+	json_object_put(o);
+	ck_assert(!chain_listed(&bad, "out") && !chain_listed(&other, "out"));
+
+	/* the guest's traffic */
+	sock = udp_socket(w.host_addr, SERVICE_PORT);
+	host0 = nft_drops(&w, "host");
+	spoof0 = nft_drops(&w, "spoof");
+	o = vf_wl_cmd(&status, "start", w.id);
+	ck_assert_msg(status == 0, "start: %s", vf_jstr(o, "error"));
+	json_object_put(o);
+	/* it sends right after it says so */
+	wait_log(&w, "attached ");
+	received(sock, got, sizeof(got), 0.5);
+	close(sock);
+	/* the declared service gets the guest's datagram, not the spoofed one */
+	ck_assert_str_eq(got, "service");
+	/* the host reaches the guest (its echo reply is established traffic) */
+	ck_assert_int_eq(sh("ping -c 1 -W 1 -q %s >/dev/null", w.addr), 0);
+	wait_state(&w, "stopped");
+	log = workload_log(&w);
+	ck_assert_ptr_nonnull(log);
+	printf("tap VMM: %s", log);
+	ck_assert_msg(strstr(log, "attached ") && strstr(log, w.ifname), "%s", log);
+	/* the guest's echo request is no declared service: dropped, so no reply */
+	ck_assert_msg(strstr(log, "echo reply: no"), "%s", log);
+	free(log);
+	/* the echo request and the datagram to another port; the spoofed one */
+	ck_assert_uint_eq(nft_drops(&w, "host"), host0 + 2);
+	ck_assert_uint_eq(nft_drops(&w, "spoof"), spoof0 + 1);
+
+	o = vf_wl_cmd(&status, "delete", w.id);
+	ck_assert_msg(status == 0, "delete: %s", vf_jstr(o, "error"));
+	json_object_put(o);
+	ck_assert_uint_eq(if_nametoindex(w.ifname), 0);
+	ck_assert(!chain_listed(&w, "out") && !chain_listed(&w, "host"));
+}
+END_TEST
+
+/* `ip ARGS` in the workload's namespace; its exit status. */
+static int __attribute__((format(printf, 2, 3))) ip_in(const struct wl *w, const char *fmt, ...)
+{
+	char args[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(args, sizeof(args), fmt, ap);
+	va_end(ap);
+	return sh("nsenter --net=%s/%s ip %s", vf.netns_dir, w->id, args);
+}
+
+/*
+ * A veth workload's own end has the MAC derived from its id, and the rules
+ * drop (and count as spoof) frames from any other; vigild puts it back at
+ * start.
+ */
+START_TEST(test_veth_mac_spoofing)
+{
+	struct wl w = names("mac", 0);
+	char mac[VIGIL_MAC_SIZE], path[PATH_MAX + 80], *host_mac;
+	struct json_object *o, *net;
+	pid_t svc;
+
+	ck_assert_msg(vf_vigild_up(), "vigild did not come up");
+	ck_assert_msg(create(&w, ",\"host_services\":[\"tcp/7998\"]", path, sizeof(path)) == 0,
+		      "create: %s", path);
+	vigil_workload_mac(w.id, mac);
+	ck_assert_int_eq(ip_in(&w, "link show eth0 | grep -q 'link/ether %s '", mac), 0);
+	o = vf_show(w.id);
+	ck_assert(json_object_object_get_ex(o, "network", &net));
+	ck_assert_str_eq(vf_jstr(net, "mac"), mac);
+	json_object_put(o);
+	svc = tcp_listener(NULL, w.host_addr, 7998, false);
+	ck_assert(reaches_host(&w, 7998));
+
+	/*
+	 * Another MAC: the kernel forgets its neighbours when the MAC changes,
+	 * and its ARP from the new MAC is dropped too, so the host's goes in by hand.
+	 */
+	snprintf(path, sizeof(path), "/sys/class/net/%s/address", w.ifname);
+	host_mac = read_file(path);
+	ck_assert_ptr_nonnull(host_mac);
+	host_mac[strcspn(host_mac, "\n")] = '\0';
+	ck_assert_int_eq(ip_in(&w, "link set eth0 address 02:00:5e:00:53:01"), 0);
+	ck_assert_int_eq(ip_in(&w, "neigh replace %s lladdr %s dev eth0 nud permanent", w.host_addr,
+			       host_mac),
+			 0);
+	snprintf(path, sizeof(path), "%s/%s", vf.netns_dir, w.id);
+	burst_dropped(path, w.host_addr, 7998, &w, "spoof");
+	ck_assert(!reaches_host(&w, 7998));
+
+	/* its own MAC back: through */
+	ck_assert_int_eq(ip_in(&w, "link set eth0 address %s", mac), 0);
+	ck_assert(reaches_host(&w, 7998));
+
+	/* changed again while vigild is down: the start sets it back */
+	ck_assert_int_eq(ip_in(&w, "link set eth0 address 02:00:5e:00:53:01"), 0);
+	vf_stop_vigild();
+	vf.vigild_pid = vf_spawn_vigild();
+	ck_assert_msg(vf_vigild_up(), "vigild did not come back");
+	ck_assert_int_eq(ip_in(&w, "link show eth0 | grep -q 'link/ether %s '", mac), 0);
+	ck_assert(reaches_host(&w, 7998));
+	free(host_mac);
+	kill_wait(svc);
+}
+END_TEST
+
+int main(int argc, char **argv)
+{
+	Suite *s;
+
+	if (argc > 1 && strcmp(argv[1], "--vmm") == 0)
+		return tap_vmm_main(argc - 1, argv + 1);
+	s = suite_create("vigild_net");
 	vf.suite = "vigild-net";
 	require_root("vigild_net");
 	if (vigil_cgroup2_detect(&vf.cg2) < 0) {
@@ -363,5 +653,7 @@ int main(void)
 		    vf_remove_env);
 	vf_add_case(s, "drops", test_policy_drops_are_metered, make_env_with_outside,
 		    remove_env_with_outside);
+	vf_add_case(s, "tap", test_tap_workload, vf_make_env, vf_remove_env);
+	vf_add_case(s, "veth_mac", test_veth_mac_spoofing, vf_make_env, vf_remove_env);
 	return run_suite(s);
 }

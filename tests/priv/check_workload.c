@@ -183,7 +183,7 @@ START_TEST(test_bad_input_changes_nothing)
 		  "command is required" },
 		{ "{\"id\":\"t%d\",\"owner\":\"o\",\"vcpus\":1,\"memory_mib\":64,\"command\":[\"x\"],"
 		  "\"network\":{\"mode\":\"tap\"}}",
-		  "\"tap\" (microVMs) is not supported yet" },
+		  "network.ipv4 is required in tap mode" },
 		{ "{\"id\":\"v%d\",\"owner\":\"o\",\"vcpus\":1,\"memory_mib\":64,\"command\":[\"x\"],"
 		  "\"volume\":{\"size_mib\":10}}",
 		  "volume: not supported yet" },

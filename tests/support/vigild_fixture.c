@@ -15,6 +15,8 @@
 #include <unistd.h>
 
 #include "meter_loader.h"
+#include "registry.h"
+#include "tap.h"
 #include "testutil.h"
 
 struct vigild_fixture vf = { .max_arg = "3", .vigild_pid = -1 };
@@ -172,6 +174,19 @@ void vf_make_env(void)
 	vf.vigild_pid = vf_spawn_vigild();
 }
 
+static int remove_tap(struct vigil_workload *w, void *ctx)
+{
+	if (w->spec.net_mode == VIGIL_NET_TAP && w->host_ifname[0])
+		vigil_tap_delete(w->host_ifname);
+	vigil_workload_spec_free(&w->spec);
+	free(w);
+	return 0;
+}
+
+static void ignore_bad(const char *file, const char *reason, void *ctx)
+{
+}
+
 void vf_remove_env(void)
 {
 	char path[PATH_MAX + NAME_MAX + 2], cmd[PATH_MAX + 32];
@@ -192,6 +207,8 @@ void vf_remove_env(void)
 	if (d)
 		closedir(d);
 	rmdir(vf.parent);
+	/* a tap lives in the host's namespace, persistent: the records name them */
+	vigil_registry_load(vf.state, remove_tap, ignore_bad, NULL);
 	/* removing a namespace removes the veth pair in it */
 	d = opendir(vf.netns_dir);
 	while (d && (de = readdir(d))) {

@@ -181,7 +181,7 @@ START_TEST(test_network_rules)
 {
 #define NET(x) "{\"id\":\"a\"," BASE ",\"network\":" x "}"
 	struct vigil_workload_spec s;
-	char err[256];
+	char err[256], mac[VIGIL_MAC_SIZE];
 
 	expect_error(NET("{\"mode\":\"bridge\"}"), "network.mode must be \"veth\" or \"tap\"");
 	expect_error(NET("{}"), "network.mode must be");
@@ -203,12 +203,162 @@ START_TEST(test_network_rules)
 	expect_error(
 		NET("{\"mode\":\"veth\",\"ipv4\":\"198.18.0.3/30\",\"host_ipv4\":\"198.18.0.1/30\"}"),
 		"network or broadcast");
-	/* tap is a valid spec; vigild refuses to create it for now */
-	ck_assert_int_eq(vigil_workload_spec_parse(NET("{\"mode\":\"tap\"}"), &s, err, sizeof(err)),
-			 0);
-	ck_assert_int_eq(s.net_mode, VIGIL_NET_TAP);
+	/* the VMM's fields are tap's alone */
+	expect_error(NET("{\"mode\":\"veth\",\"ipv4\":\"198.18.0.2/30\",\"host_ipv4\":"
+			 "\"198.18.0.1/30\",\"vmm_uid\":1}"),
+		     "workload \"a\": network.vmm_uid applies to tap mode only");
+	expect_error(NET("{\"mode\":\"veth\",\"ipv4\":\"198.18.0.2/30\",\"host_ipv4\":"
+			 "\"198.18.0.1/30\",\"mac\":\"02:00:00:00:00:01\"}"),
+		     "network.mac applies to tap mode only");
+	/* a veth workload's own end has the MAC derived from its id */
+	ck_assert_int_eq(
+		vigil_workload_spec_parse(NET("{\"mode\":\"veth\",\"ipv4\":\"198.18.0.2/30\","
+					      "\"host_ipv4\":\"198.18.0.1/30\"}"),
+					  &s, err, sizeof(err)),
+		0);
+	vigil_workload_mac("a", mac);
+	ck_assert_str_eq(s.mac, mac);
 	vigil_workload_spec_free(&s);
 #undef NET
+}
+END_TEST
+
+/* The derived MAC: fixed per id, locally administered unicast, different per id. */
+START_TEST(test_workload_mac)
+{
+	char a[VIGIL_MAC_SIZE], b[VIGIL_MAC_SIZE], again[VIGIL_MAC_SIZE];
+	unsigned int first;
+
+	vigil_workload_mac("relay-1", a);
+	vigil_workload_mac("relay-2", b);
+	vigil_workload_mac("relay-1", again);
+	ck_assert_str_eq(a, again);
+	ck_assert_str_ne(a, b);
+	ck_assert_uint_eq(strlen(a), 17);
+	ck_assert_int_eq(sscanf(a, "%2x:", &first), 1);
+	ck_assert_uint_eq(first, 0x02);
+	/* the scheme is in effect persisted (the rules check it): it must not change */
+	vigil_workload_mac("a", a);
+	ck_assert_str_eq(a, "02:4c:86:01:ec:8c");
+}
+END_TEST
+
+#define TAP(x)                                                                                \
+	"{\"id\":\"vm-1\"," BASE ",\"network\":{\"mode\":\"tap\",\"ipv4\":\"198.18.0.2/30\"," \
+	"\"host_ipv4\":\"198.18.0.1/30\"" x "}}"
+
+START_TEST(test_valid_tap_and_round_trip)
+{
+	const char *text =
+		TAP(",\"vmm_uid\":1001,\"vmm_gid\":1002,\"mac\":\"02:AB:cd:00:00:01\","
+		    "\"inbound\":[3001],\"host_services\":[\"udp/53\"],\"egress_mbit\":10");
+	struct vigil_workload_spec s, t;
+	struct vigil_nft_workload w;
+	char err[256] = "", addr[VIGIL_CIDR_SIZE];
+	struct json_object *o;
+
+	ck_assert_msg(vigil_workload_spec_parse(text, &s, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_int_eq(s.net_mode, VIGIL_NET_TAP);
+	ck_assert_str_eq(s.ipv4, "198.18.0.2/30");
+	ck_assert_str_eq(s.host_ipv4, "198.18.0.1/30");
+	ck_assert_uint_eq(s.vmm_uid, 1001);
+	ck_assert_uint_eq(s.vmm_gid, 1002);
+	ck_assert_str_eq(s.mac, "02:ab:cd:00:00:01");
+	ck_assert_uint_eq(s.policy.n_inbound, 1);
+	ck_assert_uint_eq(s.policy.egress_mbit, 10);
+	vigil_workload_spec_nft(&s, "vt-vm-1", addr, &w);
+	ck_assert_str_eq(w.ipv4, "198.18.0.2");
+	ck_assert_str_eq(w.mac, "02:ab:cd:00:00:01");
+	ck_assert_uint_eq(w.n_host_services, 1);
+
+	o = vigil_workload_spec_to_json(&s);
+	ck_assert_msg(vigil_workload_spec_from_json(o, &t, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_int_eq(t.net_mode, VIGIL_NET_TAP);
+	ck_assert_str_eq(t.ipv4, s.ipv4);
+	ck_assert_str_eq(t.host_ipv4, s.host_ipv4);
+	ck_assert_uint_eq(t.vmm_uid, 1001);
+	ck_assert_uint_eq(t.vmm_gid, 1002);
+	ck_assert_str_eq(t.mac, s.mac);
+	ck_assert_uint_eq(t.policy.n_inbound, 1);
+	ck_assert_uint_eq(t.policy.n_host_services, 1);
+	ck_assert_uint_eq(t.policy.egress_mbit, 10);
+	json_object_put(o);
+	vigil_workload_spec_free(&t);
+	vigil_workload_spec_free(&s);
+
+	/* vmm_gid defaults to vmm_uid; no mac: not checked */
+	ck_assert_int_eq(vigil_workload_spec_parse(TAP(",\"vmm_uid\":0"), &s, err, sizeof(err)), 0);
+	ck_assert_uint_eq(s.vmm_uid, 0);
+	ck_assert_uint_eq(s.vmm_gid, 0);
+	ck_assert_str_eq(s.mac, "");
+	vigil_workload_spec_nft(&s, "vt-vm-1", addr, &w);
+	ck_assert_ptr_null(w.mac);
+	o = vigil_workload_spec_to_json(&s);
+	ck_assert_ptr_null(json_object_object_get(json_object_object_get(o, "network"), "mac"));
+	json_object_put(o);
+	vigil_workload_spec_free(&s);
+	ck_assert_int_eq(
+		vigil_workload_spec_parse(TAP(",\"vmm_uid\":2147483647"), &s, err, sizeof(err)), 0);
+	ck_assert_uint_eq(s.vmm_gid, 2147483647u);
+	vigil_workload_spec_free(&s);
+}
+END_TEST
+
+START_TEST(test_tap_rules)
+{
+	/* the addresses, as in veth mode */
+	expect_error("{\"id\":\"vm-1\"," BASE ",\"network\":{\"mode\":\"tap\",\"vmm_uid\":1}}",
+		     "workload \"vm-1\": network.ipv4 is required in tap mode");
+	expect_error("{\"id\":\"vm-1\"," BASE ",\"network\":{\"mode\":\"tap\",\"vmm_uid\":1,"
+		     "\"ipv4\":\"198.18.0.2/30\"}}",
+		     "network.host_ipv4 is required in tap mode");
+	expect_error("{\"id\":\"vm-1\"," BASE ",\"network\":{\"mode\":\"tap\",\"vmm_uid\":1,"
+		     "\"ipv4\":\"198.18.0.2/30\",\"host_ipv4\":\"198.18.0.5/30\"}}",
+		     "must be in the same subnet");
+	expect_error("{\"id\":\"vm-1\"," BASE ",\"network\":{\"mode\":\"tap\",\"vmm_uid\":1,"
+		     "\"ipv4\":\"198.18.0.2/31\",\"host_ipv4\":\"198.18.0.3/31\"}}",
+		     "network.ipv4 must be an IPv4 address with a prefix length");
+	/* the VMM's user */
+	expect_error(TAP(""), "workload \"vm-1\": network.vmm_uid is required");
+	expect_error(TAP(",\"vmm_uid\":-1"),
+		     "workload \"vm-1\": network.vmm_uid must be between 0 and 2147483647");
+	expect_error(TAP(",\"vmm_uid\":2147483648"), "network.vmm_uid must be between 0 and");
+	expect_error(TAP(",\"vmm_uid\":\"1000\""), "network.vmm_uid must be between 0 and");
+	expect_error(TAP(",\"vmm_uid\":1.5"), "network.vmm_uid must be between 0 and");
+	expect_error(TAP(",\"vmm_uid\":1,\"vmm_gid\":-5"),
+		     "network.vmm_gid must be between 0 and 2147483647");
+	expect_error(TAP(",\"vmm_uid\":1,\"vmm_gid\":null"), "network.vmm_gid must be between");
+	/* the guest's MAC */
+	static const char *const bad_macs[] = {
+		"\"02:00:00:00:00\"",
+		"\"02:00:00:00:00:01:02\"",
+		"\"02-00-00-00-00-01\"",
+		"\"02:00:00:00:00:0g\"",
+		"\"2:0:0:0:0:1\"",
+		"\"02:00:00:00:00:1 \"",
+		"\" 2:00:00:00:00:01\"",
+		"\"02:+1:00:00:00:01\"",
+		"\"\"",
+		"2",
+	};
+	char text[512];
+
+	for (size_t i = 0; i < sizeof(bad_macs) / sizeof(*bad_macs); i++) {
+		snprintf(text, sizeof(text), TAP(",\"vmm_uid\":1,\"mac\":%s"), bad_macs[i]);
+		expect_error(text, "workload \"vm-1\": network.mac must be a MAC address");
+	}
+	expect_error(TAP(",\"vmm_uid\":1,\"mac\":\"01:00:5e:00:00:01\""),
+		     "network.mac must be a unicast address");
+	expect_error(TAP(",\"vmm_uid\":1,\"mac\":\"ff:ff:ff:ff:ff:ff\""),
+		     "network.mac must be a unicast address");
+	expect_error(TAP(",\"vmm_uid\":1,\"mac\":\"00:00:00:00:00:00\""),
+		     "network.mac must be a unicast address");
+	/* the isolation fields apply as in veth mode */
+	expect_error(TAP(",\"vmm_uid\":1,\"inbound\":[\"tcp/0\"]"),
+		     "network.inbound[0]: port must be 1 to 65535");
+	expect_error(TAP(",\"vmm_uid\":1,\"egress_mbit\":0"),
+		     "network.egress_mbit must be between 1 and 100000");
+	expect_error(TAP(",\"vmm_uid\":1,\"bridge\":\"br0\""), "unknown field \"network.bridge\"");
 }
 END_TEST
 
@@ -243,6 +393,36 @@ START_TEST(test_id_placeholder)
 }
 END_TEST
 
+START_TEST(test_tap_placeholder)
+{
+	const char *text = "{\"id\":\"relay-cardano-mainnet-01\"," BASE
+			   ",\"command\":[\"vmm\",\"--tap={tap}\",\"{tap}:{id}\",\"{tap\"],"
+			   "\"network\":{\"mode\":\"tap\",\"ipv4\":\"198.18.0.2/30\","
+			   "\"host_ipv4\":\"198.18.0.1/30\",\"vmm_uid\":1000}}";
+	struct vigil_workload_spec s;
+	char err[256] = "", **argv;
+
+	/* BASE has a command too: json-c keeps the last */
+	ck_assert_msg(vigil_workload_spec_parse(text, &s, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_int_eq(vigil_workload_spec_argv(&s, &argv), 0);
+	ck_assert_str_eq(argv[1], "--tap=vt-relay-c0b550");
+	ck_assert_str_eq(argv[2], "vt-relay-c0b550:relay-cardano-mainnet-01");
+	ck_assert_str_eq(argv[3], "{tap");
+	ck_assert_ptr_null(argv[4]);
+	vigil_argv_free(argv);
+	vigil_workload_spec_free(&s);
+
+	/* no tap to name */
+	expect_error("{\"id\":\"p1\",\"owner\":\"o\",\"vcpus\":1,\"memory_mib\":64,"
+		     "\"command\":[\"vmm\",\"--tap\",\"{tap}\"]}",
+		     "workload \"p1\": command[2]: \"{tap}\" needs network.mode \"tap\"");
+	expect_error("{\"id\":\"p1\",\"owner\":\"o\",\"vcpus\":1,\"memory_mib\":64,"
+		     "\"command\":[\"vmm\",\"x{tap}\"],\"network\":{\"mode\":\"veth\","
+		     "\"ipv4\":\"198.18.0.2/30\",\"host_ipv4\":\"198.18.0.1/30\"}}",
+		     "command[1]: \"{tap}\" needs network.mode \"tap\"");
+}
+END_TEST
+
 static Suite *spec_suite(void)
 {
 	Suite *s = suite_create("workload_spec");
@@ -257,6 +437,10 @@ static Suite *spec_suite(void)
 	tcase_add_test(tc, test_ranges);
 	tcase_add_test(tc, test_command);
 	tcase_add_test(tc, test_network_rules);
+	tcase_add_test(tc, test_workload_mac);
+	tcase_add_test(tc, test_valid_tap_and_round_trip);
+	tcase_add_test(tc, test_tap_rules);
+	tcase_add_test(tc, test_tap_placeholder);
 	tcase_add_test(tc, test_volume_rules);
 	tcase_add_test(tc, test_id_placeholder);
 	suite_add_tcase(s, tc);
