@@ -18,13 +18,7 @@
 #include "cgroup.h"
 #include "meter_loader.h"
 #include "testutil.h"
-
-static const char *vigild_bin(void)
-{
-	const char *bin = getenv("VIGILD");
-
-	return bin && *bin ? bin : "build/vigild";
-}
+#include "vigild_fixture.h"
 
 static char scratch[] = "/tmp/vigil-test-vigild-XXXXXX";
 static char bpffs[PATH_MAX], state[PATH_MAX], log_path[PATH_MAX], sock[PATH_MAX];
@@ -65,8 +59,9 @@ static void remove_scratch(void)
 {
 	reset_scratch();
 	rmdir(scratch);
-	/* the daemons' nftables table outlives them (owned, persistent) */
-	sh("nft delete table inet vigil 2>/dev/null; nft delete table arp vigil 2>/dev/null");
+	/* each test waited for its vigild: a table that stays is a leak */
+	if (!vf_delete_tables())
+		abort();
 }
 
 static void setup(void)
@@ -84,7 +79,7 @@ static pid_t start_vigild(void)
 		int fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 
 		dup2(fd, STDERR_FILENO);
-		execl(vigild_bin(), "vigild", "--state-dir", state, "--bpffs", bpffs, "--socket",
+		execl(vf_vigild_bin(), "vigild", "--state-dir", state, "--bpffs", bpffs, "--socket",
 		      sock, "--cgroup-parent", cgroup_parent, NULL);
 		_exit(127);
 	}
@@ -182,7 +177,7 @@ END_TEST
 
 START_TEST(test_bad_option_is_usage_error)
 {
-	char *argv[] = { (char *)vigild_bin(), "--no-such-option", NULL };
+	char *argv[] = { (char *)vf_vigild_bin(), "--no-such-option", NULL };
 	struct cmd_result r;
 
 	run_cmd(argv, &r);

@@ -51,10 +51,11 @@ static void make_env(void)
 	vf_make_env();
 }
 
+/* the boot id file first: vf_remove_env aborts when vigild's tables stay */
 static void remove_env(void)
 {
-	vf_remove_env();
 	unlink(boot_id_path);
+	vf_remove_env();
 }
 
 /* The HTTP port the running vigild logged. */
@@ -241,7 +242,7 @@ START_TEST(test_kill9_during_epochs)
 		/* anywhere in an epoch, sometimes in the middle of its write */
 		usleep((useconds_t)(200 + rand() % 900) * 1000);
 		vf_stop_vigild_hard();
-		vf.vigild_pid = vf_spawn_vigild();
+		vf_spawn_vigild();
 		ck_assert_msg(vf_vigild_up(), "vigild did not come back");
 	}
 	wait_stopped(id);
@@ -274,7 +275,7 @@ START_TEST(test_reboot_keeps_counters_increasing)
 	snprintf(pin_dir, sizeof(pin_dir), "%s/vigil", vf.bpffs);
 	ck_assert_int_eq(vigil_meter_unpin(pin_dir), 0);
 	write_boot_id("66666666-7777-8888-9999-000000000000");
-	vf.vigild_pid = vf_spawn_vigild();
+	vf_spawn_vigild();
 	ck_assert_msg(vf_vigild_up(), "vigild did not come back");
 	wait_stopped(id);
 	wait_sequence_above(ledger_sequence() + 1);
@@ -351,6 +352,7 @@ START_TEST(test_broken_chain_refused)
 	char id[64], db_path[PATH_MAX + 16], *log;
 	sqlite3 *db;
 	int status;
+	pid_t pid;
 
 	ck_assert_msg(vf_vigild_up(), "vigild did not come up");
 	vf_id_of(id, sizeof(id), "tamper");
@@ -369,8 +371,8 @@ START_TEST(test_broken_chain_refused)
 	ck_assert_int_eq(sqlite3_changes(db), 1);
 	sqlite3_close(db);
 
-	vf.vigild_pid = vf_spawn_vigild();
-	ck_assert_int_eq(waitpid(vf.vigild_pid, &status, 0), vf.vigild_pid);
+	pid = vf_spawn_vigild();
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 1);
 	log = read_file(vf.log_path);
 	ck_assert_msg(strstr(log, "does not verify") && strstr(log, "move it aside"), "%s", log);

@@ -164,7 +164,7 @@ START_TEST(test_rules_live_with_the_workload)
 			    w.ifname, w.pfx),
 			 0);
 	ck_assert(!chain_listed(&w, "in"));
-	vf.vigild_pid = vf_spawn_vigild();
+	vf_spawn_vigild();
 	ck_assert_msg(vf_vigild_up(), "vigild did not come back");
 	ck_assert(chain_listed(&w, "in"));
 	ck_assert(sh("nft list map inet vigil vigil_to_wl | grep -q '\"%s\" : jump %s_in'",
@@ -499,7 +499,7 @@ START_TEST(test_tap_workload)
 	/* gone while vigild was down: the start makes it again, the VMM's, up */
 	vf_stop_vigild();
 	ck_assert_int_eq(sh("ip link del %s", w.ifname), 0);
-	vf.vigild_pid = vf_spawn_vigild();
+	vf_spawn_vigild();
 	ck_assert_msg(vf_vigild_up(), "vigild did not come back");
 	ck_assert_uint_eq(interface_attr(w.ifname, "owner"), VMM_UID);
 	ck_assert_uint_eq(interface_attr(w.ifname, "group"), VMM_GID);
@@ -626,7 +626,7 @@ START_TEST(test_veth_mac_spoofing)
 	/* changed again while vigild is down: the start sets it back */
 	ck_assert_int_eq(ip_in(&w, "link set eth0 address 02:00:5e:00:53:01"), 0);
 	vf_stop_vigild();
-	vf.vigild_pid = vf_spawn_vigild();
+	vf_spawn_vigild();
 	ck_assert_msg(vf_vigild_up(), "vigild did not come back");
 	ck_assert_int_eq(ip_in(&w, "link show eth0 | grep -q 'link/ether %s '", mac), 0);
 	ck_assert(reaches_host(&w, 7998));

@@ -5,12 +5,14 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -19,7 +21,13 @@
 #include "tap.h"
 #include "testutil.h"
 
-struct vigild_fixture vf = { .max_arg = "3", .vigild_pid = -1 };
+struct vigild_fixture vf = { .max_arg = "3" };
+
+/* one vigild this case started */
+struct vigild_proc {
+	pid_t pid;
+	unsigned long long start; /* /proc/PID/stat's start time, in clock ticks */
+};
 
 const char *vf_vigild_bin(void)
 {
@@ -33,15 +41,58 @@ void vf_id_of(char *buf, size_t len, const char *name)
 	snprintf(buf, len, "%s-%d", name, getpid());
 }
 
-void vf_pid_file(char *buf, size_t len)
+/*
+ * Every vigild a case starts, the fixture's and each one a test restarts
+ * from its own (forked) process, is a line "PID START" of this file: the
+ * teardown runs in Check's parent process, which sees nothing of a forked
+ * test's memory. START tells the vigild from a later process given the same
+ * pid, which is not far-fetched with a pid_max of 32768.
+ */
+static void list_path(char *buf, size_t len)
 {
-	snprintf(buf, len, "%s/vigild.pid", vf.scratch);
+	snprintf(buf, len, "%s/vigild.pids", vf.scratch);
 }
 
-/*
- * Starts vigild and notes its pid in a file: a test may restart it from its
- * own process, and the teardown (in the parent) must still find it.
- */
+/* Field 22 of /proc/PID/stat; 0 if there is no such process. */
+static unsigned long long start_time(pid_t pid)
+{
+	char path[64], *stat, *p;
+	unsigned long long t = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	stat = read_file(path);
+	/* after the command (which may hold spaces), field 22 follows the 20th space */
+	p = stat ? strrchr(stat, ')') : NULL;
+	for (int i = 0; p && i < 20; i++)
+		p = strchr(p + 1, ' ');
+	if (p)
+		t = strtoull(p + 1, NULL, 10);
+	free(stat);
+	return t;
+}
+
+/* The vigilds this case started, oldest first: *n of them. */
+static struct vigild_proc *started(size_t *n)
+{
+	char path[PATH_MAX + 16], *text, *line, *save = NULL;
+	struct vigild_proc *v = NULL;
+
+	*n = 0;
+	list_path(path, sizeof(path));
+	text = read_file(path);
+	for (line = text ? strtok_r(text, "\n", &save) : NULL; line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		v = realloc(v, (*n + 1) * sizeof(*v));
+		if (!v)
+			abort();
+		if (sscanf(line, "%d %llu", &v[*n].pid, &v[*n].start) == 2)
+			(*n)++;
+	}
+	free(text);
+	return v;
+}
+
+/* Starts vigild and adds it to the case's list, so the teardown finds it wherever it started. */
 pid_t vf_spawn_vigild(void)
 {
 	char path[PATH_MAX + 16];
@@ -74,36 +125,62 @@ pid_t vf_spawn_vigild(void)
 		execv(vf_vigild_bin(), (char **)argv);
 		_exit(127);
 	}
-	vf_pid_file(path, sizeof(path));
-	f = fopen(path, "w");
-	if (f) {
-		fprintf(f, "%d\n", pid);
-		fclose(f);
+	list_path(path, sizeof(path));
+	/* not yet waited for, so its /proc entry is there to read */
+	f = pid > 0 ? fopen(path, "a") : NULL;
+	if (!f || fprintf(f, "%d %llu\n", pid, start_time(pid)) < 0 || fclose(f)) {
+		/* a vigild the teardown does not know of is the leak this list is for */
+		fprintf(stderr, "%s: cannot start vigild and list it in %s\n", vf.suite, path);
+		if (pid > 0)
+			kill(pid, SIGKILL);
+		abort();
 	}
 	return pid;
 }
 
-/* true once `pid` has exited (gone, or a zombie of another process) */
-bool vf_exited(pid_t pid)
+/*
+ * Sends sig to vigild v and waits up to 10 s for all of it to be gone; true
+ * once it is (or was already). All of it: after a kill -9 the main thread
+ * is a zombie while the other threads are still closing the descriptors
+ * they share, among them the netlink socket that owns vigil's tables, and
+ * an `nft delete table` gets EPERM until the last one closes it. A pidfd
+ * polls readable only once every thread has exited.
+ */
+static bool stop_and_wait(const struct vigild_proc *v, int sig)
 {
-	char path[64], *stat, *paren;
-	bool gone;
+	int fd = (int)syscall(SYS_pidfd_open, v->pid, 0);
+	struct pollfd p = { .events = POLLIN };
+	int r;
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	stat = read_file(path);
-	paren = stat ? strrchr(stat, ')') : NULL;
-	gone = !paren || paren[2] == 'Z';
-	free(stat);
-	return gone;
+	if (fd < 0)
+		return true;
+	/* opened first: a start time that still matches was this vigild's all along */
+	if (start_time(v->pid) != v->start) {
+		close(fd);
+		return true;
+	}
+	syscall(SYS_pidfd_send_signal, fd, sig, NULL, 0);
+	p.fd = fd;
+	do
+		r = poll(&p, 1, 10 * 1000);
+	while (r < 0 && errno == EINTR);
+	close(fd);
+	/* a zombie: this process's to reap if it started it; it is gone either way */
+	if (r == 1)
+		waitpid(v->pid, NULL, WNOHANG);
+	return r == 1;
 }
 
-void vf_stop_pid(pid_t pid)
+/* Signals the newest vigild and asserts it is gone within 10 s. */
+static void stop_newest(int sig)
 {
-	if (pid <= 0 || kill(pid, SIGTERM) < 0)
-		return;
-	for (int i = 0; i < 400 && !vf_exited(pid); i++)
-		usleep(25 * 1000);
-	waitpid(pid, NULL, WNOHANG);
+	size_t n;
+	struct vigild_proc *v = started(&n), newest = n ? v[n - 1] : (struct vigild_proc){ 0 };
+
+	free(v);
+	ck_assert_msg(n > 0, "no vigild was started");
+	ck_assert_msg(stop_and_wait(&newest, sig), "vigild %d still runs 10 s after signal %d",
+		      newest.pid, sig);
 }
 
 /* Waits for vigild to answer; false when it does not within 20 s. */
@@ -123,36 +200,58 @@ bool vf_vigild_up(void)
 	return false;
 }
 
-/* kill -9 of whichever vigild the pid file names: no clean-up at all. */
 void vf_stop_vigild_hard(void)
 {
-	char path[PATH_MAX + 16], *text;
-	pid_t pid;
-
-	vf_pid_file(path, sizeof(path));
-	text = read_file(path);
-	ck_assert_ptr_nonnull(text);
-	pid = atoi(text);
-	free(text);
-	ck_assert_int_eq(kill(pid, SIGKILL), 0);
-	for (int i = 0; i < 400 && !vf_exited(pid); i++)
-		usleep(10 * 1000);
-	waitpid(pid, NULL, WNOHANG);
+	stop_newest(SIGKILL);
 }
 
-/* Stops whichever vigild the pid file names. */
 void vf_stop_vigild(void)
 {
-	char path[PATH_MAX + 16], *text;
+	stop_newest(SIGTERM);
+}
 
-	vf_pid_file(path, sizeof(path));
-	text = read_file(path);
-	if (text)
-		vf_stop_pid(atoi(text));
-	free(text);
-	unlink(path);
-	vf_stop_pid(vf.vigild_pid);
-	vf.vigild_pid = -1;
+/*
+ * Every vigild of the case, whether a test restarted it or Check's kill of
+ * the test's process group (after each test) killed it, and each one gone
+ * entirely; SIGKILL for one that outlives SIGTERM by 10 s.
+ */
+static bool stop_all(void)
+{
+	size_t n;
+	struct vigild_proc *v = started(&n);
+	bool all = true;
+
+	for (size_t i = 0; i < n; i++) {
+		if (!stop_and_wait(&v[i], SIGTERM) && !stop_and_wait(&v[i], SIGKILL)) {
+			fprintf(stderr, "%s: vigild %d still runs 10 s after SIGKILL\n", vf.suite,
+				v[i].pid);
+			all = false;
+		}
+	}
+	free(v);
+	return all;
+}
+
+/*
+ * vigild's tables outlive it (owned, persistent): the suites make them in
+ * the host's namespace, and remove them once no vigild holds them. Says
+ * which one stays: owned by a process still alive, or made after the
+ * delete; a leak fails the suite rather than surprising whoever runs next.
+ */
+bool vf_delete_tables(void)
+{
+	static const char *const tables[] = { "inet vigil", "arp vigil" };
+	bool gone = true;
+
+	for (size_t i = 0; i < sizeof(tables) / sizeof(*tables); i++) {
+		sh("nft delete table %s 2>/dev/null", tables[i]);
+		if (sh("nft list table %s >/dev/null 2>&1", tables[i]) == 0) {
+			fprintf(stderr, "%s: table %s is left in the host's network namespace\n",
+				program_invocation_short_name, tables[i]);
+			gone = false;
+		}
+	}
+	return gone;
 }
 
 void vf_make_env(void)
@@ -171,7 +270,7 @@ void vf_make_env(void)
 	snprintf(vf.parent, sizeof(vf.parent), "%s/%s", vf.cg2.mount, vf.parent_name);
 	if (mkdir(vf.bpffs, 0700) < 0 || mount("bpf", vf.bpffs, "bpf", 0, "mode=0700") < 0)
 		abort();
-	vf.vigild_pid = vf_spawn_vigild();
+	vf_spawn_vigild();
 }
 
 static int remove_tap(struct vigil_workload *w, void *ctx)
@@ -190,13 +289,12 @@ static void ignore_bad(const char *file, const char *reason, void *ctx)
 void vf_remove_env(void)
 {
 	char path[PATH_MAX + NAME_MAX + 2], cmd[PATH_MAX + 32];
+	/* every vigild gone first: a table is deletable only once nobody owns it */
+	bool stopped = stop_all();
+	bool tables_gone = vf_delete_tables();
 	struct dirent *de;
 	DIR *d;
 
-	vf_stop_vigild();
-	/* vigild's table outlives it (owned, persistent): it is this test's to remove */
-	(void)!system("nft delete table inet vigil 2>/dev/null; nft delete table arp vigil "
-		      "2>/dev/null");
 	d = opendir(vf.parent);
 	while (d && (de = readdir(d))) {
 		if (de->d_type == DT_DIR && de->d_name[0] != '.') {
@@ -225,6 +323,9 @@ void vf_remove_env(void)
 	umount2(vf.bpffs, MNT_DETACH);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", vf.scratch);
 	(void)!system(cmd);
+	/* the rest is removed; what could not be is a failure, said above */
+	if (!stopped || !tables_gone)
+		abort();
 }
 
 /* `vigil -j --socket S workload ARGS...`; returns the parsed output. */

@@ -31,7 +31,6 @@ struct vigild_fixture {
 	char listen[64];
 	/* more options for vigild, NULL-terminated */
 	const char *extra_args[16];
-	pid_t vigild_pid;
 	struct vigil_cgroup2 cg2;
 };
 
@@ -40,19 +39,20 @@ extern struct vigild_fixture vf;
 const char *vf_vigild_bin(void);
 /* `name`-PID: ids no other suite run uses */
 void vf_id_of(char *buf, size_t len, const char *name);
-void vf_pid_file(char *buf, size_t len);
-/* Starts vigild and notes its pid in a file, for a restart from a test's own process. */
+/*
+ * Starts vigild, from the fixture or from a test's own process, and lists
+ * it in the scratch directory: the teardown stops every vigild listed.
+ */
 pid_t vf_spawn_vigild(void);
-/* true once `pid` has exited (gone, or a zombie of another process) */
-bool vf_exited(pid_t pid);
-void vf_stop_pid(pid_t pid);
 /* Waits for vigild to answer; false when it does not within 20 s. */
 bool vf_vigild_up(void);
-/* kill -9 of whichever vigild the pid file names: no clean-up at all. */
+/* kill -9 of the newest vigild (no clean-up at all); asserts it is gone, every thread. */
 void vf_stop_vigild_hard(void);
-/* SIGTERM to whichever vigild the pid file names, and waits. */
+/* SIGTERM to the newest vigild; asserts it is gone, every thread, within 10 s. */
 void vf_stop_vigild(void);
-/* Unchecked fixtures. */
+/* Deletes vigil's tables from the host's namespace; false (and says which) if one stays. */
+bool vf_delete_tables(void);
+/* Unchecked fixtures; the teardown aborts if a vigild or a table outlives it. */
 void vf_make_env(void);
 void vf_remove_env(void);
 /* `vigil -j --socket S workload A1 [A2]`: the parsed output and the exit status. */
