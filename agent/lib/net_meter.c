@@ -16,6 +16,7 @@
 
 #include "net.skel.h"
 #include "pin.h"
+#include "rtnl.h"
 
 #define PIN_PROG_INGRESS "prog_tc_ingress"
 #define PIN_PROG_EGRESS	 "prog_tc_egress"
@@ -360,7 +361,6 @@ static int tc_attach_one(int ifindex, enum bpf_tc_attach_point point, int prog_f
 int vigil_net_attach(const char *pin_dir, int ifindex, uint32_t slot)
 {
 	int slot_fd, ingress_fd = -1, egress_fd = -1, err;
-	struct bpf_tc_hook hook;
 	__u32 key = (__u32)ifindex;
 
 	if (ifindex <= 0)
@@ -377,10 +377,7 @@ int vigil_net_attach(const char *pin_dir, int ifindex, uint32_t slot)
 	if (!err && bpf_map_update_elem(slot_fd, &key, &slot, BPF_ANY) < 0)
 		err = -errno;
 	if (!err) {
-		tc_hook_init(&hook, ifindex, BPF_TC_INGRESS | BPF_TC_EGRESS);
-		err = bpf_tc_hook_create(&hook);
-		if (err == -EEXIST)
-			err = 0;
+		err = vigil_clsact_add(ifindex);
 		if (!err)
 			err = tc_attach_one(ifindex, BPF_TC_INGRESS, ingress_fd);
 		if (!err)

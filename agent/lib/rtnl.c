@@ -6,6 +6,8 @@
 #include <netlink/errno.h>
 #include <netlink/route/addr.h>
 #include <netlink/route/link.h>
+#include <netlink/route/qdisc.h>
+#include <netlink/route/tc.h>
 #include <netlink/route/route.h>
 
 #include "cidr.h"
@@ -158,6 +160,38 @@ int vigil_rtnl_link_delete(struct nl_sock *sock, const char *ifname)
 	err = rtnl_link_delete(sock, link);
 	rtnl_link_put(link);
 	return err < 0 ? vigil_rtnl_errno(err) : 0;
+}
+
+int vigil_rtnl_clsact(struct nl_sock *sock, int ifindex)
+{
+	struct rtnl_qdisc *qdisc = rtnl_qdisc_alloc();
+	int err;
+
+	if (!qdisc)
+		return -ENOMEM;
+	rtnl_tc_set_ifindex(TC_CAST(qdisc), ifindex);
+	rtnl_tc_set_parent(TC_CAST(qdisc), TC_H_CLSACT);
+	rtnl_tc_set_handle(TC_CAST(qdisc), TC_H_MAKE(TC_H_CLSACT, 0));
+	/* libnl 3.7 has no clsact module: the kind alone is the whole request */
+	err = rtnl_tc_set_kind(TC_CAST(qdisc), "clsact");
+	if (!err)
+		err = rtnl_qdisc_add(sock, qdisc, NLM_F_CREATE | NLM_F_EXCL);
+	rtnl_qdisc_put(qdisc);
+	if (err == -NLE_EXIST)
+		return 0;
+	return err < 0 ? vigil_rtnl_errno(err) : 0;
+}
+
+int vigil_clsact_add(int ifindex)
+{
+	struct nl_sock *sock;
+	int ret = vigil_rtnl_socket(&sock);
+
+	if (ret < 0)
+		return ret;
+	ret = vigil_rtnl_clsact(sock, ifindex);
+	nl_socket_free(sock);
+	return ret;
 }
 
 /* `op` on a socket of its own */

@@ -17,6 +17,11 @@ int vigil_rtnl_errno(int nlerr);
 int vigil_rtnl_link_up(struct nl_sock *sock, const char *ifname);
 /* -ENODEV when there is no such link. */
 int vigil_rtnl_link_delete(struct nl_sock *sock, const char *ifname);
+/*
+ * The clsact qdisc on the interface, where tc BPF filters hook in both
+ * directions; having one already is no error.
+ */
+int vigil_rtnl_clsact(struct nl_sock *sock, int ifindex);
 /* `cidr` as vigil_cidr4_parse() takes it; the prefix gives the connected route. */
 int vigil_rtnl_address_add(struct nl_sock *sock, const char *ifname, const char *cidr);
 
@@ -25,5 +30,6 @@ int vigil_rtnl_address_add(struct nl_sock *sock, const char *ifname, const char 
 int vigil_rtnl_default_route(struct nl_sock *sock, const char *gateway_cidr);
 int vigil_link_up(const char *ifname);
 int vigil_link_delete(const char *ifname);
+int vigil_clsact_add(int ifindex);
 
 #endif
