@@ -54,6 +54,10 @@ struct vigild {
 	struct vigil_nft *nft;
 	const char *const *deny;
 	size_t n_deny;
+	/* the host's own subnets as denied now, and the notices of their changes */
+	char **host_subnets;
+	size_t n_host_subnets;
+	int addr_fd;
 
 	/* the ledger (accounting.c) */
 	struct vigil_ledger *ledger;
@@ -128,6 +132,8 @@ void accounting_final(struct vigild *d, struct wl *w);
 int isolation_start(struct vigild *d);
 /* Lets go of the table, which keeps enforcing the rules. */
 void isolation_stop(struct vigild *d);
+/* The host's addresses changed (addr_fd is readable): its subnets are denied anew. */
+void isolation_addresses_changed(struct vigild *d);
 int isolation_apply(struct vigild *d, struct wl *w, struct req_err *e);
 /* Removes a workload's rules; having none is no error. */
 int isolation_remove(struct vigild *d, struct wl *w, struct req_err *e);

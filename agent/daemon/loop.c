@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * The event loop: control connections, exits of workload processes, the
- * ledger's epochs, and SIGTERM/SIGINT, which end the loop and leave workloads running and every
- * BPF object pinned.
+ * ledger's epochs, changes of the host's addresses, and SIGTERM/SIGINT,
+ * which end the loop and leave workloads running and every BPF object pinned.
  */
 #include <errno.h>
 #include <signal.h>
@@ -75,6 +75,8 @@ int run_loop(struct vigild *d)
 				exporter_refresh(d);
 			} else if (evs[i].data.ptr == &d->epoch_fd) {
 				accounting_epoch(d);
+			} else if (evs[i].data.ptr == &d->addr_fd) {
+				isolation_addresses_changed(d);
 			} else {
 				wl_exited(d, evs[i].data.ptr);
 			}

@@ -435,6 +435,7 @@ int main(int argc, char **argv)
 		.sigfd = -1,
 		.listen_fd = -1,
 		.epoch_fd = -1,
+		.addr_fd = -1,
 		.ledger_lock = PTHREAD_MUTEX_INITIALIZER,
 		.alloc_lock = PTHREAD_MUTEX_INITIALIZER,
 	};

@@ -220,6 +220,22 @@ int vigil_nft_init(const struct vigil_nft_opts *opts, struct vigil_nft **ret)
 	return r;
 }
 
+int vigil_nft_set_deny(struct vigil_nft *h, const struct vigil_nft_opts *opts)
+{
+	struct vigil_strbuf b;
+	int r;
+
+	h->err[0] = '\0';
+	r = nft_check_opts(opts, h->err, sizeof(h->err));
+	if (r)
+		return r;
+	vigil_strbuf_init(&b);
+	nft_deny_cmds(&b, opts);
+	r = run_buf(h, &b);
+	vigil_strbuf_free(&b);
+	return r;
+}
+
 void vigil_nft_free(struct vigil_nft *h)
 {
 	if (!h)

@@ -97,6 +97,12 @@ struct vigil_nft;
 int vigil_nft_init(const struct vigil_nft_opts *opts, struct vigil_nft **ret);
 void vigil_nft_free(struct vigil_nft *h);
 
+/*
+ * Replaces the denied destinations (the defaults unless no_default_deny, and
+ * opts->deny) in one transaction; opts->no_owner is not looked at.
+ */
+int vigil_nft_set_deny(struct vigil_nft *h, const struct vigil_nft_opts *opts);
+
 /* Whether the table carries the owner / persist flags. */
 bool vigil_nft_owned(const struct vigil_nft *h);
 bool vigil_nft_persistent(const struct vigil_nft *h);

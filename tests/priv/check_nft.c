@@ -645,6 +645,46 @@ START_TEST(test_bad_input_changes_nothing)
 }
 END_TEST
 
+/* The deny list is replaced whole, in place, while workloads' rules stay. */
+START_TEST(test_deny_list_replaced)
+{
+	static const char *const with_i[] = { "198.18.0.8/30", "198.18.0.12/30" };
+	static const char *const bad[] = { "198.18.0.12/29" };
+	const struct vigil_nft_opts o = { .deny = with_i, .n_deny = 2 };
+	const struct vigil_nft_opts bad_opts = { .deny = bad, .n_deny = 1 };
+	struct vigil_nft_workload a = wl_a();
+	struct vigil_nft *h = init(&opts);
+	uint64_t before;
+	char *listed_before, *listed_after;
+	int err;
+
+	apply(h, &a);
+	ck_assert(ping_ok(ns_a, "198.18.0.14"));
+	before = drops("t-a", VIGIL_NFT_DROP_DENY);
+	err = vigil_nft_set_deny(h, &o);
+	ck_assert_msg(err == 0, "set_deny: %s (%s)", strerror(-err), vigil_nft_error(h));
+	ck_assert(!ping_ok(ns_a, "198.18.0.14"));
+	ck_assert_uint_gt(drops("t-a", VIGIL_NFT_DROP_DENY), before);
+	ck_assert(!ping_ok(ns_a, "198.18.0.10"));
+
+	/* a bad list changes nothing */
+	listed_before = listing();
+	ck_assert_int_eq(vigil_nft_set_deny(h, &bad_opts), -EINVAL);
+	ck_assert_msg(strstr(vigil_nft_error(h), "198.18.0.12/29"), "%s", vigil_nft_error(h));
+	listed_after = listing();
+	ck_assert_str_eq(listed_before, listed_after);
+	free(listed_before);
+	free(listed_after);
+
+	err = vigil_nft_set_deny(h, &opts);
+	ck_assert_msg(err == 0, "set_deny: %s (%s)", strerror(-err), vigil_nft_error(h));
+	ck_assert(ping_ok(ns_a, "198.18.0.14"));
+	ck_assert(!ping_ok(ns_a, "198.18.0.10"));
+	ck_assert(listed("wl_t_a_out"));
+	vigil_nft_free(h);
+}
+END_TEST
+
 START_TEST(test_egress_rate_limit)
 {
 	struct vigil_nft_workload a = wl_a();
@@ -894,6 +934,7 @@ static Suite *nft_suite(void)
 	tcase_add_test(tc, test_bad_input_changes_nothing);
 	tcase_add_test(tc, test_cli_show_and_check);
 	tcase_add_test(tc, test_listing_reads_as_nft);
+	tcase_add_test(tc, test_deny_list_replaced);
 	tcase_add_test(tc, test_egress_rate_limit);
 	tcase_add_test(tc, test_connection_limit);
 	tcase_add_test(tc, test_host_port_forward);

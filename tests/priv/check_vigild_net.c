@@ -219,8 +219,9 @@ END_TEST
 /*
  * "Outside": a namespace that reaches the host over a veth pair of its own,
  * with a /30 of 198.18.0.0/16 per pid, and the workloads through the host,
- * which forwards what arrives on that link. vigild denies the /30 to
- * workloads.
+ * which forwards what arrives on that link. It is made after vigild starts;
+ * as one of the host's own subnets, vigild denies the /30 to workloads, and
+ * with --deny from the start.
  */
 static char out_ns[32], out_if[IFNAMSIZ], out_host[32], out_addr[32], out_net[32];
 
@@ -237,7 +238,7 @@ static void remove_env_with_outside(void)
 	vf.extra_args[0] = NULL;
 }
 
-static void make_env_with_outside(void)
+static void make_env_outside(bool deny)
 {
 	unsigned int n = (unsigned int)(getpid() % 16384) * 4;
 
@@ -246,7 +247,7 @@ static void make_env_with_outside(void)
 	snprintf(out_host, sizeof(out_host), "198.18.%u.%u", n / 256, n % 256 + 1);
 	snprintf(out_addr, sizeof(out_addr), "198.18.%u.%u", n / 256, n % 256 + 2);
 	snprintf(out_net, sizeof(out_net), "198.18.%u.%u/30", n / 256, n % 256);
-	vf.extra_args[0] = "--deny";
+	vf.extra_args[0] = deny ? "--deny" : NULL;
 	vf.extra_args[1] = out_net;
 	vf.extra_args[2] = NULL;
 	vf_make_env();
@@ -262,6 +263,16 @@ static void make_env_with_outside(void)
 		remove_env_with_outside();
 		abort();
 	}
+}
+
+static void make_env_with_outside(void)
+{
+	make_env_outside(true);
+}
+
+static void make_env_with_outside_undenied(void)
+{
+	make_env_outside(false);
 }
 
 #define BURST 20
@@ -350,6 +361,66 @@ START_TEST(test_policy_drops_are_metered)
 		usleep(20 * 1000);
 	ck_assert_uint_ge(udp_no_ports(), no_ports + BURST);
 	ck_assert_uint_eq(metered_drops(&a), a_drops);
+}
+END_TEST
+
+/* Whether vigil's deny set of family ("4" or "6") lists prefix, within 5 s. */
+static bool deny_set_lists(const char *family, const char *prefix, bool want)
+{
+	bool lists = !want;
+
+	for (double end = now_s() + 5; lists != want && now_s() < end; usleep(20 * 1000))
+		lists = sh("nft list set inet vigil vigil_deny%s | grep -qF ' %s'", family,
+			   prefix) == 0;
+	return lists == want;
+}
+
+static bool pings(const char *ns_path, const char *to)
+{
+	return sh("nsenter --net=%s ping -n -q -c 1 -W 1 %s >/dev/null 2>&1", ns_path, to) == 0;
+}
+
+/*
+ * The host's subnets are the provider's network whenever they appear: the
+ * outside link's, addressed after vigild started, is denied to workloads
+ * (and private to the meters) while the host has it, and no longer once the
+ * host keeps only its own address there.
+ */
+START_TEST(test_host_subnets_followed)
+{
+	struct wl a = names("hostnet", 0);
+	char err[512], a_ns[PATH_MAX + 80], pin_dir[PATH_MAX + 8], net6[64];
+	struct cmd_result r;
+
+	ck_assert_msg(vf_vigild_up(), "vigild did not come up");
+	ck_assert_msg(create(&a, "", err, sizeof(err)) == 0, "create: %s", err);
+	ck_assert_int_eq(sh("sysctl -qw net.ipv4.conf.%s.forwarding=1", a.ifname), 0);
+	snprintf(a_ns, sizeof(a_ns), "%s/%s", vf.netns_dir, a.id);
+
+	ck_assert_msg(deny_set_lists("4", out_net, true), "%s is not denied", out_net);
+	burst_dropped(a_ns, out_addr, 9, &a, "deny");
+	ck_assert(!pings(a_ns, out_addr));
+	snprintf(pin_dir, sizeof(pin_dir), "%s/vigil", vf.bpffs);
+	ck_assert(run_vigil(&r, "--pin-dir", pin_dir, "net", "private", "show", NULL) == 0);
+	ck_assert_msg(r.status == 0 && strstr(r.out, out_net), "%s not private: %s", out_net,
+		      r.out);
+	cmd_result_free(&r);
+
+	/* IPv6 alike */
+	snprintf(net6, sizeof(net6), "2001:2:0:%x::", getpid() & 0xffff);
+	ck_assert_int_eq(sh("ip addr add %s1/64 dev %s nodad", net6, out_if), 0);
+	strcat(net6, "/64");
+	ck_assert_msg(deny_set_lists("6", net6, true), "%s is not denied", net6);
+
+	/* the host keeps only its own address on the link: the outside is reachable */
+	ck_assert_int_eq(sh("ip addr add %s/32 dev %s && ip addr del %s/30 dev %s && "
+			    "ip route add %s/32 dev %s",
+			    out_host, out_if, out_host, out_if, out_addr, out_if),
+			 0);
+	ck_assert_msg(deny_set_lists("4", out_net, false), "%s is still denied", out_net);
+	ck_assert(pings(a_ns, out_addr));
+	ck_assert_int_eq(sh("ip addr flush dev %s scope global to %s", out_if, net6), 0);
+	ck_assert_msg(deny_set_lists("6", net6, false), "%s is still denied", net6);
 }
 END_TEST
 
@@ -652,6 +723,8 @@ int main(int argc, char **argv)
 	vf_add_case(s, "bad_input", test_bad_network_input_changes_nothing, vf_make_env,
 		    vf_remove_env);
 	vf_add_case(s, "drops", test_policy_drops_are_metered, make_env_with_outside,
+		    remove_env_with_outside);
+	vf_add_case(s, "host_subnets", test_host_subnets_followed, make_env_with_outside_undenied,
 		    remove_env_with_outside);
 	vf_add_case(s, "tap", test_tap_workload, vf_make_env, vf_remove_env);
 	vf_add_case(s, "veth_mac", test_veth_mac_spoofing, vf_make_env, vf_remove_env);
