@@ -3,11 +3,13 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "net_meter.h"
 #include "nft_policy.h"
 #include "objects.h"
 #include "print.h"
+#include "xt_filter.h"
 
 #define NET_PATH     "vigil net"
 #define NET_HELP     NET_PATH " help"
@@ -30,9 +32,11 @@ static int do_net_help(int argc, char **argv)
 		   "        zero); a bare address means that one host\n"
 		   "\n"
 		   "show prints a workload's isolation rules in table inet vigil and its drop\n"
-		   "counters per reason. check lists other tables' forward chains with policy\n"
-		   "drop (Docker's, say), which drop workload traffic vigil accepts; it exits\n"
-		   "non-zero when it finds any.\n");
+		   "counters per reason. check lists other tables' forward chains that drop\n"
+		   "what they do not accept, by policy (Docker's) or by a last rule that drops\n"
+		   "or rejects everything (firewalld's), in nftables and in legacy iptables:\n"
+		   "they drop workload traffic vigil accepts. It exits non-zero when it finds\n"
+		   "any.\n");
 	return CLI_OK;
 }
 
@@ -197,10 +201,48 @@ static int do_net_show(int argc, char **argv)
 	return CLI_OK;
 }
 
+static void print_foreign(const char *backend, const struct vigil_nft_foreign *f)
+{
+	open_json_object(NULL);
+	print_string(PRINT_ANY, "backend", "%s ", backend);
+	print_string(PRINT_ANY, "family", "table %s", f->family);
+	print_string(PRINT_ANY, "table", " %s", f->table);
+	print_string(PRINT_ANY, "chain", ": forward chain %s", f->chain);
+	print_string(PRINT_ANY, "how", " %s: it drops workload traffic that vigil accepts\n",
+		     f->how);
+	close_json_object();
+}
+
+/* Legacy iptables' FORWARD policies, which nft cannot list; how many drop. */
+static int check_legacy(size_t *ret_n)
+{
+	static const struct vigil_nft_foreign chains[] = {
+		{ "ip", "filter", "FORWARD", "policy drop" },
+		{ "ip6", "filter", "FORWARD", "policy drop" },
+	};
+	static const int families[] = { AF_INET, AF_INET6 };
+
+	for (size_t i = 0; i < sizeof(families) / sizeof(*families); i++) {
+		bool drops;
+		int err = vigil_xt_forward_drops(families[i], &drops);
+
+		if (err) {
+			p_err(NET_PATH " check: reading %stables-legacy's filter table: %s",
+			      families[i] == AF_INET ? "ip" : "ip6", strerror(-err));
+			return err;
+		}
+		if (drops) {
+			print_foreign("iptables-legacy", &chains[i]);
+			++*ret_n;
+		}
+	}
+	return 0;
+}
+
 static int do_net_check(int argc, char **argv)
 {
 	struct vigil_nft_foreign *found;
-	size_t n;
+	size_t n, n_legacy = 0;
 	int err;
 
 	if (argc > 1)
@@ -211,24 +253,21 @@ static int do_net_check(int argc, char **argv)
 		return CLI_FAIL;
 	}
 	open_json_object(NULL);
-	print_bool(PRINT_JSON, "ok", NULL, n == 0, NULL, NULL);
 	open_json_array("forward_drop_chains");
-	for (size_t i = 0; i < n; i++) {
-		open_json_object(NULL);
-		print_string(PRINT_ANY, "family", "table %s", found[i].family);
-		print_string(PRINT_ANY, "table", " %s", found[i].table);
-		print_string(PRINT_ANY, "chain",
-			     ": forward chain %s has policy drop; it drops "
-			     "workload traffic that vigil accepts\n",
-			     found[i].chain);
-		close_json_object();
-	}
-	close_json_array();
-	if (!n)
-		print_text("no other table drops forwarded traffic by policy\n");
-	close_json_object();
+	for (size_t i = 0; i < n; i++)
+		print_foreign("nftables", &found[i]);
 	free(found);
-	return n ? CLI_FAIL : CLI_OK;
+	err = check_legacy(&n_legacy);
+	close_json_array();
+	if (err) {
+		close_json_object();
+		return CLI_FAIL;
+	}
+	print_bool(PRINT_JSON, "ok", NULL, n + n_legacy == 0, NULL, NULL);
+	if (!n && !n_legacy)
+		print_text("no other table drops forwarded traffic by default\n");
+	close_json_object();
+	return n || n_legacy ? CLI_FAIL : CLI_OK;
 }
 
 static const struct cmd net_cmds[] = {

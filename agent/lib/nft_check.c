@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * Read-only looks at the ruleset for the CLI: a workload's chains as nft
- * text, and other tables' forward chains whose drop policy defeats vigil's
- * accept (an accept ends only vigil's own base chain, not theirs).
+ * text, and other tables' forward chains that drop by default, which
+ * defeats vigil's accept (an accept ends only vigil's own base chain).
  */
 #include <errno.h>
 #include <json-c/json.h>
@@ -61,6 +61,55 @@ static const char *str_of(struct json_object *o, const char *key)
 	return json_object_object_get_ex(o, key, &v) ? json_object_get_string(v) : "";
 }
 
+static bool named(struct json_object *o, const char *key, const char *value)
+{
+	struct json_object *v;
+
+	return json_object_object_get_ex(o, key, &v) && !strcmp(json_object_get_string(v), value);
+}
+
+static bool same_chain(struct json_object *rule, struct json_object *chain)
+{
+	return named(rule, "family", str_of(chain, "family")) &&
+	       named(rule, "table", str_of(chain, "table")) &&
+	       named(rule, "chain", str_of(chain, "name"));
+}
+
+/*
+ * "drop" or "reject" when the chain's last rule in the listing `items` does
+ * that to every packet (counters and logging aside), else NULL.
+ */
+static const char *final_verdict(struct json_object *items, struct json_object *chain)
+{
+	struct json_object *last = NULL, *rule, *exprs;
+	const char *verdict = NULL;
+
+	for (size_t i = 0; i < json_object_array_length(items); i++)
+		if (json_object_object_get_ex(json_object_array_get_idx(items, i), "rule", &rule) &&
+		    same_chain(rule, chain))
+			last = rule;
+	if (!last || !json_object_object_get_ex(last, "expr", &exprs))
+		return NULL;
+	for (size_t i = 0; i < json_object_array_length(exprs); i++) {
+		struct json_object *e = json_object_array_get_idx(exprs, i);
+
+		if (json_object_object_get_ex(e, "drop", NULL))
+			verdict = "drop";
+		else if (json_object_object_get_ex(e, "reject", NULL))
+			verdict = "reject";
+		else if (!json_object_object_get_ex(e, "counter", NULL) &&
+			 !json_object_object_get_ex(e, "log", NULL))
+			return NULL;
+	}
+	return verdict;
+}
+
+static bool vigils(struct json_object *chain)
+{
+	return (named(chain, "family", "inet") || named(chain, "family", "arp")) &&
+	       named(chain, "table", VIGIL_NFT_TABLE);
+}
+
 int vigil_nft_foreign_drops(struct vigil_nft_foreign **ret, size_t *n)
 {
 	struct json_object *root = NULL, *items, *chain;
@@ -71,22 +120,21 @@ int vigil_nft_foreign_drops(struct vigil_nft_foreign **ret, size_t *n)
 
 	if (!ctx)
 		return -ENOMEM;
-	if (nft_run_cmd_from_buffer(ctx, "list chains"))
+	/* the whole ruleset at once: names are not ours to put into commands */
+	if (nft_run_cmd_from_buffer(ctx, "list ruleset"))
 		r = -EIO;
 	else
 		root = json_tokener_parse(nft_ctx_get_output_buffer(ctx));
 	if (!r && (!root || !json_object_object_get_ex(root, "nftables", &items)))
 		r = -EBADMSG;
 	for (size_t i = 0; !r && i < json_object_array_length(items); i++) {
+		const char *verdict = NULL;
+
 		if (!json_object_object_get_ex(json_object_array_get_idx(items, i), "chain",
-					       &chain))
+					       &chain) ||
+		    !named(chain, "hook", "forward") || vigils(chain))
 			continue;
-		if (strcmp(str_of(chain, "hook"), "forward") ||
-		    strcmp(str_of(chain, "policy"), "drop"))
-			continue;
-		if ((!strcmp(str_of(chain, "family"), "inet") ||
-		     !strcmp(str_of(chain, "family"), "arp")) &&
-		    !strcmp(str_of(chain, "table"), VIGIL_NFT_TABLE))
+		if (!named(chain, "policy", "drop") && !(verdict = final_verdict(items, chain)))
 			continue;
 		p = realloc(out, (k + 1) * sizeof(*out));
 		if (!p) {
@@ -97,6 +145,8 @@ int vigil_nft_foreign_drops(struct vigil_nft_foreign **ret, size_t *n)
 		snprintf(out[k].family, sizeof(out[k].family), "%s", str_of(chain, "family"));
 		snprintf(out[k].table, sizeof(out[k].table), "%s", str_of(chain, "table"));
 		snprintf(out[k].chain, sizeof(out[k].chain), "%s", str_of(chain, "name"));
+		snprintf(out[k].how, sizeof(out[k].how), "%s%s", verdict ? "ends in " : "policy ",
+			 verdict ? verdict : "drop");
 		k++;
 	}
 	json_object_put(root);

@@ -148,11 +148,15 @@ struct vigil_nft_foreign {
 	char family[16];
 	char table[64];
 	char chain[64];
+	/* "policy drop", or "ends in drop" / "ends in reject": an unconditional last rule */
+	char how[16];
 };
 
 /*
- * The forward-hook base chains with policy drop outside vigil's table
- * (Docker's, say), which drop workload traffic vigil accepts. Free *ret.
+ * The forward-hook base chains outside vigil's table that drop what no rule
+ * of theirs accepted, by policy (Docker's) or by a last rule that drops or
+ * rejects everything (firewalld's): an accept ends only vigil's own chain,
+ * so they drop workload traffic that vigil accepts. Free *ret.
  */
 int vigil_nft_foreign_drops(struct vigil_nft_foreign **ret, size_t *n);
 

@@ -105,6 +105,12 @@ static void setup(void)
 	sh("ip netns exec %s nft delete table inet vigil 2>/dev/null", ns_r);
 	sh("ip netns exec %s nft delete table arp vigil 2>/dev/null", ns_r);
 	sh("ip netns exec %s nft delete table ip dockerish 2>/dev/null", ns_r);
+	sh("ip netns exec %s nft delete table inet fwdish 2>/dev/null", ns_r);
+	/* a failed check test's legacy policies; asking for a missing table would make it */
+	sh("ip netns exec %s sh -c 'grep -qx filter /proc/net/ip_tables_names && "
+	   "iptables-legacy -P FORWARD ACCEPT; grep -qx filter /proc/net/ip6_tables_names && "
+	   "ip6tables-legacy -P FORWARD ACCEPT' 2>/dev/null",
+	   ns_r);
 	enter_netns(ns_r);
 }
 
@@ -872,11 +878,37 @@ START_TEST(test_listing_reads_as_nft)
 }
 END_TEST
 
+/*
+ * `vigil -j net check`: exits 1 when it finds what it lists, and lists
+ * want_n chains; the first one's `key`, or NULL. Frees what it read.
+ */
+static char *net_check(size_t want_n, const char *key)
+{
+	struct json_object *j = vigil_json(want_n ? 1 : 0, "net", "check", NULL), *chains, *v;
+	char *value = NULL;
+
+	ck_assert(json_object_object_get_ex(j, "forward_drop_chains", &chains));
+	ck_assert_uint_eq(json_object_array_length(chains), want_n);
+	if (want_n && json_object_object_get_ex(json_object_array_get_idx(chains, 0), key, &v))
+		value = strdup(json_object_get_string(v));
+	json_object_put(j);
+	return value;
+}
+
+static void check_lists(const char *key, const char *want)
+{
+	char *got = net_check(1, key);
+
+	ck_assert_msg(got && !strcmp(got, want), "net check: %s is %s, not %s", key,
+		      got ? got : "missing", want);
+	free(got);
+}
+
 START_TEST(test_cli_show_and_check)
 {
 	struct vigil_nft_workload a = wl_a();
 	struct vigil_nft *h = init(&opts);
-	struct json_object *j, *chains, *v;
+	struct json_object *j, *v;
 	struct cmd_result r;
 
 	apply(h, &a);
@@ -898,21 +930,43 @@ START_TEST(test_cli_show_and_check)
 	ck_assert(strstr(r.err, "t-zz"));
 	cmd_result_free(&r);
 
-	j = vigil_json(0, "net", "check", NULL);
-	ck_assert(json_object_object_get_ex(j, "forward_drop_chains", &chains));
-	ck_assert_int_eq(json_object_array_length(chains), 0);
-	json_object_put(j);
+	ck_assert_ptr_null(net_check(0, NULL));
+	/* Docker's way: a drop policy */
 	ck_assert_int_eq(sh("nft add table ip dockerish && nft add chain ip dockerish FORWARD "
 			    "'{ type filter hook forward priority 0; policy drop; }'"),
 			 0);
-	j = vigil_json(1, "net", "check", NULL);
-	ck_assert(json_object_object_get_ex(j, "forward_drop_chains", &chains));
-	ck_assert_int_eq(json_object_array_length(chains), 1);
-	v = json_object_array_get_idx(chains, 0);
-	ck_assert_str_eq(json_object_get_string(json_object_object_get(v, "table")), "dockerish");
-	ck_assert_str_eq(json_object_get_string(json_object_object_get(v, "chain")), "FORWARD");
-	json_object_put(j);
+	check_lists("table", "dockerish");
+	check_lists("chain", "FORWARD");
+	check_lists("how", "policy drop");
 	sh("nft delete table ip dockerish");
+
+	/* firewalld's way: policy accept, and a last rule that rejects everything */
+	ck_assert_int_eq(sh("nft add table inet fwdish && nft add chain inet fwdish filter_FORWARD "
+			    "'{ type filter hook forward priority 10; policy accept; }' && "
+			    "nft add rule inet fwdish filter_FORWARD ip saddr 198.18.0.2 drop && "
+			    "nft add rule inet fwdish filter_FORWARD counter reject with icmpx "
+			    "admin-prohibited"),
+			 0);
+	ck_assert(!ping_ok(ns_b, "198.18.0.14"));
+	check_lists("table", "fwdish");
+	check_lists("how", "ends in reject");
+	/* a last rule that drops only some packets defeats nothing vigil accepts */
+	ck_assert_int_eq(sh("nft flush chain inet fwdish filter_FORWARD && "
+			    "nft add rule inet fwdish filter_FORWARD ip saddr 198.18.0.2 drop"),
+			 0);
+	ck_assert_ptr_null(net_check(0, NULL));
+	sh("nft delete table inet fwdish");
+
+	/* legacy iptables, which nft cannot list */
+	ck_assert_int_eq(sh("iptables-legacy -P FORWARD DROP"), 0);
+	ck_assert(!ping_ok(ns_b, "198.18.0.14"));
+	check_lists("backend", "iptables-legacy");
+	check_lists("family", "ip");
+	ck_assert_int_eq(
+		sh("iptables-legacy -P FORWARD ACCEPT && ip6tables-legacy -P FORWARD DROP"), 0);
+	check_lists("family", "ip6");
+	ck_assert_int_eq(sh("ip6tables-legacy -P FORWARD ACCEPT"), 0);
+	ck_assert_ptr_null(net_check(0, NULL));
 	vigil_nft_free(h);
 }
 END_TEST
