@@ -187,6 +187,11 @@ static int create_network(struct vigild *d, struct wl *w, struct req_err *e)
 
 	net_names(d, r);
 	ret = net_make(r, &failed);
+	if (ret == -EEXIST)
+		return req_fail(e, ret,
+				"workload \"%s\": %s %s exists already and is not this "
+				"workload's: remove it, or choose another id",
+				r->spec.id, vigil_net_mode_name(r->spec.net_mode), failed);
 	if (ret < 0)
 		return req_fail(e, ret, "workload \"%s\": %s %s: %s", r->spec.id,
 				vigil_net_mode_name(r->spec.net_mode), failed, strerror(-ret));

@@ -210,6 +210,15 @@ START_TEST(test_bad_network_input_changes_nothing)
 	/* none of them left an interface, a namespace or a rule */
 	ck_assert_uint_eq(if_nametoindex(w.ifname), 0);
 	ck_assert(!chain_listed(&w, "out"));
+
+	/* its interface's name is taken by someone else's: refused, theirs untouched */
+	ck_assert_int_eq(sh("ip link add %s type veth peer name %.10sp", w.ifname, w.ifname), 0);
+	ck_assert_int_ne(create(&w, "", err, sizeof(err)), 0);
+	printf("name taken: %s\n", err);
+	ck_assert_msg(strstr(err, w.ifname) && strstr(err, "exists"), "%s", err);
+	ck_assert_uint_ne(if_nametoindex(w.ifname), 0);
+	ck_assert(!chain_listed(&w, "out"));
+	ck_assert_int_eq(sh("ip link del %s", w.ifname), 0);
 	ck_assert_int_eq(sh("nft list map inet vigil vigil_fwd_tcp | grep -c 18080 | grep -qx 1"),
 			 0);
 	ck_assert_uint_ne(if_nametoindex(first.ifname), 0);
