@@ -24,8 +24,10 @@
 #include <unistd.h>
 
 #include "cgroup.h"
+#include "tap.h"
 #include "tap_guest.h"
 #include "testutil.h"
+#include "veth.h"
 #include "vigild_fixture.h"
 #include "workload_spec.h"
 
@@ -40,7 +42,7 @@ static struct wl names(const char *name, int subnet)
 	struct wl w;
 
 	vf_id_of(w.id, sizeof(w.id), name);
-	snprintf(w.ifname, sizeof(w.ifname), "vg-%s", w.id);
+	vigil_veth_name(w.id, w.ifname);
 	snprintf(w.pfx, sizeof(w.pfx), "wl_%s", w.id);
 	for (char *p = w.pfx; *p; p++)
 		*p = *p == '-' ? '_' : *p;
@@ -458,7 +460,7 @@ static struct wl tap_names(const char *name, int subnet)
 {
 	struct wl w = names(name, subnet);
 
-	snprintf(w.ifname, sizeof(w.ifname), "vt-%s", w.id);
+	vigil_tap_name(w.id, w.ifname);
 	return w;
 }
 
