@@ -17,7 +17,7 @@
 
 static int do_net_help(int argc, char **argv)
 {
-	print_help("Usage: vigil net show ID\n"
+	print_help("Usage: vigil net show [ID]\n"
 		   "       vigil net check\n"
 		   "       vigil net private show\n"
 		   "       vigil net private add CIDR\n"
@@ -32,7 +32,8 @@ static int do_net_help(int argc, char **argv)
 		   "        zero); a bare address means that one host\n"
 		   "\n"
 		   "show prints a workload's isolation rules in table inet vigil and its drop\n"
-		   "counters per reason. check lists other tables' forward chains that drop\n"
+		   "counters per reason; without ID, every workload in the table with its\n"
+		   "interface and drops. check lists other tables' forward chains that drop\n"
 		   "what they do not accept, by policy (Docker's) or by a last rule that drops\n"
 		   "or rejects everything (firewalld's), in nftables and in legacy iptables:\n"
 		   "they drop workload traffic vigil accepts. It exits non-zero when it finds\n"
@@ -157,6 +158,42 @@ static int do_net_private(int argc, char **argv)
 	return cmd_dispatch(private_cmds, PRIVATE_PATH, "command", argc - 1, argv + 1);
 }
 
+/* Every workload in the table, a line each: its drops per reason, in packets. */
+static int show_all(void)
+{
+	struct vigil_nft_listed *all;
+	size_t n;
+	int err = vigil_nft_list(&all, &n);
+
+	if (err) {
+		p_err(NET_PATH " show: table inet " VIGIL_NFT_TABLE ": %s", strerror(-err));
+		return CLI_FAIL;
+	}
+	open_json_array(NULL);
+	print_text("%-32s %-15s", "ID", "INTERFACE");
+	for (int r = 0; r < VIGIL_NFT_N_REASONS; r++)
+		print_text(" %8s", vigil_nft_reason_name(r));
+	print_text("  (packets dropped)\n");
+	for (size_t i = 0; i < n; i++) {
+		open_json_object(NULL);
+		print_string(PRINT_ANY, "id", "%-32s", all[i].id);
+		print_string(PRINT_ANY, "ifname", " %-15s", all[i].ifname);
+		open_json_object("drops");
+		for (int r = 0; r < VIGIL_NFT_N_REASONS; r++) {
+			open_json_object(vigil_nft_reason_name(r));
+			print_u64(PRINT_ANY, "packets", " %8" PRIu64, all[i].drops[r].packets);
+			print_u64(PRINT_JSON, "bytes", NULL, all[i].drops[r].bytes);
+			close_json_object();
+		}
+		close_json_object();
+		print_text("\n");
+		close_json_object();
+	}
+	close_json_array();
+	free(all);
+	return CLI_OK;
+}
+
 static int do_net_show(int argc, char **argv)
 {
 	struct vigil_nft_counter drops[VIGIL_NFT_N_REASONS];
@@ -164,7 +201,7 @@ static int do_net_show(int argc, char **argv)
 	int err;
 
 	if (argc < 2)
-		return p_usage(NET_HELP, NET_PATH " show: missing workload ID");
+		return show_all();
 	if (argc > 2)
 		return p_usage(NET_HELP, NET_PATH " show: unexpected argument \"%s\"", argv[2]);
 	err = vigil_nft_counters(argv[1], drops);

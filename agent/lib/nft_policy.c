@@ -648,36 +648,116 @@ int vigil_nft_reconcile(struct vigil_nft *h, const struct vigil_nft_workload *al
 	return r ? r : installed_reset(h, all, n);
 }
 
-int vigil_nft_counters(const char *id, struct vigil_nft_counter ret[VIGIL_NFT_N_REASONS])
+/* Adds workload pfx's drop counters in s to drops; how many there were. */
+static size_t sum_drops(const struct nft_state *s, const char *pfx,
+			struct vigil_nft_counter drops[VIGIL_NFT_N_REASONS])
 {
-	char pfx[NFT_NAME_SIZE], name[NFT_NAME_SIZE + 16];
-	struct nft_ctx *ctx;
-	struct nft_state s;
+	char name[NFT_NAME_SIZE + 16];
 	size_t found = 0;
-	int r;
 
-	if (!id || !vigil_workload_id_valid(id))
-		return -EINVAL;
-	ctx = nft_ctx_buffered();
-	if (!ctx)
-		return -ENOMEM;
-	r = load_state(ctx, &s, NULL, 0);
-	nft_ctx_free(ctx);
-	if (r)
-		return r;
-	nft_prefix(pfx, id);
-	memset(ret, 0, sizeof(*ret) * VIGIL_NFT_N_REASONS);
 	for (int k = 0; k < VIGIL_NFT_N_REASONS; k++) {
 		snprintf(name, sizeof(name), "%s_drop_%s", pfx, vigil_nft_reason_name(k));
-		for (size_t i = 0; i < s.n_counters; i++) {
-			if (!strcmp(s.counters[i].name, name)) {
+		for (size_t i = 0; i < s->n_counters; i++) {
+			if (!strcmp(s->counters[i].name, name)) {
 				/* spoofing is counted in both tables */
-				ret[k].packets += s.counters[i].value.packets;
-				ret[k].bytes += s.counters[i].value.bytes;
+				drops[k].packets += s->counters[i].value.packets;
+				drops[k].bytes += s->counters[i].value.bytes;
 				found++;
 			}
 		}
 	}
+	return found;
+}
+
+/* The table as a reader sees it, through a context of its own. */
+static int read_state(struct nft_state *ret)
+{
+	struct nft_ctx *ctx = nft_ctx_buffered();
+	int r;
+
+	if (!ctx)
+		return -ENOMEM;
+	r = load_state(ctx, ret, NULL, 0);
+	nft_ctx_free(ctx);
+	return r;
+}
+
+int vigil_nft_counters(const char *id, struct vigil_nft_counter ret[VIGIL_NFT_N_REASONS])
+{
+	char pfx[NFT_NAME_SIZE];
+	struct nft_state s;
+	size_t found;
+	int r;
+
+	if (!id || !vigil_workload_id_valid(id))
+		return -EINVAL;
+	r = read_state(&s);
+	if (r)
+		return r;
+	nft_prefix(pfx, id);
+	memset(ret, 0, sizeof(*ret) * VIGIL_NFT_N_REASONS);
+	found = sum_drops(&s, pfx, ret);
 	nft_state_free(&s);
 	return found ? 0 : -ENOENT;
+}
+
+static int by_id(const void *a, const void *b)
+{
+	return strcmp(((const struct vigil_nft_listed *)a)->id,
+		      ((const struct vigil_nft_listed *)b)->id);
+}
+
+/*
+ * A from-map entry's workload: "wl_<id>_out" with '_' for '-', which ids
+ * never hold, so the id comes back exactly. false for an entry not of that
+ * form.
+ */
+static bool listed_from_entry(const struct nft_elem *e, struct vigil_nft_listed *ret)
+{
+	size_t n = strlen(e->target);
+
+	if (strncmp(e->target, "wl_", 3) || n < 8 || strcmp(e->target + n - 4, "_out") ||
+	    n - 7 >= sizeof(ret->id))
+		return false;
+	memset(ret, 0, sizeof(*ret));
+	memcpy(ret->id, e->target + 3, n - 7);
+	for (char *p = ret->id; *p; p++)
+		*p = *p == '_' ? '-' : *p;
+	snprintf(ret->ifname, sizeof(ret->ifname), "%s", e->key);
+	return vigil_workload_id_valid(ret->id);
+}
+
+int vigil_nft_list(struct vigil_nft_listed **ret, size_t *n)
+{
+	struct vigil_nft_listed *out, one;
+	char pfx[NFT_NAME_SIZE];
+	struct nft_state s;
+	size_t k = 0;
+	int r;
+
+	r = read_state(&s);
+	if (r == -ENOENT) {
+		*ret = NULL;
+		*n = 0;
+		return 0;
+	}
+	if (r)
+		return r;
+	out = calloc(s.n_elems + 1, sizeof(*out));
+	if (!out) {
+		nft_state_free(&s);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < s.n_elems; i++) {
+		if (strcmp(s.elems[i].set, NFT_MAP_FROM) || !listed_from_entry(&s.elems[i], &one))
+			continue;
+		nft_prefix(pfx, one.id);
+		sum_drops(&s, pfx, one.drops);
+		out[k++] = one;
+	}
+	nft_state_free(&s);
+	qsort(out, k, sizeof(*out), by_id);
+	*ret = out;
+	*n = k;
+	return 0;
 }

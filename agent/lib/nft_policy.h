@@ -10,9 +10,13 @@
 #ifndef VIGIL_NFT_POLICY_H
 #define VIGIL_NFT_POLICY_H
 
+#include <linux/types.h>
+#include <net/if.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "meter.h"
 
 #define VIGIL_NFT_TABLE	       "vigil"
 #define VIGIL_NFT_MAX_PREFIXES 64
@@ -136,6 +140,19 @@ const char *vigil_nft_proto_name(enum vigil_nft_proto p);
  * Needs no handle, so a CLI can read what the agent installed.
  */
 int vigil_nft_counters(const char *id, struct vigil_nft_counter ret[VIGIL_NFT_N_REASONS]);
+
+/* A workload in the table, as `vigil net show` lists them all. */
+struct vigil_nft_listed {
+	char id[VIGIL_ID_SIZE];
+	char ifname[IFNAMSIZ];
+	struct vigil_nft_counter drops[VIGIL_NFT_N_REASONS];
+};
+
+/*
+ * Every workload in the table with its interface and drop counters, from
+ * one listing, sorted by id; none when there is no table. Free *ret.
+ */
+int vigil_nft_list(struct vigil_nft_listed **ret, size_t *n);
 
 /*
  * The nft text of one workload's chains (out, in, host; arp), for display;

@@ -906,7 +906,7 @@ static void check_lists(const char *key, const char *want)
 
 START_TEST(test_cli_show_and_check)
 {
-	struct vigil_nft_workload a = wl_a();
+	struct vigil_nft_workload a = wl_a(), b = wl_b();
 	struct vigil_nft *h = init(&opts);
 	struct json_object *j, *v;
 	struct cmd_result r;
@@ -928,6 +928,24 @@ START_TEST(test_cli_show_and_check)
 	ck_assert(run_vigil(&r, "net", "show", "t-zz", NULL) == 0);
 	ck_assert_int_ne(r.status, 0);
 	ck_assert(strstr(r.err, "t-zz"));
+	cmd_result_free(&r);
+
+	/* without an id: every workload, by id, with its interface and drops */
+	apply(h, &b);
+	j = vigil_json(0, "net", "show", NULL);
+	ck_assert_int_eq(json_object_array_length(j), 2);
+	v = json_object_array_get_idx(j, 0);
+	ck_assert_str_eq(json_object_get_string(json_object_object_get(v, "id")), "t-a");
+	ck_assert_str_eq(json_object_get_string(json_object_object_get(v, "ifname")), "wa");
+	ck_assert_uint_ge(json_u64(v, "drops", "deny", "packets"), 1);
+	ck_assert_uint_ge(json_u64(v, "drops", "deny", "bytes"), 84);
+	v = json_object_array_get_idx(j, 1);
+	ck_assert_str_eq(json_object_get_string(json_object_object_get(v, "id")), "t-b");
+	ck_assert_uint_eq(json_u64(v, "drops", "deny", "packets"), 0);
+	json_object_put(j);
+	ck_assert(run_vigil(&r, "net", "show", NULL) == 0);
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_msg(strstr(r.out, "t-b ") && strstr(r.out, " wb "), "%s", r.out);
 	cmd_result_free(&r);
 
 	ck_assert_ptr_null(net_check(0, NULL));
