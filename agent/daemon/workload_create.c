@@ -206,7 +206,7 @@ static int create_network(struct vigild *d, struct wl *w, struct req_err *e)
 	ret = net_make(r, &failed);
 	if (ret < 0)
 		return req_fail(e, ret, "workload \"%s\": %s %s: %s", r->spec.id,
-				vigil_net_mode_name(r->spec.net_mode), failed, strerror(-ret));
+				vigil_net_mode_name(r->spec.net_mode), failed, net_strerror(ret));
 	/* the link is still down: no frame crosses it before its rules are in */
 	ret = isolation_apply(d, w, e);
 	if (ret < 0)
