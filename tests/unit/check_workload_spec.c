@@ -373,6 +373,14 @@ END_TEST
 	"\"host_ipv4\":\"198.18.0.1/30\"" x "}}"
 
 /* IPv6 beside IPv4: kept in canonical form, handed to the rules without its prefix length. */
+static void parse_ok(const char *text, struct vigil_workload_spec *ret)
+{
+	char err[512] = "";
+
+	ck_assert_msg(vigil_workload_spec_parse(text, ret, err, sizeof(err)) == 0, "%s: %s", text,
+		      err);
+}
+
 START_TEST(test_valid_ipv6_and_round_trip)
 {
 	struct vigil_workload_spec s, t;
@@ -381,10 +389,7 @@ START_TEST(test_valid_ipv6_and_round_trip)
 	struct json_object *o, *net;
 	char err[256] = "";
 
-	ck_assert_msg(vigil_workload_spec_parse(NET6(",\"ipv6\":\"2001:2:0:1:0::2/64\","
-						     "\"host_ipv6\":\"2001:2:0:1::1/64\""),
-						&s, err, sizeof(err)) == 0,
-		      "%s", err);
+	parse_ok(NET6(",\"ipv6\":\"2001:2:0:1:0::2/64\",\"host_ipv6\":\"2001:2:0:1::1/64\""), &s);
 	ck_assert_str_eq(s.ipv6, "2001:2:0:1::2/64");
 	ck_assert_str_eq(s.host_ipv6, "2001:2:0:1::1/64");
 	vigil_workload_spec_nft(&s, "vg-relay-1", &addrs, &w);
@@ -403,24 +408,20 @@ START_TEST(test_valid_ipv6_and_round_trip)
 	vigil_workload_spec_free(&s);
 
 	/* without IPv6 the rules get none: the workload may send no IPv6 */
-	ck_assert_int_eq(vigil_workload_spec_parse(NET6(""), &s, err, sizeof(err)), 0);
+	parse_ok(NET6(""), &s);
 	vigil_workload_spec_nft(&s, "vg-relay-1", &addrs, &w);
 	ck_assert_ptr_null(w.ipv6);
 	vigil_workload_spec_free(&s);
 
 	/* a /127 has no Subnet-Router anycast address: both of its addresses will do */
-	ck_assert_msg(vigil_workload_spec_parse(NET6(",\"ipv6\":\"2001:2::/127\","
-						     "\"host_ipv6\":\"2001:2::1/127\""),
-						&s, err, sizeof(err)) == 0,
-		      "%s", err);
+	parse_ok(NET6(",\"ipv6\":\"2001:2::/127\",\"host_ipv6\":\"2001:2::1/127\""), &s);
 	ck_assert_str_eq(s.ipv6, "2001:2::/127");
 	vigil_workload_spec_free(&s);
 
 	/* tap mode: the host side's, and the one the guest configures */
-	ck_assert_msg(vigil_workload_spec_parse(TAP(",\"vmm_uid\":1,\"ipv6\":\"2001:2:0:9::2/126\","
-						    "\"host_ipv6\":\"2001:2:0:9::1/126\""),
-						&s, err, sizeof(err)) == 0,
-		      "%s", err);
+	parse_ok(TAP(",\"vmm_uid\":1,\"ipv6\":\"2001:2:0:9::2/126\","
+		     "\"host_ipv6\":\"2001:2:0:9::1/126\""),
+		 &s);
 	ck_assert_str_eq(s.host_ipv6, "2001:2:0:9::1/126");
 	vigil_workload_spec_free(&s);
 }
