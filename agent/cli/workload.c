@@ -102,6 +102,10 @@ static void print_network(struct json_object *w)
 	print_string(PRINT_ANY, "ipv4", " %s", str(net, "ipv4"));
 	print_string(PRINT_ANY, "host_ipv4", " (host %s", str(net, "host_ipv4"));
 	print_string(PRINT_ANY, "host_ifname", " on %s)\n", str(net, "host_ifname"));
+	if (str(net, "ipv6")) {
+		print_string(PRINT_ANY, "ipv6", "ipv6:        %s", str(net, "ipv6"));
+		print_string(PRINT_ANY, "host_ipv6", " (host %s)\n", str(net, "host_ipv6"));
+	}
 	print_field(net, "ifindex", "ifindex:");
 	print_field(net, "netns", "netns:");
 	print_field(net, "mac", "mac:");

@@ -144,7 +144,10 @@ void exporter_stop(struct vigild *d);
 /* The workloads changed: what /metrics shows of them is copied again. */
 void exporter_refresh(struct vigild *d);
 
-/* Adds a workload's subnet (veth or tap) to the private destinations (idempotent). */
+/*
+ * Adds a workload's subnets (veth or tap; IPv4, and IPv6 when it has it) to
+ * the private destinations (idempotent).
+ */
 int workload_subnet_private(struct vigild *d, const struct vigil_workload *r);
 
 /* workload_net.c: a workload's interface, veth (with its namespace) or tap */
@@ -155,6 +158,8 @@ void net_names(struct vigild *d, struct vigil_workload *r);
  * and *ret_failed names what could not be made.
  */
 int net_make(struct vigil_workload *r, const char **ret_failed);
+/* Why net_make() failed, in words, for a message that has named what failed. */
+const char *net_strerror(int err);
 /* Whether they are there, as recorded. */
 bool net_present(const struct vigil_workload *r);
 /* A veth's own end gets its fixed MAC back; 1 when it had another. */

@@ -46,7 +46,7 @@ static int deny_opts(struct vigild *d, char **subnets, size_t n_subnets, struct 
 static int reconcile(struct vigild *d)
 {
 	struct vigil_nft_workload *all = calloc(d->n_wls + 1, sizeof(*all));
-	char(*addrs)[VIGIL_CIDR_SIZE] = calloc(d->n_wls + 1, sizeof(*addrs));
+	struct vigil_workload_addrs *addrs = calloc(d->n_wls + 1, sizeof(*addrs));
 	size_t n = 0;
 	int r = -ENOMEM;
 
@@ -56,7 +56,7 @@ static int reconcile(struct vigild *d)
 
 			if (!fenced(w))
 				continue;
-			vigil_workload_spec_nft(&w->rec.spec, w->rec.host_ifname, addrs[n],
+			vigil_workload_spec_nft(&w->rec.spec, w->rec.host_ifname, &addrs[n],
 						&all[n]);
 			n++;
 		}
@@ -210,10 +210,10 @@ void isolation_addresses_changed(struct vigild *d)
 int isolation_apply(struct vigild *d, struct wl *w, struct req_err *e)
 {
 	struct vigil_nft_workload nw;
-	char addr[VIGIL_CIDR_SIZE];
+	struct vigil_workload_addrs addrs;
 	int r;
 
-	vigil_workload_spec_nft(&w->rec.spec, w->rec.host_ifname, addr, &nw);
+	vigil_workload_spec_nft(&w->rec.spec, w->rec.host_ifname, &addrs, &nw);
 	r = vigil_nft_apply(d->nft, &nw);
 	if (r)
 		return req_fail(e, r, "%s", vigil_nft_error(d->nft));

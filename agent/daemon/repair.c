@@ -84,7 +84,7 @@ static void repair_network(struct vigild *d, struct wl *w)
 	ret = net_make(r, &failed);
 	if (ret < 0) {
 		fprintf(stderr, "vigild: workload \"%s\": recreating its network: %s: %s\n",
-			r->spec.id, failed, strerror(-ret));
+			r->spec.id, failed, net_strerror(ret));
 		return;
 	}
 meter:

@@ -16,8 +16,7 @@ static struct json_object *network_view(const struct vigil_workload *r)
 	net = json_object_new_object();
 	json_object_object_add(net, "mode",
 			       json_object_new_string(vigil_net_mode_name(r->spec.net_mode)));
-	json_object_object_add(net, "ipv4", json_object_new_string(r->spec.ipv4));
-	json_object_object_add(net, "host_ipv4", json_object_new_string(r->spec.host_ipv4));
+	vigil_workload_spec_addrs_json(&r->spec, net);
 	json_object_object_add(net, "host_ifname", json_object_new_string(r->host_ifname));
 	json_object_object_add(net, "ifindex", json_object_new_int(r->ifindex));
 	json_object_object_add(net, "netns", r->netns[0] ? json_object_new_string(r->netns) : NULL);

@@ -4,7 +4,6 @@
  * step is undone when a later one fails, so a rejected request leaves no
  * trace: no cgroup, no slot, no record, no interface, no namespace.
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -88,27 +87,35 @@ static int check_command(const struct vigil_workload_spec *s, struct req_err *e)
 	return 0;
 }
 
-/* Two workloads' point-to-point subnets must not overlap: their routes would. */
+/* Whether the subnets of two host side addresses of a family ("": none) overlap. */
+static bool subnets_overlap(const char *a, const char *b)
+{
+	struct vigil_cidr ca, cb;
+
+	return a[0] && b[0] && !vigil_cidr_parse(a, &ca) && !vigil_cidr_parse(b, &cb) &&
+	       vigil_cidr_overlap(&ca, &cb);
+}
+
+/* Two workloads' point-to-point subnets, IPv4 or IPv6, must not overlap: their routes would. */
 static int check_overlap(struct vigild *d, const struct vigil_workload_spec *s, struct req_err *e)
 {
-	struct in_addr net, other_net;
-	unsigned int len, other_len;
+	const char *const mine[] = { s->host_ipv4, s->host_ipv6 };
 
-	if (s->net_mode == VIGIL_NET_NONE || vigil_cidr4_subnet(s->host_ipv4, &net, &len))
+	if (s->net_mode == VIGIL_NET_NONE)
 		return 0;
 	for (size_t i = 0; i < d->n_wls; i++) {
 		const struct vigil_workload *o = &d->wls[i]->rec;
-		unsigned int shorter;
+		const char *const theirs[] = { o->spec.host_ipv4, o->spec.host_ipv6 };
 
-		if (o->state == VIGIL_WL_DELETED || o->spec.net_mode == VIGIL_NET_NONE ||
-		    vigil_cidr4_subnet(o->spec.host_ipv4, &other_net, &other_len))
+		if (o->state == VIGIL_WL_DELETED || o->spec.net_mode == VIGIL_NET_NONE)
 			continue;
-		shorter = len < other_len ? len : other_len;
-		if ((ntohl(net.s_addr) ^ ntohl(other_net.s_addr)) >> (32 - shorter))
-			continue;
-		return req_fail(e, -EEXIST,
-				"workload \"%s\": network %s overlaps workload \"%s\"'s %s", s->id,
-				s->host_ipv4, o->spec.id, o->spec.host_ipv4);
+		for (size_t f = 0; f < 2; f++) {
+			if (subnets_overlap(mine[f], theirs[f]))
+				return req_fail(e, -EEXIST,
+						"workload \"%s\": network %s overlaps workload "
+						"\"%s\"'s %s",
+						s->id, mine[f], o->spec.id, theirs[f]);
+		}
 	}
 	return 0;
 }
@@ -147,26 +154,36 @@ static int workload_meter_interface(struct vigild *d, struct wl *w, struct vigil
 	return ret ? ret : net_link_up(&w->rec);
 }
 
+/* The subnet of a host side address joins the private destinations. */
+static int subnet_private(struct vigild *d, const char *host_cidr)
+{
+	struct vigil_prefix_key key;
+	char network[VIGIL_CIDR6_SIZE];
+	struct vigil_cidr c;
+
+	if (vigil_cidr_parse(host_cidr, &c))
+		return -EINVAL;
+	vigil_cidr_subnet(&c);
+	vigil_cidr_format(&c, network);
+	if (vigil_prefix_parse(network, &key) < 0)
+		return -EINVAL;
+	return vigil_private_prefix_add(d->pin_dir, &key);
+}
+
 /*
- * The workload's subnet joins the private destinations, as the host's own
+ * The workload's subnets join the private destinations, as the host's own
  * subnets do: what the workload sends to the host side is not public.
  */
 int workload_subnet_private(struct vigild *d, const struct vigil_workload *r)
 {
-	struct vigil_prefix_key key;
-	char network[VIGIL_CIDR_SIZE + 4];
-	struct in_addr addr;
-	unsigned int len;
-	char text[INET_ADDRSTRLEN];
+	int ret;
 
-	if (r->spec.net_mode == VIGIL_NET_NONE ||
-	    vigil_cidr4_subnet(r->spec.host_ipv4, &addr, &len))
+	if (r->spec.net_mode == VIGIL_NET_NONE)
 		return -EINVAL;
-	inet_ntop(AF_INET, &addr, text, sizeof(text));
-	snprintf(network, sizeof(network), "%s/%u", text, len);
-	if (vigil_prefix_parse(network, &key) < 0)
-		return -EINVAL;
-	return vigil_private_prefix_add(d->pin_dir, &key);
+	ret = subnet_private(d, r->spec.host_ipv4);
+	if (!ret && r->spec.host_ipv6[0])
+		ret = subnet_private(d, r->spec.host_ipv6);
+	return ret;
 }
 
 static void workload_unmeter_interface(struct vigild *d, struct wl *w)
@@ -194,7 +211,7 @@ static int create_network(struct vigild *d, struct wl *w, struct req_err *e)
 				r->spec.id, vigil_net_mode_name(r->spec.net_mode), failed);
 	if (ret < 0)
 		return req_fail(e, ret, "workload \"%s\": %s %s: %s", r->spec.id,
-				vigil_net_mode_name(r->spec.net_mode), failed, strerror(-ret));
+				vigil_net_mode_name(r->spec.net_mode), failed, net_strerror(ret));
 	/* the link is still down: no frame crosses it before its rules are in */
 	ret = isolation_apply(d, w, e);
 	if (ret < 0)
@@ -324,8 +341,9 @@ int wl_create(struct vigild *d, struct json_object *spec, struct wl **ret, struc
 	}
 	r = w->rec.spec.net_mode != VIGIL_NET_NONE ? workload_subnet_private(d, &w->rec) : 0;
 	if (r < 0)
-		fprintf(stderr, "vigild: workload \"%s\": %s as a private destination: %s\n",
-			w->rec.spec.id, w->rec.spec.host_ipv4, strerror(-r));
+		fprintf(stderr,
+			"vigild: workload \"%s\": its subnets as private destinations: %s\n",
+			w->rec.spec.id, strerror(-r));
 	*ret = w;
 	return 0;
 fail_network:

@@ -5,13 +5,21 @@
  * VMM attaches to (a microVM). Either is a routed point-to-point link with
  * the host, made with its link down; create and repair make it the same way.
  */
+#include <errno.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/stat.h>
 
 #include "daemon.h"
 #include "netns.h"
 #include "tap.h"
 #include "veth.h"
+
+/* An optional spec field: NULL when it is not given. */
+static const char *optional(const char *field)
+{
+	return field[0] ? field : NULL;
+}
 
 static struct vigil_veth_opts veth_opts(const struct vigil_workload *r)
 {
@@ -20,6 +28,8 @@ static struct vigil_veth_opts veth_opts(const struct vigil_workload *r)
 		.netns_path = r->netns,
 		.host_cidr = r->spec.host_ipv4,
 		.peer_cidr = r->spec.ipv4,
+		.host_cidr6 = optional(r->spec.host_ipv6),
+		.peer_cidr6 = optional(r->spec.ipv6),
 		.peer_mac = r->spec.mac,
 	};
 }
@@ -42,6 +52,7 @@ int net_make(struct vigil_workload *r, const char **ret_failed)
 		.owner_uid = r->spec.vmm_uid,
 		.owner_gid = r->spec.vmm_gid,
 		.host_cidr = r->spec.host_ipv4,
+		.host_cidr6 = optional(r->spec.host_ipv6),
 	};
 	struct vigil_veth_opts vo = veth_opts(r);
 	int ret;
@@ -58,6 +69,15 @@ int net_make(struct vigil_workload *r, const char **ret_failed)
 	if (ret < 0)
 		vigil_netns_remove(r->netns);
 	return ret;
+}
+
+const char *net_strerror(int err)
+{
+	/* the interfaces take net.ipv6.conf.default's when they are made */
+	if (err == -EAFNOSUPPORT)
+		return "IPv6 is disabled on it (sysctl net.ipv6.conf.default.disable_ipv6, or the "
+		       "ipv6.disable=1 boot option): enable it or leave out network.ipv6";
+	return strerror(-err);
 }
 
 bool net_present(const struct vigil_workload *r)

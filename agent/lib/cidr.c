@@ -8,39 +8,81 @@
 #include <stdlib.h>
 #include <string.h>
 
-int vigil_cidr4_parse(const char *text, struct in_addr *ret_addr, unsigned int *ret_prefixlen)
+int vigil_cidr_parse(const char *text, struct vigil_cidr *ret)
 {
-	char buf[VIGIL_CIDR_SIZE], *slash, *end;
-	struct in_addr addr;
-	unsigned long n;
+	char buf[VIGIL_CIDR6_SIZE], *slash, *end;
+	struct vigil_cidr c = { 0 };
+	unsigned long n, min, max;
 
 	if (strlen(text) >= sizeof(buf))
 		return -EINVAL;
 	snprintf(buf, sizeof(buf), "%s", text);
 	slash = strchr(buf, '/');
-	if (!slash || !slash[1])
+	if (!slash || !isdigit((unsigned char)slash[1]))
 		return -EINVAL;
 	*slash = '\0';
+	c.family = strchr(buf, ':') ? AF_INET6 : AF_INET;
+	/* a routed point-to-point subnet: room for two addresses, IPv6's at least a /64 */
+	min = c.family == AF_INET6 ? 64 : 1;
+	max = c.family == AF_INET6 ? 127 : 30;
 	errno = 0;
 	n = strtoul(slash + 1, &end, 10);
-	if (*end || errno || n < 1 || n > 30 || !isdigit((unsigned char)slash[1]))
+	if (*end || errno || n < min || n > max || inet_pton(c.family, buf, c.bytes) != 1)
 		return -EINVAL;
-	if (inet_pton(AF_INET, buf, &addr) != 1)
-		return -EINVAL;
-	*ret_addr = addr;
-	*ret_prefixlen = (unsigned int)n;
+	c.prefixlen = (unsigned int)n;
+	*ret = c;
 	return 0;
 }
 
-int vigil_cidr4_subnet(const char *text, struct in_addr *ret_net, unsigned int *ret_prefixlen)
+size_t vigil_cidr_addr_len(const struct vigil_cidr *c)
 {
-	struct in_addr addr;
-	unsigned int len;
-	int r = vigil_cidr4_parse(text, &addr, &len);
+	return c->family == AF_INET6 ? 16 : 4;
+}
 
-	if (r)
-		return r;
-	ret_net->s_addr = addr.s_addr & htonl(~0u << (32 - len));
-	*ret_prefixlen = len;
-	return 0;
+/* The mask of byte i of the address: the bits of the prefix. */
+static unsigned char prefix_mask(unsigned int prefixlen, size_t i)
+{
+	if (prefixlen >= (i + 1) * 8)
+		return 0xff;
+	if (prefixlen <= i * 8)
+		return 0;
+	return (unsigned char)(0xff << (8 - (prefixlen - i * 8)));
+}
+
+void vigil_cidr_subnet(struct vigil_cidr *c)
+{
+	for (size_t i = 0; i < vigil_cidr_addr_len(c); i++)
+		c->bytes[i] &= prefix_mask(c->prefixlen, i);
+}
+
+bool vigil_cidr_host_bits_all(const struct vigil_cidr *c, bool one)
+{
+	for (size_t i = 0; i < vigil_cidr_addr_len(c); i++) {
+		unsigned char host = (unsigned char)~prefix_mask(c->prefixlen, i);
+
+		if ((c->bytes[i] & host) != (one ? host : 0))
+			return false;
+	}
+	return true;
+}
+
+bool vigil_cidr_overlap(const struct vigil_cidr *a, const struct vigil_cidr *b)
+{
+	unsigned int shorter = a->prefixlen < b->prefixlen ? a->prefixlen : b->prefixlen;
+
+	if (a->family != b->family)
+		return false;
+	for (size_t i = 0; i < vigil_cidr_addr_len(a); i++) {
+		if ((a->bytes[i] ^ b->bytes[i]) & prefix_mask(shorter, i))
+			return false;
+	}
+	return true;
+}
+
+void vigil_cidr_format(const struct vigil_cidr *c, char buf[VIGIL_CIDR6_SIZE])
+{
+	char addr[INET6_ADDRSTRLEN];
+
+	inet_ntop(c->family, c->bytes, addr, sizeof(addr));
+	snprintf(buf, VIGIL_CIDR6_SIZE, "%s/%u", addr, c->prefixlen);
 }

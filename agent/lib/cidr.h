@@ -3,17 +3,40 @@
 #define VIGIL_CIDR_H
 
 #include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
 
 /* "255.255.255.255/32" and the NUL */
 #define VIGIL_CIDR_SIZE 19
+/* "ffff:...:ffff/128" and the NUL: INET6_ADDRSTRLEN counts the NUL */
+#define VIGIL_CIDR6_SIZE (INET6_ADDRSTRLEN + 4)
+
+/* An interface address and its prefix length. */
+struct vigil_cidr {
+	int family; /* AF_INET or AF_INET6 */
+	unsigned int prefixlen;
+	union {
+		struct in_addr v4;
+		struct in6_addr v6;
+		unsigned char bytes[16];
+	};
+};
 
 /*
- * An interface address "a.b.c.d/len" with a prefix of 1 to 30, so that the
- * subnet holds the other end of a routed point-to-point link. -EINVAL
- * otherwise.
+ * An interface address "a.b.c.d/len" with a prefix of 1 to 30, or
+ * "x:x::x/len" with one of 64 to 127, so that the subnet holds the other
+ * end of a routed point-to-point link. -EINVAL otherwise.
  */
-int vigil_cidr4_parse(const char *text, struct in_addr *ret_addr, unsigned int *ret_prefixlen);
-/* The same address's subnet: its host bits cleared. */
-int vigil_cidr4_subnet(const char *text, struct in_addr *ret_net, unsigned int *ret_prefixlen);
+int vigil_cidr_parse(const char *text, struct vigil_cidr *ret);
+/* The address's size in bytes: 4 or 16. */
+size_t vigil_cidr_addr_len(const struct vigil_cidr *c);
+/* Clears the host bits: the address's subnet. */
+void vigil_cidr_subnet(struct vigil_cidr *c);
+/* Whether the host bits are all `one`s (the subnet's network, or broadcast, address). */
+bool vigil_cidr_host_bits_all(const struct vigil_cidr *c, bool one);
+/* Whether two addresses' subnets overlap; never across families. */
+bool vigil_cidr_overlap(const struct vigil_cidr *a, const struct vigil_cidr *b);
+/* "address/len", canonical (IPv6 compressed, lower case). */
+void vigil_cidr_format(const struct vigil_cidr *c, char buf[VIGIL_CIDR6_SIZE]);
 
 #endif

@@ -2,6 +2,8 @@
 #include "rtnl.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/if_addr.h>
 #include <net/if.h>
 #include <netlink/errno.h>
 #include <netlink/route/addr.h>
@@ -9,6 +11,8 @@
 #include <netlink/route/qdisc.h>
 #include <netlink/route/tc.h>
 #include <netlink/route/route.h>
+#include <stdio.h>
+#include <unistd.h>
 
 #include "cidr.h"
 
@@ -32,6 +36,10 @@ int vigil_rtnl_errno(int nlerr)
 		return -EINVAL;
 	case NLE_NOADDR:
 		return -EADDRNOTAVAIL;
+	case NLE_NOACCESS:
+		return -EACCES;
+	case NLE_AF_NOSUPPORT:
+		return -EAFNOSUPPORT;
 	default:
 		return -EIO;
 	}
@@ -73,41 +81,74 @@ int vigil_rtnl_link_up(struct nl_sock *sock, const char *ifname)
 	return err < 0 ? vigil_rtnl_errno(err) : 0;
 }
 
+/*
+ * IPv6 is off on an interface whose disable_ipv6 is set (a new one takes
+ * net.ipv6.conf.default's), or on the whole host (booted with
+ * ipv6.disable=1: no net.ipv6 at all). Asked first because the kernel's
+ * refusal to add the address, EACCES, would not say why.
+ */
+static int ipv6_enabled(const char *ifname)
+{
+	char path[64 + IF_NAMESIZE], c;
+	int fd, ret;
+
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/disable_ipv6", ifname);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? -EAFNOSUPPORT : -errno;
+	ret = read(fd, &c, 1) == 1 ? 0 : -EIO;
+	close(fd);
+	if (ret < 0)
+		return ret;
+	return c == '0' ? 0 : -EAFNOSUPPORT;
+}
+
 int vigil_rtnl_address_add(struct nl_sock *sock, const char *ifname, const char *cidr)
 {
 	struct rtnl_addr *addr = NULL;
 	struct rtnl_link *link = NULL;
 	struct nl_addr *local = NULL;
-	struct in_addr in;
-	unsigned int prefixlen;
+	struct vigil_cidr c;
 	int err;
 
-	err = vigil_cidr4_parse(cidr, &in, &prefixlen);
+	err = vigil_cidr_parse(cidr, &c);
 	if (err < 0)
 		return err;
 	addr = rtnl_addr_alloc();
-	local = nl_addr_build(AF_INET, &in, sizeof(in));
+	local = nl_addr_build(c.family, c.bytes, vigil_cidr_addr_len(&c));
 	if (!addr || !local) {
 		err = -NLE_NOMEM;
 		goto out;
 	}
 	err = rtnl_link_get_kernel(sock, 0, ifname, &link);
+	if (!err && c.family == AF_INET6) {
+		err = ipv6_enabled(ifname);
+		if (err < 0)
+			goto out_errno;
+		/*
+		 * The other end of the link is the workload's: no duplicate to
+		 * detect, and DAD would keep the address unusable for 1-2 s.
+		 */
+		rtnl_addr_set_flags(addr, IFA_F_NODAD);
+	}
 	if (!err) {
 		rtnl_addr_set_ifindex(addr, rtnl_link_get_ifindex(link));
 		err = rtnl_addr_set_local(addr, local);
 	}
 	if (!err) {
-		rtnl_addr_set_prefixlen(addr, (int)prefixlen);
+		rtnl_addr_set_prefixlen(addr, (int)c.prefixlen);
 		err = rtnl_addr_add(sock, addr, 0);
 	}
 out:
+	err = err < 0 ? vigil_rtnl_errno(err) : 0;
+out_errno:
 	if (link)
 		rtnl_link_put(link);
 	if (local)
 		nl_addr_put(local);
 	if (addr)
 		rtnl_addr_put(addr);
-	return err < 0 ? vigil_rtnl_errno(err) : 0;
+	return err;
 }
 
 int vigil_rtnl_default_route(struct nl_sock *sock, const char *gateway_cidr)
@@ -115,21 +156,20 @@ int vigil_rtnl_default_route(struct nl_sock *sock, const char *gateway_cidr)
 	struct rtnl_route *route = rtnl_route_alloc();
 	struct rtnl_nexthop *nh = rtnl_route_nh_alloc();
 	struct nl_addr *dst = NULL, *gw = NULL;
-	unsigned int prefixlen;
-	struct in_addr in;
+	struct vigil_cidr c;
 	int err;
 
-	err = vigil_cidr4_parse(gateway_cidr, &in, &prefixlen);
+	err = vigil_cidr_parse(gateway_cidr, &c);
 	if (err < 0)
 		goto out_errno;
-	dst = nl_addr_build(AF_INET, &(struct in_addr){ 0 }, sizeof(in));
-	gw = nl_addr_build(AF_INET, &in, sizeof(in));
+	dst = nl_addr_build(c.family, (unsigned char[16]){ 0 }, vigil_cidr_addr_len(&c));
+	gw = nl_addr_build(c.family, c.bytes, vigil_cidr_addr_len(&c));
 	if (!route || !nh || !dst || !gw) {
 		err = -NLE_NOMEM;
 		goto out;
 	}
 	nl_addr_set_prefixlen(dst, 0);
-	rtnl_route_set_family(route, AF_INET);
+	rtnl_route_set_family(route, (uint8_t)c.family);
 	rtnl_route_set_dst(route, dst);
 	rtnl_route_nh_set_gateway(nh, gw);
 	rtnl_route_add_nexthop(route, nh);

@@ -22,12 +22,20 @@ int vigil_rtnl_link_delete(struct nl_sock *sock, const char *ifname);
  * directions; having one already is no error.
  */
 int vigil_rtnl_clsact(struct nl_sock *sock, int ifindex);
-/* `cidr` as vigil_cidr4_parse() takes it; the prefix gives the connected route. */
+/*
+ * `cidr` as vigil_cidr_parse() takes it, IPv4 or IPv6; the prefix gives the
+ * connected route. IPv6 addresses skip duplicate address detection (the
+ * link is point to point), so they are usable at once; -EAFNOSUPPORT when
+ * IPv6 is disabled on the interface (its disable_ipv6) or on the host.
+ */
 int vigil_rtnl_address_add(struct nl_sock *sock, const char *ifname, const char *cidr);
+/*
+ * The default route of the family of `gateway_cidr` via the host side
+ * ("198.18.0.1/30", "2001:db8:0:1::1/64": its address and prefix).
+ */
+int vigil_rtnl_default_route(struct nl_sock *sock, const char *gateway_cidr);
 
 /* The same with a socket of their own, in the calling thread's namespace. */
-/* The default route via the host side ("198.18.0.1/30": its address and prefix). */
-int vigil_rtnl_default_route(struct nl_sock *sock, const char *gateway_cidr);
 int vigil_link_up(const char *ifname);
 int vigil_link_delete(const char *ifname);
 int vigil_clsact_add(int ifindex);

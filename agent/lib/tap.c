@@ -17,15 +17,20 @@ void vigil_tap_name(const char *id, char ret[IF_NAMESIZE])
 	vigil_ifname(VIGIL_TAP_IFNAME_PREFIX, id, ret);
 }
 
+static bool cidr_of(const char *text, int family)
+{
+	struct vigil_cidr c;
+
+	return text && vigil_cidr_parse(text, &c) == 0 && c.family == family;
+}
+
 static int check_opts(const struct vigil_tap_opts *o)
 {
-	struct in_addr addr;
-	unsigned int prefixlen;
-
-	if (!o->ifname || !vigil_ifname_valid(o->ifname) || !o->host_cidr ||
-	    o->owner_uid == (uid_t)-1 || o->owner_gid == (gid_t)-1)
+	if (!o->ifname || !vigil_ifname_valid(o->ifname) || !cidr_of(o->host_cidr, AF_INET) ||
+	    (o->host_cidr6 && !cidr_of(o->host_cidr6, AF_INET6)) || o->owner_uid == (uid_t)-1 ||
+	    o->owner_gid == (gid_t)-1)
 		return -EINVAL;
-	return vigil_cidr4_parse(o->host_cidr, &addr, &prefixlen);
+	return 0;
 }
 
 /*
@@ -52,6 +57,8 @@ static int tap_make(int fd, const struct vigil_tap_opts *o, int *ret_ifindex)
 	if (ret < 0)
 		return ret;
 	ret = vigil_rtnl_address_add(sock, o->ifname, o->host_cidr);
+	if (!ret && o->host_cidr6)
+		ret = vigil_rtnl_address_add(sock, o->ifname, o->host_cidr6);
 	nl_socket_free(sock);
 	if (ret < 0)
 		return ret;

@@ -20,7 +20,8 @@ struct vigil_tap_opts {
 	/* the VMM's: only they (and CAP_NET_ADMIN) may attach to the device */
 	uid_t owner_uid;
 	gid_t owner_gid;
-	const char *host_cidr; /* "198.18.0.1/30", as vigil_cidr4_parse() takes it */
+	const char *host_cidr;	/* "198.18.0.1/30", as vigil_cidr_parse() takes it */
+	const char *host_cidr6; /* "2001:db8:0:1::1/64", or NULL for no IPv6 */
 };
 
 /* The TAP name of workload `id`: "vt-<id>", shortened as vigil_ifname() does. */
@@ -33,7 +34,9 @@ void vigil_tap_name(const char *id, char ret[IF_NAMESIZE]);
  * IFF_MULTI_QUEUE), and adds the host address. The link stays down, so no
  * frame passes before the caller has put its meters and filters on it:
  * then vigil_tap_up(). -EINVAL for a bad name or address, -EEXIST when the
- * name is taken. On failure nothing is left. ret_ifindex: the TAP's index.
+ * name is taken, -EAFNOSUPPORT when host_cidr6 is given but IPv6 is
+ * disabled on the TAP. On failure nothing is left. ret_ifindex: the TAP's
+ * index.
  */
 int vigil_tap_create(const struct vigil_tap_opts *o, int *ret_ifindex);
 /* Brings the TAP up: traffic flows from here on. */

@@ -32,10 +32,14 @@ static int configure_peer(void *arg)
 	ret = vigil_rtnl_link_up(sock, "lo");
 	if (!ret)
 		ret = vigil_rtnl_address_add(sock, VIGIL_VETH_PEER_NAME, o->peer_cidr);
+	if (!ret && o->peer_cidr6)
+		ret = vigil_rtnl_address_add(sock, VIGIL_VETH_PEER_NAME, o->peer_cidr6);
 	if (!ret)
 		ret = vigil_rtnl_link_up(sock, VIGIL_VETH_PEER_NAME);
 	if (!ret)
 		ret = vigil_rtnl_default_route(sock, o->host_cidr);
+	if (!ret && o->host_cidr6)
+		ret = vigil_rtnl_default_route(sock, o->host_cidr6);
 	nl_socket_free(sock);
 	return ret;
 }
@@ -94,6 +98,8 @@ int vigil_veth_create(const struct vigil_veth_opts *o, int *ret_ifindex)
 		goto out;
 	}
 	ret = vigil_rtnl_address_add(sock, o->host_ifname, o->host_cidr);
+	if (!ret && o->host_cidr6)
+		ret = vigil_rtnl_address_add(sock, o->host_ifname, o->host_cidr6);
 	if (!ret) {
 		ifindex = (int)if_nametoindex(o->host_ifname);
 		ret = ifindex ? 0 : -errno;

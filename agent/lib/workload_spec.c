@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "workload_spec.h"
 
-#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -13,11 +12,11 @@
 
 static const char *const top_fields[] = { "id",	     "owner",	"vcpus",  "memory_mib",
 					  "command", "network", "volume", NULL };
-static const char *const network_fields[] = { "mode",	  "ipv4",	  "host_ipv4",
-					      "vmm_uid",  "vmm_gid",	  "mac",
-					      "inbound",  "inbound_from", "host_services",
-					      "forwards", "egress_mbit",  "max_connections",
-					      NULL };
+static const char *const network_fields[] = {
+	"mode",		 "ipv4",     "ipv6",	    "host_ipv4",       "host_ipv6",
+	"vmm_uid",	 "vmm_gid",  "mac",	    "inbound",	       "inbound_from",
+	"host_services", "forwards", "egress_mbit", "max_connections", NULL
+};
 /* the network fields of tap mode alone */
 static const char *const tap_fields[] = { "vmm_uid", "vmm_gid", "mac", NULL };
 static const char *const volume_fields[] = { "size_mib", NULL };
@@ -192,8 +191,19 @@ static int parse_command(struct json_object *obj, struct vigil_workload_spec *s,
 	return 0;
 }
 
-static int parse_address(struct json_object *net, const char *key, struct vigil_workload_spec *s,
-			 char *ret, struct in_addr *addr, unsigned int *prefixlen, char *err,
+/* One family's pair of addresses, as the spec names and describes them. */
+struct family_fields {
+	int family;
+	const char *key, *host_key, *name, *prefixes, *example;
+};
+
+static const struct family_fields ipv4_fields = { AF_INET, "ipv4",    "host_ipv4",
+						  "IPv4",  "1 to 30", "198.18.0.2/30" };
+static const struct family_fields ipv6_fields = { AF_INET6, "ipv6",	 "host_ipv6",
+						  "IPv6",   "64 to 127", "2001:db8:0:1::2/64" };
+
+static int parse_address(struct json_object *net, const struct family_fields *f, const char *key,
+			 struct vigil_workload_spec *s, struct vigil_cidr *ret, char *err,
 			 size_t len)
 {
 	struct json_object *v;
@@ -202,42 +212,106 @@ static int parse_address(struct json_object *net, const char *key, struct vigil_
 		return spec_err(err, len, s->id, "network.%s is required in %s mode", key,
 				vigil_net_mode_name(s->net_mode));
 	if (!json_object_is_type(v, json_type_string) ||
-	    vigil_cidr4_parse(json_object_get_string(v), addr, prefixlen) < 0)
+	    vigil_cidr_parse(json_object_get_string(v), ret) < 0 || ret->family != f->family)
 		return spec_err(err, len, s->id,
-				"network.%s must be an IPv4 address with a prefix length of "
-				"1 to 30, e.g. \"198.18.0.2/30\"",
-				key);
-	snprintf(ret, VIGIL_CIDR_SIZE, "%s", json_object_get_string(v));
+				"network.%s must be an %s address with a prefix length of %s, "
+				"e.g. \"%s\"",
+				key, f->name, f->prefixes, f->example);
 	return 0;
 }
 
-static int check_addresses(struct vigil_workload_spec *s, struct in_addr a, unsigned int alen,
-			   struct in_addr h, unsigned int hlen, char *err, size_t len)
+/* What may be an interface's own IPv6 address, besides its subnet's constraints. */
+static bool ipv6_unicast(const struct in6_addr *a)
 {
-	uint32_t mask = htonl(~0u << (32 - alen));
-	uint32_t host_bits = ~mask;
+	return !IN6_IS_ADDR_MULTICAST(a) && !IN6_IS_ADDR_LINKLOCAL(a) && !IN6_IS_ADDR_LOOPBACK(a) &&
+	       !IN6_IS_ADDR_UNSPECIFIED(a) && !IN6_IS_ADDR_V4MAPPED(a);
+}
 
-	if (alen != hlen || (a.s_addr & mask) != (h.s_addr & mask))
+static int check_addresses(struct vigil_workload_spec *s, const struct family_fields *f,
+			   const struct vigil_cidr *a, const struct vigil_cidr *h, char *err,
+			   size_t len)
+{
+	if (a->prefixlen != h->prefixlen || !vigil_cidr_overlap(a, h))
 		return spec_err(err, len, s->id,
-				"network.ipv4 and network.host_ipv4 must be in the same subnet");
-	if (a.s_addr == h.s_addr)
-		return spec_err(err, len, s->id, "network.ipv4 and network.host_ipv4 must differ");
-	/* network and broadcast addresses cannot be assigned to an interface */
-	if (!(a.s_addr & host_bits) || (a.s_addr & host_bits) == host_bits ||
-	    !(h.s_addr & host_bits) || (h.s_addr & host_bits) == host_bits)
+				"network.%s and network.%s must be in the same subnet", f->key,
+				f->host_key);
+	if (!memcmp(a->bytes, h->bytes, vigil_cidr_addr_len(a)))
+		return spec_err(err, len, s->id, "network.%s and network.%s must differ", f->key,
+				f->host_key);
+	if (f->family == AF_INET) {
+		/* network and broadcast addresses cannot be assigned to an interface */
+		if (vigil_cidr_host_bits_all(a, false) || vigil_cidr_host_bits_all(a, true) ||
+		    vigil_cidr_host_bits_all(h, false) || vigil_cidr_host_bits_all(h, true))
+			return spec_err(err, len, s->id,
+					"network addresses must not be the subnet's network or "
+					"broadcast address");
+		return 0;
+	}
+	if (!ipv6_unicast(&a->v6) || !ipv6_unicast(&h->v6))
 		return spec_err(err, len, s->id,
-				"network addresses must not be the subnet's network or broadcast "
-				"address");
+				"network.%s must be a unicast address: not multicast, link-local, "
+				"loopback, unspecified or IPv4-mapped",
+				ipv6_unicast(&a->v6) ? f->host_key : f->key);
+	/*
+	 * The kernel gives a forwarding host the Subnet-Router anycast address
+	 * (host bits zero) of each of its subnets but a /127's (RFC 6164).
+	 */
+	if (a->prefixlen < 127 &&
+	    (vigil_cidr_host_bits_all(a, false) || vigil_cidr_host_bits_all(h, false)))
+		return spec_err(err, len, s->id,
+				"network IPv6 addresses must not be the subnet's Subnet-Router "
+				"anycast address (host bits all zero) but in a /127");
 	return 0;
+}
+
+/*
+ * One family's addresses, the workload's and the host side's: required for
+ * IPv4; both or neither for IPv6 (1: neither).
+ */
+static int parse_pair(struct json_object *net, const struct family_fields *f,
+		      struct vigil_workload_spec *s, struct vigil_cidr *a, struct vigil_cidr *h,
+		      char *err, size_t len)
+{
+	bool has = json_object_object_get_ex(net, f->key, NULL);
+	bool has_host = json_object_object_get_ex(net, f->host_key, NULL);
+	int ret;
+
+	if (f->family == AF_INET6 && has != has_host)
+		return spec_err(err, len, s->id, "network.%s is required with network.%s",
+				has ? f->host_key : f->key, has ? f->key : f->host_key);
+	if (f->family == AF_INET6 && !has)
+		return 1;
+	ret = parse_address(net, f, f->key, s, a, err, len);
+	if (!ret)
+		ret = parse_address(net, f, f->host_key, s, h, err, len);
+	return ret ? ret : check_addresses(s, f, a, h, err, len);
+}
+
+/* Kept in canonical form, so equal addresses are equal strings. */
+static void store_address(char *dst, size_t size, const struct vigil_cidr *c)
+{
+	char text[VIGIL_CIDR6_SIZE];
+
+	vigil_cidr_format(c, text);
+	snprintf(dst, size, "%s", text);
+}
+
+/* The address of "address/len". */
+static void strip_prefixlen(char *dst, size_t size, const char *cidr)
+{
+	snprintf(dst, size, "%.*s", (int)strcspn(cidr, "/"), cidr);
 }
 
 void vigil_workload_spec_nft(const struct vigil_workload_spec *s, const char *ifname,
-			     char addr[VIGIL_CIDR_SIZE], struct vigil_nft_workload *ret)
+			     struct vigil_workload_addrs *addrs, struct vigil_nft_workload *ret)
 {
-	snprintf(addr, VIGIL_CIDR_SIZE, "%.*s", (int)strcspn(s->ipv4, "/"), s->ipv4);
-	*ret = (struct vigil_nft_workload){
-		.id = s->id, .ifname = ifname, .ipv4 = addr, .mac = s->mac[0] ? s->mac : NULL
-	};
+	strip_prefixlen(addrs->ipv4, sizeof(addrs->ipv4), s->ipv4);
+	strip_prefixlen(addrs->ipv6, sizeof(addrs->ipv6), s->ipv6);
+	*ret = (struct vigil_nft_workload){ .id = s->id,
+					    .ifname = ifname,
+					    .ipv4 = addrs->ipv4,
+					    .ipv6 = addrs->ipv6[0] ? addrs->ipv6 : NULL,
+					    .mac = s->mac[0] ? s->mac : NULL };
 	vigil_net_policy_workload(&s->policy, ret);
 }
 
@@ -246,7 +320,8 @@ static int parse_policy(struct json_object *net, struct vigil_workload_spec *s, 
 			size_t len)
 {
 	struct vigil_nft_workload w;
-	char why[VIGIL_NFT_ERR_SIZE], addr[VIGIL_CIDR_SIZE];
+	struct vigil_workload_addrs addrs;
+	char why[VIGIL_NFT_ERR_SIZE];
 	int ret;
 
 	ret = vigil_net_policy_parse(net, &s->policy, why, sizeof(why));
@@ -255,7 +330,7 @@ static int parse_policy(struct json_object *net, struct vigil_workload_spec *s, 
 	if (ret)
 		return ret;
 	/* the interface name is the agent's to choose: any valid one will do here */
-	vigil_workload_spec_nft(s, "vg-check", addr, &w);
+	vigil_workload_spec_nft(s, "vg-check", &addrs, &w);
 	ret = vigil_nft_workload_check(&w, err, len);
 	return ret;
 }
@@ -348,8 +423,7 @@ static int parse_mode(struct json_object *net, struct vigil_workload_spec *s, ch
 static int parse_network(struct json_object *obj, struct vigil_workload_spec *s, char *err,
 			 size_t len)
 {
-	struct in_addr a, h;
-	unsigned int alen, hlen;
+	struct vigil_cidr a, h;
 	struct json_object *net;
 	int ret;
 
@@ -361,17 +435,23 @@ static int parse_network(struct json_object *obj, struct vigil_workload_spec *s,
 	if (!ret)
 		ret = parse_mode(net, s, err, len);
 	if (!ret)
-		ret = parse_address(net, "ipv4", s, s->ipv4, &a, &alen, err, len);
-	if (!ret)
-		ret = parse_address(net, "host_ipv4", s, s->host_ipv4, &h, &hlen, err, len);
-	if (!ret)
-		ret = check_addresses(s, a, alen, h, hlen, err, len);
+		ret = parse_pair(net, &ipv4_fields, s, &a, &h, err, len);
 	if (ret < 0)
 		return ret;
-	if (s->net_mode == VIGIL_NET_TAP)
-		ret = parse_tap(net, s, err, len);
-	else
+	store_address(s->ipv4, sizeof(s->ipv4), &a);
+	store_address(s->host_ipv4, sizeof(s->host_ipv4), &h);
+	ret = parse_pair(net, &ipv6_fields, s, &a, &h, err, len);
+	if (ret < 0)
+		return ret;
+	if (!ret) {
+		store_address(s->ipv6, sizeof(s->ipv6), &a);
+		store_address(s->host_ipv6, sizeof(s->host_ipv6), &h);
+	}
+	if (s->net_mode == VIGIL_NET_VETH) {
 		vigil_workload_mac(s->id, s->mac);
+		return parse_policy(net, s, err, len);
+	}
+	ret = parse_tap(net, s, err, len);
 	return ret ? ret : parse_policy(net, s, err, len);
 }
 
@@ -483,6 +563,16 @@ int vigil_workload_spec_parse(const char *text, struct vigil_workload_spec *ret,
 	return r;
 }
 
+void vigil_workload_spec_addrs_json(const struct vigil_workload_spec *s, struct json_object *net)
+{
+	json_object_object_add(net, "ipv4", json_object_new_string(s->ipv4));
+	json_object_object_add(net, "host_ipv4", json_object_new_string(s->host_ipv4));
+	if (s->ipv6[0]) {
+		json_object_object_add(net, "ipv6", json_object_new_string(s->ipv6));
+		json_object_object_add(net, "host_ipv6", json_object_new_string(s->host_ipv6));
+	}
+}
+
 struct json_object *vigil_workload_spec_to_json(const struct vigil_workload_spec *s)
 {
 	struct json_object *o = json_object_new_object(), *cmd = json_object_new_array();
@@ -503,8 +593,7 @@ struct json_object *vigil_workload_spec_to_json(const struct vigil_workload_spec
 			goto fail_o;
 		json_object_object_add(net, "mode",
 				       json_object_new_string(vigil_net_mode_name(s->net_mode)));
-		json_object_object_add(net, "ipv4", json_object_new_string(s->ipv4));
-		json_object_object_add(net, "host_ipv4", json_object_new_string(s->host_ipv4));
+		vigil_workload_spec_addrs_json(s, net);
 		if (s->net_mode == VIGIL_NET_TAP) {
 			json_object_object_add(net, "vmm_uid", json_object_new_int64(s->vmm_uid));
 			json_object_object_add(net, "vmm_gid", json_object_new_int64(s->vmm_gid));

@@ -41,6 +41,9 @@ struct vigil_workload_spec {
 	enum vigil_net_mode net_mode;
 	char ipv4[VIGIL_CIDR_SIZE];	 /* the workload's address */
 	char host_ipv4[VIGIL_CIDR_SIZE]; /* the host side's address */
+	/* optional, both or neither ("": none): the same, for IPv6 */
+	char ipv6[VIGIL_CIDR6_SIZE];
+	char host_ipv6[VIGIL_CIDR6_SIZE];
 	/*
 	 * The workload's MAC, which its frames must come from: in tap mode the
 	 * guest's as given ("" when not given: not checked), in veth mode the
@@ -68,13 +71,21 @@ int vigil_workload_spec_parse(const char *text, struct vigil_workload_spec *ret,
 /* The spec as JSON, in the same form it is parsed from; NULL without memory. */
 struct json_object *vigil_workload_spec_to_json(const struct vigil_workload_spec *s);
 void vigil_workload_spec_free(struct vigil_workload_spec *s);
+/* Adds the network addresses to `net`, as vigil_workload_spec_to_json() does. */
+void vigil_workload_spec_addrs_json(const struct vigil_workload_spec *s, struct json_object *net);
+
+/* The workload's addresses without their prefix lengths, as nft_policy.h takes them. */
+struct vigil_workload_addrs {
+	char ipv4[VIGIL_CIDR_SIZE];
+	char ipv6[VIGIL_CIDR6_SIZE];
+};
 
 /*
  * The isolation of a workload with a network, for nft_policy.h: pointing into
- * s, with ipv4 copied (without its prefix length) into addr.
+ * s and into addrs, which gets its addresses.
  */
 void vigil_workload_spec_nft(const struct vigil_workload_spec *s, const char *ifname,
-			     char addr[VIGIL_CIDR_SIZE], struct vigil_nft_workload *ret);
+			     struct vigil_workload_addrs *addrs, struct vigil_nft_workload *ret);
 
 /* true when `id` matches [a-z0-9][a-z0-9-]{0,31} */
 bool vigil_workload_id_valid(const char *id);

@@ -432,6 +432,40 @@ START_TEST(test_bad_input_leaves_nothing)
 }
 END_TEST
 
+/* The host side's IPv6 address, usable at once (no DAD), or nothing where IPv6 is off. */
+START_TEST(test_ipv6)
+{
+	struct vigil_tap_opts o = { .ifname = "vt-six",
+				    .owner_uid = VMM_UID,
+				    .owner_gid = VMM_GID,
+				    .host_cidr = "198.18.0.29/30",
+				    .host_cidr6 = "2001:2:0:7::1/64" };
+	size_t before = links();
+	int ifindex = -1, ret;
+
+	ck_assert_int_eq(vigil_tap_create(&o, &ifindex), 0);
+	ck_assert_int_eq(
+		sh("ip -6 -o addr show dev vt-six | grep -q ' inet6 2001:2:0:7::1/64 scope global "
+		   "nodad'"),
+		0);
+	ck_assert_int_eq(vigil_tap_up("vt-six"), 0);
+	ck_assert_int_eq(sh("ip -6 -o route show dev vt-six | grep -q '^2001:2:0:7::/64 '"), 0);
+	ck_assert_int_eq(vigil_tap_delete("vt-six"), 0);
+
+	o.host_cidr6 = "198.18.0.29/30";
+	ck_assert_int_eq(vigil_tap_create(&o, &ifindex), -EINVAL);
+	o.host_cidr6 = "2001:2:0:7::1/128";
+	ck_assert_int_eq(vigil_tap_create(&o, &ifindex), -EINVAL);
+	/* new interfaces of this namespace without IPv6: refused, and nothing left */
+	o.host_cidr6 = "2001:2:0:7::1/64";
+	ck_assert_int_eq(sh("sysctl -qw net.ipv6.conf.default.disable_ipv6=1"), 0);
+	ret = vigil_tap_create(&o, &ifindex);
+	ck_assert_int_eq(sh("sysctl -qw net.ipv6.conf.default.disable_ipv6=0"), 0);
+	ck_assert_int_eq(ret, -EAFNOSUPPORT);
+	ck_assert_uint_eq(links(), before);
+}
+END_TEST
+
 START_TEST(test_delete)
 {
 	int fd;
@@ -472,6 +506,7 @@ int main(void)
 	tcase_add_test(tc, test_guest_pings_host);
 	tcase_add_test(tc, test_bad_input_leaves_nothing);
 	tcase_add_test(tc, test_delete);
+	tcase_add_test(tc, test_ipv6);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }

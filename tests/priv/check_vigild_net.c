@@ -33,9 +33,11 @@
 
 struct wl {
 	char id[64], ifname[32], pfx[80], host_addr[32], addr[32];
+	/* a /64 of 2001:2::/48 (RFC 5180), for the workloads given IPv6 */
+	char host_addr6[48], addr6[48];
 };
 
-/* A workload whose addresses come from the test's pid (198.19.0.0/16). */
+/* A workload whose addresses come from the test's pid (198.19.0.0/16, 2001:2::/48). */
 static struct wl names(const char *name, int subnet)
 {
 	int x = getpid() & 0xff, y = (((getpid() >> 8) & 0x1f) * 8 + subnet * 4) & 0xff;
@@ -48,6 +50,9 @@ static struct wl names(const char *name, int subnet)
 		*p = *p == '-' ? '_' : *p;
 	snprintf(w.host_addr, sizeof(w.host_addr), "198.19.%d.%d", x, y + 1);
 	snprintf(w.addr, sizeof(w.addr), "198.19.%d.%d", x, y + 2);
+	snprintf(w.host_addr6, sizeof(w.host_addr6), "2001:2:0:%x::1",
+		 (getpid() & 0x3fff) * 4 + subnet);
+	snprintf(w.addr6, sizeof(w.addr6), "2001:2:0:%x::2", (getpid() & 0x3fff) * 4 + subnet);
 	return w;
 }
 
@@ -114,11 +119,16 @@ static uint64_t metered_drops(const struct wl *w)
 	return (uint64_t)n;
 }
 
-/* Whether a TCP connection from the workload's namespace to a host port completes. */
-static bool reaches_host(const struct wl *w, int port)
+/* Whether a TCP connection from the workload's namespace to addr:port completes. */
+static bool reaches(const struct wl *w, const char *addr, int port)
 {
 	return sh("timeout 2 nsenter --net=%s/%s bash -c 'echo > /dev/tcp/%s/%d' 2>/dev/null",
-		  vf.netns_dir, w->id, w->host_addr, port) == 0;
+		  vf.netns_dir, w->id, addr, port) == 0;
+}
+
+static bool reaches_host(const struct wl *w, int port)
+{
+	return reaches(w, w->host_addr, port);
 }
 
 START_TEST(test_rules_live_with_the_workload)
@@ -298,14 +308,14 @@ static void make_env_with_outside_undenied(void)
  * `reason`: that counter grows by exactly BURST, and w's metered drops by
  * BURST give or take DROP_SLACK.
  */
-static void burst_dropped(const char *ns, const char *to, int port, const struct wl *w,
-			  const char *reason)
+static void burst_dropped_from(const char *ns, const char *from, const char *to, int port,
+			       const struct wl *w, const char *reason)
 {
 	uint64_t rule0 = nft_drops(w, reason), metered0 = metered_drops(w);
 	uint64_t rule = rule0, metered = metered0;
 	double end = now_s() + 5;
 
-	udp_burst(ns, to, port, BURST);
+	udp_burst_from(ns, from, to, port, BURST);
 	while ((rule < rule0 + BURST || metered < metered0 + BURST) && now_s() < end) {
 		usleep(20 * 1000);
 		rule = nft_drops(w, reason);
@@ -317,6 +327,13 @@ static void burst_dropped(const char *ns, const char *to, int port, const struct
 	ck_assert_uint_eq(rule - rule0, BURST);
 	ck_assert_uint_ge(metered - metered0, BURST);
 	ck_assert_uint_le(metered - metered0, BURST + DROP_SLACK);
+}
+
+/* The same from the namespace's choice of source address. */
+static void burst_dropped(const char *ns, const char *to, int port, const struct wl *w,
+			  const char *reason)
+{
+	burst_dropped_from(ns, NULL, to, port, w, reason);
 }
 
 /* Udp NoPorts of the host: datagrams to a port nobody listens on, dropped. */
@@ -717,6 +734,124 @@ START_TEST(test_veth_mac_spoofing)
 }
 END_TEST
 
+/* veth workload `w` with IPv6 beside IPv4, and `extra` in "network". */
+static int create6(const struct wl *w, const char *extra, char *err, size_t len)
+{
+	char policy[512];
+
+	snprintf(policy, sizeof(policy), ",\"ipv6\":\"%s/64\",\"host_ipv6\":\"%s/64\"%s", w->addr6,
+		 w->host_addr6, extra);
+	return create(w, policy, err, len);
+}
+
+/* The workload's and the host side's IPv6 addresses, usable (nodad), and its default route. */
+static void assert_ipv6_configured(const struct wl *w)
+{
+	ck_assert_int_eq(ip_in(w,
+			       "-6 -o addr show dev eth0 | grep -q ' inet6 %s/64 scope global "
+			       "nodad'",
+			       w->addr6),
+			 0);
+	ck_assert_int_eq(ip_in(w, "-6 route show default | grep -q '^default via %s dev eth0'",
+			       w->host_addr6),
+			 0);
+	ck_assert_int_eq(sh("ip -6 -o addr show dev %s | grep -q ' inet6 %s/64 scope global nodad'",
+			    w->ifname, w->host_addr6),
+			 0);
+}
+
+/*
+ * A veth workload with IPv6: both ends addressed (repaired the same way),
+ * its IPv6 fenced as its IPv4 is: host services only, its own source
+ * address only, and no subnet of another workload's.
+ */
+START_TEST(test_ipv6_workload)
+{
+	struct wl w = names("six", 0), other = names("sixo", 1);
+	char err[512], ns[PATH_MAX + 80], path[PATH_MAX + 80], spoofed[64], *host_mac;
+	struct json_object *o, *net;
+	struct cmd_result r;
+	uint64_t host0;
+	pid_t svc, srv;
+	int status;
+
+	ck_assert_msg(vf_vigild_up(), "vigild did not come up");
+	ck_assert_msg(create6(&w, ",\"host_services\":[\"tcp/7998\"]", err, sizeof(err)) == 0,
+		      "create: %s", err);
+	assert_ipv6_configured(&w);
+	o = vf_show(w.id);
+	ck_assert(json_object_object_get_ex(o, "network", &net));
+	snprintf(path, sizeof(path), "%s/64", w.addr6);
+	ck_assert_str_eq(vf_jstr(net, "ipv6"), path);
+	snprintf(path, sizeof(path), "%s/64", w.host_addr6);
+	ck_assert_str_eq(vf_jstr(net, "host_ipv6"), path);
+	json_object_put(o);
+	ck_assert(run_vigil(&r, "--socket", vf.sock, "workload", "show", w.id, NULL) == 0);
+	snprintf(path, sizeof(path), "ipv6:        %s/64 (host %s/64)\n", w.addr6, w.host_addr6);
+	ck_assert_msg(r.status == 0 && strstr(r.out, path), "%s", r.out);
+	cmd_result_free(&r);
+	/* its subnet is a private destination, as its IPv4 one is */
+	snprintf(path, sizeof(path), "%s/vigil", vf.bpffs);
+	ck_assert(run_vigil(&r, "--pin-dir", path, "net", "private", "show", NULL) == 0);
+	snprintf(path, sizeof(path), "%.*s/64\n", (int)strlen(w.host_addr6) - 1, w.host_addr6);
+	ck_assert_msg(r.status == 0 && strstr(r.out, path), "no %s in %s", path, r.out);
+	cmd_result_free(&r);
+
+	/* from its own address: to a declared host service, through; to another port, dropped */
+	svc = tcp_listener(NULL, w.host_addr6, 7998, false);
+	srv = tcp_listener(NULL, w.host_addr6, 7999, false);
+	ck_assert(reaches(&w, w.host_addr6, 7998));
+	host0 = nft_drops(&w, "host");
+	ck_assert(!reaches(&w, w.host_addr6, 7999));
+	ck_assert_uint_gt(nft_drops(&w, "host"), host0);
+
+	/*
+	 * From another address of its subnet: spoofed. The host's MAC goes in
+	 * by hand, so no neighbour solicitation from that address (a spoof
+	 * too) runs alongside.
+	 */
+	snprintf(spoofed, sizeof(spoofed), "%.*s3", (int)strlen(w.addr6) - 1, w.addr6);
+	snprintf(path, sizeof(path), "/sys/class/net/%s/address", w.ifname);
+	host_mac = read_file(path);
+	ck_assert_ptr_nonnull(host_mac);
+	host_mac[strcspn(host_mac, "\n")] = '\0';
+	ck_assert_int_eq(ip_in(&w, "-6 addr add %s/64 dev eth0 nodad", spoofed), 0);
+	ck_assert_int_eq(ip_in(&w, "-6 neigh replace %s lladdr %s dev eth0 nud permanent",
+			       w.host_addr6, host_mac),
+			 0);
+	free(host_mac);
+	snprintf(ns, sizeof(ns), "%s/%s", vf.netns_dir, w.id);
+	burst_dropped_from(ns, spoofed, w.host_addr6, 7998, &w, "spoof");
+	ck_assert_int_eq(ip_in(&w, "-6 addr del %s/64 dev eth0", spoofed), 0);
+
+	/* an IPv6 subnet within the first's: refused, nothing made */
+	snprintf(other.host_addr6, sizeof(other.host_addr6), "%.*s5", (int)strlen(w.addr6) - 1,
+		 w.addr6);
+	snprintf(other.addr6, sizeof(other.addr6), "%.*s6", (int)strlen(w.addr6) - 1, w.addr6);
+	ck_assert_int_ne(create6(&other, "", err, sizeof(err)), 0);
+	snprintf(path, sizeof(path), "network %s/64 overlaps workload \"%s\"'s %s/64",
+		 other.host_addr6, w.id, w.host_addr6);
+	ck_assert_msg(strstr(err, path), "%s", err);
+	ck_assert_uint_eq(if_nametoindex(other.ifname), 0);
+	ck_assert(!chain_listed(&other, "out"));
+	snprintf(path, sizeof(path), "%s/%s", vf.netns_dir, other.id);
+	ck_assert_int_ne(access(path, F_OK), 0);
+	o = vf_wl_cmd(&status, "show", other.id);
+	ck_assert_int_ne(status, 0);
+	json_object_put(o);
+
+	/* gone while vigild was down: made again, with its IPv6 */
+	vf_stop_vigild();
+	ck_assert_int_eq(sh("ip link del %s", w.ifname), 0);
+	vf_spawn_vigild();
+	ck_assert_msg(vf_vigild_up(), "vigild did not come back");
+	assert_ipv6_configured(&w);
+	ck_assert(reaches(&w, w.host_addr6, 7998));
+	kill_wait(svc);
+	kill_wait(srv);
+}
+END_TEST
+
 int main(int argc, char **argv)
 {
 	Suite *s;
@@ -739,5 +874,6 @@ int main(int argc, char **argv)
 		    remove_env_with_outside);
 	vf_add_case(s, "tap", test_tap_workload, vf_make_env, vf_remove_env);
 	vf_add_case(s, "veth_mac", test_veth_mac_spoofing, vf_make_env, vf_remove_env);
+	vf_add_case(s, "ipv6", test_ipv6_workload, vf_make_env, vf_remove_env);
 	return run_suite(s);
 }

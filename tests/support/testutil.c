@@ -467,26 +467,52 @@ int sh(const char *fmt, ...)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
 }
 
+/* addr:port, IPv4 or IPv6 (asserts it is an address); NULL: any IPv4 address. */
+static socklen_t sockaddr_of(const char *addr, int port, struct sockaddr_storage *ret)
+{
+	struct sockaddr_in6 *six = (struct sockaddr_in6 *)ret;
+	struct sockaddr_in *four = (struct sockaddr_in *)ret;
+
+	memset(ret, 0, sizeof(*ret));
+	if (addr && strchr(addr, ':')) {
+		six->sin6_family = AF_INET6;
+		six->sin6_port = htons((uint16_t)port);
+		ck_assert_msg(inet_pton(AF_INET6, addr, &six->sin6_addr) == 1, "%s", addr);
+		return sizeof(*six);
+	}
+	four->sin_family = AF_INET;
+	four->sin_port = htons((uint16_t)port);
+	ck_assert_msg(!addr || inet_pton(AF_INET, addr, &four->sin_addr) == 1, "%s", addr);
+	return sizeof(*four);
+}
+
 void udp_burst(const char *netns, const char *addr, int port, int n)
 {
-	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(port) };
+	udp_burst_from(netns, NULL, addr, port, n);
+}
+
+void udp_burst_from(const char *netns, const char *from, const char *addr, int port, int n)
+{
 	static const char payload[100 + 20 * 49];
+	struct sockaddr_storage to, src;
+	socklen_t to_len = sockaddr_of(addr, port, &to), src_len = 0;
 	pid_t pid;
 	int status;
 
-	ck_assert(inet_pton(AF_INET, addr, &to.sin_addr) == 1);
+	if (from)
+		src_len = sockaddr_of(from, 0, &src);
 	pid = fork();
 	ck_assert(pid >= 0);
 	if (pid == 0) {
 		int s;
 
 		enter_netns(netns);
-		s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-		if (s < 0)
+		s = socket(to.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		if (s < 0 || (from && bind(s, (struct sockaddr *)&src, src_len)))
 			_exit(1);
 		for (int i = 0; i < n; i++)
 			if (sendto(s, payload, (size_t)(100 + 20 * (i % 50)), 0,
-				   (struct sockaddr *)&to, sizeof(to)) < 0)
+				   (struct sockaddr *)&to, to_len) < 0)
 				_exit(2);
 		_exit(0);
 	}
@@ -497,22 +523,21 @@ void udp_burst(const char *netns, const char *addr, int port, int n)
 
 pid_t tcp_listener(const char *netns, const char *addr, int port, bool hold)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
+	struct sockaddr_storage sa;
+	socklen_t len = sockaddr_of(addr, port, &sa);
 	int one = 1, s, ready[2];
 	pid_t pid;
 	char c;
 
-	if (addr)
-		ck_assert(inet_pton(AF_INET, addr, &sa.sin_addr) == 1);
 	ck_assert(pipe(ready) == 0);
 	pid = fork();
 	ck_assert(pid >= 0);
 	if (pid == 0) {
 		if (netns)
 			enter_netns(netns);
-		s = socket(AF_INET, SOCK_STREAM, 0);
+		s = socket(sa.ss_family, SOCK_STREAM, 0);
 		setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-		if (bind(s, (struct sockaddr *)&sa, sizeof(sa)) || listen(s, 64))
+		if (bind(s, (struct sockaddr *)&sa, len) || listen(s, 64))
 			_exit(1);
 		if (write(ready[1], "r", 1) != 1)
 			_exit(1);

@@ -95,12 +95,15 @@ void enter_netns(const char *name);
 
 /*
  * Sends n UDP datagrams of 100 to 1080 bytes from the namespace `netns` (as
- * enter_netns() takes it) to addr:port; returns once all are sent.
+ * enter_netns() takes it) to addr:port, IPv4 or IPv6; returns once all are
+ * sent.
  */
 void udp_burst(const char *netns, const char *addr, int port, int n);
+/* The same from the source address `from`, one of the namespace's. */
+void udp_burst_from(const char *netns, const char *from, const char *addr, int port, int n);
 
 /*
- * A TCP listener on addr:port (NULL: any address) in the namespace `ip netns
+ * A TCP listener on addr:port, IPv4 or IPv6 (NULL: any IPv4 address) in the namespace `ip netns
  * add` made (NULL: this one), forked and ready on return, until killed:
  * accepting (and closing) each connection, or, if hold, never accepting, so
  * that up to 64 connections stay established in its backlog.

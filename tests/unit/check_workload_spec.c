@@ -52,11 +52,16 @@ START_TEST(test_valid_veth_and_round_trip)
 	ck_assert_int_eq(s.net_mode, VIGIL_NET_VETH);
 	ck_assert_str_eq(s.ipv4, "198.18.0.2/30");
 	ck_assert_str_eq(s.host_ipv4, "198.18.0.1/30");
+	ck_assert_str_eq(s.ipv6, "");
+	ck_assert_str_eq(s.host_ipv6, "");
 	ck_assert_uint_eq(s.volume_size_mib, 100);
 	o = vigil_workload_spec_to_json(&s);
+	/* no IPv6: none in the record either, as in records made before it */
+	ck_assert(!json_object_object_get_ex(json_object_object_get(o, "network"), "ipv6", NULL));
 	ck_assert_int_eq(vigil_workload_spec_from_json(o, &t, err, sizeof(err)), 0);
 	ck_assert_str_eq(t.id, s.id);
 	ck_assert_str_eq(t.ipv4, s.ipv4);
+	ck_assert_str_eq(t.ipv6, "");
 	ck_assert_uint_eq(t.argc, s.argc);
 	ck_assert_uint_eq(t.volume_size_mib, 100);
 	json_object_put(o);
@@ -254,7 +259,8 @@ START_TEST(test_valid_tap_and_round_trip)
 		    "\"inbound\":[3001],\"host_services\":[\"udp/53\"],\"egress_mbit\":10");
 	struct vigil_workload_spec s, t;
 	struct vigil_nft_workload w;
-	char err[256] = "", addr[VIGIL_CIDR_SIZE];
+	struct vigil_workload_addrs addrs;
+	char err[256] = "";
 	struct json_object *o;
 
 	ck_assert_msg(vigil_workload_spec_parse(text, &s, err, sizeof(err)) == 0, "%s", err);
@@ -266,7 +272,7 @@ START_TEST(test_valid_tap_and_round_trip)
 	ck_assert_str_eq(s.mac, "02:ab:cd:00:00:01");
 	ck_assert_uint_eq(s.policy.n_inbound, 1);
 	ck_assert_uint_eq(s.policy.egress_mbit, 10);
-	vigil_workload_spec_nft(&s, "vt-vm-1", addr, &w);
+	vigil_workload_spec_nft(&s, "vt-vm-1", &addrs, &w);
 	ck_assert_str_eq(w.ipv4, "198.18.0.2");
 	ck_assert_str_eq(w.mac, "02:ab:cd:00:00:01");
 	ck_assert_uint_eq(w.n_host_services, 1);
@@ -291,7 +297,7 @@ START_TEST(test_valid_tap_and_round_trip)
 	ck_assert_uint_eq(s.vmm_uid, 0);
 	ck_assert_uint_eq(s.vmm_gid, 0);
 	ck_assert_str_eq(s.mac, "");
-	vigil_workload_spec_nft(&s, "vt-vm-1", addr, &w);
+	vigil_workload_spec_nft(&s, "vt-vm-1", &addrs, &w);
 	ck_assert_ptr_null(w.mac);
 	o = vigil_workload_spec_to_json(&s);
 	ck_assert_ptr_null(json_object_object_get(json_object_object_get(o, "network"), "mac"));
@@ -359,6 +365,130 @@ START_TEST(test_tap_rules)
 	expect_error(TAP(",\"vmm_uid\":1,\"egress_mbit\":0"),
 		     "network.egress_mbit must be between 1 and 100000");
 	expect_error(TAP(",\"vmm_uid\":1,\"bridge\":\"br0\""), "unknown field \"network.bridge\"");
+}
+END_TEST
+
+#define NET6(x)                                                                                   \
+	"{\"id\":\"relay-1\"," BASE ",\"network\":{\"mode\":\"veth\",\"ipv4\":\"198.18.0.2/30\"," \
+	"\"host_ipv4\":\"198.18.0.1/30\"" x "}}"
+
+/* IPv6 beside IPv4: kept in canonical form, handed to the rules without its prefix length. */
+static void parse_ok(const char *text, struct vigil_workload_spec *ret)
+{
+	char err[512] = "";
+
+	ck_assert_msg(vigil_workload_spec_parse(text, ret, err, sizeof(err)) == 0, "%s: %s", text,
+		      err);
+}
+
+START_TEST(test_valid_ipv6_and_round_trip)
+{
+	struct vigil_workload_spec s, t;
+	struct vigil_workload_addrs addrs;
+	struct vigil_nft_workload w;
+	struct json_object *o, *net;
+	char err[256] = "";
+
+	parse_ok(NET6(",\"ipv6\":\"2001:2:0:1:0::2/64\",\"host_ipv6\":\"2001:2:0:1::1/64\""), &s);
+	ck_assert_str_eq(s.ipv6, "2001:2:0:1::2/64");
+	ck_assert_str_eq(s.host_ipv6, "2001:2:0:1::1/64");
+	vigil_workload_spec_nft(&s, "vg-relay-1", &addrs, &w);
+	ck_assert_str_eq(w.ipv4, "198.18.0.2");
+	ck_assert_str_eq(w.ipv6, "2001:2:0:1::2");
+	o = vigil_workload_spec_to_json(&s);
+	net = json_object_object_get(o, "network");
+	ck_assert_str_eq(json_object_get_string(json_object_object_get(net, "ipv6")), s.ipv6);
+	ck_assert_str_eq(json_object_get_string(json_object_object_get(net, "host_ipv6")),
+			 s.host_ipv6);
+	ck_assert_msg(vigil_workload_spec_from_json(o, &t, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_str_eq(t.ipv6, s.ipv6);
+	ck_assert_str_eq(t.host_ipv6, s.host_ipv6);
+	json_object_put(o);
+	vigil_workload_spec_free(&t);
+	vigil_workload_spec_free(&s);
+
+	/* without IPv6 the rules get none: the workload may send no IPv6 */
+	parse_ok(NET6(""), &s);
+	vigil_workload_spec_nft(&s, "vg-relay-1", &addrs, &w);
+	ck_assert_ptr_null(w.ipv6);
+	vigil_workload_spec_free(&s);
+
+	/* a /127 has no Subnet-Router anycast address: both of its addresses will do */
+	parse_ok(NET6(",\"ipv6\":\"2001:2::/127\",\"host_ipv6\":\"2001:2::1/127\""), &s);
+	ck_assert_str_eq(s.ipv6, "2001:2::/127");
+	vigil_workload_spec_free(&s);
+
+	/* tap mode: the host side's, and the one the guest configures */
+	parse_ok(TAP(",\"vmm_uid\":1,\"ipv6\":\"2001:2:0:9::2/126\","
+		     "\"host_ipv6\":\"2001:2:0:9::1/126\""),
+		 &s);
+	ck_assert_str_eq(s.host_ipv6, "2001:2:0:9::1/126");
+	vigil_workload_spec_free(&s);
+}
+END_TEST
+
+static void expect_ipv6_error(const char *ipv6, const char *host_ipv6, const char *msg)
+{
+	char text[1024];
+
+	snprintf(text, sizeof(text), NET6(",\"ipv6\":%s,\"host_ipv6\":%s"), ipv6, host_ipv6);
+	expect_error(text, msg);
+}
+
+START_TEST(test_ipv6_rules)
+{
+	static const char *const bad[] = {
+		"\"2001:2::2\"",
+		"\"2001:2::2/63\"",
+		"\"2001:2::2/128\"",
+		"\"2001:2::2/\"",
+		"\"2001:2::2/64 \"",
+		"\"2001:2::g/64\"",
+		"\"198.18.0.6/30\"",
+		"\"2001:2::2/+64\"",
+		"64",
+		"\"2001:2::2/0x40\"",
+		"null",
+	};
+
+	/* both or neither */
+	expect_error(NET6(",\"ipv6\":\"2001:2::2/64\""),
+		     "workload \"relay-1\": network.host_ipv6 is required with network.ipv6");
+	expect_error(NET6(",\"host_ipv6\":\"2001:2::1/64\""),
+		     "workload \"relay-1\": network.ipv6 is required with network.host_ipv6");
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		expect_ipv6_error(
+			bad[i], "\"2001:2::1/64\"",
+			"workload \"relay-1\": network.ipv6 must be an IPv6 address with a "
+			"prefix length of 64 to 127, e.g. \"2001:db8:0:1::2/64\"");
+		expect_ipv6_error("\"2001:2::2/64\"", bad[i],
+				  "network.host_ipv6 must be an IPv6 address with a prefix length");
+	}
+	/* an IPv6 address where IPv4 belongs */
+	expect_error("{\"id\":\"a\"," BASE ",\"network\":{\"mode\":\"veth\",\"ipv4\":"
+		     "\"2001:2::2/64\",\"host_ipv4\":\"198.18.0.1/30\"}}",
+		     "network.ipv4 must be an IPv4 address with a prefix length of 1 to 30");
+	/* one routed subnet, two addresses in it */
+	expect_ipv6_error("\"2001:2:0:1::2/64\"", "\"2001:2:0:2::1/64\"",
+			  "network.ipv6 and network.host_ipv6 must be in the same subnet");
+	expect_ipv6_error("\"2001:2::2/64\"", "\"2001:2::1/65\"",
+			  "network.ipv6 and network.host_ipv6 must be in the same subnet");
+	expect_ipv6_error("\"2001:2::2/64\"", "\"2001:2:0:0:0::2/64\"",
+			  "network.ipv6 and network.host_ipv6 must differ");
+	/* no address an interface could own as a unicast one */
+	expect_ipv6_error("\"ff02::2/64\"", "\"ff02::1/64\"",
+			  "network.ipv6 must be a unicast address: not multicast, link-local, "
+			  "loopback, unspecified or IPv4-mapped");
+	expect_ipv6_error("\"fe80::2/64\"", "\"fe80::1/64\"", "network.ipv6 must be a unicast");
+	expect_ipv6_error("\"::ffff:198.18.0.2/120\"", "\"::ffff:198.18.0.1/120\"",
+			  "network.ipv6 must be a unicast");
+	expect_ipv6_error("\"::/64\"", "\"::2/64\"", "network.ipv6 must be a unicast");
+	expect_ipv6_error("\"::2/64\"", "\"::1/64\"", "network.host_ipv6 must be a unicast");
+	/* the subnet's Subnet-Router anycast address */
+	expect_ipv6_error("\"2001:2::2/64\"", "\"2001:2::/64\"",
+			  "must not be the subnet's Subnet-Router anycast address");
+	expect_ipv6_error("\"2001:2::/126\"", "\"2001:2::1/126\"",
+			  "must not be the subnet's Subnet-Router anycast address");
 }
 END_TEST
 
@@ -440,6 +570,8 @@ static Suite *spec_suite(void)
 	tcase_add_test(tc, test_workload_mac);
 	tcase_add_test(tc, test_valid_tap_and_round_trip);
 	tcase_add_test(tc, test_tap_rules);
+	tcase_add_test(tc, test_valid_ipv6_and_round_trip);
+	tcase_add_test(tc, test_ipv6_rules);
 	tcase_add_test(tc, test_tap_placeholder);
 	tcase_add_test(tc, test_volume_rules);
 	tcase_add_test(tc, test_id_placeholder);
