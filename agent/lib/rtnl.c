@@ -81,26 +81,40 @@ int vigil_rtnl_link_up(struct nl_sock *sock, const char *ifname)
 	return err < 0 ? vigil_rtnl_errno(err) : 0;
 }
 
+/* The interface's net.ipv6.conf.<ifname>.<name>, read or (value not 0) written. */
+static int ipv6_conf(const char *ifname, const char *name, char value, char *ret)
+{
+	char path[96 + IF_NAMESIZE];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/%s", ifname, name);
+	fd = open(path, (value ? O_WRONLY : O_RDONLY) | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? -EAFNOSUPPORT : -errno;
+	n = value ? write(fd, &value, 1) : read(fd, ret, 1);
+	if (n < 0)
+		n = -errno;
+	close(fd);
+	return n == 1 ? 0 : n < 0 ? (int)n : -EIO;
+}
+
 /*
  * IPv6 is off on an interface whose disable_ipv6 is set (a new one takes
  * net.ipv6.conf.default's), or on the whole host (booted with
  * ipv6.disable=1: no net.ipv6 at all). Asked first because the kernel's
- * refusal to add the address, EACCES, would not say why.
+ * refusal to add the address, EACCES, would not say why. On, its addresses
+ * are kept when the link goes down, as IPv4's are: by default the kernel
+ * drops them, and a link set down and up again by hand would lose them.
  */
-static int ipv6_enabled(const char *ifname)
+static int ipv6_prepare(const char *ifname)
 {
-	char path[64 + IF_NAMESIZE], c;
-	int fd, ret;
+	char disabled;
+	int ret = ipv6_conf(ifname, "disable_ipv6", 0, &disabled);
 
-	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/disable_ipv6", ifname);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return errno == ENOENT ? -EAFNOSUPPORT : -errno;
-	ret = read(fd, &c, 1) == 1 ? 0 : -EIO;
-	close(fd);
-	if (ret < 0)
-		return ret;
-	return c == '0' ? 0 : -EAFNOSUPPORT;
+	if (!ret && disabled != '0')
+		ret = -EAFNOSUPPORT;
+	return ret ? ret : ipv6_conf(ifname, "keep_addr_on_down", '1', NULL);
 }
 
 int vigil_rtnl_address_add(struct nl_sock *sock, const char *ifname, const char *cidr)
@@ -122,7 +136,7 @@ int vigil_rtnl_address_add(struct nl_sock *sock, const char *ifname, const char 
 	}
 	err = rtnl_link_get_kernel(sock, 0, ifname, &link);
 	if (!err && c.family == AF_INET6) {
-		err = ipv6_enabled(ifname);
+		err = ipv6_prepare(ifname);
 		if (err < 0)
 			goto out_errno;
 		/*

@@ -840,6 +840,11 @@ START_TEST(test_ipv6_workload)
 	ck_assert_int_ne(status, 0);
 	json_object_put(o);
 
+	/* set down and up again by hand, the host side keeps its IPv6 address, as IPv4 */
+	ck_assert_int_eq(sh("ip link set %s down && ip link set %s up", w.ifname, w.ifname), 0);
+	assert_ipv6_configured(&w);
+	ck_assert(reaches(&w, w.host_addr6, 7998));
+
 	/* gone while vigild was down: made again, with its IPv6 */
 	vf_stop_vigild();
 	ck_assert_int_eq(sh("ip link del %s", w.ifname), 0);
