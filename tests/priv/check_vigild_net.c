@@ -559,7 +559,7 @@ static void received(int s, char *buf, size_t len, double seconds)
 START_TEST(test_tap_workload)
 {
 	struct wl w = tap_names("vm", 0), bad = tap_names("vmbad", 1), other = tap_names("vmo", 0);
-	char self[PATH_MAX] = { 0 }, cmd[PATH_MAX + 256], err[512], got[256], *log;
+	char self[PATH_MAX] = { 0 }, cmd[PATH_MAX + 256], err[512], got[256], extra[512], *log;
 	struct json_object *o, *net, *rules;
 	uint64_t host0, spoof0;
 	int status, sock;
@@ -569,11 +569,11 @@ START_TEST(test_tap_workload)
 	snprintf(cmd, sizeof(cmd),
 		 "[\"%s\",\"--vmm\",\"{tap}\",\"%s\",\"%s\",\"%s\",\"%d\",\"%d\",\"2500\"]", self,
 		 GUEST_MAC, w.addr, w.host_addr, SERVICE_PORT, OTHER_PORT);
-	ck_assert_msg(create_tap(&w, cmd,
-				 ",\"vmm_uid\":65534,\"vmm_gid\":65533,\"mac\":\"" GUEST_MAC "\","
-				 "\"host_services\":[\"udp/5353\"]",
-				 err, sizeof(err)) == 0,
-		      "create: %s", err);
+	snprintf(extra, sizeof(extra),
+		 ",\"vmm_uid\":65534,\"vmm_gid\":65533,\"mac\":\"" GUEST_MAC "\","
+		 "\"host_services\":[\"udp/5353\"],\"ipv6\":\"%s/64\",\"host_ipv6\":\"%s/64\"",
+		 w.addr6, w.host_addr6);
+	ck_assert_msg(create_tap(&w, cmd, extra, err, sizeof(err)) == 0, "create: %s", err);
 
 	/* the VMM's tap, up, addressed, fenced with the guest's MAC */
 	ck_assert_uint_eq(interface_attr(w.ifname, "owner"), VMM_UID);
@@ -581,6 +581,9 @@ START_TEST(test_tap_workload)
 	ck_assert_uint_eq(interface_attr(w.ifname, "flags") & IFF_UP, IFF_UP);
 	ck_assert_int_eq(
 		sh("ip -4 -o addr show dev %s | grep -q ' inet %s/30 '", w.ifname, w.host_addr), 0);
+	ck_assert_int_eq(sh("ip -6 -o addr show dev %s | grep -q ' inet6 %s/64 scope global nodad'",
+			    w.ifname, w.host_addr6),
+			 0);
 	o = vf_show(w.id);
 	ck_assert(json_object_object_get_ex(o, "network", &net));
 	ck_assert_str_eq(vf_jstr(net, "mode"), "tap");
@@ -592,6 +595,9 @@ START_TEST(test_tap_workload)
 	o = net_show(&w);
 	ck_assert(json_object_object_get_ex(o, "rules", &rules));
 	ck_assert_msg(strstr(json_object_get_string(rules), "ether saddr != " GUEST_MAC), "%s",
+		      json_object_get_string(rules));
+	snprintf(extra, sizeof(extra), "ip6 saddr != %s ", w.addr6);
+	ck_assert_msg(strstr(json_object_get_string(rules), extra), "%s",
 		      json_object_get_string(rules));
 	json_object_put(o);
 
