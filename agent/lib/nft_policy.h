@@ -20,8 +20,10 @@
 
 #define VIGIL_NFT_TABLE	       "vigil"
 #define VIGIL_NFT_MAX_PREFIXES 64
-#define VIGIL_NFT_MAX_PORTS    64
-#define VIGIL_NFT_ERR_SIZE     512
+/* the deny list: configured prefixes and the host's own subnets, however many it has */
+#define VIGIL_NFT_MAX_DENY  4096
+#define VIGIL_NFT_MAX_PORTS 64
+#define VIGIL_NFT_ERR_SIZE  512
 /* 100 Gbit/s */
 #define VIGIL_NFT_MAX_MBIT	  100000
 #define VIGIL_NFT_MAX_CONNECTIONS 1048576

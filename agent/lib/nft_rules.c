@@ -232,9 +232,9 @@ int vigil_nft_workload_check(const struct vigil_nft_workload *w, char *err, size
 
 int nft_check_opts(const struct vigil_nft_opts *opts, char *err, size_t len)
 {
-	if (opts->n_deny > VIGIL_NFT_MAX_PREFIXES)
+	if (opts->n_deny > VIGIL_NFT_MAX_DENY)
 		return vigil_invalid(err, len, "deny list: %zu prefixes, at most %d", opts->n_deny,
-				     VIGIL_NFT_MAX_PREFIXES);
+				     VIGIL_NFT_MAX_DENY);
 	for (size_t i = 0; i < opts->n_deny; i++)
 		if (!opts->deny[i] || nft_check_prefix(opts->deny[i]) < 0)
 			return vigil_invalid(

@@ -682,6 +682,23 @@ START_TEST(test_deny_list_replaced)
 	free(listed_before);
 	free(listed_after);
 
+	/* a host with many subnets: hundreds of prefixes, the LAN's among them */
+	{
+		static char many[300][24];
+		static const char *many_ptrs[300];
+		struct vigil_nft_opts many_opts = { .deny = many_ptrs, .n_deny = 300 };
+
+		for (int i = 0; i < 300; i++) {
+			snprintf(many[i], sizeof(many[i]), "198.19.%d.%d/30", i / 64, i % 64 * 4);
+			many_ptrs[i] = many[i];
+		}
+		many_ptrs[299] = "198.18.0.8/30";
+		err = vigil_nft_set_deny(h, &many_opts);
+		ck_assert_msg(err == 0, "set_deny: %s (%s)", strerror(-err), vigil_nft_error(h));
+		ck_assert(ping_ok(ns_a, "198.18.0.14"));
+		ck_assert(!ping_ok(ns_a, "198.18.0.10"));
+	}
+
 	err = vigil_nft_set_deny(h, &opts);
 	ck_assert_msg(err == 0, "set_deny: %s (%s)", strerror(-err), vigil_nft_error(h));
 	ck_assert(ping_ok(ns_a, "198.18.0.14"));
