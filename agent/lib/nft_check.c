@@ -76,8 +76,9 @@ static bool same_chain(struct json_object *rule, struct json_object *chain)
 }
 
 /*
- * "drop" or "reject" when the chain's last rule in the listing `items` does
- * that to every packet (counters and logging aside), else NULL.
+ * "ends in drop" or "ends in reject" when the chain's last rule in the
+ * listing `items` does that to every packet (counters and logging aside),
+ * else NULL.
  */
 static const char *final_verdict(struct json_object *items, struct json_object *chain)
 {
@@ -94,9 +95,9 @@ static const char *final_verdict(struct json_object *items, struct json_object *
 		struct json_object *e = json_object_array_get_idx(exprs, i);
 
 		if (json_object_object_get_ex(e, "drop", NULL))
-			verdict = "drop";
+			verdict = "ends in drop";
 		else if (json_object_object_get_ex(e, "reject", NULL))
-			verdict = "reject";
+			verdict = "ends in reject";
 		else if (!json_object_object_get_ex(e, "counter", NULL) &&
 			 !json_object_object_get_ex(e, "log", NULL))
 			return NULL;
@@ -128,13 +129,13 @@ int vigil_nft_foreign_drops(struct vigil_nft_foreign **ret, size_t *n)
 	if (!r && (!root || !json_object_object_get_ex(root, "nftables", &items)))
 		r = -EBADMSG;
 	for (size_t i = 0; !r && i < json_object_array_length(items); i++) {
-		const char *verdict = NULL;
+		const char *how = "policy drop";
 
 		if (!json_object_object_get_ex(json_object_array_get_idx(items, i), "chain",
 					       &chain) ||
 		    !named(chain, "hook", "forward") || vigils(chain))
 			continue;
-		if (!named(chain, "policy", "drop") && !(verdict = final_verdict(items, chain)))
+		if (!named(chain, "policy", "drop") && !(how = final_verdict(items, chain)))
 			continue;
 		p = realloc(out, (k + 1) * sizeof(*out));
 		if (!p) {
@@ -145,8 +146,7 @@ int vigil_nft_foreign_drops(struct vigil_nft_foreign **ret, size_t *n)
 		snprintf(out[k].family, sizeof(out[k].family), "%s", str_of(chain, "family"));
 		snprintf(out[k].table, sizeof(out[k].table), "%s", str_of(chain, "table"));
 		snprintf(out[k].chain, sizeof(out[k].chain), "%s", str_of(chain, "name"));
-		snprintf(out[k].how, sizeof(out[k].how), "%s%s", verdict ? "ends in " : "policy ",
-			 verdict ? verdict : "drop");
+		snprintf(out[k].how, sizeof(out[k].how), "%s", how);
 		k++;
 	}
 	json_object_put(root);
