@@ -48,6 +48,23 @@ int vigil_cgroup_read(const char *dir, const char *file, char *buf, size_t len)
 	return 0;
 }
 
+int vigil_cgroup_write(const char *dir, const char *file, const char *value)
+{
+	char path[PATH_MAX];
+	ssize_t n;
+	int fd;
+
+	if (snprintf(path, sizeof(path), "%s/%s", dir, file) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = write(fd, value, strlen(value));
+	n = n < 0 ? -errno : 0;
+	close(fd);
+	return (int)n;
+}
+
 static int read_controllers(const char *mount, char *buf, size_t len)
 {
 	int err = vigil_cgroup_read(mount, "cgroup.controllers", buf, len);

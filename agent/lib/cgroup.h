@@ -34,5 +34,7 @@ int vigil_cgroup_level(const char *mount, const char *path, unsigned int *ret);
 
 /* Reads the cgroup file `dir`/`file` (one read: cgroup files are small) as a string. */
 int vigil_cgroup_read(const char *dir, const char *file, char *buf, size_t len);
+/* Writes `value` into the cgroup file `dir`/`file` in one write. */
+int vigil_cgroup_write(const char *dir, const char *file, const char *value);
 
 #endif
