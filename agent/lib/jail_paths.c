@@ -47,7 +47,7 @@ int vigil_image_dir_check(const char *dir, const char *const *private, size_t n_
 	}
 	for (size_t i = 0; i < n_private; i++) {
 		resolved(private[i], other);
-		if (vigil_path_within(real, other) || vigil_path_within(other, real))
+		if (vigil_paths_overlap(real, other))
 			return vigil_invalid(err, len,
 					     "--image-dir %s: overlaps vigil's own %s, which no "
 					     "workload may see",

@@ -9,7 +9,6 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -53,19 +52,6 @@ static int add_rule(scmp_filter_ctx ctx, const struct vigil_syscall *sc)
 	return -EINVAL;
 }
 
-/* A profile appears in both lists only once per call: the base's rule wins. */
-static bool in_base(const char *name)
-{
-	size_t n;
-	const struct vigil_syscall *b = vigil_syscalls_base(&n);
-
-	for (size_t i = 0; i < n; i++) {
-		if (strcmp(b[i].name, name) == 0)
-			return true;
-	}
-	return false;
-}
-
 static int make_ctx(enum vigil_seccomp_profile profile, enum vigil_seccomp_mode mode, bool tree,
 		    scmp_filter_ctx *ret)
 {
@@ -87,10 +73,8 @@ static int make_ctx(enum vigil_seccomp_profile profile, enum vigil_seccomp_mode 
 	for (size_t i = 0; !r && i < n; i++)
 		r = add_rule(ctx, &calls[i]);
 	calls = vigil_syscalls_profile(profile, &n);
-	for (size_t i = 0; !r && i < n; i++) {
-		if (!in_base(calls[i].name))
-			r = add_rule(ctx, &calls[i]);
-	}
+	for (size_t i = 0; !r && i < n; i++)
+		r = add_rule(ctx, &calls[i]);
 	if (r < 0) {
 		seccomp_release(ctx);
 		return r;

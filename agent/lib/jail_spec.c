@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "errmsg.h"
+#include "json_fields.h"
 
 static const char *const jail_fields[] = { "enabled", "seccomp",  "seccomp_mode",
 					   "devices", "ro_paths", "rw_paths",
@@ -70,6 +71,11 @@ bool vigil_path_within(const char *path, const char *dir)
 	return strncmp(path, dir, n) == 0 && (path[n] == '\0' || path[n] == '/');
 }
 
+bool vigil_paths_overlap(const char *a, const char *b)
+{
+	return vigil_path_within(a, b) || vigil_path_within(b, a);
+}
+
 static int parse_paths(struct json_object *jail, const char *key, char ***ret, size_t *ret_n,
 		       char *err, size_t len)
 {
@@ -101,7 +107,7 @@ static int parse_paths(struct json_object *jail, const char *key, char ***ret, s
 					     "the root",
 					     key, i);
 		for (size_t j = 0; j < i; j++) {
-			if (vigil_path_within(p, (*ret)[j]) || vigil_path_within((*ret)[j], p))
+			if (vigil_paths_overlap(p, (*ret)[j]))
 				return vigil_invalid(err, len,
 						     "jail.%s[%zu] \"%s\" overlaps jail.%s[%zu]",
 						     key, i, p, key, j);
@@ -196,6 +202,7 @@ int vigil_jail_spec_parse(struct json_object *obj, enum vigil_seccomp_profile de
 {
 	struct vigil_jail_spec j = { .enabled = true, .seccomp = default_profile };
 	struct json_object *jail;
+	const char *unknown;
 	int r;
 
 	if (!json_object_object_get_ex(obj, "jail", &jail)) {
@@ -204,16 +211,9 @@ int vigil_jail_spec_parse(struct json_object *obj, enum vigil_seccomp_profile de
 	}
 	if (!json_object_is_type(jail, json_type_object))
 		return vigil_invalid(err, len, "jail must be an object");
-	json_object_object_foreach(jail, key, val)
-	{
-		size_t i = 0;
-
-		(void)val;
-		while (jail_fields[i] && strcmp(key, jail_fields[i]))
-			i++;
-		if (!jail_fields[i])
-			return vigil_invalid(err, len, "unknown field \"jail.%s\"", key);
-	}
+	unknown = vigil_json_unknown_field(jail, jail_fields);
+	if (unknown)
+		return vigil_invalid(err, len, "unknown field \"jail.%s\"", unknown);
 	r = parse_enabled(jail, &j, err, len);
 	if (!r)
 		r = parse_seccomp(jail, &j, err, len);
@@ -225,8 +225,7 @@ int vigil_jail_spec_parse(struct json_object *obj, enum vigil_seccomp_profile de
 		r = parse_paths(jail, "rw_paths", &j.rw_paths, &j.n_rw_paths, err, len);
 	for (size_t i = 0; !r && i < j.n_rw_paths; i++) {
 		for (size_t k = 0; k < j.n_ro_paths; k++) {
-			if (vigil_path_within(j.rw_paths[i], j.ro_paths[k]) ||
-			    vigil_path_within(j.ro_paths[k], j.rw_paths[i])) {
+			if (vigil_paths_overlap(j.rw_paths[i], j.ro_paths[k])) {
 				r = vigil_invalid(err, len,
 						  "jail.rw_paths[%zu] \"%s\" overlaps "
 						  "jail.ro_paths[%zu]",

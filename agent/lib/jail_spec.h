@@ -78,5 +78,7 @@ extern const size_t vigil_jail_n_devices;
 bool vigil_path_normalized(const char *path);
 /* true when `path` is `dir` or beneath it (both normalized). */
 bool vigil_path_within(const char *path, const char *dir);
+/* true when one of `a` and `b` is the other or beneath it. */
+bool vigil_paths_overlap(const char *a, const char *b);
 
 #endif

@@ -24,8 +24,9 @@ struct vigil_syscall {
 
 /*
  * The calls of a profile: the base every jailed process needs (the dynamic
- * loader, libc's start-up, vigil's reaper), then the profile's own. Names
- * this libseccomp does not know are skipped by the builder.
+ * loader, libc's start-up, vigil's reaper), then the profile's own, which
+ * repeats none of the base (a repeat with another rule fails the build).
+ * Names this libseccomp does not know are skipped by the builder.
  */
 const struct vigil_syscall *vigil_syscalls_base(size_t *ret_n);
 const struct vigil_syscall *vigil_syscalls_profile(enum vigil_seccomp_profile profile,

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "errmsg.h"
+#include "json_fields.h"
 
 static int get_array(struct json_object *net, const char *key, struct json_object **ret, size_t *n,
 		     char *err, size_t len)
@@ -122,6 +123,8 @@ static unsigned int port_field(struct json_object *o, const char *key)
 	return n < 0 || n > 65535 ? 0 : (unsigned int)n;
 }
 
+static const char *const forward_fields[] = { "proto", "host_port", "port", NULL };
+
 static int parse_forwards(struct json_object *net, struct vigil_net_policy *p, char *err,
 			  size_t len)
 {
@@ -136,18 +139,15 @@ static int parse_forwards(struct json_object *net, struct vigil_net_policy *p, c
 	for (size_t i = 0; i < p->n_forwards; i++) {
 		struct json_object *f = json_object_array_get_idx(a, i);
 		struct vigil_nft_forward *out = &p->forwards[i];
+		const char *unknown;
 
 		if (!json_object_is_type(f, json_type_object))
 			return vigil_invalid(err, len, "network.forwards[%zu] must be an object",
 					     i);
-		json_object_object_foreach(f, key, val)
-		{
-			(void)val;
-			if (strcmp(key, "proto") && strcmp(key, "host_port") && strcmp(key, "port"))
-				return vigil_invalid(err, len,
-						     "unknown field \"network.forwards[%zu].%s\"",
-						     i, key);
-		}
+		unknown = vigil_json_unknown_field(f, forward_fields);
+		if (unknown)
+			return vigil_invalid(err, len, "unknown field \"network.forwards[%zu].%s\"",
+					     i, unknown);
 		out->proto = VIGIL_NFT_TCP;
 		if (json_object_object_get_ex(f, "proto", &proto) &&
 		    (!json_object_is_type(proto, json_type_string) ||

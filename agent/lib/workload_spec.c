@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json_fields.h"
 #include "tap.h"
 
 static const char *const top_fields[] = { "id",	     "owner",	"vcpus",  "memory_mib",
@@ -107,16 +108,10 @@ const char *vigil_net_mode_name(enum vigil_net_mode mode)
 static int check_fields(struct json_object *obj, const char *const *known, const char *where,
 			const char *id, char *err, size_t len)
 {
-	json_object_object_foreach(obj, key, val)
-	{
-		bool found = false;
+	const char *key = vigil_json_unknown_field(obj, known);
 
-		(void)val;
-		for (size_t i = 0; known[i] && !found; i++)
-			found = strcmp(key, known[i]) == 0;
-		if (!found)
-			return spec_err(err, len, id, "unknown field \"%s%s\"", where, key);
-	}
+	if (key)
+		return spec_err(err, len, id, "unknown field \"%s%s\"", where, key);
 	return 0;
 }
 
