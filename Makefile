@@ -85,7 +85,10 @@ BENCH_SUPPORT_OBJS := $(call obj,$(filter-out tests/bench/bench_%.c,$(wildcard t
 	tests/support/testutil.c)
 TEST_SUPPORT_OBJS := $(call obj,$(wildcard tests/support/*.c))
 
-.PHONY: all tests check check-unit check-priv bench demo install uninstall \
+# The microVM the tests boot (scripts/guest/build-microvm.sh): shared by both builds.
+GUEST_DIR := build/guest
+
+.PHONY: all tests check check-unit check-priv bench demo guest install uninstall \
 	clean format format-check vmlinux-update
 .DELETE_ON_ERROR:
 .SECONDARY: $(BPF_OBJS) $(BENCH_SUPPORT_OBJS)
@@ -151,17 +154,25 @@ $(OUTPUT)/include $(OUTPUT)/bpf $(OUTPUT)/obj:
 
 tests: all $(UNIT_TESTS) $(PRIV_TESTS)
 
+guest: $(GUEST_DIR)/stamp
+
+$(GUEST_DIR)/stamp: scripts/guest/build-microvm.sh scripts/guest/init
+	$(call msg,GUEST,$(GUEST_DIR))
+	$(Q)scripts/guest/build-microvm.sh $(GUEST_DIR)
+
 # The whole suite: unit and privileged tests of this build, ending in
 # "N passed, N failed, N skipped".
-check: tests
+check: tests guest
 	$(Q)VIGIL=$(abspath $(VIGIL)) VIGILD=$(abspath $(VIGILD)) \
+		VIGIL_GUEST_DIR=$(abspath $(GUEST_DIR)) \
 		tests/run-suites.sh $(UNIT_TESTS) $(PRIV_TESTS)
 
 check-unit: tests
 	$(Q)VIGIL=$(abspath $(VIGIL)) tests/run-suites.sh $(UNIT_TESTS)
 
-check-priv: tests
+check-priv: tests guest
 	$(Q)VIGIL=$(abspath $(VIGIL)) VIGILD=$(abspath $(VIGILD)) \
+		VIGIL_GUEST_DIR=$(abspath $(GUEST_DIR)) \
 		tests/run-suites.sh $(PRIV_TESTS)
 
 bench: all $(BENCHES)

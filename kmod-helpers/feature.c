@@ -44,6 +44,8 @@ static const struct feature_desc feature_table[VF__COUNT] = {
 	[VF_BPFFS] = { "bpffs", true },
 	[VF_TRACEFS] = { "tracefs", false },
 	[VF_CGROUP_V2] = { "cgroup_v2", true },
+	/* without them workloads run, their limits not enforced, and say so */
+	[VF_CGROUP_LIMITS] = { "cgroup_v2_limits", false },
 	[VF_NFTABLES] = { "nf_tables", true, "nf_tables" },
 	[VF_TUN] = { "tun", false, "tun" },
 	[VF_VETH] = { "veth", true, "veth" },
@@ -114,6 +116,9 @@ static void run_probe(enum vigil_feature_id id, const struct vigil_feature_opts 
 		break;
 	case VF_CGROUP_V2:
 		vigil_probe_cgroup(f, &r->cgroup);
+		break;
+	case VF_CGROUP_LIMITS:
+		vigil_probe_cgroup_limits(f, &r->cgroup);
 		break;
 	case VF_NFTABLES:
 		vigil_probe_nftables(f);

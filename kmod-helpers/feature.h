@@ -33,6 +33,7 @@ enum vigil_feature_id {
 	VF_BPFFS,
 	VF_TRACEFS,
 	VF_CGROUP_V2,
+	VF_CGROUP_LIMITS,
 	VF_NFTABLES,
 	VF_TUN,
 	VF_VETH,
@@ -89,6 +90,8 @@ void vigil_probe_map(struct vigil_feature *f, int map_type);
 void vigil_probe_fs_mount(struct vigil_feature *f, const char *fstype, const char *path,
 			  bool mount_it);
 void vigil_probe_cgroup(struct vigil_feature *f, struct vigil_cgroup2 *cg);
+/* Whether the v2 hierarchy `cg` has the controllers workloads' limits are written to. */
+void vigil_probe_cgroup_limits(struct vigil_feature *f, const struct vigil_cgroup2 *cg);
 void vigil_probe_nftables(struct vigil_feature *f);
 void vigil_probe_tun(struct vigil_feature *f);
 void vigil_probe_veth(struct vigil_feature *f);

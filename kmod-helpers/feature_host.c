@@ -75,6 +75,43 @@ void vigil_probe_cgroup(struct vigil_feature *f, struct vigil_cgroup2 *cg)
 		 cg->controllers[0] ? cg->controllers : "none (all on v1)");
 }
 
+void vigil_probe_cgroup_limits(struct vigil_feature *f, const struct vigil_cgroup2 *cg)
+{
+	static const char *const needed[] = { "cpu", "memory", "pids" };
+	char missing[64] = "";
+
+	if (!cg->mount[0]) {
+		snprintf(f->detail, sizeof(f->detail),
+			 "no cgroup v2 hierarchy: no limit is enforced");
+		return;
+	}
+	for (size_t i = 0; i < sizeof(needed) / sizeof(needed[0]); i++) {
+		char word[16];
+		bool found = false;
+
+		for (const char *p = cg->controllers; *p && !found;) {
+			size_t n = strcspn(p, " ");
+
+			snprintf(word, sizeof(word), "%.*s", (int)n, p);
+			found = strcmp(word, needed[i]) == 0;
+			p += n + (p[n] == ' ');
+		}
+		if (!found)
+			snprintf(missing + strlen(missing), sizeof(missing) - strlen(missing),
+				 "%s%s", missing[0] ? " " : "", needed[i]);
+	}
+	f->available = !missing[0];
+	if (f->available)
+		snprintf(f->detail, sizeof(f->detail),
+			 "cpu, memory and pids in the v2 hierarchy: workloads' cpu.max, "
+			 "memory.max, memory.swap.max and pids.max are enforced");
+	else
+		snprintf(f->detail, sizeof(f->detail),
+			 "not in the v2 hierarchy (%s): %s; workloads run, those limits not "
+			 "enforced",
+			 vigil_cgroup_mode_name(cg->mode), missing);
+}
+
 static int nftables_in_netns(void *arg, char *detail, size_t len)
 {
 	static const char cmds[] = "add table inet vigil_probe\n"

@@ -16,6 +16,8 @@ packages=(
 	# tests
 	check libsubunit-dev libclang-rt-14-dev linux-perf
 	e2fsprogs util-linux mount iputils-ping prometheus curl openssl
+	# the tests' microVM (scripts/guest/build-microvm.sh downloads its kernel)
+	qemu-system-x86 busybox-static cpio
 	# legacy iptables, which `vigil net check` reads and its tests set
 	iptables
 )

@@ -19,11 +19,14 @@ static int do_workload_help(int argc, char **argv)
 {
 	print_help("Usage: vigil workload create FILE\n"
 		   "       vigil workload { start | stop | delete | show } ID\n"
+		   "       vigil workload show ID --seccomp\n"
 		   "       vigil workload list\n"
 		   "       vigil workload help\n"
 		   "\n"
 		   "Manages workloads through vigild's control socket (--socket). FILE is a\n"
-		   "workload spec (JSON: id, owner, vcpus, memory_mib, command, network).\n"
+		   "workload spec (JSON: id, owner, vcpus, memory_mib, command, network,\n"
+		   "jail). --seccomp prints the filter a jailed workload runs under, as\n"
+		   "libseccomp's pseudo filter code.\n"
 		   "A deleted workload's record and counters stay until its usage is exported,\n"
 		   "so its id cannot be reused until then.\n");
 	return CLI_OK;
@@ -116,6 +119,78 @@ static void print_network(struct json_object *w)
 	close_json_object();
 }
 
+static void print_strings(struct json_object *o, const char *key, const char *label)
+{
+	struct json_object *arr;
+	size_t n;
+
+	if (!json_object_object_get_ex(o, key, &arr) || !json_object_is_type(arr, json_type_array))
+		return;
+	n = json_object_array_length(arr);
+	print_text("%-12s", label);
+	open_json_array(key);
+	for (size_t i = 0; i < n; i++)
+		print_string(PRINT_ANY, NULL, " %s",
+			     json_object_get_string(json_object_array_get_idx(arr, i)));
+	close_json_array();
+	print_text("%s\n", n ? "" : " -");
+}
+
+static void print_jail(struct json_object *w)
+{
+	struct json_object *j, *v;
+
+	if (!json_object_object_get_ex(w, "jail", &j) || !json_object_is_type(j, json_type_object))
+		return;
+	open_json_object("jail");
+	json_object_object_get_ex(j, "enabled", &v);
+	print_bool(PRINT_ANY, "enabled", "jail:        %s", json_object_get_boolean(v), "yes",
+		   "no (unjailed)");
+	if (!json_object_get_boolean(v)) {
+		print_text("\n");
+		close_json_object();
+		return;
+	}
+	print_string(PRINT_ANY, "seccomp", ", seccomp %s", str(j, "seccomp"));
+	print_string(PRINT_ANY, "seccomp_mode", " (%s)\n", str(j, "seccomp_mode"));
+	print_field(j, "uid", "  uid:");
+	print_field(j, "gid", "  gid:");
+	print_field(j, "seccomp_sha256", "  filter:");
+	print_strings(j, "devices", "  devices:");
+	print_strings(j, "ro_paths", "  ro paths:");
+	print_strings(j, "rw_paths", "  rw paths:");
+	close_json_object();
+}
+
+static void print_limits(struct json_object *w)
+{
+	struct json_object *arr;
+
+	if (!json_object_object_get_ex(w, "limits", &arr) ||
+	    !json_object_is_type(arr, json_type_array))
+		return;
+	print_text("limits:\n");
+	open_json_array("limits");
+	for (size_t i = 0; i < json_object_array_length(arr); i++) {
+		struct json_object *l = json_object_array_get_idx(arr, i), *v;
+
+		open_json_object(NULL);
+		print_string(PRINT_ANY, "limit", "  %-8s", str(l, "limit"));
+		print_string(PRINT_ANY, "file", " %-16s", str(l, "file"));
+		print_string(PRINT_ANY, "value", " %-14s", str(l, "value"));
+		json_object_object_get_ex(l, "enforced", &v);
+		print_bool(PRINT_ANY, "enforced", " %s", json_object_get_boolean(v), "enforced",
+			   "NOT enforced: ");
+		if (str(l, "reason"))
+			print_string(PRINT_ANY, "reason", "%s", str(l, "reason"));
+		else
+			print_null("reason");
+		print_text("\n");
+		close_json_object();
+	}
+	close_json_array();
+}
+
 static void print_workload_detail(struct json_object *w)
 {
 	struct json_object *cmd;
@@ -125,6 +200,9 @@ static void print_workload_detail(struct json_object *w)
 	print_field(w, "state", "state:");
 	print_field(w, "pid", "pid:");
 	print_field(w, "exit_status", "exit status:");
+	if (str(w, "exit_reason"))
+		print_string(PRINT_ANY, "exit_reason", "ended:       %s\n", str(w, "exit_reason"));
+	print_field(w, "exit_signal", "exit signal:");
 	print_field(w, "slot", "slot:");
 	print_field(w, "cgroup", "cgroup:");
 	print_field(w, "vcpus", "vcpus:");
@@ -140,6 +218,8 @@ static void print_workload_detail(struct json_object *w)
 	close_json_array();
 	print_text("\n");
 	print_network(w);
+	print_jail(w);
+	print_limits(w);
 }
 
 static void print_usage(struct json_object *u)
@@ -209,8 +289,30 @@ static int do_workload_delete(int argc, char **argv)
 	return run_id_cmd(argc, argv, "delete", false);
 }
 
+/* show ID --seccomp: the filter the workload runs under, as libseccomp prints it */
+static int show_seccomp(const char *id)
+{
+	struct json_object *req = request("show", id), *resp;
+	int status;
+
+	json_object_object_add(req, "seccomp", json_object_new_boolean(1));
+	status = call(req, &resp);
+	if (status != CLI_OK)
+		return status;
+	open_json_object(NULL);
+	print_string(PRINT_JSON, "workload", NULL, id);
+	print_string(PRINT_ANY, "seccomp_pfc", "%s", str(resp, "seccomp_pfc"));
+	close_json_object();
+	json_object_put(resp);
+	return CLI_OK;
+}
+
 static int do_workload_show(int argc, char **argv)
 {
+	if (argc == 3 && strcmp(argv[2], "--seccomp") == 0)
+		return show_seccomp(argv[1]);
+	if (argc == 3 && strcmp(argv[1], "--seccomp") == 0)
+		return show_seccomp(argv[2]);
 	return run_id_cmd(argc, argv, "show", true);
 }
 

@@ -9,7 +9,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "cgroup_limits.h"
 #include "http_server.h"
+#include "jail_paths.h"
+#include "jail_seccomp.h"
 #include "ledger.h"
 #include "meter_loader.h"
 #include "metrics.h"
@@ -24,6 +27,11 @@ struct wl {
 	bool child;
 	/* deleted, and its final ledger record is durable: its slot can go */
 	bool final_recorded;
+	/* a jailed one's reaper reports the workload's wait status here; -1 */
+	int status_fd;
+	/* as written at its last start */
+	bool has_limits;
+	struct vigil_limits limits;
 };
 
 /* What /metrics shows of a workload beside its counters, copied for the HTTP threads. */
@@ -44,6 +52,16 @@ struct vigild {
 	char logs_dir[PATH_MAX];
 	unsigned int max_workloads;
 	unsigned int stop_timeout_ms;
+
+	/* the jails (jail.c) */
+	const char *image_dirs[VIGIL_MAX_IMAGE_DIRS];
+	size_t n_image_dirs;
+	/* workload slot N runs as uid and gid uid_base + N */
+	unsigned int uid_base;
+	bool allow_unjailed;
+	char jail_root[PATH_MAX];
+	struct vigil_seccomp_filter filters[VIGIL_SECCOMP__COUNT][2];
+
 	struct vigil_meter *meter;
 	/* every workload with a record, deleted ones included */
 	struct wl **wls;
@@ -106,6 +124,21 @@ int wl_stop(struct vigild *d, struct wl *w, struct req_err *e);
 void wl_exited(struct vigild *d, struct wl *w);
 /* Watches the pidfd of a running workload in the loop. */
 int wl_watch(struct vigild *d, struct wl *w);
+
+/* jail.c */
+struct vigil_spawn_opts;
+/* Refuses (and says why) a uid range that an account of this host, user or group, falls into. */
+int jail_check_uid_range(unsigned int uid_base, unsigned int max_workloads);
+/* Checks the image directories, makes the jails' root, enables the limits' controllers. */
+int jail_setup(struct vigild *d);
+void jail_teardown(struct vigild *d);
+/* What the spec's jail asks for, the host can give; nothing is made. */
+int jail_check_spec(struct vigild *d, const struct vigil_workload_spec *s, struct req_err *e);
+/* The limits of its allocation into its cgroup, and which the host enforces into w->limits. */
+int jail_write_limits(struct vigild *d, struct wl *w, struct req_err *e);
+/* Starts it jailed; on success w->status_fd is the reaper's pipe. */
+int jail_spawn(struct vigild *d, struct wl *w, struct vigil_spawn_opts *o, char **argv, pid_t *pid,
+	       int *pidfd, struct req_err *e);
 
 /* workload_delete.c */
 int wl_delete(struct vigild *d, struct wl *w, struct req_err *e);

@@ -12,6 +12,8 @@
 #include <string.h>
 
 #include "daemon.h"
+
+_Static_assert(VIGIL_LIMIT__COUNT <= VIGIL_METRICS_LIMITS, "every limit has a place in /metrics");
 #include "paths.h"
 
 static int alloc_of(const char *id, struct vigil_workload_alloc *ret, void *ctx)
@@ -43,6 +45,12 @@ void exporter_refresh(struct vigild *d)
 		snprintf(e[i].alloc.owner, sizeof(e[i].alloc.owner), "%s", s->owner);
 		e[i].alloc.vcpus = s->vcpus;
 		e[i].alloc.memory_mib = s->memory_mib;
+		for (int l = 0; d->wls[i]->has_limits && l < VIGIL_LIMIT__COUNT; l++) {
+			snprintf(e[i].alloc.limits[l].name, sizeof(e[i].alloc.limits[l].name), "%s",
+				 vigil_limit_name(l));
+			e[i].alloc.limits[l].enforced = d->wls[i]->limits.l[l].enforced;
+			e[i].alloc.n_limits++;
+		}
 	}
 	pthread_mutex_lock(&d->alloc_lock);
 	old = d->allocs;

@@ -38,6 +38,7 @@ static int collect(struct vigil_workload *rec, void *ctx)
 	}
 	w->rec = *rec;
 	w->pidfd = -1;
+	w->status_fd = -1;
 	free(rec);
 	ret = wl_add(d, w);
 	if (ret < 0) {
@@ -96,6 +97,15 @@ meter:
 	if (ret < 0)
 		fprintf(stderr, "vigild: workload \"%s\": metering interface %s: %s\n", r->spec.id,
 			r->host_ifname, strerror(-ret));
+}
+
+/* A running workload's limits are written again, so they show as at its start. */
+static void repair_limits(struct vigild *d, struct wl *w)
+{
+	struct req_err e;
+
+	if (w->rec.state == VIGIL_WL_RUNNING && jail_write_limits(d, w, &e) < 0)
+		fprintf(stderr, "vigild: %s\n", e.msg);
 }
 
 static void repair_slot(struct vigild *d, struct wl *w)
@@ -234,6 +244,7 @@ int repair_state(struct vigild *d)
 			repair_cgroup(w);
 			repair_network(d, w);
 			repair_run_state(d, w);
+			repair_limits(d, w);
 		}
 		repair_slot(d, w);
 		if (memcmp(&before, &w->rec, sizeof(before)) &&

@@ -2,6 +2,7 @@
 /* Control socket requests: one JSON request in, one JSON response out. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "daemon.h"
@@ -22,14 +23,53 @@ static struct json_object *network_view(const struct vigil_workload *r)
 	json_object_object_add(net, "netns", r->netns[0] ? json_object_new_string(r->netns) : NULL);
 	json_object_object_add(net, "mac",
 			       r->spec.mac[0] ? json_object_new_string(r->spec.mac) : NULL);
-	if (r->spec.net_mode == VIGIL_NET_TAP) {
+	if (r->spec.net_mode == VIGIL_NET_TAP && !r->spec.jail.enabled) {
 		json_object_object_add(net, "vmm_uid", json_object_new_int64(r->spec.vmm_uid));
 		json_object_object_add(net, "vmm_gid", json_object_new_int64(r->spec.vmm_gid));
 	}
 	return net;
 }
 
-static struct json_object *workload_view(const struct wl *w)
+static struct json_object *limits_view(const struct wl *w)
+{
+	struct json_object *arr;
+
+	if (!w->has_limits)
+		return NULL;
+	arr = json_object_new_array();
+	for (int i = 0; i < VIGIL_LIMIT__COUNT; i++) {
+		const struct vigil_limit_status *l = &w->limits.l[i];
+		struct json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "limit", json_object_new_string(vigil_limit_name(i)));
+		json_object_object_add(o, "file", json_object_new_string(vigil_limit_file(i)));
+		json_object_object_add(o, "value", json_object_new_string(l->value));
+		json_object_object_add(o, "enforced", json_object_new_boolean(l->enforced));
+		json_object_object_add(o, "reason",
+				       l->enforced ? NULL : json_object_new_string(l->reason));
+		json_object_array_add(arr, o);
+	}
+	return arr;
+}
+
+/* The spec's jail, with what vigild gave it: its uid and the filter it runs under. */
+static struct json_object *jail_view(const struct vigild *d, const struct wl *w)
+{
+	const struct vigil_workload *r = &w->rec;
+	struct json_object *o = vigil_jail_spec_to_json(&r->spec.jail);
+	const struct vigil_seccomp_filter *f;
+
+	if (!o || !r->spec.jail.enabled)
+		return o;
+	json_object_object_add(o, "uid", json_object_new_int64(r->uid));
+	json_object_object_add(o, "gid", json_object_new_int64(r->uid));
+	f = &d->filters[r->spec.jail.seccomp][r->spec.jail.seccomp_mode];
+	json_object_object_add(o, "seccomp_sha256",
+			       f->insns ? json_object_new_string(f->sha256) : NULL);
+	return o;
+}
+
+static struct json_object *workload_view(const struct vigild *d, const struct wl *w)
 {
 	const struct vigil_workload *r = &w->rec;
 	struct json_object *o = json_object_new_object(), *cmd = json_object_new_array();
@@ -41,6 +81,11 @@ static struct json_object *workload_view(const struct wl *w)
 	json_object_object_add(o, "pid", r->pid ? json_object_new_int(r->pid) : NULL);
 	json_object_object_add(o, "exit_status",
 			       r->has_exit ? json_object_new_int(r->exit_status) : NULL);
+	json_object_object_add(o, "exit_signal",
+			       r->exit_signal ? json_object_new_int(r->exit_signal) : NULL);
+	json_object_object_add(o, "exit_reason",
+			       r->has_exit ? json_object_new_string(vigil_workload_exit_reason(r))
+					   : NULL);
 	json_object_object_add(o, "slot", json_object_new_int64(r->slot));
 	json_object_object_add(o, "cgroup", json_object_new_string(r->cgroup));
 	json_object_object_add(o, "vcpus", json_object_new_int64(r->spec.vcpus));
@@ -49,6 +94,8 @@ static struct json_object *workload_view(const struct wl *w)
 		json_object_array_add(cmd, json_object_new_string(r->spec.argv[i]));
 	json_object_object_add(o, "command", cmd);
 	json_object_object_add(o, "network", network_view(r));
+	json_object_object_add(o, "jail", jail_view(d, w));
+	json_object_object_add(o, "limits", limits_view(w));
 	json_object_object_add(o, "created_unix_ns", json_object_new_uint64(r->created_unix_ns));
 	return o;
 }
@@ -70,6 +117,25 @@ static int usage_view(struct vigild *d, const struct wl *w, struct json_object *
 			o, vigil_usage_fields[i].name,
 			json_object_new_uint64(vigil_usage_field_get(&u, &vigil_usage_fields[i])));
 	*ret = o;
+	return 0;
+}
+
+/* The filter a jailed workload runs under, as libseccomp's pseudo filter code. */
+static int seccomp_view(const struct wl *w, struct json_object *resp, struct req_err *e)
+{
+	const struct vigil_jail_spec *j = &w->rec.spec.jail;
+	char *pfc = NULL;
+	int r;
+
+	if (!j->enabled)
+		return req_fail(e, -ENOENT, "workload \"%s\" runs unjailed: it has no filter",
+				w->rec.spec.id);
+	r = vigil_seccomp_pfc(j->seccomp, j->seccomp_mode, &pfc);
+	if (r < 0)
+		return req_fail(e, r, "workload \"%s\": seccomp profile \"%s\": %s", w->rec.spec.id,
+				vigil_seccomp_profile_name(j->seccomp), strerror(-r));
+	json_object_object_add(resp, "seccomp_pfc", json_object_new_string(pfc));
+	free(pfc);
 	return 0;
 }
 
@@ -95,7 +161,7 @@ static int do_list(struct vigild *d, struct json_object *resp)
 	struct json_object *arr = json_object_new_array();
 
 	for (size_t i = 0; i < d->n_wls; i++)
-		json_object_array_add(arr, workload_view(d->wls[i]));
+		json_object_array_add(arr, workload_view(d, d->wls[i]));
 	json_object_object_add(resp, "workloads", arr);
 	return 0;
 }
@@ -111,7 +177,7 @@ static int delete_and_record(struct vigild *d, struct wl *w, struct json_object 
 
 	if (r < 0)
 		return r;
-	json_object_object_add(resp, "workload", workload_view(w));
+	json_object_object_add(resp, "workload", workload_view(d, w));
 	accounting_final(d, w);
 	return 0;
 }
@@ -146,12 +212,15 @@ static int dispatch(struct vigild *d, const char *cmd, struct json_object *req,
 	}
 	if (r < 0)
 		return r;
-	json_object_object_add(resp, "workload", workload_view(w));
+	json_object_object_add(resp, "workload", workload_view(d, w));
 	if (strcmp(cmd, "show") == 0) {
 		r = usage_view(d, w, &usage, e);
 		if (r < 0)
 			return r;
 		json_object_object_add(resp, "usage", usage);
+		if (json_object_object_get_ex(req, "seccomp", &spec) &&
+		    json_object_get_boolean(spec))
+			return seccomp_view(w, resp, e);
 	}
 	return 0;
 }

@@ -43,6 +43,10 @@ struct daemon_opts {
 	const char *tls_client_ca;
 	const char *deny[VIGIL_NFT_MAX_PREFIXES];
 	size_t n_deny;
+	const char *image_dirs[VIGIL_MAX_IMAGE_DIRS];
+	size_t n_image_dirs;
+	unsigned long uid_base;
+	bool allow_unjailed;
 };
 
 static void usage(FILE *out)
@@ -52,7 +56,8 @@ static void usage(FILE *out)
 		"              [--cgroup-parent NAME] [--max-workloads N] [--stop-timeout SEC]\n"
 		"              [--listen HOST:PORT] [--tls-cert FILE --tls-key FILE\n"
 		"              [--tls-client-ca FILE]] [--epoch SEC] [--boot-id-file FILE]\n"
-		"              [--deny PREFIX]...\n"
+		"              [--deny PREFIX]... [--image-dir DIR]... [--uid-base UID]\n"
+		"              [--allow-unjailed]\n"
 		"       vigild --help | --version\n"
 		"\n"
 		"  --state-dir DIR       workload registry and logs (default " VIGIL_DEFAULT_STATE_DIR
@@ -77,8 +82,15 @@ static void usage(FILE *out)
 		"                        /proc/sys/kernel/random/boot_id)\n"
 		"  --deny PREFIX         a destination no workload may reach (IPv4 or IPv6),\n"
 		"                        beside RFC 1918, 100.64/10, link-local, ULA and the\n"
-		"                        host's own subnets; repeatable\n",
-		VIGIL_MAX_WORKLOADS, VIGIL_MAX_WORKLOADS);
+		"                        host's own subnets; repeatable\n"
+		"  --image-dir DIR       a directory whose files (kernel images, disks) jailed\n"
+		"                        workloads may declare in jail.ro_paths and\n"
+		"                        jail.rw_paths; repeatable, at most %d\n"
+		"  --uid-base UID        workload slot N runs as uid and gid UID+N (default %u);\n"
+		"                        no account of the host may be in the range\n"
+		"  --allow-unjailed      accept specs with \"jail\": {\"enabled\": false}\n",
+		VIGIL_MAX_WORKLOADS, VIGIL_MAX_WORKLOADS, VIGIL_MAX_IMAGE_DIRS,
+		VIGIL_DEFAULT_UID_BASE);
 }
 
 static int parse_ulong(const char *opt, const char *arg, unsigned long min, unsigned long max,
@@ -116,6 +128,9 @@ static int parse_opts(int argc, char **argv, struct daemon_opts *o)
 		{ "tls-key", required_argument, NULL, 'K' },
 		{ "tls-client-ca", required_argument, NULL, 'A' },
 		{ "deny", required_argument, NULL, 'D' },
+		{ "image-dir", required_argument, NULL, 'I' },
+		{ "uid-base", required_argument, NULL, 'U' },
+		{ "allow-unjailed", no_argument, NULL, 'J' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -176,6 +191,22 @@ static int parse_opts(int argc, char **argv, struct daemon_opts *o)
 				return -EINVAL;
 			}
 			o->deny[o->n_deny++] = optarg;
+			break;
+		case 'I':
+			if (o->n_image_dirs == VIGIL_MAX_IMAGE_DIRS) {
+				fprintf(stderr, "vigild: at most %d --image-dir directories\n",
+					VIGIL_MAX_IMAGE_DIRS);
+				return -EINVAL;
+			}
+			o->image_dirs[o->n_image_dirs++] = optarg;
+			break;
+		case 'U':
+			if (parse_ulong("--uid-base", optarg, 1, UINT32_MAX - VIGIL_MAX_WORKLOADS,
+					&o->uid_base) < 0)
+				return -EINVAL;
+			break;
+		case 'J':
+			o->allow_unjailed = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -377,6 +408,9 @@ static int run(struct vigild *d)
 		ret = -1;
 		goto out;
 	}
+	ret = jail_setup(d);
+	if (ret < 0)
+		goto out;
 	ret = repair_state(d);
 	if (ret < 0) {
 		fprintf(stderr, "vigild: bringing the host to the registry in %s: %s\n",
@@ -400,9 +434,12 @@ out:
 	exporter_stop(d);
 	accounting_stop(d);
 	isolation_stop(d);
+	jail_teardown(d);
 	for (size_t i = 0; i < d->n_wls; i++) {
 		if (d->wls[i]->pidfd >= 0)
 			close(d->wls[i]->pidfd);
+		if (d->wls[i]->status_fd >= 0)
+			close(d->wls[i]->status_fd);
 		vigil_workload_spec_free(&d->wls[i]->rec.spec);
 		free(d->wls[i]);
 	}
@@ -429,6 +466,7 @@ int main(int argc, char **argv)
 		.max_workloads = VIGIL_MAX_WORKLOADS,
 		.stop_timeout_sec = 10,
 		.epoch_sec = 60,
+		.uid_base = VIGIL_DEFAULT_UID_BASE,
 	};
 	struct vigild d = {
 		.epfd = -1,
@@ -444,6 +482,8 @@ int main(int argc, char **argv)
 	err = parse_opts(argc, argv, &o);
 	if (err)
 		return err > 0 ? 0 : 2;
+	if (jail_check_uid_range((unsigned int)o.uid_base, (unsigned int)o.max_workloads) < 0)
+		return 2;
 	vigil_bpf_log_install(NULL);
 
 	err = check_host(&o);
@@ -470,6 +510,10 @@ int main(int argc, char **argv)
 	d.tls_client_ca_file = o.tls_client_ca;
 	d.deny = o.deny;
 	d.n_deny = o.n_deny;
+	memcpy(d.image_dirs, o.image_dirs, sizeof(o.image_dirs));
+	d.n_image_dirs = o.n_image_dirs;
+	d.uid_base = (unsigned int)o.uid_base;
+	d.allow_unjailed = o.allow_unjailed;
 	if (o.pin_dir)
 		snprintf(d.pin_dir, sizeof(d.pin_dir), "%s", o.pin_dir);
 	else

@@ -304,6 +304,7 @@ int wl_create(struct vigild *d, struct json_object *spec, struct wl **ret, struc
 	if (!w)
 		return req_fail(e, -ENOMEM, "creating a workload: %s", strerror(ENOMEM));
 	w->pidfd = -1;
+	w->status_fd = -1;
 	r = vigil_workload_spec_from_json(spec, &w->rec.spec, e->msg, sizeof(e->msg));
 	if (r < 0) {
 		free(w);
@@ -311,11 +312,16 @@ int wl_create(struct vigild *d, struct json_object *spec, struct wl **ret, struc
 	}
 	r = check_new(d, &w->rec.spec, e);
 	if (!r)
+		r = jail_check_spec(d, &w->rec.spec, e);
+	if (!r && !w->rec.spec.jail.enabled)
 		r = check_command(&w->rec.spec, e);
 	if (!r)
 		r = alloc_slot(d, w->rec.spec.id, &w->rec.slot, e);
 	if (r < 0)
 		goto fail;
+	/* its own uid: no other workload's, no account of the host's (jail_setup) */
+	if (w->rec.spec.jail.enabled)
+		w->rec.uid = d->uid_base + w->rec.slot;
 	clock_gettime(CLOCK_REALTIME, &now);
 	w->rec.created_unix_ns = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
 	w->rec.state = VIGIL_WL_CREATED;

@@ -49,8 +49,8 @@ int net_make(struct vigil_workload *r, const char **ret_failed)
 {
 	struct vigil_tap_opts to = {
 		.ifname = r->host_ifname,
-		.owner_uid = r->spec.vmm_uid,
-		.owner_gid = r->spec.vmm_gid,
+		.owner_uid = r->spec.jail.enabled ? r->uid : r->spec.vmm_uid,
+		.owner_gid = r->spec.jail.enabled ? r->uid : r->spec.vmm_gid,
 		.host_cidr = r->spec.host_ipv4,
 		.host_cidr6 = optional(r->spec.host_ipv6),
 	};

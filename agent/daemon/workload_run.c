@@ -41,6 +41,10 @@ static int spawn_command(struct vigild *d, struct wl *w, pid_t *pid, int *pidfd,
 	char **argv = NULL;
 	int ret;
 
+	/* before its first instruction, jailed or not */
+	ret = jail_write_limits(d, w, e);
+	if (ret < 0)
+		return ret;
 	ret = vigil_workload_spec_argv(&w->rec.spec, &argv);
 	if (ret < 0)
 		return req_fail(e, ret, "workload \"%s\": %s", id, strerror(-ret));
@@ -64,7 +68,11 @@ static int spawn_command(struct vigild *d, struct wl *w, pid_t *pid, int *pidfd,
 			       strerror(errno));
 		goto out;
 	}
-	ret = vigil_spawn(&o, argv, pid, pidfd);
+	if (w->rec.spec.jail.enabled) {
+		ret = jail_spawn(d, w, &o, argv, pid, pidfd, e);
+		goto out;
+	}
+	ret = vigil_spawn(&o, argv, pid, pidfd, NULL);
 	if (ret < 0)
 		req_fail(e, ret, "workload \"%s\": cannot execute \"%s\": %s", id, argv[0],
 			 strerror(-ret));
@@ -108,29 +116,50 @@ int wl_start(struct vigild *d, struct wl *w, struct req_err *e)
 		epoll_ctl(d->epfd, EPOLL_CTL_DEL, pidfd, NULL);
 		close(pidfd);
 		w->pidfd = -1;
+		if (w->status_fd >= 0)
+			close(w->status_fd);
+		w->status_fd = -1;
 		w->rec = old;
 		return ret;
 	}
 	return 0;
 }
 
-/* exit code, or 128 + signal as shells report it */
-static int exit_code(const siginfo_t *si)
+/* exit code, or 128 + signal as shells report it, and the signal */
+static void set_exit(struct vigil_workload *r, bool exited, int code_or_signal)
 {
-	return si->si_code == CLD_EXITED ? si->si_status : 128 + si->si_status;
+	r->has_exit = true;
+	r->exit_status = exited ? code_or_signal : 128 + code_or_signal;
+	r->exit_signal = exited ? 0 : code_or_signal;
+}
+
+/*
+ * The daemon's child is a jailed workload's reaper; the workload's own wait
+ * status is what the reaper reported, when it lived to.
+ */
+static void collect_exit(struct wl *w)
+{
+	siginfo_t si = { 0 };
+	int status;
+
+	if (w->child && waitid(P_PIDFD, (id_t)w->pidfd, &si, WEXITED | WNOHANG) == 0 && si.si_pid)
+		set_exit(&w->rec, si.si_code == CLD_EXITED, si.si_status);
+	if (w->status_fd < 0)
+		return;
+	if (read(w->status_fd, &status, sizeof(status)) == sizeof(status))
+		set_exit(&w->rec, WIFEXITED(status),
+			 WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+	close(w->status_fd);
+	w->status_fd = -1;
 }
 
 void wl_exited(struct vigild *d, struct wl *w)
 {
-	siginfo_t si = { 0 };
 	int ret;
 
 	if (w->pidfd < 0)
 		return;
-	if (w->child && waitid(P_PIDFD, (id_t)w->pidfd, &si, WEXITED | WNOHANG) == 0 && si.si_pid) {
-		w->rec.has_exit = true;
-		w->rec.exit_status = exit_code(&si);
-	}
+	collect_exit(w);
 	epoll_ctl(d->epfd, EPOLL_CTL_DEL, w->pidfd, NULL);
 	close(w->pidfd);
 	w->pidfd = -1;
@@ -138,7 +167,10 @@ void wl_exited(struct vigild *d, struct wl *w)
 	if (w->rec.state == VIGIL_WL_RUNNING)
 		w->rec.state = VIGIL_WL_STOPPED;
 	ret = vigil_registry_save(d->state_dir, &w->rec);
-	if (w->rec.has_exit)
+	if (w->rec.has_exit && w->rec.exit_signal)
+		fprintf(stderr, "vigild: workload \"%s\": process %d %s\n", w->rec.spec.id,
+			w->rec.pid, vigil_workload_exit_reason(&w->rec));
+	else if (w->rec.has_exit)
 		fprintf(stderr, "vigild: workload \"%s\": process %d exited with status %d\n",
 			w->rec.spec.id, w->rec.pid, w->rec.exit_status);
 	else

@@ -34,6 +34,9 @@ enum vigil_seccomp_mode {
 
 #define VIGIL_JAIL_MAX_PATHS 16
 
+/* The descriptor a jailed tap workload's VMM finds its tap on, as "{tap_fd}" says. */
+#define VIGIL_TAP_FD 3
+
 struct vigil_jail_spec {
 	bool enabled;
 	enum vigil_seccomp_profile seccomp;

@@ -26,10 +26,18 @@ enum vigil_metrics_format {
 const char *vigil_metrics_content_type(enum vigil_metrics_format format);
 
 /* What a workload was given, from its spec: the slot in the BPF map has only its id. */
+#define VIGIL_METRICS_LIMITS 4
+
 struct vigil_workload_alloc {
 	char owner[65];
 	uint32_t vcpus;
 	uint32_t memory_mib;
+	/* its cgroup limits as written at its last start ("cpu", ...), none before */
+	size_t n_limits;
+	struct {
+		char name[8];
+		bool enforced;
+	} limits[VIGIL_METRICS_LIMITS];
 };
 
 /* Fills `ret` for workload `id`; -ENOENT when unknown (its info then has no such labels). */

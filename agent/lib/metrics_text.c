@@ -290,6 +290,26 @@ static void put_workload_info(struct writer *w, const struct vigil_metrics_snaps
 	}
 }
 
+static void put_workload_limits(struct writer *w, const struct vigil_metrics_snapshot *s)
+{
+	put_header(w, "vigil_workload_limits_enforced", GAUGE, NULL,
+		   "1 when the cgroup v2 limit of the workload's allocation is enforced, 0 when "
+		   "the host cannot (vigil workload show says why).");
+	for (size_t i = 0; i < s->n_workloads; i++) {
+		const struct vigil_metrics_workload *wl = &s->workloads[i];
+
+		for (size_t l = 0; wl->has_alloc && l < wl->alloc.n_limits; l++) {
+			vigil_strbuf_puts(w->b, "vigil_workload_limits_enforced{");
+			put_label(w->b, true, "workload", wl->slot.workload,
+				  strnlen(wl->slot.workload, sizeof(wl->slot.workload)));
+			put_cstr_label(w->b, false, "limit", wl->alloc.limits[l].name);
+			vigil_strbuf_add(w->b, "} ", 2);
+			vigil_strbuf_putc(w->b, wl->alloc.limits[l].enforced ? '1' : '0');
+			vigil_strbuf_putc(w->b, '\n');
+		}
+	}
+}
+
 static void put_progs(struct writer *w, const struct vigil_metrics_snapshot *s)
 {
 	put_header(w, "vigil_bpf_stats_enabled", GAUGE, NULL,
@@ -366,6 +386,7 @@ int vigil_metrics_write(const struct vigil_metrics_snapshot *s, enum vigil_metri
 	for (size_t i = 0; i < N_WORKLOAD_FAMILIES; i++)
 		put_workload_family(&w, &workload_families[i], s);
 	put_workload_info(&w, s);
+	put_workload_limits(&w, s);
 	put_progs(&w, s);
 	if (s->ledger)
 		put_ledger(&w, s->ledger);

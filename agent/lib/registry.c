@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,6 +56,10 @@ struct json_object *vigil_workload_to_json(const struct vigil_workload *w)
 	json_object_object_add(o, "pid", json_object_new_int(w->pid));
 	json_object_object_add(o, "exit_status",
 			       w->has_exit ? json_object_new_int(w->exit_status) : NULL);
+	json_object_object_add(o, "exit_signal",
+			       w->exit_signal ? json_object_new_int(w->exit_signal) : NULL);
+	json_object_object_add(o, "uid",
+			       w->spec.jail.enabled ? json_object_new_int64(w->uid) : NULL);
 	json_object_object_add(o, "cgroup", json_object_new_string(w->cgroup));
 	json_object_object_add(o, "cgroup_id", json_object_new_uint64(w->cgroup_id));
 	json_object_object_add(o, "created_unix_ns", json_object_new_uint64(w->created_unix_ns));
@@ -62,6 +67,31 @@ struct json_object *vigil_workload_to_json(const struct vigil_workload *w)
 	json_object_object_add(o, "ifindex", json_object_new_int(w->ifindex));
 	json_object_object_add(o, "netns", json_object_new_string(w->netns));
 	return o;
+}
+
+static struct json_object *legacy_jail(void)
+{
+	struct json_object *j = json_object_new_object();
+
+	json_object_object_add(j, "enabled", json_object_new_boolean(0));
+	return j;
+}
+
+const char *vigil_workload_exit_reason(const struct vigil_workload *w)
+{
+	static char buf[64];
+	const char *name;
+
+	if (!w->has_exit)
+		return "";
+	if (!w->exit_signal) {
+		snprintf(buf, sizeof(buf), "exited with status %d", w->exit_status);
+		return buf;
+	}
+	name = sigabbrev_np(w->exit_signal);
+	snprintf(buf, sizeof(buf), "killed by SIG%s%s", name ? name : "?",
+		 w->exit_signal == SIGSYS ? " (seccomp)" : "");
+	return buf;
 }
 
 static int get_field(struct json_object *o, const char *key, enum json_type type,
@@ -98,6 +128,9 @@ int vigil_workload_from_json(struct json_object *obj, struct vigil_workload *ret
 	int r;
 
 	r = get_field(obj, "spec", json_type_object, &v, err, err_len);
+	/* a record from before the jail: its workload was made unjailed and stays so */
+	if (!r && !json_object_object_get_ex(v, "jail", NULL))
+		json_object_object_add(v, "jail", legacy_jail());
 	if (!r)
 		r = vigil_workload_spec_from_json(v, &w.spec, err, err_len);
 	if (r < 0)
@@ -120,6 +153,14 @@ int vigil_workload_from_json(struct json_object *obj, struct vigil_workload *ret
 		w.has_exit = true;
 		w.exit_status = json_object_get_int(v);
 	}
+	if (w.spec.jail.enabled) {
+		if ((r = get_field(obj, "uid", json_type_int, &v, err, err_len)) < 0)
+			goto fail;
+		w.uid = (uint32_t)json_object_get_int64(v);
+	}
+	if (json_object_object_get_ex(obj, "exit_signal", &v) &&
+	    json_object_is_type(v, json_type_int))
+		w.exit_signal = json_object_get_int(v);
 	if ((r = copy_string(obj, "cgroup", w.cgroup, sizeof(w.cgroup), err, err_len)) < 0 ||
 	    (r = copy_string(obj, "host_ifname", w.host_ifname, sizeof(w.host_ifname), err,
 			     err_len)) < 0 ||

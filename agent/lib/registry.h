@@ -34,7 +34,9 @@ struct vigil_workload {
 	enum vigil_workload_state state;
 	pid_t pid;	 /* main process while running, last one after */
 	bool has_exit;	 /* exit_status is known (our own child) */
-	int exit_status; /* as from waitpid() */
+	int exit_status; /* the exit code, or 128 + the signal that killed it */
+	int exit_signal; /* that signal, or 0 */
+	uint32_t uid;	 /* jailed: its uid and gid, from vigild's range at create */
 	char cgroup[PATH_MAX];
 	uint64_t cgroup_id;
 	uint64_t created_unix_ns;
@@ -45,6 +47,11 @@ struct vigil_workload {
 };
 
 const char *vigil_workload_state_name(enum vigil_workload_state s);
+/*
+ * How it ended, in words: "exited with status 3", "killed by SIGTERM",
+ * "killed by SIGSYS (seccomp)"; "" when not known. A static buffer.
+ */
+const char *vigil_workload_exit_reason(const struct vigil_workload *w);
 
 struct json_object *vigil_workload_to_json(const struct vigil_workload *w);
 int vigil_workload_from_json(struct json_object *obj, struct vigil_workload *ret, char *err,

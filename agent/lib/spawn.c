@@ -31,6 +31,8 @@ static int child_setup(const struct vigil_spawn_opts *o)
 		    dup2(o->output_fd, STDOUT_FILENO) < 0 || dup2(o->output_fd, STDERR_FILENO) < 0)
 			return errno;
 	}
+	if (o->jail)
+		return 0;
 	if (o->netns_fd >= 0 && setns(o->netns_fd, CLONE_NEWNET) < 0)
 		return errno;
 	/*
@@ -43,12 +45,22 @@ static int child_setup(const struct vigil_spawn_opts *o)
 	return 0;
 }
 
-int vigil_spawn(const struct vigil_spawn_opts *o, char *const argv[], pid_t *ret_pid,
-		int *ret_pidfd)
+static uint64_t jail_namespaces(const struct vigil_jail_plan *jail)
 {
-	int exec_err = 0, pipefd[2], pidfd = -1;
+	if (!jail)
+		return 0;
+	return CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS |
+	       (jail->netns_fd < 0 ? CLONE_NEWNET : 0);
+}
+
+int vigil_spawn(const struct vigil_spawn_opts *o, char *const argv[], pid_t *ret_pid,
+		int *ret_pidfd, struct vigil_jail_report *ret_report)
+{
+	struct vigil_jail_report report = { .step = VIGIL_JAIL_STEP_EXEC, .op = -1 };
+	int pipefd[2], pidfd = -1;
 	struct clone_args args = {
-		.flags = CLONE_INTO_CGROUP | (ret_pidfd ? CLONE_PIDFD : 0),
+		.flags = CLONE_INTO_CGROUP | (ret_pidfd ? CLONE_PIDFD : 0) |
+			 jail_namespaces(o->jail),
 		.exit_signal = SIGCHLD,
 		.cgroup = (uint64_t)o->cgroup_fd,
 		.pidfd = (uint64_t)(uintptr_t)&pidfd,
@@ -71,24 +83,28 @@ int vigil_spawn(const struct vigil_spawn_opts *o, char *const argv[], pid_t *ret
 	}
 	if (pid == 0) {
 		close(pipefd[0]);
-		exec_err = child_setup(o);
-		if (!exec_err) {
+		report.err = child_setup(o);
+		if (!report.err && o->jail)
+			vigil_jail_enter(o->jail, pipefd[1]);
+		if (!report.err) {
 			execvp(argv[0], argv);
-			exec_err = errno;
+			report.err = errno;
 		}
-		(void)!write(pipefd[1], &exec_err, sizeof(exec_err));
+		(void)!write(pipefd[1], &report, sizeof(report));
 		_exit(127);
 	}
 	close(pipefd[1]);
 	do {
-		n = read(pipefd[0], &exec_err, sizeof(exec_err));
+		n = read(pipefd[0], &report, sizeof(report));
 	} while (n < 0 && errno == EINTR);
 	close(pipefd[0]);
-	if (n == sizeof(exec_err)) {
+	if (n == sizeof(report)) {
 		waitpid((pid_t)pid, NULL, 0);
 		if (pidfd >= 0)
 			close(pidfd);
-		return -exec_err;
+		if (ret_report)
+			*ret_report = report;
+		return report.err > 0 ? -report.err : -EIO;
 	}
 	*ret_pid = (pid_t)pid;
 	if (ret_pidfd)
@@ -102,5 +118,5 @@ int vigil_spawn_in_cgroup(int cgroup_fd, char *const argv[], pid_t *ret_pid)
 		.cgroup_fd = cgroup_fd, .netns_fd = -1, .output_fd = -1, .inherit_fds = true
 	};
 
-	return vigil_spawn(&o, argv, ret_pid, NULL);
+	return vigil_spawn(&o, argv, ret_pid, NULL, NULL);
 }

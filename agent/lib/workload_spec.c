@@ -11,8 +11,8 @@
 #include "json_fields.h"
 #include "tap.h"
 
-static const char *const top_fields[] = { "id",	     "owner",	"vcpus",  "memory_mib",
-					  "command", "network", "volume", NULL };
+static const char *const top_fields[] = { "id",	     "owner",  "vcpus", "memory_mib", "command",
+					  "network", "volume", "jail",	NULL };
 static const char *const network_fields[] = {
 	"mode",		 "ipv4",     "ipv6",	    "host_ipv4",       "host_ipv6",
 	"vmm_uid",	 "vmm_gid",  "mac",	    "inbound",	       "inbound_from",
@@ -366,16 +366,25 @@ static int parse_mac(struct json_object *net, struct vigil_workload_spec *s, cha
 	return 0;
 }
 
-/* The VMM's uid, owner of the tap, its gid (the uid by default), the guest's MAC. */
+/*
+ * An unjailed VMM's uid, owner of the tap, its gid (the uid by default);
+ * whether they may be given is checked with the jail. The guest's MAC.
+ */
 static int parse_tap(struct json_object *net, struct vigil_workload_spec *s, char *err, size_t len)
 {
 	int64_t n;
 	int ret;
 
-	ret = get_range(net, "network.", "vmm_uid", 0, VIGIL_VMM_ID_MAX, s->id, &n, err, len);
-	if (ret < 0)
-		return ret;
-	s->vmm_uid = s->vmm_gid = (uint32_t)n;
+	if (json_object_object_get_ex(net, "vmm_uid", NULL)) {
+		ret = get_range(net, "network.", "vmm_uid", 0, VIGIL_VMM_ID_MAX, s->id, &n, err,
+				len);
+		if (ret < 0)
+			return ret;
+		s->has_vmm_uid = true;
+		s->vmm_uid = s->vmm_gid = (uint32_t)n;
+	} else if (json_object_object_get_ex(net, "vmm_gid", NULL)) {
+		return spec_err(err, len, s->id, "network.vmm_gid needs network.vmm_uid");
+	}
 	if (json_object_object_get_ex(net, "vmm_gid", NULL)) {
 		ret = get_range(net, "network.", "vmm_gid", 0, VIGIL_VMM_ID_MAX, s->id, &n, err,
 				len);
@@ -450,14 +459,51 @@ static int parse_network(struct json_object *obj, struct vigil_workload_spec *s,
 	return ret ? ret : parse_policy(net, s, err, len);
 }
 
-/* "{tap}" has nothing to stand for without a tap. */
+/*
+ * "{tap}" and "{tap_fd}" have nothing to stand for without a tap; a jailed
+ * VMM cannot use "{tap}": the tap is in the host's network namespace, not
+ * in the VMM's, so it is handed the tap's descriptor instead.
+ */
 static int check_placeholders(const struct vigil_workload_spec *s, char *err, size_t len)
 {
-	for (size_t i = 0; i < s->argc && s->net_mode != VIGIL_NET_TAP; i++) {
-		if (strstr(s->argv[i], "{tap}"))
+	for (size_t i = 0; i < s->argc; i++) {
+		bool tap = strstr(s->argv[i], "{tap}"), fd = strstr(s->argv[i], "{tap_fd}");
+
+		if ((tap || fd) && s->net_mode != VIGIL_NET_TAP)
 			return spec_err(err, len, s->id,
-					"command[%zu]: \"{tap}\" needs network.mode \"tap\"", i);
+					"command[%zu]: \"%s\" needs network.mode \"tap\"", i,
+					tap ? "{tap}" : "{tap_fd}");
+		if (tap && s->jail.enabled)
+			return spec_err(err, len, s->id,
+					"command[%zu]: \"{tap}\" names a tap the jailed VMM cannot "
+					"see (it has a network namespace of its own): use "
+					"\"{tap_fd}\", the descriptor it is handed, e.g. "
+					"\"-netdev\", \"tap,id=n0,fd={tap_fd}\"",
+					i);
 	}
+	return 0;
+}
+
+/* The jail, with the profile a tap's VMM or a process needs by default. */
+static int parse_jail(struct json_object *obj, struct vigil_workload_spec *s, char *err, size_t len)
+{
+	char why[256];
+	int ret;
+
+	ret = vigil_jail_spec_parse(
+		obj, s->net_mode == VIGIL_NET_TAP ? VIGIL_SECCOMP_QEMU : VIGIL_SECCOMP_GENERIC,
+		&s->jail, why, sizeof(why));
+	if (ret == -EINVAL)
+		return spec_err(err, len, s->id, "%s", why);
+	if (ret < 0 || s->net_mode != VIGIL_NET_TAP)
+		return ret;
+	if (s->jail.enabled && s->has_vmm_uid)
+		return spec_err(err, len, s->id,
+				"network.vmm_uid applies to an unjailed VMM: a jailed one runs as "
+				"the workload's own uid, which owns its tap");
+	if (!s->jail.enabled && !s->has_vmm_uid)
+		return spec_err(err, len, s->id,
+				"network.vmm_uid is required in tap mode for an unjailed VMM");
 	return 0;
 }
 
@@ -528,6 +574,8 @@ int vigil_workload_spec_from_json(struct json_object *obj, struct vigil_workload
 	if (!r)
 		r = parse_network(obj, &s, err, err_len);
 	if (!r)
+		r = parse_jail(obj, &s, err, err_len);
+	if (!r)
 		r = check_placeholders(&s, err, err_len);
 	if (!r)
 		r = parse_volume(obj, &s, err, err_len);
@@ -590,8 +638,12 @@ struct json_object *vigil_workload_spec_to_json(const struct vigil_workload_spec
 				       json_object_new_string(vigil_net_mode_name(s->net_mode)));
 		vigil_workload_spec_addrs_json(s, net);
 		if (s->net_mode == VIGIL_NET_TAP) {
-			json_object_object_add(net, "vmm_uid", json_object_new_int64(s->vmm_uid));
-			json_object_object_add(net, "vmm_gid", json_object_new_int64(s->vmm_gid));
+			if (s->has_vmm_uid) {
+				json_object_object_add(net, "vmm_uid",
+						       json_object_new_int64(s->vmm_uid));
+				json_object_object_add(net, "vmm_gid",
+						       json_object_new_int64(s->vmm_gid));
+			}
 			if (s->mac[0])
 				json_object_object_add(net, "mac", json_object_new_string(s->mac));
 		}
@@ -607,6 +659,7 @@ struct json_object *vigil_workload_spec_to_json(const struct vigil_workload_spec
 				       json_object_new_int64((int64_t)s->volume_size_mib));
 		json_object_object_add(o, "volume", vol);
 	}
+	json_object_object_add(o, "jail", vigil_jail_spec_to_json(&s->jail));
 	return o;
 fail:
 	json_object_put(cmd);
@@ -630,6 +683,7 @@ void vigil_workload_spec_free(struct vigil_workload_spec *s)
 	s->argv = NULL;
 	s->argc = 0;
 	vigil_net_policy_free(&s->policy);
+	vigil_jail_spec_free(&s->jail);
 }
 
 struct placeholder {
@@ -668,14 +722,18 @@ static char *expand_arg(const char *arg, const struct placeholder *ph)
 
 int vigil_workload_spec_argv(const struct vigil_workload_spec *s, char ***ret)
 {
-	char **argv = calloc(s->argc + 1, sizeof(*argv)), tap[IF_NAMESIZE];
-	struct placeholder ph[] = { { "{id}", s->id }, { NULL, NULL }, { NULL, NULL } };
+	char **argv = calloc(s->argc + 1, sizeof(*argv)), tap[IF_NAMESIZE], tap_fd[16];
+	struct placeholder ph[] = {
+		{ "{id}", s->id }, { NULL, NULL }, { NULL, NULL }, { NULL, NULL }
+	};
 
 	if (!argv)
 		return -ENOMEM;
 	if (s->net_mode == VIGIL_NET_TAP) {
 		vigil_tap_name(s->id, tap);
-		ph[1] = (struct placeholder){ "{tap}", tap };
+		snprintf(tap_fd, sizeof(tap_fd), "%d", VIGIL_TAP_FD);
+		ph[1] = (struct placeholder){ "{tap_fd}", tap_fd };
+		ph[2] = (struct placeholder){ "{tap}", tap };
 	}
 	for (size_t i = 0; i < s->argc; i++) {
 		argv[i] = expand_arg(s->argv[i], ph);

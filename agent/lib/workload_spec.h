@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "cidr.h"
+#include "jail_spec.h"
 #include "meter.h"
 #include "net_policy_spec.h"
 
@@ -50,10 +51,15 @@ struct vigil_workload_spec {
 	 * one vigil_workload_mac() derives from the id (not a spec field).
 	 */
 	char mac[VIGIL_MAC_SIZE];
-	/* tap mode: the user and group the VMM runs as, the tap's owners */
+	/*
+	 * tap mode, unjailed: the user and group the VMM runs as, the tap's
+	 * owners (a jailed VMM runs as the workload's own uid, which owns it)
+	 */
+	bool has_vmm_uid;
 	uint32_t vmm_uid, vmm_gid;
 	struct vigil_net_policy policy; /* its isolation */
 	uint64_t volume_size_mib;	/* 0: no volume */
+	struct vigil_jail_spec jail;
 };
 
 /*
@@ -100,9 +106,12 @@ void vigil_workload_mac(const char *id, char ret[VIGIL_MAC_SIZE]);
 
 /*
  * The command with its placeholders filled in: "{id}" by the workload id,
- * "{tap}" (tap mode only) by its tap's name. Free with vigil_argv_free.
+ * "{tap}" (tap mode, unjailed) by its tap's name, "{tap_fd}" (tap mode) by
+ * the number of the descriptor on the tap that the VMM is handed,
+ * VIGIL_TAP_FD. Free with vigil_argv_free.
  */
 int vigil_workload_spec_argv(const struct vigil_workload_spec *s, char ***ret);
+
 void vigil_argv_free(char **argv);
 
 #endif

@@ -58,30 +58,12 @@ static void remove_env(void)
 	vf_remove_env();
 }
 
-/* The HTTP port the running vigild logged. */
-static unsigned int http_port(void)
-{
-	unsigned int port = 0;
-
-	for (int i = 0; i < 100 && !port; i++) {
-		char *log = read_file(vf.log_path), *p = log ? strrchr(log, '(') : NULL;
-
-		while (p && p > log && sscanf(p, "(port %u)", &port) != 1)
-			p = memrchr(log, '(', (size_t)(p - log));
-		free(log);
-		if (!port)
-			usleep(50 * 1000);
-	}
-	ck_assert_uint_ne(port, 0);
-	return port;
-}
-
 static struct reply http_get(const char *path)
 {
 	char url[128];
 	struct reply r;
 
-	snprintf(url, sizeof(url), "http://127.0.0.1:%u%s", http_port(), path);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u%s", vf_http_port(), path);
 	curl(&r, url, NULL, NULL, NULL, NULL, NULL, NULL);
 	return r;
 }
@@ -207,7 +189,7 @@ START_TEST(test_served_and_scraped)
 		"global:\n  scrape_interval: 1s\n"
 		"scrape_configs:\n  - job_name: vigil\n    static_configs:\n"
 		"      - targets: [\"127.0.0.1:%u\"]\n",
-		http_port());
+		vf_http_port());
 	fclose(f);
 	prom = start_prometheus(dir, web_port);
 	snprintf(query, sizeof(query), "vigil_workload_cpu_seconds_total{workload=\"%s\"}", id);

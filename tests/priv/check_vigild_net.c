@@ -452,9 +452,6 @@ START_TEST(test_host_subnets_followed)
 }
 END_TEST
 
-/* The VMM's user and group: nobody's, and another */
-#define VMM_UID	     65534
-#define VMM_GID	     65533
 #define GUEST_MAC    "02:00:5e:00:53:0a"
 #define SERVICE_PORT 5353
 #define OTHER_PORT   7999
@@ -468,8 +465,9 @@ static int create_tap(const struct wl *w, const char *command, const char *extra
 	snprintf(text, sizeof(text),
 		 "{\"id\":\"%s\",\"owner\":\"o\",\"vcpus\":1,\"memory_mib\":64,"
 		 "\"command\":%s,\"network\":{\"mode\":\"tap\","
-		 "\"ipv4\":\"%s/30\",\"host_ipv4\":\"%s/30\"%s}}",
-		 w->id, command, w->addr, w->host_addr, extra);
+		 "\"ipv4\":\"%s/30\",\"host_ipv4\":\"%s/30\"%s},"
+		 "\"jail\":{\"ro_paths\":[\"%s\"]}}",
+		 w->id, command, w->addr, w->host_addr, extra, vf_self());
 	return vf_create(text, err, len);
 }
 
@@ -561,23 +559,28 @@ START_TEST(test_tap_workload)
 	struct wl w = tap_names("vm", 0), bad = tap_names("vmbad", 1), other = tap_names("vmo", 0);
 	char self[PATH_MAX] = { 0 }, cmd[PATH_MAX + 256], err[512], got[256], extra[512], *log;
 	struct json_object *o, *net, *rules;
-	uint64_t host0, spoof0;
+	uint64_t host0, spoof0, vmm_uid;
 	int status, sock;
 
 	ck_assert_msg(vf_vigild_up(), "vigild did not come up");
 	ck_assert_int_gt(readlink("/proc/self/exe", self, sizeof(self) - 1), 0);
 	snprintf(cmd, sizeof(cmd),
-		 "[\"%s\",\"--vmm\",\"{tap}\",\"%s\",\"%s\",\"%s\",\"%d\",\"%d\",\"2500\"]", self,
-		 GUEST_MAC, w.addr, w.host_addr, SERVICE_PORT, OTHER_PORT);
+		 "[\"%s\",\"--vmm\",\"{tap_fd}\",\"%s\",\"%s\",\"%s\",\"%d\",\"%d\",\"2500\"]",
+		 self, GUEST_MAC, w.addr, w.host_addr, SERVICE_PORT, OTHER_PORT);
 	snprintf(extra, sizeof(extra),
-		 ",\"vmm_uid\":65534,\"vmm_gid\":65533,\"mac\":\"" GUEST_MAC "\","
+		 ",\"mac\":\"" GUEST_MAC "\","
 		 "\"host_services\":[\"udp/5353\"],\"ipv6\":\"%s/64\",\"host_ipv6\":\"%s/64\"",
 		 w.addr6, w.host_addr6);
 	ck_assert_msg(create_tap(&w, cmd, extra, err, sizeof(err)) == 0, "create: %s", err);
 
-	/* the VMM's tap, up, addressed, fenced with the guest's MAC */
-	ck_assert_uint_eq(interface_attr(w.ifname, "owner"), VMM_UID);
-	ck_assert_uint_eq(interface_attr(w.ifname, "group"), VMM_GID);
+	/* the VMM's tap, its own uid's, up, addressed, fenced with the guest's MAC */
+	o = vf_show(w.id);
+	ck_assert(json_object_object_get_ex(o, "jail", &net));
+	vmm_uid = (uint64_t)vf_jint(net, "uid");
+	ck_assert_uint_ge(vmm_uid, 1879048192);
+	json_object_put(o);
+	ck_assert_uint_eq(interface_attr(w.ifname, "owner"), vmm_uid);
+	ck_assert_uint_eq(interface_attr(w.ifname, "group"), vmm_uid);
 	ck_assert_uint_eq(interface_attr(w.ifname, "flags") & IFF_UP, IFF_UP);
 	ck_assert_int_eq(
 		sh("ip -4 -o addr show dev %s | grep -q ' inet %s/30 '", w.ifname, w.host_addr), 0);
@@ -589,7 +592,7 @@ START_TEST(test_tap_workload)
 	ck_assert_str_eq(vf_jstr(net, "mode"), "tap");
 	ck_assert_str_eq(vf_jstr(net, "host_ifname"), w.ifname);
 	ck_assert_str_eq(vf_jstr(net, "mac"), GUEST_MAC);
-	ck_assert_int_eq(vf_jint(net, "vmm_uid"), VMM_UID);
+	ck_assert(!json_object_object_get_ex(net, "vmm_uid", NULL));
 	ck_assert_ptr_null(vf_jstr(net, "netns"));
 	json_object_put(o);
 	o = net_show(&w);
@@ -606,8 +609,8 @@ START_TEST(test_tap_workload)
 	ck_assert_int_eq(sh("ip link del %s", w.ifname), 0);
 	vf_spawn_vigild();
 	ck_assert_msg(vf_vigild_up(), "vigild did not come back");
-	ck_assert_uint_eq(interface_attr(w.ifname, "owner"), VMM_UID);
-	ck_assert_uint_eq(interface_attr(w.ifname, "group"), VMM_GID);
+	ck_assert_uint_eq(interface_attr(w.ifname, "owner"), vmm_uid);
+	ck_assert_uint_eq(interface_attr(w.ifname, "group"), vmm_uid);
 	ck_assert_uint_eq(interface_attr(w.ifname, "flags") & IFF_UP, IFF_UP);
 	o = vf_show(w.id);
 	ck_assert(json_object_object_get_ex(o, "network", &net));
@@ -615,14 +618,15 @@ START_TEST(test_tap_workload)
 	json_object_put(o);
 
 	/* bad tap specs change nothing */
-	ck_assert_int_ne(create_tap(&bad, "[\"true\"]", "", err, sizeof(err)), 0);
-	ck_assert_msg(strstr(err, "network.vmm_uid is required"), "%s", err);
-	ck_assert_int_ne(create_tap(&bad, "[\"true\"]",
-				    ",\"vmm_uid\":1,\"mac\":\"03:00:00:00:00:01\"", err,
-				    sizeof(err)),
-			 0);
+	ck_assert_int_ne(create_tap(&bad, "[\"true\"]", ",\"vmm_uid\":1", err, sizeof(err)), 0);
+	ck_assert_msg(strstr(err, "network.vmm_uid applies to an unjailed VMM"), "%s", err);
+	ck_assert_int_ne(create_tap(&bad, "[\"true\",\"{tap}\"]", "", err, sizeof(err)), 0);
+	ck_assert_msg(strstr(err, "use \"{tap_fd}\""), "%s", err);
+	ck_assert_int_ne(
+		create_tap(&bad, "[\"true\"]", ",\"mac\":\"03:00:00:00:00:01\"", err, sizeof(err)),
+		0);
 	ck_assert_msg(strstr(err, "network.mac must be a unicast address"), "%s", err);
-	ck_assert_int_ne(create_tap(&other, "[\"true\"]", ",\"vmm_uid\":1", err, sizeof(err)), 0);
+	ck_assert_int_ne(create_tap(&other, "[\"true\"]", "", err, sizeof(err)), 0);
 	ck_assert_msg(strstr(err, "overlaps workload") && strstr(err, w.id), "%s", err);
 	snprintf(cmd, sizeof(cmd),
 		 "{\"id\":\"%s\",\"owner\":\"o\",\"vcpus\":1,\"memory_mib\":64,"

@@ -178,7 +178,7 @@ START_TEST(test_bad_input_changes_nothing)
 		  "cannot execute \"/nonexistent/vigil-test-binary\": No such file or directory" },
 		{ "{\"id\":\"p%d\",\"owner\":\"o\",\"vcpus\":1,\"memory_mib\":64,"
 		  "\"command\":[\"vigil-no-such-program\"]}",
-		  "cannot execute \"vigil-no-such-program\": No such file or directory (searched PATH)" },
+		  "cannot execute \"vigil-no-such-program\": No such file or directory (searched the jail's PATH)" },
 		{ "{\"id\":\"n%d\",\"owner\":\"o\",\"vcpus\":1,\"memory_mib\":64}",
 		  "command is required" },
 		{ "{\"id\":\"t%d\",\"owner\":\"o\",\"vcpus\":1,\"memory_mib\":64,\"command\":[\"x\"],"
@@ -211,11 +211,14 @@ START_TEST(test_bad_input_changes_nothing)
 	 * error, and the workload stays created.
 	 */
 	vf_id_of(id, sizeof(id), "noexec");
-	snprintf(prog, sizeof(prog), "%s/vanishing-program", vf.scratch);
+	snprintf(prog, sizeof(prog), "%s/vanishing-program", vf.images);
 	vf_write_file(prog, "#!/bin/sh\nexit 0\n");
 	ck_assert_int_eq(chmod(prog, 0755), 0);
-	snprintf(text, sizeof(text), "[\"%s\"]", prog);
-	vf_create_ok(id, text);
+	snprintf(text, sizeof(text),
+		 "{\"id\":\"%s\",\"owner\":\"o\",\"vcpus\":1,\"memory_mib\":64,"
+		 "\"command\":[\"%s\"],\"jail\":{\"ro_paths\":[\"%s\"]}}",
+		 id, prog, prog);
+	ck_assert_msg(vf_create(text, err, sizeof(err)) == 0, "%s", err);
 	ck_assert_int_eq(unlink(prog), 0);
 	o = vf_wl_cmd(&status, "start", id);
 	ck_assert_int_eq(status, 1);

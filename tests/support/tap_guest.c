@@ -45,12 +45,69 @@ bool tap_guest_parse_mac(const char *text, uint8_t mac[ETH_ALEN])
 		      &mac[3], &mac[4], &mac[5]) == 6;
 }
 
+static double now_ms(void);
+static int send_frame(struct tap_guest *g, struct frame *f, const uint8_t *src, const uint8_t *dst,
+		      uint16_t type, size_t l3_len);
+
+/* The host's MAC, asked for as a guest asks: ARP for the host's address, 2 s at most. */
+static int resolve_host(struct tap_guest *g)
+{
+	static const uint8_t broadcast[ETH_ALEN] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	struct frame out = { 0 };
+	struct ether_arp *req = l3_of(&out);
+	double end = now_ms() + 2000;
+
+	req->ea_hdr = (struct arphdr){ .ar_hrd = htons(ARPHRD_ETHER),
+				       .ar_pro = htons(ETHERTYPE_IP),
+				       .ar_hln = ETH_ALEN,
+				       .ar_pln = 4,
+				       .ar_op = htons(ARPOP_REQUEST) };
+	memcpy(req->arp_sha, g->mac, ETH_ALEN);
+	memcpy(req->arp_spa, &g->addr, 4);
+	memcpy(req->arp_tpa, &g->host, 4);
+	if (send_frame(g, &out, g->mac, broadcast, ETHERTYPE_ARP, sizeof(*req)) < 0)
+		return -EIO;
+	while (now_ms() < end) {
+		struct pollfd p = { .fd = g->fd, .events = POLLIN };
+		struct frame in;
+		struct ether_arp *rep = l3_of(&in);
+		ssize_t n;
+
+		if (poll(&p, 1, 100) <= 0)
+			continue;
+		n = read(g->fd, in.b, sizeof(in.b));
+		if (n >= (ssize_t)(L3_OFF + sizeof(*rep)) &&
+		    ntohs(eth_of(&in)->ether_type) == ETHERTYPE_ARP &&
+		    ntohs(rep->arp_op) == ARPOP_REPLY && !memcmp(rep->arp_spa, &g->host, 4)) {
+			memcpy(g->host_mac, rep->arp_sha, ETH_ALEN);
+			return 0;
+		}
+	}
+	return -EHOSTUNREACH;
+}
+
+/* A descriptor on the tap, handed to the VMM: its name from the tap, the host's MAC by ARP. */
+static int attach_fd(struct tap_guest *g, int fd)
+{
+	struct ifreq ifr = { 0 };
+
+	if (ioctl(fd, TUNGETIFF, &ifr) < 0)
+		return -errno;
+	g->fd = fd;
+	snprintf(g->ifname, sizeof(g->ifname), "%s", ifr.ifr_name);
+	return resolve_host(g);
+}
+
 int tap_guest_attach(struct tap_guest *g, const char *ifname)
 {
 	struct ifreq ifr = { .ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR };
-	char path[64], *text;
+	char path[64], *text, *end;
+	long fd = strtol(ifname, &end, 10);
 	bool ok;
 
+	if (*ifname && !*end)
+		return attach_fd(g, (int)fd);
+	snprintf(g->ifname, sizeof(g->ifname), "%s", ifname);
 	snprintf(path, sizeof(path), "/sys/class/net/%s/address", ifname);
 	text = read_file(path);
 	ok = text && tap_guest_parse_mac(text, g->host_mac);
@@ -230,7 +287,7 @@ int tap_vmm_main(int argc, char **argv)
 		printf("attaching to %s: %s\n", argv[1], strerror(-ret));
 		return 1;
 	}
-	printf("attached %s\n", argv[1]);
+	printf("attached %s\n", g.ifname);
 	fflush(stdout);
 	memcpy(other, g.mac, ETH_ALEN);
 	other[ETH_ALEN - 1] ^= 0x01;

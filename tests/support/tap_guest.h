@@ -8,6 +8,7 @@
 #define VIGIL_TAP_GUEST_H
 
 #include <net/ethernet.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -17,13 +18,17 @@ struct tap_guest {
 	uint8_t mac[ETH_ALEN];	    /* the guest's */
 	uint8_t host_mac[ETH_ALEN]; /* the tap's, read from sysfs */
 	struct in_addr addr, host;
+	char ifname[IF_NAMESIZE];
 };
 
 /* "02:00:5e:00:53:01" into mac; false when it is not one. */
 bool tap_guest_parse_mac(const char *text, uint8_t mac[ETH_ALEN]);
 /*
- * Attaches to the tap with a VMM's flags (IFF_TAP | IFF_NO_PI |
- * IFF_VNET_HDR); mac and the addresses are the caller's to set. 0 or -errno.
+ * Attaches to the tap `ifname` with a VMM's flags (IFF_TAP | IFF_NO_PI |
+ * IFF_VNET_HDR), or, when `ifname` is a number, uses that descriptor, one
+ * a jailed VMM was handed on its tap: the tap is then in no namespace the
+ * guest sees, so the host's MAC is asked for with ARP. mac and the
+ * addresses are the caller's to set first. 0 or -errno.
  */
 int tap_guest_attach(struct tap_guest *g, const char *ifname);
 /* An ICMP echo request to the host, sent from src_mac (the guest's: g->mac). */

@@ -54,9 +54,9 @@ char *capture_stdout_end(void);
 
 /*
  * Workloads for metering tests: a suite's main() runs burn_cpu(argv[2]) when
- * re-executed as `--burn MS`; it spins for MS milliseconds and returns 0.
+ * re-executed as `--burn MS`; it spins for MS milliseconds and exits 0.
  */
-int burn_cpu(const char *ms_arg);
+int burn_cpu(const char *ms_arg) __attribute__((noreturn));
 /*
  * Runs `n` burners of `ms` milliseconds (the suite re-executed as --burn MS)
  * straight in the cgroup v2 directory `dir`, waits for them and for their

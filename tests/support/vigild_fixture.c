@@ -120,6 +120,12 @@ pid_t vf_spawn_vigild(void)
 					 vf.listen };
 		size_t n = 15;
 
+		/* the suite's binary, re-executed as a workload, is in the jail as a ro_path */
+		argv[n++] = "--image-dir";
+		argv[n++] = vf_self_dir();
+		argv[n++] = "--image-dir";
+		argv[n++] = vf.images;
+
 		for (size_t i = 0; vf.extra_args[i] && n < 31; i++)
 			argv[n++] = vf.extra_args[i];
 		execv(vf_vigild_bin(), (char **)argv);
@@ -264,6 +270,9 @@ void vf_make_env(void)
 	snprintf(vf.sock, sizeof(vf.sock), "%s/run/vigil.sock", vf.scratch);
 	snprintf(vf.netns_dir, sizeof(vf.netns_dir), "%s/run/netns", vf.scratch);
 	snprintf(vf.log_path, sizeof(vf.log_path), "%s/vigild.log", vf.scratch);
+	snprintf(vf.images, sizeof(vf.images), "%s/images", vf.scratch);
+	if (mkdir(vf.images, 0755) < 0)
+		abort();
 	snprintf(vf.parent_name, sizeof(vf.parent_name), "vigil-test-%s-%d", vf.suite, getpid());
 	/* the kernel picks the port; tests that need it read it from the log */
 	snprintf(vf.listen, sizeof(vf.listen), "127.0.0.1:0");
@@ -384,14 +393,34 @@ int vf_create(const char *text, char *err, size_t len)
 	return status;
 }
 
+const char *vf_self(void)
+{
+	static char self[PATH_MAX];
+
+	if (!self[0] && readlink("/proc/self/exe", self, sizeof(self) - 1) <= 0)
+		abort();
+	return self;
+}
+
+const char *vf_self_dir(void)
+{
+	static char dir[PATH_MAX];
+
+	if (!dir[0]) {
+		snprintf(dir, sizeof(dir), "%s", vf_self());
+		*strrchr(dir, '/') = '\0';
+	}
+	return dir;
+}
+
 void vf_create_ok(const char *id, const char *command)
 {
-	char text[1024], err[512];
+	char text[PATH_MAX + 1024], err[512];
 
 	snprintf(text, sizeof(text),
 		 "{\"id\":\"%s\",\"owner\":\"tester\",\"vcpus\":1,\"memory_mib\":64,"
-		 "\"command\":%s}",
-		 id, command);
+		 "\"command\":%s,\"jail\":{\"ro_paths\":[\"%s\"]}}",
+		 id, command, vf_self());
 	ck_assert_msg(vf_create(text, err, sizeof(err)) == 0, "create %s: %s", id, err);
 }
 
@@ -437,4 +466,21 @@ struct json_object *vf_last_record(const char *id)
 	ck_assert_ptr_nonnull(o);
 	cmd_result_free(&r);
 	return o;
+}
+
+unsigned int vf_http_port(void)
+{
+	unsigned int port = 0;
+
+	for (int i = 0; i < 100 && !port; i++) {
+		char *log = read_file(vf.log_path), *p = log ? strrchr(log, '(') : NULL;
+
+		while (p && p > log && sscanf(p, "(port %u)", &port) != 1)
+			p = memrchr(log, '(', (size_t)(p - log));
+		free(log);
+		if (!port)
+			usleep(50 * 1000);
+	}
+	ck_assert_uint_ne(port, 0);
+	return port;
 }

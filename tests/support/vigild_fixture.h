@@ -25,6 +25,8 @@ struct vigild_fixture {
 	char sock[PATH_MAX];
 	char netns_dir[PATH_MAX];
 	char log_path[PATH_MAX];
+	/* a second --image-dir of vigild's, for files a test makes for its jails */
+	char images[PATH_MAX];
 	char parent_name[64];
 	char parent[PATH_MAX];
 	char max_arg[16];
@@ -62,12 +64,22 @@ int64_t vf_jint(struct json_object *o, const char *key);
 void vf_write_file(const char *path, const char *text);
 /* Creates from `text`; returns the exit status, the error (if any) in err. */
 int vf_create(const char *text, char *err, size_t len);
+/*
+ * Creates a workload of `command`, jailed, with this suite's own binary in
+ * its jail (jail.ro_paths): a suite re-executes itself as a workload.
+ */
 void vf_create_ok(const char *id, const char *command);
+/* This suite's binary, and its directory (vigild's --image-dir). */
+const char *vf_self(void);
+const char *vf_self_dir(void);
 struct json_object *vf_show(const char *id);
 const char *vf_state_of(struct json_object *o);
 
 /* The last ledger record of workload `id` (from vigild's state dir), parsed. */
 struct json_object *vf_last_record(const char *id);
+
+/* The HTTP port the running vigild logged (it listens on port 0: the kernel's pick). */
+unsigned int vf_http_port(void);
 
 /* A test case of its own: its own vigild, made and removed by `setup`/`teardown`. */
 void vf_add_case(Suite *s, const char *name, const TTest *test, void (*setup)(void),

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "cgroup_limits.h"
+#include "jail.h"
 #include "jail_paths.h"
 #include "jail_seccomp.h"
 #include "jail_spec.h"
@@ -292,6 +293,37 @@ START_TEST(test_image_paths)
 }
 END_TEST
 
+/* A command is run only if the jail sees it, through its symlinks too. */
+START_TEST(test_command_in_jail)
+{
+	struct vigil_jail_spec j = { .enabled = true };
+	char dir[] = "/tmp/vigil-jail-cmd-XXXXXX", prog[64], link[64], path[PATH_MAX];
+	char *ro[] = { prog };
+
+	ck_assert_int_eq(vigil_jail_command(&j, "sh", path, sizeof(path)), 0);
+	ck_assert_msg(strncmp(path, "/usr/", 5) == 0 || strncmp(path, "/bin/", 5) == 0, "%s", path);
+	ck_assert_int_eq(vigil_jail_command(&j, "vigil-no-such-command", path, sizeof(path)),
+			 -ENOENT);
+	ck_assert_int_eq(vigil_jail_command(&j, "./sh", path, sizeof(path)), -EACCES);
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(prog, sizeof(prog), "%s/prog", dir);
+	snprintf(link, sizeof(link), "%s/link", dir);
+	ck_assert_int_eq(close(open(prog, O_WRONLY | O_CREAT | O_CLOEXEC, 0755)), 0);
+	ck_assert_int_eq(symlink("/usr/bin/env", link), 0);
+	/* outside /usr and /etc: seen only when declared */
+	ck_assert_int_eq(vigil_jail_command(&j, prog, path, sizeof(path)), -EACCES);
+	j.ro_paths = ro;
+	j.n_ro_paths = 1;
+	ck_assert_int_eq(vigil_jail_command(&j, prog, path, sizeof(path)), 0);
+	ck_assert_str_eq(path, prog);
+	/* a link the jail does not have, to a program it has */
+	ck_assert_int_eq(vigil_jail_command(&j, link, path, sizeof(path)), -EACCES);
+	unlink(link);
+	unlink(prog);
+	rmdir(dir);
+}
+END_TEST
+
 START_TEST(test_limit_values)
 {
 	struct vigil_limits l;
@@ -324,6 +356,7 @@ int main(void)
 	tcase_add_test(tc, test_seccomp_builds_are_stable);
 	tcase_add_test(tc, test_image_paths);
 	tcase_add_test(tc, test_limit_values);
+	tcase_add_test(tc, test_command_in_jail);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }

@@ -248,8 +248,14 @@ START_TEST(test_workload_mac)
 }
 END_TEST
 
+/* an unjailed VMM's tap: vmm_uid is its own */
 #define TAP(x)                                                                                \
 	"{\"id\":\"vm-1\"," BASE ",\"network\":{\"mode\":\"tap\",\"ipv4\":\"198.18.0.2/30\"," \
+	"\"host_ipv4\":\"198.18.0.1/30\"" x "},\"jail\":{\"enabled\":false}}"
+/* a jailed VMM's, with `cmd` as its command */
+#define JAILED_TAP(cmd, x)                                                                \
+	"{\"id\":\"vm-1\",\"owner\":\"o\",\"vcpus\":1,\"memory_mib\":64,\"command\":" cmd \
+	",\"network\":{\"mode\":\"tap\",\"ipv4\":\"198.18.0.2/30\","                      \
 	"\"host_ipv4\":\"198.18.0.1/30\"" x "}}"
 
 START_TEST(test_valid_tap_and_round_trip)
@@ -528,7 +534,8 @@ START_TEST(test_tap_placeholder)
 	const char *text = "{\"id\":\"relay-cardano-mainnet-01\"," BASE
 			   ",\"command\":[\"vmm\",\"--tap={tap}\",\"{tap}:{id}\",\"{tap\"],"
 			   "\"network\":{\"mode\":\"tap\",\"ipv4\":\"198.18.0.2/30\","
-			   "\"host_ipv4\":\"198.18.0.1/30\",\"vmm_uid\":1000}}";
+			   "\"host_ipv4\":\"198.18.0.1/30\",\"vmm_uid\":1000},"
+			   "\"jail\":{\"enabled\":false}}";
 	struct vigil_workload_spec s;
 	char err[256] = "", **argv;
 
@@ -541,6 +548,25 @@ START_TEST(test_tap_placeholder)
 	ck_assert_ptr_null(argv[4]);
 	vigil_argv_free(argv);
 	vigil_workload_spec_free(&s);
+
+	/* a jailed VMM is handed its tap as descriptor 3, and cannot name it */
+	ck_assert_msg(vigil_workload_spec_parse(JAILED_TAP("[\"qemu\",\"tap,fd={tap_fd}\"]", ""),
+						&s, err, sizeof(err)) == 0,
+		      "%s", err);
+	ck_assert(s.jail.enabled);
+	ck_assert_int_eq(s.jail.seccomp, VIGIL_SECCOMP_QEMU);
+	ck_assert_int_eq(vigil_workload_spec_argv(&s, &argv), 0);
+	ck_assert_str_eq(argv[1], "tap,fd=3");
+	vigil_argv_free(argv);
+	vigil_workload_spec_free(&s);
+	expect_error(JAILED_TAP("[\"qemu\",\"ifname={tap}\"]", ""),
+		     "workload \"vm-1\": command[1]: \"{tap}\" names a tap the jailed VMM cannot "
+		     "see (it has a network namespace of its own): use \"{tap_fd}\"");
+	expect_error(JAILED_TAP("[\"qemu\"]", ",\"vmm_uid\":1000"),
+		     "workload \"vm-1\": network.vmm_uid applies to an unjailed VMM");
+	expect_error("{\"id\":\"p1\",\"owner\":\"o\",\"vcpus\":1,\"memory_mib\":64,"
+		     "\"command\":[\"vmm\",\"fd={tap_fd}\"]}",
+		     "workload \"p1\": command[1]: \"{tap_fd}\" needs network.mode \"tap\"");
 
 	/* no tap to name */
 	expect_error("{\"id\":\"p1\",\"owner\":\"o\",\"vcpus\":1,\"memory_mib\":64,"
