@@ -138,8 +138,12 @@ static int gather_workloads(struct vigil_metrics *m)
 	for (size_t i = 0; m->opts.alloc && i < m->n_workloads; i++) {
 		struct vigil_metrics_workload *w = &m->workloads[i];
 
+		/* what the callback leaves out is unknown, not whatever was there */
+		w->alloc = (struct vigil_workload_alloc){ 0 };
 		w->has_alloc = m->opts.alloc(w->slot.workload, &w->alloc, m->opts.alloc_ctx) == 0;
 		w->alloc.owner[sizeof(w->alloc.owner) - 1] = '\0';
+		if (w->alloc.n_limits > VIGIL_METRICS_LIMITS)
+			w->alloc.n_limits = VIGIL_METRICS_LIMITS;
 	}
 	return 0;
 }

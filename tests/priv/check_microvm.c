@@ -225,9 +225,9 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("microvm");
 	const char *dir = getenv("VIGIL_GUEST_DIR");
 	char path[PATH_MAX + 16];
+	Suite *s;
 
 	vf.suite = "microvm";
 	require_root("microvm");
@@ -244,6 +244,7 @@ int main(void)
 			guest_dir);
 		return EXIT_SKIP;
 	}
+	s = suite_create("microvm");
 	vf_add_case(s, "microvm", test_microvm, vf_make_env, vf_remove_env);
 	return run_suite(s);
 }

@@ -160,6 +160,7 @@ static int touch_main(const char *mib)
 	for (size_t i = 0; i < len; i += 4096)
 		p[i] = 1;
 	printf("touched %s MiB\n", mib);
+	fflush(stdout);
 	_exit(0);
 }
 
@@ -208,7 +209,7 @@ static bool v2_has_limit_controllers(void)
 
 int main(int argc, char **argv)
 {
-	Suite *s = suite_create("vigild_limits");
+	Suite *s;
 
 	vf.suite = "limits";
 	if (argc == 3 && strcmp(argv[1], "--burn2") == 0)
@@ -230,6 +231,7 @@ int main(int argc, char **argv)
 			vf.cg2.mount, vigil_cgroup_mode_name(vf.cg2.mode));
 		return EXIT_SKIP;
 	}
+	s = suite_create("vigild_limits");
 	vf_add_case(s, "cpu_max", test_cpu_max, vf_make_env, vf_remove_env);
 	vf_add_case(s, "memory_max", test_memory_max, vf_make_env, vf_remove_env);
 	vf_add_case(s, "pids_max", test_pids_max, vf_make_env, vf_remove_env);

@@ -38,6 +38,10 @@ static struct vigil_metrics_snapshot make_snapshot(void)
 	snprintf(a->alloc.owner, sizeof(a->alloc.owner), "pool-a");
 	a->alloc.vcpus = 2;
 	a->alloc.memory_mib = 2048;
+	a->alloc.n_limits = 2;
+	snprintf(a->alloc.limits[0].name, sizeof(a->alloc.limits[0].name), "cpu");
+	a->alloc.limits[0].enforced = true;
+	snprintf(a->alloc.limits[1].name, sizeof(a->alloc.limits[1].name), "memory");
 	snprintf(b->slot.workload, sizeof(b->slot.workload), "relay-2");
 	b->slot.state = VIGIL_SLOT_DELETED;
 	b->usage.c.cpu_ns = 7;
@@ -96,6 +100,11 @@ START_TEST(test_prometheus_names)
 		       "vcpus=\"2\",memory_mib=\"2048\"} 1");
 	/* unknown to the daemon: no allocation labels rather than empty ones */
 	assert_line(t, "vigil_workload_info{workload=\"relay-2\",state=\"deleted\"} 1");
+	assert_line(t, "# TYPE vigil_workload_limits_enforced gauge");
+	assert_line(t, "vigil_workload_limits_enforced{workload=\"relay-1\",limit=\"cpu\"} 1");
+	assert_line(t, "vigil_workload_limits_enforced{workload=\"relay-1\",limit=\"memory\"} 0");
+	/* no limits written yet (or unknown): no series, rather than a false 0 */
+	ck_assert_ptr_null(strstr(t, "vigil_workload_limits_enforced{workload=\"relay-2\""));
 	assert_line(t, "vigil_bpf_stats_enabled 1");
 	assert_line(t, "vigil_bpf_program_run_seconds_total{program=\"vigil_sched_switch\"} "
 		       "0.000003");
