@@ -87,8 +87,14 @@ TEST_SUPPORT_OBJS := $(call obj,$(wildcard tests/support/*.c))
 
 # The microVM the tests boot (scripts/guest/build-microvm.sh): shared by both builds.
 GUEST_DIR := build/guest
+# The guest lane: the privileged suites that run inside Debian 12's kernel
+# with pure cgroup v2 (README, "Where the tests run").
+GUEST_LANE_DIR := $(OUTPUT)/guest-lane
+GUEST_SUITES := check_vigild_limits check_vigild_jail check_meter_cpu check_meter_memory \
+	check_meter_disk check_meter_net check_nft check_tap check_workload check_vigild \
+	check_feature_probe check_usage_cli check_vigild_net
 
-.PHONY: all tests check check-unit check-priv bench demo guest install uninstall \
+.PHONY: all tests check check-unit check-priv check-guest bench demo guest install uninstall \
 	clean format format-check vmlinux-update
 .DELETE_ON_ERROR:
 .SECONDARY: $(BPF_OBJS) $(BENCH_SUPPORT_OBJS)
@@ -166,6 +172,12 @@ check: tests guest
 	$(Q)VIGIL=$(abspath $(VIGIL)) VIGILD=$(abspath $(VIGILD)) \
 		VIGIL_GUEST_DIR=$(abspath $(GUEST_DIR)) \
 		tests/run-suites.sh $(UNIT_TESTS) $(PRIV_TESTS)
+
+# The guest lane: the suites above inside a microVM of Debian 12's kernel.
+check-guest: tests
+	$(call msg,GUEST,$(GUEST_LANE_DIR))
+	$(Q)scripts/guest/build-lane.sh $(GUEST_LANE_DIR) $(OUTPUT) $(GUEST_SUITES)
+	$(Q)scripts/guest/run-lane.sh $(GUEST_LANE_DIR)
 
 check-unit: tests
 	$(Q)VIGIL=$(abspath $(VIGIL)) tests/run-suites.sh $(UNIT_TESTS)

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite on a fresh machine: installs the dependencies, builds
 # vigil and its tests twice (plain, and with ASan+UBSan), runs every suite of
-# both builds, and ends with the total "N passed, N failed, N skipped".
+# both builds, then the guest lane (make check-guest: the privileged suites
+# that need Debian 12's kernel and pure cgroup v2, in a microVM), and ends
+# with the total "N passed, N failed, N skipped".
 # Privileged suites need root; without it they are reported as skipped.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -41,6 +43,14 @@ for variant in plain sanitize; do
 	RESULTS_FILE=$results SUITE_LABEL="$variant" \
 		make "${make_args[@]}" check || status=1
 done
+
+echo "== guest lane (Debian 12's kernel, pure cgroup v2, in a microVM)"
+if [ "$(id -u)" -ne 0 ]; then
+	echo "test: the guest lane needs root (its suites are privileged): skipped"
+	echo "0 0 1" >>"$results"
+else
+	RESULTS_FILE=$results make -j"$jobs" check-guest || status=1
+fi
 
 read -r passed failed skipped < <(awk '{p += $1; f += $2; s += $3} END {print p+0, f+0, s+0}' "$results")
 [ "$failed" -gt 0 ] && status=1

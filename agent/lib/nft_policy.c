@@ -162,7 +162,6 @@ static int claim_persistent(struct vigil_nft *h)
 
 int vigil_nft_init(const struct vigil_nft_opts *opts, struct vigil_nft **ret)
 {
-	static const char *const flags[] = { "flags owner;", "" };
 	static const struct vigil_nft_opts none;
 	struct vigil_strbuf b;
 	struct vigil_nft *h;
@@ -202,20 +201,17 @@ int vigil_nft_init(const struct vigil_nft_opts *opts, struct vigil_nft **ret)
 		return r;
 	}
 	/*
-	 * No persist here: the owner flag alone, which libnftables can say; but
-	 * not if libnftables' socket, the owner then, cannot carry our batches.
+	 * No persist here (before 6.9, Debian 12's 6.1 among them): no owner
+	 * flag either. An owned table without persist is destroyed with its
+	 * owner's socket, so a crash of vigild would leave every workload
+	 * unfenced; unowned, the rules outlive vigild, and what is lost is the
+	 * guard against another actor's changes (vigild's next start repairs
+	 * them).
 	 */
-	for (size_t i = opts->no_owner || h->fd < 0 ? 1 : 0; i < 2; i++) {
-		vigil_strbuf_reset(&b);
-		nft_base_cmds(&b, flags[i]);
-		nft_deny_cmds(&b, opts);
-		r = run_buf(h, &b);
-		if (!r) {
-			h->owned = i == 0;
-			h->flags = flags[i];
-			break;
-		}
-	}
+	nft_base_cmds(&b, "");
+	nft_deny_cmds(&b, opts);
+	r = run_buf(h, &b);
+	h->flags = "";
 	vigil_strbuf_free(&b);
 	return r;
 }

@@ -6,9 +6,10 @@
 #
 #   scripts/guest/build-microvm.sh OUT_DIR
 #
-# OUT_DIR gets vmlinuz, initrd.img and kernel.release. Cached: a second run
-# with the same kernel package does nothing. Needs busybox-static and cpio
-# (scripts/install-deps.sh installs them).
+# OUT_DIR gets vmlinuz, initrd.img and kernel.release; the kernel package is
+# cached beside it, in kernel-cache/. A second run with the same kernel
+# package does nothing. Needs busybox-static and cpio (scripts/install-deps.sh
+# installs them).
 set -euo pipefail
 
 out=${1:?usage: build-microvm.sh OUT_DIR}
@@ -16,18 +17,9 @@ mkdir -p "$out"
 out=$(cd "$out" && pwd)
 here=$(cd "$(dirname "$0")" && pwd)
 
-kernel_pkg() {
-	apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ { print $2; exit }'
-}
-pkg=$(kernel_pkg)
-if [ -z "$pkg" ] && [ "$(id -u)" -eq 0 ]; then
-	apt-get update -qq && pkg=$(kernel_pkg)
-fi
-if [ -z "$pkg" ]; then
-	echo "build-microvm: apt-cache knows no linux-image-amd64 (run apt-get update)" >&2
-	exit 1
-fi
-stamp="$pkg $(sha256sum "$here/init" "$0" | sha256sum | cut -c1-16)"
+. "$here/kernel.sh"
+guest_kernel "$(dirname "$out")/kernel-cache"
+stamp="$kernel_pkg $(sha256sum "$here/init" "$here/kernel.sh" "$0" | sha256sum | cut -c1-16)"
 if [ -f "$out/stamp" ] && [ "$(cat "$out/stamp")" = "$stamp" ] &&
 	[ -f "$out/vmlinuz" ] && [ -f "$out/initrd.img" ]; then
 	exit 0
@@ -35,13 +27,8 @@ fi
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-(cd "$work" && apt-get download -q "$pkg" >/dev/null 2>&1) || {
-	echo "build-microvm: downloading $pkg from the Debian archive failed" >&2
-	exit 1
-}
-dpkg-deb -x "$work"/"$pkg"_*.deb "$work/kernel"
-release=${pkg#linux-image-}
-moddir="$work/kernel/lib/modules/$release/kernel"
+release=$kernel_release
+moddir="$kernel_root/lib/modules/$release/kernel"
 
 root="$work/root"
 mkdir -p "$root"/{bin,dev,proc,sys,modules}
@@ -58,14 +45,14 @@ for m in virtio/virtio_ring virtio/virtio virtio/virtio_mmio block/virtio_blk \
 	*.ko.xz) xz -dc "$f" >"$root/modules/$(basename "$m").ko" ;;
 	*.ko) cp "$f" "$root/modules/" ;;
 	*)
-		echo "build-microvm: module $m not in $pkg" >&2
+		echo "build-microvm: module $m not in $kernel_pkg" >&2
 		exit 1
 		;;
 	esac
 done
 install -m 0755 "$here/init" "$root/init"
 (cd "$root" && find . | cpio -o -H newc --quiet | gzip -9) >"$out/initrd.img"
-cp "$work/kernel/boot/vmlinuz-$release" "$out/vmlinuz"
+cp "$kernel_root/boot/vmlinuz-$release" "$out/vmlinuz"
 echo "$release" >"$out/kernel.release"
 echo "$stamp" >"$out/stamp"
 echo "build-microvm: $out: kernel $release, initramfs $(du -k "$out/initrd.img" | cut -f1) KiB"

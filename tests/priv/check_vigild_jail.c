@@ -105,11 +105,13 @@ static void expect_line(const char *log, const char *fmt, ...)
 static const struct {
 	const char *name, *outcome;
 } attacks[] = {
-	{ "host-key", "ENOENT" },	{ "pinned-map", "ENOENT" },   { "bpf", "SIGSYS" },
-	{ "control-socket", "ENOENT" }, { "signal-vigild", "ESRCH" }, { "vigild-proc", "ENOENT" },
-	{ "setns", "SIGSYS" },		{ "mount", "SIGSYS" },	      { "unshare-user", "SIGSYS" },
-	{ "ptrace", "SIGSYS" },		{ "write-usr", "EROFS" },     { "block-device", "ENOENT" },
-	{ "write-tmp", "ok" },
+	{ "host-key", "ENOENT" },     { "pinned-map", "ENOENT" },
+	{ "bpf", "SIGSYS" },	      { "control-socket", "ENOENT" },
+	{ "signal-vigild", "ESRCH" }, { "vigild-proc", "ENOENT" },
+	{ "setns", "SIGSYS" },	      { "mount", "SIGSYS" },
+	{ "unshare-user", "SIGSYS" }, { "ptrace", "SIGSYS" },
+	{ "write-usr", "EROFS" },     { "block-device", "ENOENT" },
+	{ "write-tmp", "ok" },	      { "oom-unkillable", "EACCES" },
 };
 
 /* `mknod_outcome`: the generic profile lets mknod fail for want of CAP_MKNOD, qemu's kills */
@@ -132,6 +134,7 @@ static void check_attacks(const char *id, const char *log, const char *mknod_out
 	expect_line(log, "self Seccomp: 2");
 	/* its reaper and itself */
 	expect_line(log, "self processes: 2");
+	expect_line(log, "self oom_score_adj: 0");
 	expect_line(log, "self hostname: %s", id);
 	expect_line(log, "attacks done");
 }

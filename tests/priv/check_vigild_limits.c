@@ -67,27 +67,49 @@ static void check_enforced(struct json_object *o)
 	}
 }
 
-/* vcpus 1: two threads burning for 2 s get 1 CPU-second a second, not two. */
+/* cpu.stat's usage_usec of workload `id`, in seconds. */
+static double cpu_seconds(const char *id)
+{
+	char path[PATH_MAX + 32];
+
+	snprintf(path, sizeof(path), "%s/%s", vf.parent, id);
+	return (double)cgroup_cpu_stat_ns(path) / 1e9;
+}
+
+/*
+ * vcpus 1: two threads burning get 1 CPU-second a second, not two (the
+ * README's 5%), measured over 2 s of the burn, once it has started.
+ */
 START_TEST(test_cpu_max)
 {
-	char id[64], path[PATH_MAX + 32];
+	char id[64], path[PATH_MAX + 80], *log = NULL;
 	struct json_object *o;
-	double start = now_s(), wall;
-	uint64_t ns;
+	double t0, c0, rate;
 
 	ck_assert_msg(vf_vigild_up(), "vigild did not come up");
 	vf_id_of(id, sizeof(id), "cpumax");
-	create_start(id, "\"--burn2\",\"2000\"", 64);
+	create_start(id, "\"--burn2\",\"4000\"", 64);
+	snprintf(path, sizeof(path), "%s/logs/%s.log", vf.state, id);
+	for (double end = now_s() + 20; now_s() < end && !(log && strstr(log, "burning"));
+	     usleep(50 * 1000)) {
+		free(log);
+		log = read_file(path);
+	}
+	ck_assert_msg(log && strstr(log, "burning"), "the burner did not start");
+	free(log);
+	usleep(300 * 1000);
+	t0 = now_s();
+	c0 = cpu_seconds(id);
+	usleep(2000 * 1000);
+	rate = (cpu_seconds(id) - c0) / (now_s() - t0);
 	o = wait_stopped(id);
-	wall = now_s() - start;
 	check_enforced(o);
 	json_object_put(o);
-	snprintf(path, sizeof(path), "%s/%s", vf.parent, id);
-	ns = cgroup_cpu_stat_ns(path);
-	printf("cpu.max: %.2f CPU-s in %.2f s wall\n", (double)ns / 1e9, wall);
-	/* two unthrottled threads would use 4 CPU-s in 2 s */
-	ck_assert_msg((double)ns / 1e9 < 2.0 * 1.1 && (double)ns / 1e9 > 1.5,
-		      "%.2f CPU-s for 1 vCPU over 2 s", (double)ns / 1e9);
+	printf("cpu.max: two burning threads of a 1-vCPU workload got %.3f CPU-s per second\n",
+	       rate);
+	ck_assert_msg(rate <= 1.05, "%.3f CPU-s per second for 1 vCPU", rate);
+	/* and the CPU it is given it gets: the limit is not something stricter */
+	ck_assert_msg(rate >= 0.8, "%.3f CPU-s per second for 1 vCPU", rate);
 }
 END_TEST
 
@@ -107,7 +129,10 @@ START_TEST(test_memory_max)
 }
 END_TEST
 
-/* pids.max 1024: the 1025th task of the workload cannot be made. */
+/*
+ * pids.max 1024: the 1025th task of the workload cannot be made (with
+ * memory for 1024 tasks' stacks and page tables, so pids.max is what stops it).
+ */
 START_TEST(test_pids_max)
 {
 	struct json_object *o;
@@ -115,7 +140,7 @@ START_TEST(test_pids_max)
 
 	ck_assert_msg(vf_vigild_up(), "vigild did not come up");
 	vf_id_of(id, sizeof(id), "pidsmax");
-	create_start(id, "\"--fork\",\"1100\"", 64);
+	create_start(id, "\"--fork\",\"1100\"", 1024);
 	o = wait_stopped(id);
 	check_enforced(o);
 	json_object_put(o);
@@ -144,6 +169,8 @@ static int burn2_main(const char *ms)
 	pthread_t t;
 
 	pthread_create(&t, NULL, spin, &s);
+	printf("burning\n");
+	fflush(stdout);
 	spin(&s);
 	pthread_join(t, NULL);
 	_exit(0);

@@ -215,6 +215,31 @@ static int reach_out(const struct target *t)
 	return ret;
 }
 
+/* A score the OOM killer would pass over: only the privileged may lower it. */
+static int oom_unkillable(const struct target *t)
+{
+	int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC), ret;
+
+	(void)t;
+	if (fd < 0)
+		return -errno;
+	ret = write(fd, "-1000", 5) == 5 ? 0 : -errno;
+	close(fd);
+	return ret;
+}
+
+static void print_file(const char *label, const char *path)
+{
+	char buf[64] = "?";
+	FILE *f = fopen(path, "re");
+
+	if (f && fgets(buf, sizeof(buf), f))
+		buf[strcspn(buf, "\n")] = '\0';
+	if (f)
+		fclose(f);
+	printf("self %s: %s\n", label, buf);
+}
+
 static int tap_handed(const struct target *t)
 {
 	struct ifreq ifr = { 0 };
@@ -255,6 +280,7 @@ static void self_status(void)
 	if (d)
 		closedir(d);
 	printf("self processes: %d\n", procs);
+	print_file("oom_score_adj", "/proc/self/oom_score_adj");
 	gethostname(line, sizeof(line));
 	printf("self hostname: %s\n", line);
 }
@@ -283,6 +309,7 @@ int jail_attacks_main(int argc, char **argv)
 	say("block-device", block_device(&t));
 	in_child("mknod", make_node, &t);
 	say("write-tmp", write_tmp(&t));
+	say("oom-unkillable", oom_unkillable(&t));
 	if (strcmp(t.mode, "tap") == 0) {
 		say("reach-host-networks", reach_out(&t));
 		say("tap-fd", tap_handed(&t));
