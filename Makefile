@@ -52,9 +52,10 @@ ALL_CFLAGS := -std=gnu11 $(CFLAGS) $(WARN_FLAGS) $(SAN_FLAGS) -D_GNU_SOURCE \
 ALL_LDFLAGS := $(LDFLAGS) $(SAN_FLAGS)
 LDLIBS := $(PKG_LIBS) -ldl
 
-# vmlinux.h: generated from the running kernel's BTF when it has one, else the
-# committed copy, so a package builder without BTF still builds.
-VMLINUX_BTF ?= $(wildcard /sys/kernel/btf/vmlinux)
+# vmlinux.h: the committed copy, so a build is the same on every build host
+# (CO-RE relocates field offsets at load time); `make VMLINUX_BTF=FILE`
+# generates it from that BTF instead, `make vmlinux-update` refreshes the copy.
+VMLINUX_BTF ?=
 VMLINUX_COMMITTED := bpf/vmlinux/$(ARCH)/vmlinux.h
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(BPF_ARCH) -Wall -Werror \
 	-I$(OUTPUT)/include -Ibpf
