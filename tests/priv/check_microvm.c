@@ -55,18 +55,10 @@ static void copy_in(const char *name, char *ret, size_t len)
 	ck_assert_int_eq(chmod(ret, 0644), 0);
 }
 
-static char *log_of(const char *id)
-{
-	char path[PATH_MAX + 80];
-
-	snprintf(path, sizeof(path), "%s/logs/%s.log", vf.state, id);
-	return read_file(path);
-}
-
 static bool wait_log(const char *id, const char *what, double seconds)
 {
 	for (double end = now_s() + seconds; now_s() < end; usleep(100 * 1000)) {
-		char *log = log_of(id);
+		char *log = vf_workload_log(id);
 		bool found = log && strstr(log, what);
 
 		free(log);
@@ -74,12 +66,6 @@ static bool wait_log(const char *id, const char *what, double seconds)
 			return true;
 	}
 	return false;
-}
-
-static const char *state_of(const char *id, struct json_object **keep)
-{
-	*keep = vf_show(id);
-	return vf_state_of(*keep);
 }
 
 static uint64_t usage_of(struct json_object *show, const char *field)
@@ -166,29 +152,22 @@ START_TEST(test_microvm)
 	ck_assert_msg(status == 0, "start: %s", vf_jstr(o, "error"));
 	json_object_put(o);
 	ck_assert_msg(wait_log(id, "vigil-guest: eth0 up", 90),
-		      "the guest did not bring eth0 up: %s", (log = log_of(id)) ? log : "no log");
+		      "the guest did not bring eth0 up: %s",
+		      (log = vf_workload_log(id)) ? log : "no log");
 	printf("microvm: userspace and eth0 up after %.1f s\n", now_s() - start);
 	check_jailed_qemu(id, uid);
 	/* the guest answers the host over the tap QEMU was handed */
 	ck_assert_int_eq(sh("ping -c 3 -i 0.2 -W 2 -q %s >/dev/null", guest), 0);
 	ck_assert_msg(wait_log(id, "vigil-guest: done", 90), "the guest did not finish: %s",
-		      (log = log_of(id)) ? log : "no log");
-	for (double end = now_s() + 30; now_s() < end; usleep(100 * 1000)) {
-		bool stopped = strcmp(state_of(id, &o), "stopped") == 0;
-
-		json_object_put(o);
-		if (stopped)
-			break;
-	}
+		      (log = vf_workload_log(id)) ? log : "no log");
+	o = vf_wait_state(id, "stopped", 30);
 	printf("microvm: powered off after %.1f s\n", now_s() - start);
-	log = log_of(id);
+	log = vf_workload_log(id);
 	printf("microvm console:\n%s\n", log);
 	ck_assert_msg(strstr(log, "vigil-guest: userspace, kernel 6."), "%s", log);
 	ck_assert_msg(strstr(log, "vigil-guest: wrote 8 MiB to /dev/vda"), "%s", log);
 	free(log);
 
-	o = vf_show(id);
-	ck_assert_str_eq(vf_state_of(o), "stopped");
 	ck_assert_str_eq(vf_jstr(o, "exit_reason"), "exited with status 0");
 	/* CPU: what the meter charged against the cgroup's own account */
 	snprintf(cpu_stat, sizeof(cpu_stat), "%s/%s", vf.parent, id);

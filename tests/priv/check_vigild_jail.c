@@ -25,28 +25,16 @@
 #include "testutil.h"
 #include "vigild_fixture.h"
 
+/* The workload's log ("" when there is none), kept in *buf for the caller to free. */
 static const char *log_of(const char *id, char **buf)
 {
-	char path[PATH_MAX + 80];
-
-	snprintf(path, sizeof(path), "%s/logs/%s.log", vf.state, id);
-	*buf = read_file(path);
+	*buf = vf_workload_log(id);
 	return *buf ? *buf : "";
 }
 
 static void wait_stopped(const char *id)
 {
-	bool stopped = false;
-
-	for (double end = now_s() + 15; !stopped && now_s() < end;) {
-		struct json_object *o = vf_show(id);
-
-		stopped = strcmp(vf_state_of(o), "stopped") == 0;
-		json_object_put(o);
-		if (!stopped)
-			usleep(20 * 1000);
-	}
-	ck_assert_msg(stopped, "workload %s did not stop", id);
+	json_object_put(vf_wait_state(id, "stopped", 15));
 }
 
 static int64_t jail_uid(const char *id)
@@ -254,7 +242,7 @@ static void create_kexec(const char *id, const char *mode)
 START_TEST(test_seccomp_kill)
 {
 	struct cmd_result r;
-	struct json_object *o, *w;
+	struct json_object *o;
 	char id[64], *log;
 
 	ck_assert_msg(vf_vigild_up(), "vigild did not come up");
@@ -263,10 +251,9 @@ START_TEST(test_seccomp_kill)
 	start_ok(id);
 	wait_stopped(id);
 	o = vf_show(id);
-	w = o;
-	ck_assert_str_eq(vf_jstr(w, "exit_reason"), "killed by SIGSYS (seccomp)");
-	ck_assert_int_eq(vf_jint(w, "exit_signal"), 31);
-	ck_assert_int_eq(vf_jint(w, "exit_status"), 128 + 31);
+	ck_assert_str_eq(vf_jstr(o, "exit_reason"), "killed by SIGSYS (seccomp)");
+	ck_assert_int_eq(vf_jint(o, "exit_signal"), 31);
+	ck_assert_int_eq(vf_jint(o, "exit_status"), 128 + 31);
 	json_object_put(o);
 	ck_assert_msg(!strstr(log_of(id, &log), "kexec returned"), "%s", log);
 	free(log);

@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "feature.h"
 #include "testutil.h"
 #include "vigild_fixture.h"
 
@@ -38,19 +39,6 @@ static void create_start(const char *id, const char *args, unsigned int memory_m
 	o = vf_wl_cmd(&status, "start", id);
 	ck_assert_msg(status == 0, "start: %s", vf_jstr(o, "error"));
 	json_object_put(o);
-}
-
-static struct json_object *wait_stopped(const char *id)
-{
-	for (double end = now_s() + 30; now_s() < end; usleep(50 * 1000)) {
-		struct json_object *o = vf_show(id);
-
-		if (strcmp(vf_state_of(o), "stopped") == 0)
-			return o;
-		json_object_put(o);
-	}
-	ck_abort_msg("workload %s did not stop", id);
-	return NULL;
 }
 
 static void check_enforced(struct json_object *o)
@@ -102,7 +90,7 @@ START_TEST(test_cpu_max)
 	c0 = cpu_seconds(id);
 	usleep(2000 * 1000);
 	rate = (cpu_seconds(id) - c0) / (now_s() - t0);
-	o = wait_stopped(id);
+	o = vf_wait_state(id, "stopped", 30);
 	check_enforced(o);
 	json_object_put(o);
 	printf("cpu.max: two burning threads of a 1-vCPU workload got %.3f CPU-s per second\n",
@@ -122,7 +110,7 @@ START_TEST(test_memory_max)
 	ck_assert_msg(vf_vigild_up(), "vigild did not come up");
 	vf_id_of(id, sizeof(id), "memmax");
 	create_start(id, "\"--touch\",\"256\"", 64);
-	o = wait_stopped(id);
+	o = vf_wait_state(id, "stopped", 30);
 	check_enforced(o);
 	ck_assert_str_eq(vf_jstr(o, "exit_reason"), "killed by SIGKILL");
 	json_object_put(o);
@@ -141,7 +129,7 @@ START_TEST(test_pids_max)
 	ck_assert_msg(vf_vigild_up(), "vigild did not come up");
 	vf_id_of(id, sizeof(id), "pidsmax");
 	create_start(id, "\"--fork\",\"1100\"", 1024);
-	o = wait_stopped(id);
+	o = vf_wait_state(id, "stopped", 30);
 	check_enforced(o);
 	json_object_put(o);
 	snprintf(path, sizeof(path), "%s/logs/%s.log", vf.state, id);
@@ -214,28 +202,9 @@ static int fork_main(const char *n_arg)
 	_exit(0);
 }
 
-/* Whether the v2 root lists every controller the limits are written to (words, not prefixes). */
-static bool v2_has_limit_controllers(void)
-{
-	static const char *const needed[] = { "cpu", "memory", "pids" };
-	bool all = true;
-
-	for (size_t i = 0; i < 3 && all; i++) {
-		bool found = false;
-
-		for (const char *p = vf.cg2.controllers; *p && !found;) {
-			size_t n = strcspn(p, " \n");
-
-			found = n == strlen(needed[i]) && strncmp(p, needed[i], n) == 0;
-			p += n + (p[n] != '\0');
-		}
-		all = found;
-	}
-	return all;
-}
-
 int main(int argc, char **argv)
 {
+	struct vigil_feature limits = { 0 };
 	Suite *s;
 
 	vf.suite = "limits";
@@ -250,12 +219,13 @@ int main(int argc, char **argv)
 		fprintf(stderr, "vigild_limits: skipped: cgroup v2 is not mounted\n");
 		return EXIT_SKIP;
 	}
-	if (!v2_has_limit_controllers()) {
+	/* the probe vigild's users read: the same words decide here */
+	vigil_probe_cgroup_limits(&limits, &vf.cg2);
+	if (!limits.available) {
 		fprintf(stderr,
-			"vigild_limits: skipped: the cgroup v2 hierarchy at %s has no cpu, memory "
-			"and pids controllers (%s host: they are on v1), so no limit can be "
-			"enforced here; a pure-v2 kernel (the guest lane) runs this suite\n",
-			vf.cg2.mount, vigil_cgroup_mode_name(vf.cg2.mode));
+			"vigild_limits: skipped: cgroup v2 at %s: %s; a pure-v2 kernel (the guest "
+			"lane) runs this suite\n",
+			vf.cg2.mount, limits.detail);
 		return EXIT_SKIP;
 	}
 	s = suite_create("vigild_limits");

@@ -484,3 +484,24 @@ unsigned int vf_http_port(void)
 	ck_assert_uint_ne(port, 0);
 	return port;
 }
+
+char *vf_workload_log(const char *id)
+{
+	char path[PATH_MAX + 80];
+
+	snprintf(path, sizeof(path), "%s/logs/%s.log", vf.state, id);
+	return read_file(path);
+}
+
+struct json_object *vf_wait_state(const char *id, const char *state, double seconds)
+{
+	for (double end = now_s() + seconds; now_s() < end; usleep(20 * 1000)) {
+		struct json_object *o = vf_show(id);
+
+		if (strcmp(vf_state_of(o), state) == 0)
+			return o;
+		json_object_put(o);
+	}
+	ck_abort_msg("workload %s is not %s after %.0f s", id, state, seconds);
+	return NULL;
+}

@@ -78,6 +78,14 @@ const char *vf_state_of(struct json_object *o);
 /* The last ledger record of workload `id` (from vigild's state dir), parsed. */
 struct json_object *vf_last_record(const char *id);
 
+/* <state>/logs/<id>.log, the workload's output; NULL when there is none. Free it. */
+char *vf_workload_log(const char *id);
+/*
+ * Waits up to `seconds` for workload `id` to be in `state`, failing the test
+ * if it is not; returns its `show`, for the caller to put.
+ */
+struct json_object *vf_wait_state(const char *id, const char *state, double seconds);
+
 /* The HTTP port the running vigild logged (it listens on port 0: the kernel's pick). */
 unsigned int vf_http_port(void);
 
