@@ -57,12 +57,13 @@ LDLIBS := $(PKG_LIBS) -ldl
 # generates it from that BTF instead, `make vmlinux-update` refreshes the copy.
 VMLINUX_BTF ?=
 VMLINUX_COMMITTED := bpf/vmlinux/$(ARCH)/vmlinux.h
-BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(BPF_ARCH) -Wall -Werror \
-	-I$(OUTPUT)/include -Ibpf
+BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(BPF_ARCH) -Wall -Werror
 
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/bpf/%.bpf.o,$(BPF_SRCS))
 SKELS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/include/%.skel.h,$(BPF_SRCS))
+BPF_COMPAT_DIR := $(OUTPUT)/bpf-compat
+BPF_COMPAT_OBJS := $(patsubst bpf/%.bpf.c,$(BPF_COMPAT_DIR)/%.bpf.o,$(BPF_SRCS))
 
 LIB_SRCS := $(wildcard agent/lib/*.c) $(wildcard kmod-helpers/*.c)
 CLI_SRCS := $(filter-out agent/cli/main.c,$(wildcard agent/cli/*.c))
@@ -93,12 +94,12 @@ GUEST_DIR := build/guest
 GUEST_LANE_DIR := $(OUTPUT)/guest-lane
 GUEST_SUITES := check_vigild_limits check_vigild_jail check_meter_cpu check_meter_memory \
 	check_meter_disk check_meter_net check_nft check_tap check_workload check_vigild \
-	check_feature_probe check_usage_cli check_vigild_net
+	check_feature_probe check_usage_cli check_vigild_net check_vigild_ledger
 
 .PHONY: all tests check check-unit check-priv check-guest bench demo guest install uninstall \
-	clean format format-check vmlinux-update
+	clean format format-check vmlinux-update bpf-compat
 .DELETE_ON_ERROR:
-.SECONDARY: $(BPF_OBJS) $(BENCH_SUPPORT_OBJS)
+.SECONDARY: $(BPF_OBJS) $(BPF_COMPAT_OBJS) $(BENCH_SUPPORT_OBJS)
 
 all: $(SKELS) $(VIGIL) $(VIGILD)
 
@@ -114,7 +115,23 @@ endif
 
 $(OUTPUT)/bpf/%.bpf.o: bpf/%.bpf.c $(OUTPUT)/include/vmlinux.h $(wildcard bpf/*.h) | $(OUTPUT)/bpf
 	$(call msg,BPF,$@)
-	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+	$(Q)$(CLANG) $(BPF_CFLAGS) -I$(OUTPUT)/include -Ibpf -c $< -o $@
+
+# The same objects compiled against the guest lane's kernel (Debian 12, 6.1)
+# as well: a flavor or CO-RE guard that only one kernel's types satisfy fails
+# here. CI builds both; check_bpf_objects loads these on each kernel it runs on.
+$(BPF_COMPAT_DIR)/include/vmlinux.h: scripts/guest/kernel-btf.sh scripts/guest/kernel.sh
+	$(call msg,GEN,$@)
+	$(Q)scripts/guest/kernel-btf.sh $@ >/dev/null
+
+$(BPF_COMPAT_DIR)/%.bpf.o: bpf/%.bpf.c $(BPF_COMPAT_DIR)/include/vmlinux.h $(wildcard bpf/*.h)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -I$(BPF_COMPAT_DIR)/include -Ibpf -c $< -o $@
+
+bpf-compat: $(BPF_COMPAT_OBJS)
+
+# the objects check_feature_probe loads: the build's own and the compat ones
+BPF_OBJECT_DIRS := $(abspath $(OUTPUT)/bpf) $(abspath $(BPF_COMPAT_DIR))
 
 $(OUTPUT)/include/%.skel.h: $(OUTPUT)/bpf/%.bpf.o | $(OUTPUT)/include
 	$(call msg,GEN-SKEL,$@)
@@ -159,7 +176,7 @@ $(OUTPUT)/bench/%: $(OUTPUT)/obj/tests/bench/%.o $(BENCH_SUPPORT_OBJS) $(LIBVIGI
 $(OUTPUT)/include $(OUTPUT)/bpf $(OUTPUT)/obj:
 	$(Q)mkdir -p $@
 
-tests: all $(UNIT_TESTS) $(PRIV_TESTS)
+tests: all bpf-compat $(UNIT_TESTS) $(PRIV_TESTS)
 
 guest: $(GUEST_DIR)/stamp
 
@@ -171,7 +188,7 @@ $(GUEST_DIR)/stamp: scripts/guest/build-microvm.sh scripts/guest/init
 # "N passed, N failed, N skipped".
 check: tests guest
 	$(Q)VIGIL=$(abspath $(VIGIL)) VIGILD=$(abspath $(VIGILD)) \
-		VIGIL_GUEST_DIR=$(abspath $(GUEST_DIR)) \
+		VIGIL_GUEST_DIR=$(abspath $(GUEST_DIR)) VIGIL_BPF_OBJECT_DIRS="$(BPF_OBJECT_DIRS)" \
 		tests/run-suites.sh $(UNIT_TESTS) $(PRIV_TESTS)
 
 # The guest lane: the suites above inside a microVM of Debian 12's kernel.
@@ -185,7 +202,7 @@ check-unit: tests
 
 check-priv: tests guest
 	$(Q)VIGIL=$(abspath $(VIGIL)) VIGILD=$(abspath $(VIGILD)) \
-		VIGIL_GUEST_DIR=$(abspath $(GUEST_DIR)) \
+		VIGIL_GUEST_DIR=$(abspath $(GUEST_DIR)) VIGIL_BPF_OBJECT_DIRS="$(BPF_OBJECT_DIRS)" \
 		tests/run-suites.sh $(PRIV_TESTS)
 
 bench: all $(BENCHES)

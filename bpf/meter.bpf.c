@@ -86,13 +86,21 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } vigil_mm SEC(".maps");
 
-/* Before 6.2 the counters were atomics in struct mm_rss_stat. */
-struct mm_rss_stat {
+/*
+ * The two layouts of an address space's resident counters, as flavors so
+ * the objects build against either kernel's vmlinux.h: before 6.2 atomics
+ * in struct mm_rss_stat, since then one percpu_counter per member.
+ */
+struct mm_rss_stat___atomic {
 	atomic_long_t count[NR_MM_COUNTERS];
 } __attribute__((preserve_access_index));
 
 struct mm_struct___rss_atomic {
-	struct mm_rss_stat rss_stat;
+	struct mm_rss_stat___atomic rss_stat;
+} __attribute__((preserve_access_index));
+
+struct mm_struct___rss_percpu {
+	struct percpu_counter rss_stat[NR_MM_COUNTERS];
 } __attribute__((preserve_access_index));
 
 static __always_inline __u32 *slot_of_cgroup(struct cgroup *cgrp)
@@ -281,14 +289,28 @@ static __always_inline void charge_memory(__u32 slot, __s64 delta_pages)
 	}
 }
 
+/*
+ * Constant indices only: CO-RE relocates an element's offset with the
+ * running kernel's element size, where a variable index would multiply by
+ * the build host's (sizeof(struct percpu_counter) grows with lockdep).
+ */
+#define RSS_COUNTER(mm, type, field, member)                                           \
+	({                                                                             \
+		type *__m = (void *)(mm);                                              \
+		(member) == MM_FILEPAGES    ? BPF_CORE_READ(__m, field(MM_FILEPAGES))  \
+		: (member) == MM_ANONPAGES  ? BPF_CORE_READ(__m, field(MM_ANONPAGES))  \
+		: (member) == MM_SHMEMPAGES ? BPF_CORE_READ(__m, field(MM_SHMEMPAGES)) \
+					    : 0;                                       \
+	})
+#define RSS_ATOMIC(i) rss_stat.count[i].counter
+#define RSS_PERCPU(i) rss_stat[i].count
+
 static __always_inline __s64 mm_counter_pages(struct mm_struct *mm, int member)
 {
-	struct mm_struct___rss_atomic *old = (void *)mm;
-
-	if (bpf_core_type_exists(struct mm_rss_stat))
-		return BPF_CORE_READ(old, rss_stat.count[member].counter);
+	if (bpf_core_type_exists(struct mm_rss_stat___atomic))
+		return RSS_COUNTER(mm, struct mm_struct___rss_atomic, RSS_ATOMIC, member);
 	/* the approximate sum, off by at most the per-CPU batches not folded in */
-	return BPF_CORE_READ(mm, rss_stat[member].count);
+	return RSS_COUNTER(mm, struct mm_struct___rss_percpu, RSS_PERCPU, member);
 }
 
 SEC("tp_btf/rss_stat")

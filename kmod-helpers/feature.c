@@ -2,20 +2,22 @@
 /* Runs every probe in dependency order and decides what is required. */
 #include "feature.h"
 
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/utsname.h>
-#include <unistd.h>
 
 #include "kmod.h"
+#include "meter_loader.h"
+#include "net_meter.h"
 
 struct feature_desc {
 	const char *name;
 	bool required;
 	const char *module;
-	/* for program items: the probe program, and whether to attach it */
+	/* for the minimal probe programs: the program, and whether to attach it */
 	const char *prog;
 	bool attach;
 	/* for map items */
@@ -27,22 +29,17 @@ static const struct feature_desc feature_table[VF__COUNT] = {
 	[VF_BTF] = { "btf", true },
 	[VF_BPF_SYSCALL] = { "bpf_syscall", true },
 	[VF_BPF_STATS] = { "bpf_stats", false },
-	[VF_PROG_TP_BTF] = { "prog_tp_btf", false, .prog = "vigil_fp_tp_btf", .attach = true },
-	/* required only when tp_btf is missing: it is the fallback */
-	[VF_PROG_TRACEPOINT] = { "prog_tracepoint", false, .prog = "vigil_fp_tp", .attach = true },
-	[VF_PROG_KPROBE] = { "prog_kprobe", false, .prog = "vigil_fp_kprobe", .attach = true },
-	[VF_PROG_FENTRY] = { "prog_fentry", false, .prog = "vigil_fp_fentry", .attach = true },
-	[VF_PROG_SCHED_CLS] = { "prog_sched_cls", true, .prog = "vigil_fp_tc" },
-	[VF_PROG_CGROUP_SKB] = { "prog_cgroup_skb", true, .prog = "vigil_fp_cg_skb" },
-	[VF_PROG_XDP] = { "prog_xdp", false, .prog = "vigil_fp_xdp" },
 	[VF_MAP_HASH] = { "map_hash", true, .map_type = BPF_MAP_TYPE_HASH },
 	[VF_MAP_ARRAY] = { "map_array", true, .map_type = BPF_MAP_TYPE_ARRAY },
 	[VF_MAP_PERCPU_ARRAY] = { "map_percpu_array", true, .map_type = BPF_MAP_TYPE_PERCPU_ARRAY },
-	[VF_MAP_PERCPU_HASH] = { "map_percpu_hash", true, .map_type = BPF_MAP_TYPE_PERCPU_HASH },
 	[VF_MAP_LPM_TRIE] = { "map_lpm_trie", true, .map_type = BPF_MAP_TYPE_LPM_TRIE },
-	[VF_MAP_RINGBUF] = { "map_ringbuf", true, .map_type = BPF_MAP_TYPE_RINGBUF },
+	[VF_MAP_TASK_STORAGE] = { "map_task_storage", true, .map_type = BPF_MAP_TYPE_TASK_STORAGE },
+	[VF_BPF_ATOMICS] = { "bpf_atomics", true, .prog = "vigil_fp_atomics" },
+	[VF_TRACING_TASK_STORAGE] = { "tracing_task_storage", true,
+				      .prog = "vigil_fp_task_storage" },
+	[VF_METER_PROGRAMS] = { "meter_programs", true },
+	[VF_NET_PROGRAMS] = { "net_programs", true },
 	[VF_BPFFS] = { "bpffs", true },
-	[VF_TRACEFS] = { "tracefs", false },
 	[VF_CGROUP_V2] = { "cgroup_v2", true },
 	/* without them workloads run, their limits not enforced, and say so */
 	[VF_CGROUP_LIMITS] = { "cgroup_v2_limits", false },
@@ -56,34 +53,52 @@ static const struct feature_desc feature_table[VF__COUNT] = {
 	[VF_LIBCRYPTSETUP] = { "libcryptsetup", false },
 };
 
+struct probe_ctx {
+	const struct vigil_feature_opts *opts;
+	/* the running kernel's BTF, or NULL */
+	struct btf *vmlinux;
+	struct vigil_feature_report *report;
+};
+
+int vigil_kernel_release_ok(const char *release)
+{
+	unsigned int major, minor;
+
+	if (sscanf(release, "%u.%u", &major, &minor) != 2)
+		return -EINVAL;
+	return major > VIGIL_MIN_KERNEL_MAJOR ||
+	       (major == VIGIL_MIN_KERNEL_MAJOR && minor >= VIGIL_MIN_KERNEL_MINOR);
+}
+
 static void probe_kernel(struct vigil_feature *f, char *release, size_t len)
 {
 	struct utsname uts;
-	unsigned int major = 0, minor = 0;
+	int ok;
 
 	if (uname(&uts) < 0) {
 		snprintf(f->detail, sizeof(f->detail), "uname: %s", strerror(errno));
 		return;
 	}
 	snprintf(release, len, "%s", uts.release);
-	if (sscanf(uts.release, "%u.%u", &major, &minor) != 2) {
+	ok = vigil_kernel_release_ok(uts.release);
+	if (ok < 0) {
 		snprintf(f->detail, sizeof(f->detail), "%s: cannot parse the version", uts.release);
 		return;
 	}
-	f->available = major > VIGIL_MIN_KERNEL_MAJOR ||
-		       (major == VIGIL_MIN_KERNEL_MAJOR && minor >= VIGIL_MIN_KERNEL_MINOR);
-	snprintf(f->detail, sizeof(f->detail), "%s %s (%s %d.%d or later needed)", uts.sysname,
-		 uts.release, f->available ? "ok," : "too old:", VIGIL_MIN_KERNEL_MAJOR,
-		 VIGIL_MIN_KERNEL_MINOR);
+	f->available = ok;
+	snprintf(f->detail, sizeof(f->detail), "%s %s (%s %d.%d or later needed: %s)", uts.sysname,
+		 uts.release, ok ? "ok," : "too old:", VIGIL_MIN_KERNEL_MAJOR,
+		 VIGIL_MIN_KERNEL_MINOR, VIGIL_MIN_KERNEL_WHY);
 }
 
 /* Runs one probe for item `id`, by id, so a module load can run it again. */
-static void run_probe(enum vigil_feature_id id, const struct vigil_feature_opts *opts,
-		      struct vigil_feature_report *r)
+static void run_probe(enum vigil_feature_id id, const struct probe_ctx *ctx)
 {
-	struct vigil_feature *f = &r->items[id];
-
+	struct vigil_feature_report *r = ctx->report;
 	const struct feature_desc *desc = &feature_table[id];
+	struct vigil_feature *f = &r->items[id];
+	const void *elf;
+	size_t size;
 
 	f->available = false;
 	f->detail[0] = '\0';
@@ -108,11 +123,16 @@ static void run_probe(enum vigil_feature_id id, const struct vigil_feature_opts 
 	case VF_BPF_STATS:
 		vigil_probe_bpf_stats(f);
 		break;
-	case VF_BPFFS:
-		vigil_probe_fs_mount(f, "bpf", opts->bpffs_path, opts->mount);
+	case VF_METER_PROGRAMS:
+		elf = vigil_meter_object(&size);
+		vigil_probe_programs(f, "meter", elf, size, ctx->vmlinux, r);
 		break;
-	case VF_TRACEFS:
-		vigil_probe_fs_mount(f, "tracefs", opts->tracefs_path, opts->mount);
+	case VF_NET_PROGRAMS:
+		elf = vigil_net_object(&size);
+		vigil_probe_programs(f, "net", elf, size, ctx->vmlinux, r);
+		break;
+	case VF_BPFFS:
+		vigil_probe_fs_mount(f, "bpf", ctx->opts->bpffs_path, ctx->opts->mount);
 		break;
 	case VF_CGROUP_V2:
 		vigil_probe_cgroup(f, &r->cgroup);
@@ -149,29 +169,11 @@ static void run_probe(enum vigil_feature_id id, const struct vigil_feature_opts 
 	}
 }
 
-static void append_detail(struct vigil_feature *f, const char *text)
-{
-	size_t used = strlen(f->detail);
-
-	snprintf(f->detail + used, sizeof(f->detail) - used, "; %s", text);
-}
-
-/* Names the usual cause where libbpf's message alone would leave it unclear. */
-static void explain_attach_failures(struct vigil_feature_report *r)
-{
-	if (!r->items[VF_PROG_TRACEPOINT].available && !r->items[VF_TRACEFS].available)
-		append_detail(&r->items[VF_PROG_TRACEPOINT], "tracefs is not mounted");
-	if (!r->items[VF_PROG_KPROBE].available &&
-	    access("/sys/bus/event_source/devices/kprobe", F_OK) != 0)
-		append_detail(&r->items[VF_PROG_KPROBE],
-			      "this kernel has no kprobe PMU (built without kprobes)");
-}
-
 /* For a missing facility that a module provides: say so, or load it and probe again. */
-static void handle_module(enum vigil_feature_id id, const struct vigil_feature_opts *opts,
-			  struct vigil_feature_report *r)
+static void handle_module(enum vigil_feature_id id, const struct probe_ctx *ctx)
 {
-	struct vigil_feature *f = &r->items[id];
+	const struct vigil_feature_opts *opts = ctx->opts;
+	struct vigil_feature *f = &ctx->report->items[id];
 	enum vigil_module_state state;
 	size_t used = strlen(f->detail);
 	int err;
@@ -199,17 +201,16 @@ static void handle_module(enum vigil_feature_id id, const struct vigil_feature_o
 		return;
 	}
 	snprintf(f->action, sizeof(f->action), "loaded module %s", f->module);
-	run_probe(id, opts, r);
+	run_probe(id, ctx);
 }
 
 int vigil_feature_probe(const struct vigil_feature_opts *opts, struct vigil_feature_report *ret)
 {
 	struct vigil_feature_opts o = *opts;
+	struct probe_ctx ctx = { .opts = &o, .report = ret };
 
 	if (!o.bpffs_path)
 		o.bpffs_path = "/sys/fs/bpf";
-	if (!o.tracefs_path)
-		o.tracefs_path = "/sys/kernel/tracing";
 
 	memset(ret, 0, sizeof(*ret));
 	for (int id = 0; id < VF__COUNT; id++) {
@@ -217,21 +218,19 @@ int vigil_feature_probe(const struct vigil_feature_opts *opts, struct vigil_feat
 		ret->items[id].required = feature_table[id].required;
 		ret->items[id].module = feature_table[id].module;
 	}
-	/* Mounts first: attaching a tracepoint program needs tracefs. */
-	run_probe(VF_BPFFS, &o, ret);
-	run_probe(VF_TRACEFS, &o, ret);
+	/* NULL without BTF: the btf item says so, and the programs fail on their own */
+	ctx.vmlinux = btf__load_vmlinux_btf();
 	for (int id = 0; id < VF__COUNT; id++) {
-		if (id == VF_BPFFS || id == VF_TRACEFS)
+		if (o.skip_programs && (id == VF_METER_PROGRAMS || id == VF_NET_PROGRAMS)) {
+			ret->items[id].required = false;
+			snprintf(ret->items[id].detail, sizeof(ret->items[id].detail),
+				 "not probed: the caller loads them itself");
 			continue;
-		run_probe(id, &o, ret);
-		handle_module(id, &o, ret);
+		}
+		run_probe(id, &ctx);
+		handle_module(id, &ctx);
 	}
-	explain_attach_failures(ret);
-	/* The tracepoint fallback, and so tracefs, matter only without tp_btf. */
-	if (!ret->items[VF_PROG_TP_BTF].available) {
-		ret->items[VF_PROG_TRACEPOINT].required = true;
-		ret->items[VF_TRACEFS].required = true;
-	}
+	btf__free(ctx.vmlinux);
 	return 0;
 }
 

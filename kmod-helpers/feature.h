@@ -17,21 +17,16 @@ enum vigil_feature_id {
 	VF_BTF,
 	VF_BPF_SYSCALL,
 	VF_BPF_STATS,
-	VF_PROG_TP_BTF,
-	VF_PROG_TRACEPOINT,
-	VF_PROG_KPROBE,
-	VF_PROG_FENTRY,
-	VF_PROG_SCHED_CLS,
-	VF_PROG_CGROUP_SKB,
-	VF_PROG_XDP,
 	VF_MAP_HASH,
 	VF_MAP_ARRAY,
 	VF_MAP_PERCPU_ARRAY,
-	VF_MAP_PERCPU_HASH,
 	VF_MAP_LPM_TRIE,
-	VF_MAP_RINGBUF,
+	VF_MAP_TASK_STORAGE,
+	VF_BPF_ATOMICS,
+	VF_TRACING_TASK_STORAGE,
+	VF_METER_PROGRAMS,
+	VF_NET_PROGRAMS,
 	VF_BPFFS,
-	VF_TRACEFS,
 	VF_CGROUP_V2,
 	VF_CGROUP_LIMITS,
 	VF_NFTABLES,
@@ -56,24 +51,51 @@ struct vigil_feature {
 	char action[160];
 };
 
+/* One of vigil's own programs, loaded and attached on its own by the probe. */
+struct vigil_prog_probe {
+	/* the object it is part of: "meter" or "net" */
+	const char *object;
+	char name[64];
+	char section[64];
+	bool loaded;
+	bool attached;
+	char detail[256];
+};
+
+#define VIGIL_PROBE_MAX_PROGRAMS 16
+
 struct vigil_feature_report {
 	struct vigil_feature items[VF__COUNT];
 	char kernel_release[65];
 	struct vigil_cgroup2 cgroup;
+	struct vigil_prog_probe programs[VIGIL_PROBE_MAX_PROGRAMS];
+	size_t n_programs;
 };
 
 struct vigil_feature_opts {
 	/* load missing facilities' kernel modules with libkmod */
 	bool load_modules;
-	/* mount bpffs and tracefs where they are missing */
+	/* mount bpffs where it is missing */
 	bool mount;
-	const char *bpffs_path;	  /* default /sys/fs/bpf */
-	const char *tracefs_path; /* default /sys/kernel/tracing */
+	const char *bpffs_path; /* default /sys/fs/bpf */
+	/*
+	 * leave out vigil's own programs: for vigild, which loads them itself
+	 * right after (and says why when one fails) instead of verifying each twice
+	 */
+	bool skip_programs;
 };
 
-/* The minimum kernel: CLONE_INTO_CGROUP (5.7) and the BPF ring buffer (5.8). */
-#define VIGIL_MIN_KERNEL_MAJOR 5
-#define VIGIL_MIN_KERNEL_MINOR 8
+/*
+ * The minimum kernel is the one vigil's programs need: the exit_mmap
+ * tracepoint (6.1, with the maple tree), BPF atomics with fetch (5.12),
+ * task storage in tracing programs (5.11), CLONE_INTO_CGROUP (5.7).
+ */
+#define VIGIL_MIN_KERNEL_MAJOR 6
+#define VIGIL_MIN_KERNEL_MINOR 1
+#define VIGIL_MIN_KERNEL_WHY   "the exit_mmap tracepoint"
+
+/* Whether a kernel release ("6.1.0-57-amd64") is at least the minimum; -EINVAL if unparsable. */
+int vigil_kernel_release_ok(const char *release);
 
 int vigil_feature_probe(const struct vigil_feature_opts *opts, struct vigil_feature_report *ret);
 /* true when every required item is available */
@@ -84,8 +106,17 @@ bool vigil_feature_report_ok(const struct vigil_feature_report *report);
 void vigil_probe_btf(struct vigil_feature *f);
 void vigil_probe_bpf_syscall(struct vigil_feature *f);
 void vigil_probe_bpf_stats(struct vigil_feature *f);
+/* A minimal program of feature_probe.bpf.c: loads (`attach`: and attaches). */
 void vigil_probe_prog(struct vigil_feature *f, const char *prog_name, bool attach);
 void vigil_probe_map(struct vigil_feature *f, int map_type);
+/*
+ * Loads and attaches each program of the BPF object `elf` on its own, its
+ * maps private and never pinned, and records each in ret->programs; `f`
+ * says whether all of them did. `vmlinux` (may be NULL) names missing hooks.
+ */
+struct btf;
+void vigil_probe_programs(struct vigil_feature *f, const char *object, const void *elf, size_t size,
+			  const struct btf *vmlinux, struct vigil_feature_report *ret);
 
 void vigil_probe_fs_mount(struct vigil_feature *f, const char *fstype, const char *path,
 			  bool mount_it);

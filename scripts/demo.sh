@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The main job: install the dependencies, build, set the host up (bpffs,
-# tracefs), start vigild on private paths (its own state directory, socket,
+# The main job: install the dependencies, build, set the host up (bpffs),
+# start vigild on private paths (its own state directory, socket,
 # pins, cgroup parent and HTTP port: nothing of an admin's vigild is
 # touched), run a demonstration workload jailed in its own cgroup and
 # namespaces (CPU, memory, disk and network use), and show what the kernel

@@ -14,18 +14,17 @@
 static int do_feature_help(int argc, char **argv)
 {
 	print_help("Usage: vigil feature probe [--load-modules] [--mount] [--bpffs PATH]\n"
-		   "                           [--tracefs PATH]\n"
 		   "       vigil feature help\n"
 		   "\n"
 		   "Finds out what this kernel and host can do for vigil by using each\n"
-		   "facility: loading and attaching minimal BPF programs, creating maps,\n"
-		   "an nftables table and interfaces in a scratch network namespace.\n"
+		   "facility: loading each of vigil's own BPF programs and attaching it for a\n"
+		   "moment (with private, unpinned maps), creating maps, an nftables table\n"
+		   "and interfaces in a scratch network namespace.\n"
 		   "Exits 0 when everything required is present, 1 otherwise.\n"
 		   "\n"
 		   "  --load-modules  load the kernel modules of missing facilities (libkmod)\n"
-		   "  --mount         mount bpffs and tracefs where they are missing\n"
-		   "  --bpffs PATH    where bpffs belongs (default /sys/fs/bpf)\n"
-		   "  --tracefs PATH  where tracefs belongs (default /sys/kernel/tracing)\n");
+		   "  --mount         mount bpffs where it is missing\n"
+		   "  --bpffs PATH    where bpffs belongs (default /sys/fs/bpf)\n");
 	return CLI_OK;
 }
 
@@ -61,6 +60,25 @@ static void print_feature(const struct vigil_feature *f)
 	close_json_object();
 }
 
+static void print_programs(const struct vigil_feature_report *r)
+{
+	print_text("\n%-7s %-22s %-28s %s\n", "OBJECT", "PROGRAM", "SECTION", "RESULT");
+	open_json_array("programs");
+	for (size_t i = 0; i < r->n_programs; i++) {
+		const struct vigil_prog_probe *p = &r->programs[i];
+
+		open_json_object(NULL);
+		print_string(PRINT_ANY, "object", "%-7s ", p->object);
+		print_string(PRINT_ANY, "name", "%-22s ", p->name);
+		print_string(PRINT_ANY, "section", "%-28s ", p->section);
+		print_bool(PRINT_JSON, "loaded", NULL, p->loaded, NULL, NULL);
+		print_bool(PRINT_JSON, "attached", NULL, p->attached, NULL, NULL);
+		print_string(PRINT_ANY, "detail", "%s\n", p->detail);
+		close_json_object();
+	}
+	close_json_array();
+}
+
 static void print_report(const struct vigil_feature_report *r)
 {
 	bool ok = vigil_feature_report_ok(r);
@@ -74,6 +92,7 @@ static void print_report(const struct vigil_feature_report *r)
 	for (int id = 0; id < VF__COUNT; id++)
 		print_feature(&r->items[id]);
 	close_json_array();
+	print_programs(r);
 
 	open_json_array("missing");
 	print_text(ok ? "\nEverything vigil requires is present.\n" : "\nMissing required:");
@@ -89,12 +108,11 @@ static void print_report(const struct vigil_feature_report *r)
 
 static int do_feature_probe(int argc, char **argv)
 {
-	enum { OPT_LOAD_MODULES = 256, OPT_MOUNT, OPT_BPFFS, OPT_TRACEFS };
+	enum { OPT_LOAD_MODULES = 256, OPT_MOUNT, OPT_BPFFS };
 	static const struct option longopts[] = {
 		{ "load-modules", no_argument, NULL, OPT_LOAD_MODULES },
 		{ "mount", no_argument, NULL, OPT_MOUNT },
 		{ "bpffs", required_argument, NULL, OPT_BPFFS },
-		{ "tracefs", required_argument, NULL, OPT_TRACEFS },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -113,9 +131,6 @@ static int do_feature_probe(int argc, char **argv)
 		case OPT_BPFFS:
 			opts.bpffs_path = optarg;
 			break;
-		case OPT_TRACEFS:
-			opts.tracefs_path = optarg;
-			break;
 		case 'h':
 			return do_feature_help(argc, argv);
 		default:
@@ -125,10 +140,8 @@ static int do_feature_probe(int argc, char **argv)
 	status = cmd_no_more_args(argc, argv, PROBE_PATH, FEATURE_HELP);
 	if (status != CLI_OK)
 		return status;
-	if ((opts.bpffs_path && opts.bpffs_path[0] != '/') ||
-	    (opts.tracefs_path && opts.tracefs_path[0] != '/'))
-		return p_usage(FEATURE_HELP,
-			       PROBE_PATH ": --bpffs and --tracefs take absolute paths");
+	if (opts.bpffs_path && opts.bpffs_path[0] != '/')
+		return p_usage(FEATURE_HELP, PROBE_PATH ": --bpffs takes an absolute path");
 
 	report = calloc(1, sizeof(*report));
 	if (!report) {

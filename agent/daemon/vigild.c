@@ -240,7 +240,7 @@ static int parse_opts(int argc, char **argv, struct daemon_opts *o)
 
 static int check_host(const struct daemon_opts *o)
 {
-	struct vigil_feature_opts fopts = { .bpffs_path = o->bpffs };
+	struct vigil_feature_opts fopts = { .bpffs_path = o->bpffs, .skip_programs = true };
 	struct vigil_feature_report *report = calloc(1, sizeof(*report));
 	int missing = 0;
 

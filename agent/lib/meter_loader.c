@@ -406,3 +406,8 @@ int vigil_meter_unpin(const char *pin_dir)
 		first_err = -errno;
 	return first_err;
 }
+
+const void *vigil_meter_object(size_t *ret_size)
+{
+	return vigil_meter_bpf__elf_bytes(ret_size);
+}

@@ -4,6 +4,7 @@
 
 #include <linux/types.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "meter.h"
@@ -66,5 +67,8 @@ int vigil_meter_map_fd(const struct vigil_meter *m, const char *name);
 
 /* Detaches the programs and removes every pin in `pin_dir` (uninstall, tests). */
 int vigil_meter_unpin(const char *pin_dir);
+
+/* The meter's BPF object as built into vigil (ELF), for the feature probe. */
+const void *vigil_meter_object(size_t *ret_size);
 
 #endif

@@ -522,3 +522,8 @@ int vigil_private_prefix_list(const char *pin_dir, struct vigil_prefix_key **ret
 	*ret_n = n;
 	return 0;
 }
+
+const void *vigil_net_object(size_t *ret_size)
+{
+	return vigil_net_bpf__elf_bytes(ret_size);
+}

@@ -31,6 +31,9 @@ int vigil_net_meter_load(const char *pin_dir, bool *ret_adopted);
  */
 int vigil_net_meter_unpin(const char *pin_dir);
 
+/* The network meter's BPF object as built into vigil (ELF), for the feature probe. */
+const void *vigil_net_object(size_t *ret_size);
+
 /*
  * Meters the host interface `ifindex` into `slot`: a clsact qdisc, one
  * ingress and one egress filter running the pinned programs, and

@@ -72,6 +72,10 @@ for suite in "$@"; do
 	copy_with_libs "$build/tests/$suite" "/vigil/build/tests/$suite"
 done
 install -m 0755 "$repo/tests/run-suites.sh" "$root/vigil/tests/run-suites.sh"
+# the BPF objects of both headers, which the feature probe's suite loads
+for dir in bpf bpf-compat; do
+	install -D -m 0644 -t "$root/vigil/build/$dir" "$build/$dir"/*.bpf.o
+done
 
 printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/sh\n' \
 	>"$root/etc/passwd"

@@ -4,7 +4,10 @@
  * reads itself (/proc/config.gz, /proc/self/mountinfo, /proc/misc, sysfs),
  * never against a hard-coded picture of one host.
  */
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 #include <check.h>
+#include <dirent.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +15,9 @@
 #include <sys/mount.h>
 #include <unistd.h>
 
+#include "feature.h"
+#include "meter_loader.h"
+#include "net_meter.h"
 #include "testutil.h"
 
 static struct json_object *report;
@@ -98,17 +104,16 @@ START_TEST(test_every_item_well_formed)
 		"kernel",
 		"btf",
 		"bpf_syscall",
-		"prog_tp_btf",
-		"prog_tracepoint",
-		"prog_kprobe",
-		"prog_fentry",
-		"prog_sched_cls",
-		"prog_cgroup_skb",
 		"map_hash",
+		"map_array",
 		"map_lpm_trie",
 		"map_percpu_array",
+		"map_task_storage",
+		"bpf_atomics",
+		"tracing_task_storage",
+		"meter_programs",
+		"net_programs",
 		"bpffs",
-		"tracefs",
 		"cgroup_v2",
 		"nf_tables",
 		"tun",
@@ -154,34 +159,180 @@ START_TEST(test_kernel_release)
 }
 END_TEST
 
-START_TEST(test_btf_and_tp_btf)
+/* The names of the programs in one of vigil's objects, as built into it. */
+static size_t object_programs(const void *elf, size_t size, char names[][64], size_t max)
 {
-	bool btf = access("/sys/kernel/btf/vmlinux", R_OK) == 0;
+	struct bpf_object *obj = bpf_object__open_mem(elf, size, NULL);
+	struct bpf_program *prog;
+	size_t n = 0;
+
+	ck_assert_ptr_nonnull(obj);
+	bpf_object__for_each_program (prog, obj) {
+		ck_assert_uint_lt(n, max);
+		snprintf(names[n++], 64, "%s", bpf_program__name(prog));
+	}
+	bpf_object__close(obj);
+	return n;
+}
+
+static struct json_object *program(const char *name)
+{
+	struct json_object *programs, *item, *v;
+
+	ck_assert(json_object_object_get_ex(report, "programs", &programs));
+	for (size_t i = 0; i < json_object_array_length(programs); i++) {
+		item = json_object_array_get_idx(programs, i);
+		if (json_object_object_get_ex(item, "name", &v) &&
+		    strcmp(json_object_get_string(v), name) == 0)
+			return item;
+	}
+	ck_abort_msg("program %s missing from the report", name);
+	return NULL;
+}
+
+/*
+ * Every program of the meter and net objects is in the report, by name,
+ * and on a kernel at the minimum with BTF (this host and the guest lane's)
+ * each one loads and attaches.
+ */
+START_TEST(test_reports_each_real_program)
+{
+	static const char *const objects[] = { "meter", "net" };
+	bool kernel_ok, btf = access("/sys/kernel/btf/vmlinux", R_OK) == 0;
+	struct json_object *programs, *item;
+	char names[32][64];
+	size_t n, total = 0;
+	const void *elf;
+	size_t size;
 
 	probe_once();
-	assert_available("btf", btf, btf ? "/sys/kernel/btf/vmlinux exists" : "no vmlinux BTF");
-	if (btf && config_yes("BPF_EVENTS") && config_yes("DEBUG_INFO_BTF"))
-		assert_available("prog_tp_btf", true,
-				 "the config has BPF_EVENTS and DEBUG_INFO_BTF with vmlinux BTF");
-	if (!btf)
-		assert_available("prog_tp_btf", false, "there is no vmlinux BTF");
+	kernel_ok = field_bool(feature(report, "kernel"), "available");
+	for (size_t o = 0; o < 2; o++) {
+		elf = o == 0 ? vigil_meter_object(&size) : vigil_net_object(&size);
+		n = object_programs(elf, size, names, 32);
+		ck_assert_uint_gt(n, 0);
+		total += n;
+		for (size_t i = 0; i < n; i++) {
+			item = program(names[i]);
+			ck_assert_str_eq(field_str(item, "object"), objects[o]);
+			if (kernel_ok && btf)
+				ck_assert_msg(field_bool(item, "loaded") &&
+						      field_bool(item, "attached"),
+					      "%s on a kernel at the minimum with BTF: %s",
+					      names[i], field_str(item, "detail"));
+		}
+	}
+	ck_assert(json_object_object_get_ex(report, "programs", &programs));
+	ck_assert_uint_eq(json_object_array_length(programs), total);
+	if (kernel_ok && btf) {
+		assert_available("meter_programs", true, "each of its programs attached");
+		assert_available("net_programs", true, "each of its programs attached");
+		assert_available("bpf_atomics", true, "the meter, which uses them, loads");
+		assert_available("tracing_task_storage", true, "the meter, which uses it, loads");
+	}
 }
 END_TEST
 
-START_TEST(test_kprobe_matches_config)
+static size_t vigil_programs_loaded(void)
 {
-	bool pmu = access("/sys/bus/event_source/devices/kprobe", F_OK) == 0;
+	struct bpf_prog_info info;
+	__u32 len, id = 0;
+	size_t n = 0;
+	int fd;
 
-	probe_once();
-	if (!config_known())
-		ck_assert_msg(0, "no /proc/config.gz: cannot check kprobes independently");
-	if (!config_yes("KPROBES"))
-		assert_available("prog_kprobe", false, "the kernel config lacks CONFIG_KPROBES=y");
-	else if (pmu)
-		assert_available("prog_kprobe", true, "CONFIG_KPROBES=y and a kprobe PMU exist");
-	if (!config_yes("KPROBES"))
-		ck_assert_ptr_nonnull(
-			strstr(field_str(feature(report, "prog_kprobe"), "detail"), "kprobe"));
+	while (bpf_prog_get_next_id(id, &id) == 0) {
+		fd = bpf_prog_get_fd_by_id(id);
+		if (fd < 0)
+			continue;
+		memset(&info, 0, sizeof(info));
+		len = sizeof(info);
+		if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0 &&
+		    strncmp(info.name, "vigil_", 6) == 0)
+			n++;
+		close(fd);
+	}
+	return n;
+}
+
+/* The names in a directory, sorted, one per line. */
+static char *dir_listing(const char *path)
+{
+	struct dirent **entries;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out;
+	int n;
+
+	n = scandir(path, &entries, NULL, alphasort);
+	ck_assert_msg(n >= 0, "%s: cannot list", path);
+	out = open_memstream(&text, &len);
+	ck_assert_ptr_nonnull(out);
+	for (int i = 0; i < n; i++) {
+		fprintf(out, "%s\n", entries[i]->d_name);
+		free(entries[i]);
+	}
+	free(entries);
+	fclose(out);
+	return text;
+}
+
+/* The probe's programs and maps are its own: nothing stays loaded or pinned. */
+START_TEST(test_probe_leaves_nothing_behind)
+{
+	char *pins_before, *pins_after;
+	size_t before, after;
+	struct cmd_result r;
+
+	before = vigil_programs_loaded();
+	pins_before = dir_listing("/sys/fs/bpf");
+	run_vigil(&r, "-j", "feature", "probe", NULL);
+	cmd_result_free(&r);
+	after = vigil_programs_loaded();
+	pins_after = dir_listing("/sys/fs/bpf");
+	ck_assert_uint_eq(after, before);
+	ck_assert_str_eq(pins_after, pins_before);
+	free(pins_before);
+	free(pins_after);
+}
+END_TEST
+
+/*
+ * The objects compiled against the other kernel's vmlinux.h (make
+ * bpf-compat: Debian 12's 6.1) load and attach on this kernel too, as do
+ * the build's own: CO-RE relocates either to whichever kernel runs.
+ */
+START_TEST(test_objects_of_both_headers_load)
+{
+	static const char *const files[] = { "meter.bpf.o", "net.bpf.o" };
+	const char *dirs = getenv("VIGIL_BPF_OBJECT_DIRS");
+	struct vigil_feature_report *r = calloc(1, sizeof(*r));
+	char *list, *saveptr = NULL, path[PATH_MAX];
+	struct vigil_feature f;
+	size_t n_dirs = 0;
+
+	ck_assert_msg(dirs && dirs[0], "VIGIL_BPF_OBJECT_DIRS is not set (make check sets it)");
+	ck_assert_ptr_nonnull(r);
+	list = strdup(dirs);
+	for (char *dir = strtok_r(list, " ", &saveptr); dir; dir = strtok_r(NULL, " ", &saveptr)) {
+		n_dirs++;
+		for (size_t i = 0; i < 2; i++) {
+			size_t size;
+			char *elf;
+
+			snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
+			elf = read_file_size(path, &size);
+			ck_assert_msg(elf != NULL, "%s: cannot read", path);
+			memset(&f, 0, sizeof(f));
+			r->n_programs = 0;
+			vigil_probe_programs(&f, files[i], elf, size, NULL, r);
+			ck_assert_msg(f.available, "%s: %s", path, f.detail);
+			ck_assert_uint_gt(r->n_programs, 0);
+			free(elf);
+		}
+	}
+	ck_assert_uint_eq(n_dirs, 2);
+	free(list);
+	free(r);
 }
 END_TEST
 
@@ -278,8 +429,6 @@ START_TEST(test_filesystems_match_mounts)
 {
 	probe_once();
 	assert_available("bpffs", mounted_at("bpf", "/sys/fs/bpf"), "/proc/mounts decides");
-	assert_available("tracefs", mounted_at("tracefs", "/sys/kernel/tracing"),
-			 "/proc/mounts decides");
 }
 END_TEST
 
@@ -305,26 +454,20 @@ START_TEST(test_builtin_facilities_match_config)
 		assert_available("veth", true, "CONFIG_VETH=y");
 	if (config_yes("SECCOMP_FILTER"))
 		assert_available("seccomp_kill_process", true, "CONFIG_SECCOMP_FILTER=y");
-	if (config_yes("NET_CLS_BPF") || config_yes("BPF_SYSCALL"))
-		assert_available("prog_sched_cls", true, "CONFIG_BPF_SYSCALL=y");
-	if (config_yes("CGROUP_BPF"))
-		assert_available("prog_cgroup_skb", true, "CONFIG_CGROUP_BPF=y");
 }
 END_TEST
 
 START_TEST(test_mount_option_mounts_missing_fs)
 {
 	char bpffs[] = "/tmp/vigil-test-bpffs-XXXXXX";
-	char tracefs[] = "/tmp/vigil-test-tracefs-XXXXXX";
 	char expected_action[128];
 	struct json_object *doc;
 	struct cmd_result r;
-	bool bpf_mounted, trace_mounted;
+	bool bpf_mounted;
 
 	ck_assert_ptr_nonnull(mkdtemp(bpffs));
-	ck_assert_ptr_nonnull(mkdtemp(tracefs));
 
-	run_vigil(&r, "-j", "feature", "probe", "--bpffs", bpffs, "--tracefs", tracefs, NULL);
+	run_vigil(&r, "-j", "feature", "probe", "--bpffs", bpffs, NULL);
 	doc = parse_json(r.out);
 	ck_assert_ptr_nonnull(doc);
 	ck_assert(!field_bool(feature(doc, "bpffs"), "available"));
@@ -332,19 +475,14 @@ START_TEST(test_mount_option_mounts_missing_fs)
 	json_object_put(doc);
 	cmd_result_free(&r);
 
-	run_vigil(&r, "-j", "feature", "probe", "--mount", "--bpffs", bpffs, "--tracefs", tracefs,
-		  NULL);
+	run_vigil(&r, "-j", "feature", "probe", "--mount", "--bpffs", bpffs, NULL);
 	bpf_mounted = mounted_at("bpf", bpffs);
-	trace_mounted = mounted_at("tracefs", tracefs);
 	doc = parse_json(r.out);
 	/* teardown before asserting, so a failure leaves no mount behind */
 	umount2(bpffs, MNT_DETACH);
-	umount2(tracefs, MNT_DETACH);
 	rmdir(bpffs);
-	rmdir(tracefs);
 	ck_assert_ptr_nonnull(doc);
 	ck_assert(bpf_mounted);
-	ck_assert(trace_mounted);
 	ck_assert(field_bool(feature(doc, "bpffs"), "available"));
 	snprintf(expected_action, sizeof(expected_action), "mounted bpf at %s", bpffs);
 	ck_assert_str_eq(field_str(feature(doc, "bpffs"), "action"), expected_action);
@@ -387,7 +525,8 @@ START_TEST(test_text_output_lists_everything)
 	probe_once();
 	run_vigil(&r, "feature", "probe", NULL);
 	ck_assert_int_eq(r.status, report_status);
-	ck_assert_ptr_nonnull(strstr(r.out, "prog_tp_btf"));
+	ck_assert_ptr_nonnull(strstr(r.out, "meter_programs"));
+	ck_assert_ptr_nonnull(strstr(r.out, "vigil_sched_switch"));
 	ck_assert_ptr_nonnull(strstr(r.out, "device_mapper"));
 	ck_assert_ptr_nonnull(strstr(r.out, "cgroup_v2"));
 	ck_assert_ptr_nonnull(
@@ -404,8 +543,9 @@ static Suite *feature_probe_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_every_item_well_formed);
 	tcase_add_test(tc, test_kernel_release);
-	tcase_add_test(tc, test_btf_and_tp_btf);
-	tcase_add_test(tc, test_kprobe_matches_config);
+	tcase_add_test(tc, test_reports_each_real_program);
+	tcase_add_test(tc, test_probe_leaves_nothing_behind);
+	tcase_add_test(tc, test_objects_of_both_headers_load);
 	tcase_add_test(tc, test_device_mapper_matches_proc_misc);
 	tcase_add_test(tc, test_cgroup_mode_and_mount);
 	tcase_add_test(tc, test_filesystems_match_mounts);

@@ -579,12 +579,11 @@ START_TEST(test_real_prometheus)
 		"VigilPlausibilityFlagRaised",	"VigilLedgerBehind", "VigilLedgerWriteErrors",
 		"VigilWorkloadCountersStalled", "VigilExporterDown",
 	};
-	char dir[PATH_MAX + 16], path[PATH_MAX + 32], alerts_path[PATH_MAX], query[128];
+	char dir[PATH_MAX + 16], alerts_path[PATH_MAX], query[128];
 	unsigned int web_port = free_port();
 	struct json_object *rules;
 	struct server s;
 	double cpu = -1;
-	FILE *f;
 	pid_t pid;
 	int status;
 
@@ -592,16 +591,7 @@ START_TEST(test_real_prometheus)
 	snprintf(dir, sizeof(dir), "%s/prom", mf.scratch);
 	ck_assert_int_eq(mkdir(dir, 0700), 0);
 	ck_assert_ptr_nonnull(realpath(ALERTS, alerts_path));
-	snprintf(path, sizeof(path), "%s/prometheus.yml", dir);
-	f = fopen(path, "w");
-	ck_assert_ptr_nonnull(f);
-	fprintf(f,
-		"global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
-		"rule_files:\n  - %s\n"
-		"scrape_configs:\n  - job_name: vigil\n    static_configs:\n"
-		"      - targets: [\"127.0.0.1:%u\"]\n",
-		alerts_path, vigil_http_port(s.http));
-	fclose(f);
+	prom_write_config(dir, vigil_http_port(s.http), alerts_path);
 
 	pid = start_prometheus(dir, web_port);
 	snprintf(query, sizeof(query), "vigil_workload_cpu_seconds_total{workload=\"%s\"}",

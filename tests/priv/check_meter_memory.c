@@ -130,24 +130,27 @@ START_TEST(test_memory_matches_rss_and_known_size)
 	mf_wait_ok(pid);
 	close(fd);
 
-	mf_assert_within_percent(o.metered_touched, o.rss_touched, 5.0, "touched: mem_bytes",
-				 "VmRSS");
+	mf_assert_within_percent(o.metered_touched, o.rss_touched, MF_MEM_TOLERANCE_PERCENT,
+				 "touched: mem_bytes", "VmRSS");
 	/* what touching added, beside what the process held before (larger under ASan) */
-	mf_assert_within_percent(o.metered_touched - o.metered_base, TOUCH_MIB * MIB, 5.0,
-				 "touched: mem_bytes growth", "known 256 MiB");
-	mf_assert_within_percent(o.metered_halved, o.rss_halved, 5.0, "half freed: mem_bytes",
-				 "VmRSS");
+	mf_assert_within_percent(o.metered_touched - o.metered_base, TOUCH_MIB * MIB,
+				 MF_MEM_TOLERANCE_PERCENT, "touched: mem_bytes growth",
+				 "known 256 MiB");
+	mf_assert_within_percent(o.metered_halved, o.rss_halved, MF_MEM_TOLERANCE_PERCENT,
+				 "half freed: mem_bytes", "VmRSS");
 	ck_assert_int_eq(vigil_meter_read(m, 3, &u), 0);
-	mf_assert_within_percent(u.mem_peak_bytes, (uint64_t)o.rss_max, 5.0, "mem_peak_bytes",
-				 "largest VmRSS sampled");
-	mf_assert_within_percent(u.mem_byte_seconds, (uint64_t)o.rss_byte_seconds, 5.0,
-				 "mem_byte_seconds", "sampled VmRSS integral");
+	mf_assert_within_percent(u.mem_peak_bytes, (uint64_t)o.rss_max, MF_MEM_TOLERANCE_PERCENT,
+				 "mem_peak_bytes", "largest VmRSS sampled");
+	mf_assert_within_percent(u.mem_byte_seconds, (uint64_t)o.rss_byte_seconds,
+				 MF_MEM_INTEGRAL_TOLERANCE_PERCENT, "mem_byte_seconds",
+				 "sampled VmRSS integral");
 	/* an exited workload holds nothing, and its integral stops growing */
 	ck_assert_uint_eq(u.mem_bytes, 0);
 	usleep(200 * 1000);
 	ck_assert_int_eq(vigil_meter_read(m, 3, &u), 0);
-	mf_assert_within_percent(u.mem_byte_seconds, (uint64_t)o.rss_byte_seconds, 5.0,
-				 "mem_byte_seconds 200 ms later", "sampled VmRSS integral");
+	mf_assert_within_percent(u.mem_byte_seconds, (uint64_t)o.rss_byte_seconds,
+				 MF_MEM_INTEGRAL_TOLERANCE_PERCENT, "mem_byte_seconds 200 ms later",
+				 "sampled VmRSS integral");
 	vigil_meter_close(m);
 }
 END_TEST
@@ -170,8 +173,8 @@ START_TEST(test_memory_two_workloads_no_cross_attribution)
 	ck_assert_int_eq(vigil_meter_read(m, 2, &u2), 0);
 	ck_assert_uint_eq(u1.mem_peak_bytes, 0);
 	ck_assert_uint_eq(u1.mem_byte_seconds, 0);
-	mf_assert_within_percent(u2.mem_peak_bytes, (uint64_t)o.rss_max, 5.0, "w2 peak",
-				 "largest VmRSS sampled");
+	mf_assert_within_percent(u2.mem_peak_bytes, (uint64_t)o.rss_max, MF_MEM_TOLERANCE_PERCENT,
+				 "w2 peak", "largest VmRSS sampled");
 	vigil_meter_close(m);
 }
 END_TEST

@@ -176,7 +176,8 @@ START_TEST(test_microvm)
 	printf("microvm: cpu_ns %llu, cpu.stat %llu ns\n", (unsigned long long)metered,
 	       (unsigned long long)stat_ns);
 	ck_assert_uint_gt(stat_ns, GUEST_BURN * 1000000000ull);
-	mf_assert_within_percent(metered, stat_ns, 1.0, "microvm cpu_ns", "cpu.stat ns");
+	mf_assert_within_percent(metered, stat_ns, MF_CPU_TOLERANCE_PERCENT, "microvm cpu_ns",
+				 "cpu.stat ns");
 	/* the tap: what the guest sent is what the tap received, exactly */
 	printf("microvm: net_tx %llu B %llu pkts, tap rx %llu B %llu pkts; "
 	       "net_rx %llu B %llu pkts, tap tx %llu B %llu pkts (dropped %llu)\n",

@@ -135,10 +135,10 @@ void mf_assert_within_percent(uint64_t got, uint64_t want, double percent, const
 {
 	double diff = got > want ? (double)(got - want) : (double)(want - got);
 
-	printf("%s: metered %llu, %s %llu, difference %.3f%%\n", what, (unsigned long long)got,
+	printf("%s: metered %llu, %s %llu, difference %.4f%%\n", what, (unsigned long long)got,
 	       truth, (unsigned long long)want, want ? 100.0 * diff / (double)want : 0.0);
 	ck_assert_msg(want > 0, "%s: %s is zero", what, truth);
 	ck_assert_msg(diff <= (double)want * percent / 100.0,
-		      "%s: metered %llu vs %s %llu: off by more than %.1f%%", what,
+		      "%s: metered %llu vs %s %llu: off by more than %g%%", what,
 		      (unsigned long long)got, truth, (unsigned long long)want, percent);
 }

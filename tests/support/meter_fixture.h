@@ -26,6 +26,19 @@ struct meter_fixture {
 
 extern struct meter_fixture mf;
 
+/*
+ * The accuracy the README's metering table claims, on every kernel the
+ * suites run on; the suites assert exactly these.
+ */
+/* cpu_ns against cpu.stat usage_usec, which has whole microseconds */
+#define MF_CPU_TOLERANCE_PERCENT 0.001
+/* mem_bytes and its peak against VmRSS, and a known touched size */
+#define MF_MEM_TOLERANCE_PERCENT 0.2
+/* mem_byte_seconds against VmRSS sampled every 2 ms and integrated: the sampling's error */
+#define MF_MEM_INTEGRAL_TOLERANCE_PERCENT 1.0
+/* disk bytes against the sizes moved and the device's statistics: exact */
+#define MF_DISK_TOLERANCE_PERCENT 0.0
+
 /* In main(): exits 77 unless root with a cgroup v2 hierarchy. */
 void mf_require(const char *suite);
 

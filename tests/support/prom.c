@@ -55,6 +55,24 @@ unsigned int free_port(void)
 	return port;
 }
 
+void prom_write_config(const char *dir, unsigned int target_port, const char *rules)
+{
+	char path[PATH_MAX];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/prometheus.yml", dir);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fprintf(f, "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n");
+	if (rules)
+		fprintf(f, "rule_files:\n  - %s\n", rules);
+	fprintf(f,
+		"scrape_configs:\n  - job_name: vigil\n    static_configs:\n"
+		"      - targets: [\"127.0.0.1:%u\"]\n",
+		target_port);
+	fclose(f);
+}
+
 pid_t start_prometheus(const char *dir, unsigned int web_port)
 {
 	char config[PATH_MAX + 32], tsdb[PATH_MAX + 32], web[64], log[PATH_MAX + 32];

@@ -26,6 +26,11 @@ unsigned int free_port(void);
  * process that started it.
  */
 pid_t start_prometheus(const char *dir, unsigned int web_port);
+/*
+ * Writes DIR/prometheus.yml: scrape 127.0.0.1:target_port every second,
+ * and evaluate the rules in `rules` (an absolute path, or NULL).
+ */
+void prom_write_config(const char *dir, unsigned int target_port, const char *rules);
 /* GET on Prometheus' API; the parsed document, or NULL while it is not up. */
 struct json_object *prom_api(unsigned int port, const char *path, const char *query);
 /* The first result's value of an instant query, or -1 while there is none. */

@@ -181,7 +181,7 @@ struct json_object *parse_json(const char *text)
 	return obj;
 }
 
-char *read_file(const char *path)
+char *read_file_size(const char *path, size_t *ret_size)
 {
 	struct buf b = { 0 };
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -196,7 +196,14 @@ char *read_file(const char *path)
 		free(b.data);
 		return NULL;
 	}
+	if (ret_size)
+		*ret_size = b.len;
 	return b.data ? b.data : strdup("");
+}
+
+char *read_file(const char *path)
+{
+	return read_file_size(path, NULL);
 }
 
 char *read_kernel_config(void)

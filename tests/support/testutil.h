@@ -41,6 +41,8 @@ struct json_object *parse_json(const char *text);
 
 /* Reads a whole file (NUL-terminated); NULL when it cannot be read. */
 char *read_file(const char *path);
+/* The same, with its size (the file may hold NULs). */
+char *read_file_size(const char *path, size_t *ret_size);
 /* Reads /proc/config.gz or /boot/config-RELEASE; NULL when neither exists. */
 char *read_kernel_config(void);
 /* "y", "m" or NULL for CONFIG_<name> in the config text. */
