@@ -15,18 +15,25 @@
 #include "errmsg.h"
 #include "json_fields.h"
 
+/*
+ * `*n` is set only once the array is accepted: the caller allocates that
+ * many entries, and the policy's free walks them.
+ */
 static int get_array(struct json_object *net, const char *key, struct json_object **ret, size_t *n,
 		     char *err, size_t len)
 {
+	size_t count;
+
 	*n = 0;
 	if (!json_object_object_get_ex(net, key, ret))
 		return 0;
 	if (!json_object_is_type(*ret, json_type_array))
 		return vigil_invalid(err, len, "network.%s must be an array", key);
-	*n = json_object_array_length(*ret);
-	if (*n > VIGIL_NFT_MAX_PORTS)
-		return vigil_invalid(err, len, "network.%s has %zu entries, at most %d", key, *n,
+	count = json_object_array_length(*ret);
+	if (count > VIGIL_NFT_MAX_PORTS)
+		return vigil_invalid(err, len, "network.%s has %zu entries, at most %d", key, count,
 				     VIGIL_NFT_MAX_PORTS);
+	*n = count;
 	return 0;
 }
 

@@ -228,6 +228,32 @@ START_TEST(test_network_rules)
 }
 END_TEST
 
+/* One entry over each list's limit: refused with the limit named, and nothing freed twice. */
+START_TEST(test_network_list_limits)
+{
+	static const char *const lists[] = { "inbound", "inbound_from", "host_services",
+					     "forwards" };
+	char spec[8192], entries[4096];
+	size_t used = 0;
+
+	for (int i = 0; i <= VIGIL_NFT_MAX_PORTS; i++)
+		used += (size_t)snprintf(entries + used, sizeof(entries) - used, "%s\"x\"",
+					 i ? "," : "");
+	for (size_t l = 0; l < sizeof(lists) / sizeof(lists[0]); l++) {
+		char msg[128];
+
+		snprintf(spec, sizeof(spec),
+			 "{\"id\":\"a\"," BASE ",\"network\":{\"mode\":\"veth\","
+			 "\"ipv4\":\"198.18.0.2/30\",\"host_ipv4\":\"198.18.0.1/30\","
+			 "\"%s\":[%s]}}",
+			 lists[l], entries);
+		snprintf(msg, sizeof(msg), "network.%s has %d entries, at most %d", lists[l],
+			 VIGIL_NFT_MAX_PORTS + 1, VIGIL_NFT_MAX_PORTS);
+		expect_error(spec, msg);
+	}
+}
+END_TEST
+
 /* The derived MAC: fixed per id, locally administered unicast, different per id. */
 START_TEST(test_workload_mac)
 {
@@ -593,6 +619,7 @@ static Suite *spec_suite(void)
 	tcase_add_test(tc, test_ranges);
 	tcase_add_test(tc, test_command);
 	tcase_add_test(tc, test_network_rules);
+	tcase_add_test(tc, test_network_list_limits);
 	tcase_add_test(tc, test_workload_mac);
 	tcase_add_test(tc, test_valid_tap_and_round_trip);
 	tcase_add_test(tc, test_tap_rules);
