@@ -14,15 +14,27 @@
 
 #include "control.h"
 #include "daemon.h"
+#include "errmsg.h"
 
 static void serve_one(struct vigild *d)
 {
-	struct json_object *req, *resp;
+	struct json_object *req = NULL, *resp;
+	char raw[256] = "", err[512];
 	int conn, ret;
 
-	ret = vigil_control_accept(d->listen_fd, &conn, &req);
+	ret = vigil_control_accept(d->listen_fd, &conn, &req, raw, sizeof(raw));
 	if (ret == -EAGAIN || ret == -EINTR)
 		return;
+	if (ret == -EBADMSG || ret == -EMSGSIZE) {
+		/* what the client sent, quoted in the message: escaped for log and reply */
+		vigil_escape(raw, err, sizeof(err));
+		fprintf(stderr, "vigild: %s\n", err);
+		resp = json_object_new_object();
+		json_object_object_add(resp, "error", json_object_new_string(err));
+		vigil_control_reply(conn, resp);
+		json_object_put(resp);
+		return;
+	}
 	if (ret < 0) {
 		fprintf(stderr, "vigild: control connection refused: %s\n",
 			ret == -EPERM ? "peer is not root" : strerror(-ret));

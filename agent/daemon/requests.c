@@ -182,6 +182,19 @@ static int delete_and_record(struct vigild *d, struct wl *w, struct json_object 
 	return 0;
 }
 
+static const char *const known_cmds[] = {
+	"list", "create", "start", "stop", "delete", "show", NULL
+};
+
+static bool cmd_known(const char *cmd)
+{
+	for (size_t i = 0; known_cmds[i]; i++) {
+		if (strcmp(cmd, known_cmds[i]) == 0)
+			return true;
+	}
+	return false;
+}
+
 static int dispatch(struct vigild *d, const char *cmd, struct json_object *req,
 		    struct json_object *resp, struct req_err *e)
 {
@@ -189,6 +202,11 @@ static int dispatch(struct vigild *d, const char *cmd, struct json_object *req,
 	struct wl *w = NULL;
 	int r;
 
+	if (!cmd_known(cmd))
+		return req_fail(e, -EINVAL,
+				"unknown request \"%.32s\" (known: list, create, start, stop, "
+				"delete, show)",
+				cmd);
 	if (strcmp(cmd, "list") == 0)
 		return do_list(d, resp);
 	if (strcmp(cmd, "create") == 0) {
@@ -205,10 +223,8 @@ static int dispatch(struct vigild *d, const char *cmd, struct json_object *req,
 			r = wl_stop(d, w, e);
 		else if (strcmp(cmd, "delete") == 0)
 			return delete_and_record(d, w, resp, e);
-		else if (strcmp(cmd, "show") == 0)
-			r = 0;
 		else
-			return req_fail(e, -EINVAL, "unknown request \"%.32s\"", cmd);
+			r = 0; /* show */
 	}
 	if (r < 0)
 		return r;

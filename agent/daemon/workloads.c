@@ -7,14 +7,18 @@
 #include <string.h>
 
 #include "daemon.h"
+#include "errmsg.h"
 
+/* Messages name what a client sent: escaped once here for the log and the reply. */
 int req_fail(struct req_err *e, int err, const char *fmt, ...)
 {
+	char raw[sizeof(e->msg)];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
+	vigil_escape(raw, e->msg, sizeof(e->msg));
 	return err;
 }
 

@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "dirs.h"
-#include "workload_spec.h"
+#include "json_doc.h"
 
 /* A client that stalls cannot hold the daemon longer than this. */
 #define IO_TIMEOUT_SEC 5
@@ -70,8 +70,8 @@ static void set_timeouts(int fd)
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 }
 
-/* Reads until EOF into a NUL-terminated buffer. */
-static int read_msg(int fd, char **ret)
+/* Reads until EOF into a NUL-terminated buffer; its length, NULs included, in `ret_len`. */
+static int read_msg(int fd, char **ret, size_t *ret_len)
 {
 	size_t len = 0, cap = 4096;
 	char *buf = malloc(cap), *nbuf;
@@ -108,6 +108,7 @@ static int read_msg(int fd, char **ret)
 	}
 	buf[len] = '\0';
 	*ret = buf;
+	*ret_len = len;
 	return 0;
 }
 
@@ -128,27 +129,32 @@ static int write_msg(int fd, const char *text)
 	return 0;
 }
 
-static int parse_msg(int fd, struct json_object **ret)
+static int parse_msg(int fd, struct json_object **ret, char *err, size_t err_len)
 {
 	struct json_object *obj;
-	char *text = NULL, err[200];
-	int r = read_msg(fd, &text);
+	char *text = NULL;
+	size_t len = 0;
+	int r = read_msg(fd, &text, &len);
 
+	if (r == -EMSGSIZE)
+		snprintf(err, err_len, "request: larger than %d bytes", VIGIL_CONTROL_MAX_MSG);
 	if (r < 0)
 		return r;
-	r = vigil_json_parse(text, &obj, err, sizeof(err));
+	r = vigil_json_parse_len(text, len, &obj, err, err_len);
 	free(text);
 	if (r < 0)
 		return -EBADMSG;
 	if (!json_object_is_type(obj, json_type_object)) {
 		json_object_put(obj);
+		snprintf(err, err_len, "request: must be a JSON object");
 		return -EBADMSG;
 	}
 	*ret = obj;
 	return 0;
 }
 
-int vigil_control_accept(int listen_fd, int *ret_conn, struct json_object **ret_req)
+int vigil_control_accept(int listen_fd, int *ret_conn, struct json_object **ret_req, char *err,
+			 size_t err_len)
 {
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
@@ -166,7 +172,11 @@ int vigil_control_accept(int listen_fd, int *ret_conn, struct json_object **ret_
 		r = -EPERM;
 		goto fail;
 	}
-	r = parse_msg(conn, ret_req);
+	r = parse_msg(conn, ret_req, err, err_len);
+	if (r == -EBADMSG || r == -EMSGSIZE) {
+		*ret_conn = conn;
+		return r;
+	}
 	if (r < 0)
 		goto fail;
 	*ret_conn = conn;
@@ -189,6 +199,7 @@ int vigil_control_reply(int conn, struct json_object *resp)
 int vigil_control_call(const char *path, struct json_object *req, struct json_object **ret_resp)
 {
 	struct sockaddr_un addr;
+	char err[256];
 	int fd, r;
 
 	r = make_addr(path, &addr);
@@ -205,7 +216,7 @@ int vigil_control_call(const char *path, struct json_object *req, struct json_ob
 	if (!r && shutdown(fd, SHUT_WR) < 0)
 		r = -errno;
 	if (!r)
-		r = parse_msg(fd, ret_resp);
+		r = parse_msg(fd, ret_resp, err, sizeof(err));
 out:
 	close(fd);
 	return r;

@@ -22,9 +22,13 @@ int vigil_control_listen(const char *path, int *ret_fd);
 /*
  * Accepts one connection and reads its request. -EPERM when the peer is not
  * uid 0 (the connection is closed). On success the caller answers with
- * vigil_control_reply, which closes the connection.
+ * vigil_control_reply, which closes the connection. A request that is not
+ * one JSON object (vigil_json_parse_len's rules) or is too large returns
+ * -EBADMSG or -EMSGSIZE with the connection still open and `err` saying
+ * why, so the caller can answer with that error.
  */
-int vigil_control_accept(int listen_fd, int *ret_conn, struct json_object **ret_req);
+int vigil_control_accept(int listen_fd, int *ret_conn, struct json_object **ret_req, char *err,
+			 size_t err_len);
 int vigil_control_reply(int conn, struct json_object *resp);
 
 /* Client: sends `req`, returns the daemon's response (which may be an error). */

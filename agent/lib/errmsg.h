@@ -8,4 +8,11 @@
 int vigil_invalid(char *err, size_t len, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/*
+ * `in`, safe to print as one log line and to send as a JSON string: control
+ * characters, backslashes and bytes that are not UTF-8 become \xNN (a
+ * backslash \\), cut at a character boundary to fit `len`. Returns `out`.
+ */
+char *vigil_escape(const char *in, char *out, size_t len);
+
 #endif

@@ -39,46 +39,6 @@ spec_err(char *err, size_t len, const char *id, const char *fmt, ...)
 	return -EINVAL;
 }
 
-int vigil_json_parse(const char *text, struct json_object **ret, char *err, size_t err_len)
-{
-	struct json_tokener *tok = json_tokener_new();
-	enum json_tokener_error jerr;
-	struct json_object *obj;
-	size_t len = strlen(text), end, line = 1, col = 1;
-
-	if (!tok)
-		return -ENOMEM;
-	obj = json_tokener_parse_ex(tok, text, (int)len);
-	jerr = json_tokener_get_error(tok);
-	end = json_tokener_get_parse_end(tok);
-	/* json-c stops after one value: anything but blanks after it is an error too */
-	if (obj && jerr == json_tokener_success) {
-		while (end < len && isspace((unsigned char)text[end]))
-			end++;
-		if (end < len)
-			jerr = json_tokener_error_parse_unexpected;
-	} else if (jerr == json_tokener_continue) {
-		jerr = json_tokener_error_parse_eof;
-	}
-	json_tokener_free(tok);
-	if (jerr != json_tokener_success) {
-		json_object_put(obj);
-		for (size_t i = 0; i < end && i < len; i++) {
-			if (text[i] == '\n') {
-				line++;
-				col = 1;
-			} else {
-				col++;
-			}
-		}
-		snprintf(err, err_len, "malformed JSON at line %zu, column %zu (offset %zu): %s",
-			 line, col, end, json_tokener_error_desc(jerr));
-		return -EINVAL;
-	}
-	*ret = obj;
-	return 0;
-}
-
 bool vigil_workload_id_valid(const char *id)
 {
 	size_t n = strlen(id);

@@ -10,6 +10,7 @@
 
 #include "cidr.h"
 #include "jail_spec.h"
+#include "json_doc.h"
 #include "meter.h"
 #include "net_policy_spec.h"
 
@@ -61,12 +62,6 @@ struct vigil_workload_spec {
 	uint64_t volume_size_mib;	/* 0: no volume */
 	struct vigil_jail_spec jail;
 };
-
-/*
- * Parses one JSON document; on malformed JSON the message says where
- * (line, column, offset). `err` gets the reason on failure.
- */
-int vigil_json_parse(const char *text, struct json_object **ret, char *err, size_t err_len);
 
 /* Validates `obj` into `ret` (freed with vigil_workload_spec_free). -EINVAL with `err` set. */
 int vigil_workload_spec_from_json(struct json_object *obj, struct vigil_workload_spec *ret,

@@ -35,6 +35,37 @@ static uint64_t last_counter(const char *id, const char *key)
 	return v;
 }
 
+/*
+ * What the README tells the accounting service to do: fetch the records
+ * over HTTP and verify them, pinned to the host's key; the same stream with
+ * one byte changed does not verify.
+ */
+static void fetched_records_verify(const char *id)
+{
+	struct json_object *last = vf_last_record(id);
+	char cmd[PATH_MAX * 2];
+	struct cmd_result r;
+
+	snprintf(
+		cmd, sizeof(cmd),
+		"curl -sf 'http://127.0.0.1:%u/v1/records?after=0' | %s ledger verify - --pubkey %s",
+		vf_http_port(), vigil_bin(), vf_jstr(last, "host_key"));
+	ck_assert_int_eq(run_cmd((char *[]){ "sh", "-c", cmd, NULL }, &r), 0);
+	printf("%s", r.out);
+	ck_assert_msg(r.status == 0 && strstr(r.out, "valid:"), "%s: %s%s", cmd, r.out, r.err);
+	cmd_result_free(&r);
+	snprintf(
+		cmd, sizeof(cmd),
+		"curl -sf 'http://127.0.0.1:%u/v1/records?after=0' | sed 's/\"tester\"/\"tEster\"/' | "
+		"%s ledger verify - --pubkey %s",
+		vf_http_port(), vigil_bin(), vf_jstr(last, "host_key"));
+	ck_assert_int_eq(run_cmd((char *[]){ "sh", "-c", cmd, NULL }, &r), 0);
+	ck_assert_msg(r.status == 1 && strstr(r.err, "does not verify"), "%s: %s%s", cmd, r.out,
+		      r.err);
+	cmd_result_free(&r);
+	json_object_put(last);
+}
+
 START_TEST(test_served)
 {
 	char id[64], sample[128];
@@ -61,6 +92,7 @@ START_TEST(test_served)
 	ck_assert_int_eq(rep.status, 400);
 	free(rep.body);
 	lf_ledger_verifies();
+	fetched_records_verify(id);
 }
 END_TEST
 
