@@ -30,7 +30,12 @@ struct global_opts {
 	/* vigild's control socket and the pinned BPF objects */
 	const char *socket_path;
 	const char *pin_dir;
+	/* how long a request to vigild may take, in seconds */
+	unsigned int timeout_sec;
 };
+
+#define VIGIL_CLI_DEFAULT_TIMEOUT 60
+#define VIGIL_CLI_MAX_TIMEOUT	  86400
 
 /* The global options of this run, for commands to read. */
 extern struct global_opts vigil_global;

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
+#include <errno.h>
 #include <getopt.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -18,12 +20,16 @@ int parse_global_opts(int argc, char **argv, struct global_opts *ret, int *ret_n
 		{ "version", no_argument, NULL, 'V' },
 		{ "socket", required_argument, NULL, 's' },
 		{ "pin-dir", required_argument, NULL, 'P' },
+		{ "timeout", required_argument, NULL, 'T' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct global_opts o = {
 		.socket_path = VIGIL_DEFAULT_SOCKET,
 		.pin_dir = VIGIL_DEFAULT_PIN_DIR,
+		.timeout_sec = VIGIL_CLI_DEFAULT_TIMEOUT,
 	};
+	unsigned long timeout;
+	char *end;
 	int c;
 
 	err[0] = '\0';
@@ -53,6 +59,19 @@ int parse_global_opts(int argc, char **argv, struct global_opts *ret, int *ret_n
 			break;
 		case 'P':
 			o.pin_dir = optarg;
+			break;
+		case 'T':
+			errno = 0;
+			timeout = strtoul(optarg, &end, 10);
+			if (!errno && *optarg >= '0' && *optarg <= '9' && !*end && timeout >= 1 &&
+			    timeout <= VIGIL_CLI_MAX_TIMEOUT) {
+				o.timeout_sec = (unsigned int)timeout;
+				break;
+			}
+			if (!err[0])
+				snprintf(err, err_len,
+					 "--timeout \"%s\": must be a number of seconds, 1 to %d",
+					 optarg, VIGIL_CLI_MAX_TIMEOUT);
 			break;
 		default:
 			/* keep parsing so that a later -j still selects JSON errors */

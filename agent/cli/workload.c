@@ -46,9 +46,14 @@ static int call(struct json_object *req, struct json_object **ret)
 {
 	const char *path = vigil_global.socket_path;
 	struct json_object *resp = NULL;
-	int err = vigil_control_call(path, req, &resp);
+	int err = vigil_control_call(path, req, vigil_global.timeout_sec, &resp);
 
 	json_object_put(req);
+	if (err == -ETIMEDOUT) {
+		p_err_hint("vigil --timeout SECONDS", "vigild at %s did not answer within %u s",
+			   path, vigil_global.timeout_sec);
+		return CLI_FAIL;
+	}
 	if (err < 0) {
 		p_err_hint("vigild --socket PATH", "cannot reach vigild at %s: %s", path,
 			   strerror(-err));

@@ -40,6 +40,11 @@ struct alloc_entry {
 	struct vigil_workload_alloc alloc;
 };
 
+/* Control connections open at once; one more is refused with an error. */
+#define VIGILD_MAX_CONNS 64
+
+struct vigil_control_conn;
+
 struct vigild {
 	const char *state_dir;
 	const char *bpffs;
@@ -67,6 +72,9 @@ struct vigild {
 	struct wl **wls;
 	size_t n_wls, cap_wls;
 	int epfd, sigfd, listen_fd;
+	/* the control connections being read or answered (control_conns.c) */
+	struct vigil_control_conn *conns[VIGILD_MAX_CONNS];
+	size_t n_conns;
 
 	/* isolation (isolation.c): the nftables table and the extra denied prefixes */
 	struct vigil_nft *nft;
@@ -142,6 +150,17 @@ int jail_spawn(struct vigild *d, struct wl *w, struct vigil_spawn_opts *o, char 
 
 /* workload_delete.c */
 int wl_delete(struct vigild *d, struct wl *w, struct req_err *e);
+
+/* control_conns.c: the loop's control connections */
+void conns_accept(struct vigild *d);
+/* `ptr` is the epoll data of one of them */
+bool conns_own(const struct vigild *d, const void *ptr);
+void conns_event(struct vigild *d, void *ptr, uint32_t events);
+/* ms until the next connection's deadline, -1 with none open */
+int conns_timeout_ms(const struct vigild *d);
+/* Answers (or drops) the connections past their deadline. */
+void conns_expire(struct vigild *d);
+void conns_close_all(struct vigild *d);
 
 /* requests.c */
 struct json_object *handle_request(struct vigild *d, struct json_object *req);

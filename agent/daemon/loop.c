@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * The event loop: control connections, exits of workload processes, the
+ * The event loop: control connections (control_conns.c), exits of workload processes, the
  * ledger's epochs, changes of the host's addresses, and SIGTERM/SIGINT,
  * which end the loop and leave workloads running and every BPF object pinned.
  */
@@ -12,41 +12,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
-#include "control.h"
 #include "daemon.h"
-#include "errmsg.h"
-
-static void serve_one(struct vigild *d)
-{
-	struct json_object *req = NULL, *resp;
-	char raw[256] = "", err[512];
-	int conn, ret;
-
-	ret = vigil_control_accept(d->listen_fd, &conn, &req, raw, sizeof(raw));
-	if (ret == -EAGAIN || ret == -EINTR)
-		return;
-	if (ret == -EBADMSG || ret == -EMSGSIZE) {
-		/* what the client sent, quoted in the message: escaped for log and reply */
-		vigil_escape(raw, err, sizeof(err));
-		fprintf(stderr, "vigild: %s\n", err);
-		resp = json_object_new_object();
-		json_object_object_add(resp, "error", json_object_new_string(err));
-		vigil_control_reply(conn, resp);
-		json_object_put(resp);
-		return;
-	}
-	if (ret < 0) {
-		fprintf(stderr, "vigild: control connection refused: %s\n",
-			ret == -EPERM ? "peer is not root" : strerror(-ret));
-		return;
-	}
-	resp = handle_request(d, req);
-	ret = vigil_control_reply(conn, resp);
-	if (ret < 0)
-		fprintf(stderr, "vigild: answering a control request: %s\n", strerror(-ret));
-	json_object_put(resp);
-	json_object_put(req);
-}
 
 /* Returns 1 when a stop signal arrived. */
 static int read_signal(struct vigild *d)
@@ -72,7 +38,7 @@ int run_loop(struct vigild *d)
 		return -errno;
 	for (;;) {
 		struct epoll_event evs[16];
-		int n = epoll_wait(d->epfd, evs, 16, -1);
+		int n = epoll_wait(d->epfd, evs, 16, conns_timeout_ms(d));
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -83,8 +49,9 @@ int run_loop(struct vigild *d)
 				if (read_signal(d))
 					return 0;
 			} else if (evs[i].data.ptr == &d->listen_fd) {
-				serve_one(d);
-				exporter_refresh(d);
+				conns_accept(d);
+			} else if (conns_own(d, evs[i].data.ptr)) {
+				conns_event(d, evs[i].data.ptr, evs[i].events);
 			} else if (evs[i].data.ptr == &d->epoch_fd) {
 				accounting_epoch(d);
 			} else if (evs[i].data.ptr == &d->addr_fd) {
@@ -93,5 +60,6 @@ int run_loop(struct vigild *d)
 				wl_exited(d, evs[i].data.ptr);
 			}
 		}
+		conns_expire(d);
 	}
 }

@@ -367,13 +367,15 @@ static int open_meter(struct vigild *d, unsigned int level)
 }
 
 /* Another daemon answering on the socket must not have it taken away. */
+#define CLAIM_TIMEOUT_SEC 5
+
 static int claim_socket(struct vigild *d)
 {
 	struct json_object *req = json_object_new_object(), *resp = NULL;
 	int ret;
 
 	json_object_object_add(req, "cmd", json_object_new_string("list"));
-	ret = vigil_control_call(d->socket_path, req, &resp);
+	ret = vigil_control_call(d->socket_path, req, CLAIM_TIMEOUT_SEC, &resp);
 	json_object_put(req);
 	json_object_put(resp);
 	if (ret == 0) {
@@ -444,6 +446,7 @@ out:
 		free(d->wls[i]);
 	}
 	free(d->wls);
+	conns_close_all(d);
 	if (d->listen_fd >= 0)
 		close(d->listen_fd);
 	if (d->sigfd >= 0)

@@ -15,9 +15,6 @@
 #include "dirs.h"
 #include "json_doc.h"
 
-/* A client that stalls cannot hold the daemon longer than this. */
-#define IO_TIMEOUT_SEC 5
-
 static int make_addr(const char *path, struct sockaddr_un *addr)
 {
 	memset(addr, 0, sizeof(*addr));
@@ -62,15 +59,15 @@ fail:
 	return ret;
 }
 
-static void set_timeouts(int fd)
+static void set_timeouts(int fd, unsigned int sec)
 {
-	struct timeval tv = { .tv_sec = IO_TIMEOUT_SEC };
+	struct timeval tv = { .tv_sec = sec };
 
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 }
 
-/* Reads until EOF into a NUL-terminated buffer; its length, NULs included, in `ret_len`. */
+/* Client side: reads until EOF into a NUL-terminated buffer; its length in `ret_len`. */
 static int read_msg(int fd, char **ret, size_t *ret_len)
 {
 	size_t len = 0, cap = 4096;
@@ -122,27 +119,19 @@ static int write_msg(int fd, const char *text)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			return -errno;
+			return errno == EAGAIN ? -ETIMEDOUT : -errno;
 		text += n;
 		len -= (size_t)n;
 	}
 	return 0;
 }
 
-static int parse_msg(int fd, struct json_object **ret, char *err, size_t err_len)
+static int parse_object(const char *text, size_t len, struct json_object **ret, char *err,
+			size_t err_len)
 {
 	struct json_object *obj;
-	char *text = NULL;
-	size_t len = 0;
-	int r = read_msg(fd, &text, &len);
 
-	if (r == -EMSGSIZE)
-		snprintf(err, err_len, "request: larger than %d bytes", VIGIL_CONTROL_MAX_MSG);
-	if (r < 0)
-		return r;
-	r = vigil_json_parse_len(text, len, &obj, err, err_len);
-	free(text);
-	if (r < 0)
+	if (vigil_json_parse_len(text, len, &obj, err, err_len) < 0)
 		return -EBADMSG;
 	if (!json_object_is_type(obj, json_type_object)) {
 		json_object_put(obj);
@@ -153,53 +142,115 @@ static int parse_msg(int fd, struct json_object **ret, char *err, size_t err_len
 	return 0;
 }
 
-int vigil_control_accept(int listen_fd, int *ret_conn, struct json_object **ret_req, char *err,
-			 size_t err_len)
+int vigil_control_accept(int listen_fd, struct vigil_control_conn **ret)
 {
+	struct vigil_control_conn *c;
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
-	int conn, r;
+	int fd;
 
-	conn = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
-	if (conn < 0)
-		return -errno;
-	set_timeouts(conn);
-	if (getsockopt(conn, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
-		r = -errno;
-		goto fail;
+	fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	if (fd < 0)
+		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
+		int err = -errno;
+
+		close(fd);
+		return err;
 	}
 	if (cred.uid != 0) {
-		r = -EPERM;
-		goto fail;
+		close(fd);
+		return -EPERM;
 	}
-	r = parse_msg(conn, ret_req, err, err_len);
-	if (r == -EBADMSG || r == -EMSGSIZE) {
-		*ret_conn = conn;
-		return r;
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		close(fd);
+		return -ENOMEM;
 	}
-	if (r < 0)
-		goto fail;
-	*ret_conn = conn;
+	c->fd = fd;
+	*ret = c;
 	return 0;
-fail:
-	close(conn);
-	return r;
 }
 
-int vigil_control_reply(int conn, struct json_object *resp)
+int vigil_control_read(struct vigil_control_conn *c)
 {
-	int r = write_msg(conn,
-			  json_object_to_json_string_ext(
-				  resp, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	char *grown;
+	ssize_t n;
 
-	close(conn);
-	return r;
+	for (;;) {
+		if (c->in_len + 1 >= c->in_cap) {
+			size_t cap = c->in_cap ? c->in_cap * 2 : 4096;
+
+			if (c->in_cap >= VIGIL_CONTROL_MAX_MSG)
+				return -EMSGSIZE;
+			grown = realloc(c->in, cap);
+			if (!grown)
+				return -ENOMEM;
+			c->in = grown;
+			c->in_cap = cap;
+		}
+		n = read(c->fd, c->in + c->in_len, c->in_cap - c->in_len - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return errno == EAGAIN ? 0 : -errno;
+		if (n == 0)
+			return 1;
+		c->in_len += (size_t)n;
+	}
 }
 
-int vigil_control_call(const char *path, struct json_object *req, struct json_object **ret_resp)
+int vigil_control_request(struct vigil_control_conn *c, struct json_object **ret, char *err,
+			  size_t err_len)
+{
+	return parse_object(c->in ? c->in : "", c->in_len, ret, err, err_len);
+}
+
+int vigil_control_flush(struct vigil_control_conn *c)
+{
+	while (c->out_done < c->out_len) {
+		ssize_t n =
+			send(c->fd, c->out + c->out_done, c->out_len - c->out_done, MSG_NOSIGNAL);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return errno == EAGAIN ? 0 : -errno;
+		c->out_done += (size_t)n;
+	}
+	return 1;
+}
+
+int vigil_control_reply(struct vigil_control_conn *c, struct json_object *resp)
+{
+	const char *text = json_object_to_json_string_ext(
+		resp, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+
+	free(c->out);
+	c->out = strdup(text ? text : "");
+	if (!c->out)
+		return -ENOMEM;
+	c->out_len = strlen(c->out);
+	c->out_done = 0;
+	return vigil_control_flush(c);
+}
+
+void vigil_control_close(struct vigil_control_conn *c)
+{
+	if (!c)
+		return;
+	close(c->fd);
+	free(c->in);
+	free(c->out);
+	free(c);
+}
+
+int vigil_control_call(const char *path, struct json_object *req, unsigned int timeout_sec,
+		       struct json_object **ret_resp)
 {
 	struct sockaddr_un addr;
-	char err[256];
+	char err[256], *text = NULL;
+	size_t len = 0;
 	int fd, r;
 
 	r = make_addr(path, &addr);
@@ -208,15 +259,20 @@ int vigil_control_call(const char *path, struct json_object *req, struct json_ob
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
+	/* a unix socket's connect waits for room in the backlog up to the send timeout */
+	set_timeouts(fd, timeout_sec);
 	if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
-		r = -errno;
+		r = errno == EAGAIN ? -ETIMEDOUT : -errno;
 		goto out;
 	}
 	r = write_msg(fd, json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN));
 	if (!r && shutdown(fd, SHUT_WR) < 0)
 		r = -errno;
 	if (!r)
-		r = parse_msg(fd, ret_resp, err, sizeof(err));
+		r = read_msg(fd, &text, &len);
+	if (!r)
+		r = parse_object(text, len, ret_resp, err, sizeof(err));
+	free(text);
 out:
 	close(fd);
 	return r;

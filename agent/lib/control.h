@@ -3,6 +3,8 @@
 #define VIGIL_CONTROL_H
 
 #include <json-c/json.h>
+#include <stddef.h>
+#include <stdint.h>
 
 /*
  * vigild's control socket: a unix stream socket, one JSON request per
@@ -20,18 +22,45 @@
 int vigil_control_listen(const char *path, int *ret_fd);
 
 /*
- * Accepts one connection and reads its request. -EPERM when the peer is not
- * uid 0 (the connection is closed). On success the caller answers with
- * vigil_control_reply, which closes the connection. A request that is not
- * one JSON object (vigil_json_parse_len's rules) or is too large returns
- * -EBADMSG or -EMSGSIZE with the connection still open and `err` saying
- * why, so the caller can answer with that error.
+ * The daemon's side of one connection, driven by its event loop: nothing
+ * here blocks. The request is read as it arrives (complete when the client
+ * shuts down its write side) and the reply written as the client takes it.
  */
-int vigil_control_accept(int listen_fd, int *ret_conn, struct json_object **ret_req, char *err,
-			 size_t err_len);
-int vigil_control_reply(int conn, struct json_object *resp);
+struct vigil_control_conn {
+	int fd;
+	char *in;
+	size_t in_len, in_cap;
+	char *out;
+	size_t out_len, out_done;
+	/* when the connection must be done, CLOCK_MONOTONIC ms (the loop's to set) */
+	uint64_t deadline_ms;
+};
 
-/* Client: sends `req`, returns the daemon's response (which may be an error). */
-int vigil_control_call(const char *path, struct json_object *req, struct json_object **ret_resp);
+/*
+ * Accepts one pending connection, non-blocking. -EAGAIN when none is
+ * pending; -EPERM when the peer is not uid 0 (the connection is closed).
+ */
+int vigil_control_accept(int listen_fd, struct vigil_control_conn **ret);
+/* Reads what has arrived: 1 when the request is complete, 0 for more, -EMSGSIZE, -errno. */
+int vigil_control_read(struct vigil_control_conn *c);
+/*
+ * The request read, as one JSON object (vigil_json_parse_len's rules);
+ * -EBADMSG with `err` saying why.
+ */
+int vigil_control_request(struct vigil_control_conn *c, struct json_object **ret, char *err,
+			  size_t err_len);
+/* Queues `resp` and writes what the socket takes: 1 when all is written, 0 for more. */
+int vigil_control_reply(struct vigil_control_conn *c, struct json_object *resp);
+/* Writes more of the reply: 1 when all is written, 0 for more, -errno. */
+int vigil_control_flush(struct vigil_control_conn *c);
+void vigil_control_close(struct vigil_control_conn *c);
+
+/*
+ * Client: sends `req`, returns the daemon's response (which may be an
+ * error). -ETIMEDOUT when connecting, sending or the answer takes longer
+ * than `timeout_sec` (each of them).
+ */
+int vigil_control_call(const char *path, struct json_object *req, unsigned int timeout_sec,
+		       struct json_object **ret_resp);
 
 #endif

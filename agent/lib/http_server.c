@@ -17,8 +17,8 @@
 
 #include "http_routes.h"
 
-#define THREADS		   4
-#define CONNECTION_TIMEOUT 30
+#define THREADS 4
+
 /* PEM files are small; anything bigger is not one */
 #define PEM_MAX (1 << 20)
 
@@ -203,7 +203,9 @@ int vigil_http_start(const struct vigil_http_opts *opts, struct vigil_http_serve
 	s->daemon = MHD_start_daemon(
 		flags, 0, NULL, NULL, handle, s, MHD_OPTION_LISTEN_SOCKET, fd,
 		MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)THREADS, MHD_OPTION_CONNECTION_TIMEOUT,
-		(unsigned int)CONNECTION_TIMEOUT, MHD_OPTION_ARRAY, tls, MHD_OPTION_END);
+		(unsigned int)VIGIL_HTTP_IDLE_TIMEOUT, MHD_OPTION_CONNECTION_LIMIT,
+		(unsigned int)VIGIL_HTTP_MAX_CONNECTIONS, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+		(unsigned int)VIGIL_HTTP_PER_IP_CONNECTIONS, MHD_OPTION_ARRAY, tls, MHD_OPTION_END);
 	/* libmicrohttpd owns the socket now, and closes it even when it fails to start */
 	fd = -1;
 	if (!s->daemon) {

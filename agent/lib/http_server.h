@@ -33,6 +33,16 @@ typedef int (*vigil_records_fn)(uint64_t after, unsigned int limit, vigil_record
 				void *emit_ctx, void *ctx);
 
 /* Callbacks run on the server's threads, possibly several at once. */
+/*
+ * What clients can hold: all of them together VIGIL_HTTP_MAX_CONNECTIONS,
+ * one address VIGIL_HTTP_PER_IP_CONNECTIONS (so a client holding
+ * connections open cannot take the accounting service's share), an idle
+ * connection VIGIL_HTTP_IDLE_TIMEOUT seconds.
+ */
+#define VIGIL_HTTP_MAX_CONNECTIONS    256
+#define VIGIL_HTTP_PER_IP_CONNECTIONS 16
+#define VIGIL_HTTP_IDLE_TIMEOUT	      10
+
 struct vigil_http_opts {
 	const char *listen;		      /* NULL: VIGIL_DEFAULT_LISTEN */
 	struct vigil_metrics *metrics;	      /* NULL: /metrics answers 503 */

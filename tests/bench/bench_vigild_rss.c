@@ -58,7 +58,7 @@ static int call(const char *cmd, const char *id, struct json_object *spec)
 		json_object_object_add(req, "id", json_object_new_string(id));
 	if (spec)
 		json_object_object_add(req, "spec", spec);
-	ret = vigil_control_call(sock, req, &resp);
+	ret = vigil_control_call(sock, req, 60, &resp);
 	if (!ret && json_object_object_get_ex(resp, "error", &err)) {
 		fprintf(stderr, "bench_vigild_rss: %s %s: %s\n", cmd, id ? id : "",
 			json_object_get_string(err));

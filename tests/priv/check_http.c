@@ -10,7 +10,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +20,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -444,6 +447,100 @@ START_TEST(test_not_found_and_method)
 }
 END_TEST
 
+/* A TCP connection to the server from `source` (a 127/8 address), sending nothing. */
+static int connect_from(const struct server *s, const char *source)
+{
+	struct sockaddr_in src = { .sin_family = AF_INET };
+	struct sockaddr_in dst = { .sin_family = AF_INET,
+				   .sin_port = htons((uint16_t)vigil_http_port(s->http)) };
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(inet_pton(AF_INET, source, &src.sin_addr), 1);
+	ck_assert_int_eq(inet_pton(AF_INET, "127.0.0.1", &dst.sin_addr), 1);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&src, sizeof(src)), 0);
+	ck_assert_int_eq(connect(fd, (struct sockaddr *)&dst, sizeof(dst)), 0);
+	return fd;
+}
+
+/* Whether the server closed `fd` within `ms` (it had nothing to answer). */
+static bool closed_by_server(int fd, int ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	char c;
+
+	return poll(&p, 1, ms) == 1 && read(fd, &c, 1) <= 0;
+}
+
+/* The status of GET `path` sent from `source`, or 0 without an answer within 5 s. */
+static int get_from(const struct server *s, const char *source, const char *path)
+{
+	int fd = connect_from(s, source), status = 0;
+	struct timeval tv = { .tv_sec = 5 };
+	char req[256], resp[512] = "";
+	ssize_t n;
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: vigil\r\nConnection: close\r\n\r\n",
+		 path);
+	ck_assert_int_eq(write(fd, req, strlen(req)), (ssize_t)strlen(req));
+	n = read(fd, resp, sizeof(resp) - 1);
+	if (n > 0)
+		sscanf(resp, "HTTP/1.1 %d", &status);
+	close(fd);
+	return status;
+}
+
+/*
+ * One address holding many idle connections gets no more than its share,
+ * and the accounting service's scrape from another address is answered at
+ * once; idle connections are closed after the idle timeout.
+ */
+START_TEST(test_connection_limits)
+{
+	enum { HOSTILE = 200 };
+	int fds[HOSTILE], kept = 0;
+	struct timespec t0, t1;
+	struct server s;
+	double ms;
+
+	server_start(&s);
+	for (int i = 0; i < HOSTILE; i++)
+		fds[i] = connect_from(&s, "127.0.0.2");
+	/* the server closes what is over the limit as it accepts it */
+	usleep(500 * 1000);
+	for (int i = 0; i < HOSTILE; i++) {
+		if (!closed_by_server(fds[i], 0)) {
+			kept++;
+			continue;
+		}
+		close(fds[i]);
+		fds[i] = -1;
+	}
+	printf("http: %d of %d idle connections from one address kept (limit %d per address)\n",
+	       kept, HOSTILE, VIGIL_HTTP_PER_IP_CONNECTIONS);
+	ck_assert_int_le(kept, VIGIL_HTTP_PER_IP_CONNECTIONS);
+	ck_assert_int_gt(kept, 0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ck_assert_int_eq(get_from(&s, "127.0.0.3", "/metrics"), 200);
+	ck_assert_int_eq(get_from(&s, "127.0.0.3", "/healthz"), 200);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+	printf("http: /metrics and /healthz from another address meanwhile: %.1f ms\n", ms);
+	/* what was kept is closed once idle for the timeout */
+	for (int i = 0; i < HOSTILE; i++) {
+		if (fds[i] < 0)
+			continue;
+		ck_assert_msg(closed_by_server(fds[i], (VIGIL_HTTP_IDLE_TIMEOUT + 5) * 1000),
+			      "an idle connection outlived the %d s timeout",
+			      VIGIL_HTTP_IDLE_TIMEOUT);
+		close(fds[i]);
+		fds[i] = -1;
+	}
+	server_stop(&s);
+}
+END_TEST
+
 START_TEST(test_start_errors)
 {
 	struct vigil_http_opts o = { .listen = "127.0.0.1:0" };
@@ -633,6 +730,7 @@ static Suite *http_suite(void)
 	tcase_add_test(tc, test_records_paged);
 	tcase_add_test(tc, test_records_bad_parameters);
 	tcase_add_test(tc, test_not_found_and_method);
+	tcase_add_test(tc, test_connection_limits);
 	tcase_add_test(tc, test_start_errors);
 	tcase_add_test(tc, test_tls_and_mtls);
 	tcase_add_test(tc, test_deploy_files_check);

@@ -14,7 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "testutil.h"
@@ -83,16 +82,11 @@ static const struct bad_request bad_requests[] = {
 /* Sends `len` bytes as one request and returns the whole reply (free it). */
 static char *send_raw(const char *text, size_t len)
 {
-	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	int fd = vf_control_connect();
 	char *reply = NULL;
 	size_t used = 0;
 	ssize_t n;
-	int fd;
 
-	snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", vf.sock);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(connect(fd, (struct sockaddr *)&addr, sizeof(addr)), 0);
 	ck_assert_int_eq(send(fd, text, len, MSG_NOSIGNAL), (ssize_t)len);
 	ck_assert_int_eq(shutdown(fd, SHUT_WR), 0);
 	reply = calloc(1, 65536);

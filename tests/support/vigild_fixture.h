@@ -86,6 +86,9 @@ char *vf_workload_log(const char *id);
  */
 struct json_object *vf_wait_state(const char *id, const char *state, double seconds);
 
+/* A connection to vigild's control socket, as a client of its own would open it. */
+int vf_control_connect(void);
+
 /* The HTTP port the running vigild logged (it listens on port 0: the kernel's pick). */
 unsigned int vf_http_port(void);
 

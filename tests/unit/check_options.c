@@ -1,8 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* Option parsing: global options, command options, and the JSON contract. */
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "objects.h"
 #include "print.h"
@@ -99,6 +104,61 @@ static const struct option cmd_longopts[] = {
 	{ "path", required_argument, NULL, 'P' },
 	{ NULL, 0, NULL, 0 },
 };
+
+START_TEST(test_global_timeout)
+{
+	static const char *const bad[] = { "0", "x", "-1", "86401", "5s", "" };
+	char *good[] = { "vigil", "--timeout", "7", "workload", "list", NULL };
+	struct global_opts o;
+	char err[128];
+	int next;
+
+	ck_assert_int_eq(parse_global_opts(5, good, &o, &next, err, sizeof(err)), CLI_OK);
+	ck_assert_uint_eq(o.timeout_sec, 7);
+	good[1] = "-j";
+	ck_assert_int_eq(parse_global_opts(5, good, &o, &next, err, sizeof(err)), CLI_OK);
+	ck_assert_uint_eq(o.timeout_sec, VIGIL_CLI_DEFAULT_TIMEOUT);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *argv[] = { "vigil", "--timeout", (char *)bad[i], "workload", "list", NULL };
+
+		ck_assert_int_eq(parse_global_opts(5, argv, &o, &next, err, sizeof(err)),
+				 CLI_USAGE);
+		ck_assert_msg(strstr(err, "must be a number of seconds, 1 to 86400"), "%s: %s",
+			      bad[i], err);
+	}
+}
+END_TEST
+
+/* A daemon that accepts and never answers: the CLI gives up after --timeout, and says so. */
+START_TEST(test_cli_timeout_on_silent_daemon)
+{
+	char dir[] = "/tmp/vigil-test-timeout-XXXXXX", sock[64];
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	struct timespec t0, t1;
+	struct cmd_result r;
+	double seconds;
+	int fd;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(sock, sizeof(sock), "%s/vigil.sock", dir);
+	snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", sock);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&addr, sizeof(addr)), 0);
+	ck_assert_int_eq(listen(fd, 8), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	run_vigil(&r, "-j", "--socket", sock, "--timeout", "1", "workload", "list", NULL);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	close(fd);
+	unlink(sock);
+	rmdir(dir);
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_msg(strstr(r.out, "did not answer within 1 s"), "%s", r.out);
+	ck_assert_msg(seconds < 5, "gave up after %.1f s", seconds);
+	cmd_result_free(&r);
+}
+END_TEST
 
 START_TEST(test_cmd_getopt_values)
 {
@@ -245,10 +305,12 @@ static Suite *options_suite(void)
 	tcase_add_test(global, test_global_stop_at_object);
 	tcase_add_test(global, test_global_unknown_keeps_json);
 	tcase_add_test(global, test_global_unknown_short);
+	tcase_add_test(global, test_global_timeout);
 	tcase_add_test(command, test_cmd_getopt_values);
 	tcase_add_test(command, test_cmd_getopt_errors);
 	tcase_add_test(cli, test_cli_json_always_one_document);
 	tcase_add_test(cli, test_cli_version_fields);
+	tcase_add_test(cli, test_cli_timeout_on_silent_daemon);
 	suite_add_tcase(s, global);
 	suite_add_tcase(s, command);
 	suite_add_tcase(s, cli);

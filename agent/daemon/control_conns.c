@@ -1,0 +1,204 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The control connections, in the event loop: each request is read as it
+ * arrives and its reply written as the client takes it, so a client that
+ * sends slowly, stalls or never reads holds only its own connection. A
+ * connection has CONN_DEADLINE_MS from its accept to its last reply byte;
+ * more than VIGILD_MAX_CONNS at once are refused with an error.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <time.h>
+
+#include "control.h"
+#include "daemon.h"
+#include "errmsg.h"
+
+#define CONN_DEADLINE_MS 5000
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void conn_drop(struct vigild *d, size_t i)
+{
+	epoll_ctl(d->epfd, EPOLL_CTL_DEL, d->conns[i]->fd, NULL);
+	vigil_control_close(d->conns[i]);
+	d->conns[i] = d->conns[--d->n_conns];
+}
+
+static size_t conn_index(const struct vigild *d, const struct vigil_control_conn *c)
+{
+	for (size_t i = 0; i < d->n_conns; i++) {
+		if (d->conns[i] == c)
+			return i;
+	}
+	return d->n_conns;
+}
+
+bool conns_own(const struct vigild *d, const void *ptr)
+{
+	return conn_index(d, ptr) < d->n_conns;
+}
+
+/* Answers with `resp` (consumed); the connection goes once the client has it all. */
+static void conn_answer(struct vigild *d, size_t i, struct json_object *resp)
+{
+	struct vigil_control_conn *c = d->conns[i];
+	struct epoll_event ev = { .events = EPOLLOUT, .data.ptr = c };
+	int r = vigil_control_reply(c, resp);
+
+	json_object_put(resp);
+	if (r == 0 && epoll_ctl(d->epfd, EPOLL_CTL_MOD, c->fd, &ev) == 0)
+		return;
+	if (r < 0)
+		fprintf(stderr, "vigild: answering a control request: %s\n", strerror(-r));
+	conn_drop(d, i);
+}
+
+static struct json_object *error_reply(const char *raw)
+{
+	struct json_object *resp = json_object_new_object();
+	char msg[512];
+
+	/* what the client sent, quoted in the message: escaped for log and reply */
+	vigil_escape(raw, msg, sizeof(msg));
+	fprintf(stderr, "vigild: %s\n", msg);
+	json_object_object_add(resp, "error", json_object_new_string(msg));
+	return resp;
+}
+
+static void conn_request(struct vigild *d, size_t i)
+{
+	struct json_object *req, *resp;
+	char err[256];
+
+	if (vigil_control_request(d->conns[i], &req, err, sizeof(err)) < 0) {
+		conn_answer(d, i, error_reply(err));
+		return;
+	}
+	resp = handle_request(d, req);
+	json_object_put(req);
+	conn_answer(d, i, resp);
+	exporter_refresh(d);
+}
+
+void conns_accept(struct vigild *d)
+{
+	struct vigil_control_conn *c;
+	struct epoll_event ev = { .events = EPOLLIN };
+	char msg[128];
+	int r;
+
+	/* a bounded batch: the loop's other events are not starved by a flood */
+	for (int n = 0; n < VIGILD_MAX_CONNS; n++) {
+		r = vigil_control_accept(d->listen_fd, &c);
+		if (r == -EAGAIN)
+			return;
+		if (r < 0) {
+			fprintf(stderr, "vigild: control connection refused: %s\n",
+				r == -EPERM ? "peer is not root" : strerror(-r));
+			continue;
+		}
+		if (d->n_conns == VIGILD_MAX_CONNS) {
+			struct json_object *resp;
+
+			snprintf(msg, sizeof(msg),
+				 "vigild: too many control connections (%d open); try again",
+				 VIGILD_MAX_CONNS);
+			/* best effort: the socket takes a short reply whole, or it is lost */
+			resp = error_reply(msg);
+			vigil_control_reply(c, resp);
+			json_object_put(resp);
+			vigil_control_close(c);
+			continue;
+		}
+		c->deadline_ms = now_ms() + CONN_DEADLINE_MS;
+		ev.data.ptr = c;
+		if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, c->fd, &ev) < 0) {
+			fprintf(stderr, "vigild: watching a control connection: %s\n",
+				strerror(errno));
+			vigil_control_close(c);
+			continue;
+		}
+		d->conns[d->n_conns++] = c;
+	}
+}
+
+void conns_event(struct vigild *d, void *ptr, uint32_t events)
+{
+	size_t i = conn_index(d, ptr);
+	struct vigil_control_conn *c;
+	char msg[128];
+	int r;
+
+	if (i == d->n_conns)
+		return;
+	c = d->conns[i];
+	if (c->out) {
+		r = vigil_control_flush(c);
+		if (r != 0)
+			conn_drop(d, i);
+		return;
+	}
+	r = vigil_control_read(c);
+	if (r == 0 && !(events & (EPOLLHUP | EPOLLERR)))
+		return;
+	if (r == -EMSGSIZE) {
+		snprintf(msg, sizeof(msg), "request: larger than %d bytes", VIGIL_CONTROL_MAX_MSG);
+		conn_answer(d, i, error_reply(msg));
+		return;
+	}
+	if (r < 0) {
+		conn_drop(d, i);
+		return;
+	}
+	conn_request(d, i);
+}
+
+int conns_timeout_ms(const struct vigild *d)
+{
+	uint64_t now = now_ms(), next = UINT64_MAX;
+
+	for (size_t i = 0; i < d->n_conns; i++) {
+		if (d->conns[i]->deadline_ms < next)
+			next = d->conns[i]->deadline_ms;
+	}
+	if (next == UINT64_MAX)
+		return -1;
+	return next <= now ? 0 : (int)(next - now);
+}
+
+void conns_expire(struct vigild *d)
+{
+	uint64_t now = now_ms();
+	char msg[128];
+
+	for (size_t i = d->n_conns; i-- > 0;) {
+		struct vigil_control_conn *c = d->conns[i];
+
+		if (c->deadline_ms > now)
+			continue;
+		if (c->out) {
+			/* it does not take its reply: its loss */
+			conn_drop(d, i);
+			continue;
+		}
+		snprintf(msg, sizeof(msg), "request: not complete within %d ms", CONN_DEADLINE_MS);
+		/* the error gets one more deadline to be taken */
+		c->deadline_ms = now + CONN_DEADLINE_MS;
+		conn_answer(d, i, error_reply(msg));
+	}
+}
+
+void conns_close_all(struct vigild *d)
+{
+	while (d->n_conns)
+		conn_drop(d, d->n_conns - 1);
+}

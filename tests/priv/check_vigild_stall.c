@@ -1,0 +1,178 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Clients that try to stall the real vigild: idle connections, a request
+ * sent one byte a second, a client that never reads its reply, more
+ * connections than vigild takes. Each holds only itself: other requests are
+ * answered at once, the ledger's epochs keep their pace, and the stalling
+ * connection ends with an error within vigild's deadline.
+ */
+#include <check.h>
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ledger_fixture.h"
+#include "testutil.h"
+#include "vigild_fixture.h"
+
+/* vigild's own figures (agent/daemon): a connection's deadline, and how many it takes */
+#define DEADLINE_MS 5000
+#define MAX_CONNS   64
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* `vigil workload list`: how long it took, asserting it worked. */
+static double list_ms(void)
+{
+	double t0 = now_ms();
+	struct json_object *o;
+	int status;
+
+	o = vf_wl_cmd(&status, "list", NULL);
+	ck_assert_int_eq(status, 0);
+	json_object_put(o);
+	return now_ms() - t0;
+}
+
+/* Everything vigild sends on `fd` until it closes it, within `ms`. */
+static char *reply_within(int fd, int ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	char *buf = calloc(1, 4096);
+	size_t used = 0;
+	ssize_t n;
+
+	ck_assert_ptr_nonnull(buf);
+	while (used < 4095 && poll(&p, 1, ms) == 1) {
+		n = read(fd, buf + used, 4095 - used);
+		if (n <= 0)
+			break;
+		used += (size_t)n;
+	}
+	return buf;
+}
+
+START_TEST(test_idle_and_slow_clients_hold_only_themselves)
+{
+	enum { IDLE = 10 };
+	int idle[IDLE], slow;
+	double worst = 0, t;
+	uint64_t seq0, seq1;
+	char *reply;
+	const char *req = "{\"cmd\":\"list\"}";
+
+	ck_assert_msg(vf_vigild_up(), "vigild did not come up");
+	/* a running workload: each epoch then writes a record, and the sequence shows the pace */
+	lf_start_burner("pace", 20000);
+	lf_wait_sequence_above(1);
+	for (int i = 0; i < IDLE; i++)
+		idle[i] = vf_control_connect();
+	slow = vf_control_connect();
+	seq0 = lf_ledger_sequence();
+	/* a byte a second from one client, requests from another meanwhile */
+	for (size_t i = 0; i < 4; i++) {
+		ck_assert_int_eq(send(slow, req + i, 1, MSG_NOSIGNAL), 1);
+		t = list_ms();
+		worst = t > worst ? t : worst;
+		usleep(1000 * 1000 - (useconds_t)(t * 1000 < 1e6 ? t * 1000 : 0));
+	}
+	seq1 = lf_ledger_sequence();
+	printf("vigild_stall: with %d idle and 1 slow client: workload list took at most %.1f ms; "
+	       "%llu epochs in 4 s\n",
+	       IDLE, worst, (unsigned long long)(seq1 - seq0));
+	ck_assert_msg(worst < 1000, "a request waited %.0f ms behind stalled clients", worst);
+	/* 1 s epochs: at least 3 in those 4 s, none held back */
+	ck_assert_uint_ge(seq1 - seq0, 3);
+	/* the slow and idle ones end with an error at their deadline, not before it */
+	reply = reply_within(slow, DEADLINE_MS);
+	ck_assert_msg(strstr(reply, "not complete within 5000 ms"), "slow client got: %s", reply);
+	free(reply);
+	for (int i = 0; i < IDLE; i++) {
+		reply = reply_within(idle[i], DEADLINE_MS);
+		ck_assert_msg(strstr(reply, "not complete within"), "idle client got: %s", reply);
+		free(reply);
+		close(idle[i]);
+	}
+	close(slow);
+	ck_assert_double_lt(list_ms(), 1000);
+}
+END_TEST
+
+START_TEST(test_connections_beyond_the_limit_refused)
+{
+	int fds[MAX_CONNS + 1];
+	struct json_object *o;
+	char *reply;
+	int status;
+
+	ck_assert_msg(vf_vigild_up(), "vigild did not come up");
+	for (int i = 0; i < MAX_CONNS; i++)
+		fds[i] = vf_control_connect();
+	/* vigild has taken them all (one answered request proves the loop got that far) */
+	usleep(200 * 1000);
+	fds[MAX_CONNS] = vf_control_connect();
+	reply = reply_within(fds[MAX_CONNS], 2000);
+	ck_assert_msg(strstr(reply, "too many control connections (64 open)"), "got: %s", reply);
+	free(reply);
+	for (int i = 0; i <= MAX_CONNS; i++)
+		close(fds[i]);
+	/* closed connections are let go of: the CLI gets through again */
+	for (int i = 0; i < 50; i++) {
+		o = vf_wl_cmd(&status, "list", NULL);
+		json_object_put(o);
+		if (status == 0)
+			break;
+		usleep(100 * 1000);
+	}
+	ck_assert_int_eq(status, 0);
+}
+END_TEST
+
+/* A client that sends a request and never reads: vigild writes what fits and moves on. */
+START_TEST(test_client_that_never_reads)
+{
+	int fd;
+
+	ck_assert_msg(vf_vigild_up(), "vigild did not come up");
+	fd = vf_control_connect();
+	ck_assert_int_eq(send(fd, "{\"cmd\":\"list\"}", 14, MSG_NOSIGNAL), 14);
+	ck_assert_int_eq(shutdown(fd, SHUT_WR), 0);
+	ck_assert_double_lt(list_ms(), 1000);
+	close(fd);
+}
+END_TEST
+
+int main(int argc, char **argv)
+{
+	Suite *s = suite_create("vigild_stall");
+
+	vf.suite = "stall";
+	if (argc == 3 && strcmp(argv[1], "--burn") == 0)
+		return burn_cpu(argv[2]);
+	require_root("vigild_stall");
+	if (vigil_cgroup2_detect(&vf.cg2) < 0) {
+		printf("vigild_stall: skipped: cgroup v2 is not mounted\n");
+		return EXIT_SKIP;
+	}
+	if (access("/usr/bin/curl", X_OK) < 0) {
+		printf("vigild_stall: skipped: needs curl (scripts/install-deps.sh installs it)\n");
+		return EXIT_SKIP;
+	}
+	vf_add_case(s, "slow", test_idle_and_slow_clients_hold_only_themselves, lf_make_env,
+		    lf_remove_env);
+	vf_add_case(s, "limit", test_connections_beyond_the_limit_refused, lf_make_env,
+		    lf_remove_env);
+	vf_add_case(s, "unread", test_client_that_never_reads, lf_make_env, lf_remove_env);
+	return run_suite(s);
+}
