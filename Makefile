@@ -5,7 +5,14 @@
 
 VERSION := 0.1.0
 
-ifeq ($(SANITIZE),1)
+ifeq ($(FUZZ),1)
+# libFuzzer: the library instrumented for coverage, the harnesses linked with the fuzzer
+OUTPUT ?= build/fuzz
+CC := clang
+SAN_FLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all \
+	-fno-omit-frame-pointer -Wno-unknown-warning-option -Wno-format-nonliteral \
+	-Wno-missing-field-initializers
+else ifeq ($(SANITIZE),1)
 OUTPUT ?= build/asan
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 else
@@ -86,6 +93,9 @@ BENCHES := $(patsubst tests/bench/%.c,$(OUTPUT)/bench/%,$(wildcard tests/bench/b
 BENCH_SUPPORT_OBJS := $(call obj,$(filter-out tests/bench/bench_%.c,$(wildcard tests/bench/*.c)) \
 	tests/support/testutil.c)
 TEST_SUPPORT_OBJS := $(call obj,$(wildcard tests/support/*.c))
+FUZZERS := $(patsubst tests/fuzz/%.c,$(OUTPUT)/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
+# seconds each harness runs in `make fuzz`
+FUZZ_SECONDS ?= 60
 
 # The microVM the tests boot (scripts/guest/build-microvm.sh): shared by both builds.
 GUEST_DIR := build/guest
@@ -97,9 +107,10 @@ GUEST_SUITES := check_vigild_limits check_vigild_jail check_meter_cpu check_mete
 	check_feature_probe check_usage_cli check_vigild_net check_vigild_ledger
 
 .PHONY: all tests check check-unit check-priv check-guest bench demo guest install uninstall \
-	clean format format-check vmlinux-update bpf-compat
+	clean format format-check vmlinux-update bpf-compat fuzz fuzz-run
 .DELETE_ON_ERROR:
-.SECONDARY: $(BPF_OBJS) $(BPF_COMPAT_OBJS) $(BENCH_SUPPORT_OBJS)
+.SECONDARY: $(BPF_OBJS) $(BPF_COMPAT_OBJS) $(BENCH_SUPPORT_OBJS) \
+	$(call obj,$(wildcard tests/fuzz/fuzz_*.c))
 
 all: $(SKELS) $(VIGIL) $(VIGILD)
 
@@ -173,6 +184,11 @@ $(OUTPUT)/bench/%: $(OUTPUT)/obj/tests/bench/%.o $(BENCH_SUPPORT_OBJS) $(LIBVIGI
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_LDFLAGS) $^ $(LDLIBS) $(CHECK_LIBS) -o $@
 
+$(OUTPUT)/fuzz/%: $(OUTPUT)/obj/tests/fuzz/%.o $(LIBVIGIL)
+	$(call msg,LINK,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_LDFLAGS) -fsanitize=fuzzer $^ $(LDLIBS) -o $@
+
 $(OUTPUT)/include $(OUTPUT)/bpf $(OUTPUT)/obj:
 	$(Q)mkdir -p $@
 
@@ -204,6 +220,14 @@ check-priv: tests guest
 	$(Q)VIGIL=$(abspath $(VIGIL)) VIGILD=$(abspath $(VIGILD)) \
 		VIGIL_GUEST_DIR=$(abspath $(GUEST_DIR)) VIGIL_BPF_OBJECT_DIRS="$(BPF_OBJECT_DIRS)" \
 		tests/run-suites.sh $(PRIV_TESTS)
+
+# Each libFuzzer harness of tests/fuzz/ for FUZZ_SECONDS from its seed corpus,
+# after its regression inputs (what it once found); ends "fuzz: N passed, N failed".
+fuzz:
+	$(Q)$(MAKE) --no-print-directory FUZZ=1 fuzz-run
+
+fuzz-run: $(FUZZERS)
+	$(Q)FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh $(OUTPUT) $(FUZZERS)
 
 bench: all $(BENCHES)
 	$(Q)VIGIL=$(abspath $(VIGIL)) VIGILD=$(abspath $(VIGILD)) scripts/bench.sh $(BENCHES)

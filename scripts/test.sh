@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite on a fresh machine: installs the dependencies, builds
 # vigil and its tests twice (plain, and with ASan+UBSan), runs every suite of
-# both builds, then the guest lane (make check-guest: the privileged suites
-# that need Debian 12's kernel and pure cgroup v2, in a microVM), and ends
+# both builds, a short pass of the fuzzers, then the guest lane (make
+# check-guest: the privileged suites that need Debian 12's kernel and pure
+# cgroup v2, in a microVM), and ends
 # with the total "N passed, N failed, N skipped".
 # Privileged suites need root; without it they are reported as skipped.
 set -uo pipefail
@@ -43,6 +44,9 @@ for variant in plain sanitize; do
 	RESULTS_FILE=$results SUITE_LABEL="$variant" \
 		make "${make_args[@]}" check || status=1
 done
+
+echo "== fuzz (libFuzzer, ${FUZZ_SECONDS:-10} s per harness; make fuzz runs 60 s each)"
+RESULTS_FILE=$results make -j"$jobs" fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-10}" || status=1
 
 echo "== guest lane (Debian 12's kernel, pure cgroup v2, in a microVM)"
 if [ "$(id -u)" -ne 0 ]; then

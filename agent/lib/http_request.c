@@ -24,6 +24,28 @@ static size_t trimmed_len(const char *p, const char *end)
 }
 
 /*
+ * A qvalue (RFC 9110 12.4.2: "0" to "1" with at most three decimals) in
+ * [p, end) as 1000ths; 0, which makes the range unacceptable, for anything
+ * else. A float parser would take "1e9", "inf" or 40 digits, and a value
+ * no int holds.
+ */
+static int parse_qvalue(const char *p, const char *end)
+{
+	int q, scale = 100;
+
+	p = skip_space(p, end);
+	end = p + trimmed_len(p, end);
+	if (p == end || (*p != '0' && *p != '1'))
+		return 0;
+	q = (*p++ - '0') * 1000;
+	if (p < end && *p == '.') {
+		for (p++; p < end && scale && *p >= '0' && *p <= '9'; p++, scale /= 10)
+			q += (*p - '0') * scale;
+	}
+	return p == end && q <= 1000 ? q : 0;
+}
+
+/*
  * One media range of an Accept header, [p, end): its type, its q (1000ths)
  * and whether a version parameter, if any, is `version`.
  */
@@ -46,7 +68,7 @@ static void parse_range(const char *p, const char *end, const char **type, size_
 		if (!eq)
 			continue;
 		if (trimmed_len(param, eq) == 1 && (*param == 'q' || *param == 'Q'))
-			*q = (int)(strtod(eq + 1, NULL) * 1000);
+			*q = parse_qvalue(eq + 1, semi ? semi : end);
 		else if (trimmed_len(param, eq) == 7 && strncasecmp(param, "version", 7) == 0) {
 			*ver = skip_space(eq + 1, end);
 			*ver_len = trimmed_len(*ver, semi ? semi : end);

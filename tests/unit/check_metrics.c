@@ -220,6 +220,17 @@ START_TEST(test_accept_negotiation)
 		{ "text/plain, application/openmetrics-text;q=0.5", VIGIL_METRICS_PROMETHEUS },
 		{ "application/openmetrics-text;q=0", VIGIL_METRICS_PROMETHEUS },
 		{ "Application/OpenMetrics-Text ; Version=1.0.0", VIGIL_METRICS_OPENMETRICS },
+		/* qvalues as RFC 9110 has them: 0 to 1, three decimals at most; else unacceptable */
+		{ "application/openmetrics-text;q=0.9,text/plain;q=0.899",
+		  VIGIL_METRICS_OPENMETRICS },
+		{ "application/openmetrics-text;q=1.000,text/plain", VIGIL_METRICS_OPENMETRICS },
+		{ "application/openmetrics-text;q=6666666666666666666666666666666",
+		  VIGIL_METRICS_PROMETHEUS },
+		{ "application/openmetrics-text;q=1e9", VIGIL_METRICS_PROMETHEUS },
+		{ "application/openmetrics-text;q=inf", VIGIL_METRICS_PROMETHEUS },
+		{ "application/openmetrics-text;q=1.5", VIGIL_METRICS_PROMETHEUS },
+		{ "application/openmetrics-text;q=0.1234", VIGIL_METRICS_PROMETHEUS },
+		{ "application/openmetrics-text;q= 0.5 ", VIGIL_METRICS_OPENMETRICS },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
