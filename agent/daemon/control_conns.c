@@ -7,6 +7,7 @@
  * more than VIGILD_MAX_CONNS at once are refused with an error.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -83,10 +84,37 @@ static void conn_request(struct vigild *d, size_t i)
 		conn_answer(d, i, error_reply(err));
 		return;
 	}
-	resp = handle_request(d, req);
+	resp = handle_request(d, req, d->conns[i]);
 	json_object_put(req);
+	if (!resp) {
+		conns_park(d, d->conns[i]);
+		return;
+	}
 	conn_answer(d, i, resp);
 	exporter_refresh(d);
+}
+
+void conns_park(struct vigild *d, struct vigil_control_conn *c)
+{
+	struct epoll_event ev = { .events = 0, .data.ptr = c };
+
+	/* nothing to read any more; a hang-up is still reported, and ignored */
+	epoll_ctl(d->epfd, EPOLL_CTL_MOD, c->fd, &ev);
+	c->parked = true;
+	c->deadline_ms = UINT64_MAX;
+}
+
+void conns_answer(struct vigild *d, struct vigil_control_conn *c, struct json_object *resp)
+{
+	size_t i = conn_index(d, c);
+
+	if (i == d->n_conns) {
+		json_object_put(resp);
+		return;
+	}
+	c->parked = false;
+	c->deadline_ms = now_ms() + CONN_DEADLINE_MS;
+	conn_answer(d, i, resp);
 }
 
 void conns_accept(struct vigild *d)
@@ -141,6 +169,11 @@ void conns_event(struct vigild *d, void *ptr, uint32_t events)
 	if (i == d->n_conns)
 		return;
 	c = d->conns[i];
+	if (c->parked) {
+		/* the client hung up while it waited: level-triggered, so stop hearing of it */
+		epoll_ctl(d->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+		return;
+	}
 	if (c->out) {
 		r = vigil_control_flush(c);
 		if (r != 0)
@@ -166,13 +199,16 @@ int conns_timeout_ms(const struct vigild *d)
 {
 	uint64_t now = now_ms(), next = UINT64_MAX;
 
+	int stops = wl_stop_timeout_ms(d), ms;
+
 	for (size_t i = 0; i < d->n_conns; i++) {
 		if (d->conns[i]->deadline_ms < next)
 			next = d->conns[i]->deadline_ms;
 	}
 	if (next == UINT64_MAX)
-		return -1;
-	return next <= now ? 0 : (int)(next - now);
+		return stops;
+	ms = next <= now ? 0 : (int)(next - now);
+	return stops >= 0 && stops < ms ? stops : ms;
 }
 
 void conns_expire(struct vigild *d)
@@ -183,7 +219,7 @@ void conns_expire(struct vigild *d)
 	for (size_t i = d->n_conns; i-- > 0;) {
 		struct vigil_control_conn *c = d->conns[i];
 
-		if (c->deadline_ms > now)
+		if (c->parked || c->deadline_ms > now)
 			continue;
 		if (c->out) {
 			/* it does not take its reply: its loss */

@@ -32,6 +32,17 @@ struct wl {
 	/* as written at its last start */
 	bool has_limits;
 	struct vigil_limits limits;
+	/*
+	 * Stopping: SIGTERM sent, the loop waits for its cgroup to empty (then
+	 * SIGKILL at the deadline) without blocking, and then answers the
+	 * request that asked, which waits meanwhile.
+	 */
+	bool stopping;
+	bool killed;
+	uint64_t stop_deadline_ms;
+	/* the request waiting for the stop: "stop" or "delete" */
+	struct vigil_control_conn *waiting;
+	const char *waiting_cmd;
 };
 
 /* What /metrics shows of a workload beside its counters, copied for the HTTP threads. */
@@ -127,7 +138,16 @@ int wl_create(struct vigild *d, struct json_object *spec, struct wl **ret, struc
 
 /* workload_run.c */
 int wl_start(struct vigild *d, struct wl *w, struct req_err *e);
-int wl_stop(struct vigild *d, struct wl *w, struct req_err *e);
+/* Sends SIGTERM and marks it stopping; the loop finishes it (wl_stop_progress). */
+int wl_stop_begin(struct vigild *d, struct wl *w, struct req_err *e);
+/*
+ * For a stopping workload: 1 when its stop is over (stopped, or -EBUSY in
+ * *ret_err when processes outlived SIGKILL), 0 while it goes on; SIGKILL at
+ * the deadline.
+ */
+int wl_stop_progress(struct vigild *d, struct wl *w, int *ret_err, struct req_err *e);
+/* ms until the next stopping workload should be looked at again, -1 with none */
+int wl_stop_timeout_ms(const struct vigild *d);
 /* The main process exited (its pidfd is readable): the workload is stopped. */
 void wl_exited(struct vigild *d, struct wl *w);
 /* Watches the pidfd of a running workload in the loop. */
@@ -156,14 +176,25 @@ void conns_accept(struct vigild *d);
 /* `ptr` is the epoll data of one of them */
 bool conns_own(const struct vigild *d, const void *ptr);
 void conns_event(struct vigild *d, void *ptr, uint32_t events);
-/* ms until the next connection's deadline, -1 with none open */
+/* ms until the loop has something to do without an event (a deadline, a stop), or -1 */
 int conns_timeout_ms(const struct vigild *d);
 /* Answers (or drops) the connections past their deadline. */
 void conns_expire(struct vigild *d);
 void conns_close_all(struct vigild *d);
+/* `c` waits for a stop: its deadline is lifted until conns_answer. */
+void conns_park(struct vigild *d, struct vigil_control_conn *c);
+/* Answers a parked connection with `resp` (consumed). */
+void conns_answer(struct vigild *d, struct vigil_control_conn *c, struct json_object *resp);
 
 /* requests.c */
-struct json_object *handle_request(struct vigild *d, struct json_object *req);
+/*
+ * The answer to `req` from `conn`; NULL when the request waits for a stop
+ * (the workload holds `conn` until request_stops_progress answers it).
+ */
+struct json_object *handle_request(struct vigild *d, struct json_object *req,
+				   struct vigil_control_conn *conn);
+/* Finishes the stops whose time has come and answers the requests that waited for them. */
+void request_stops_progress(struct vigild *d);
 
 /* repair.c: loads the registry and makes the host match it */
 int repair_state(struct vigild *d);

@@ -60,6 +60,7 @@ int run_loop(struct vigild *d)
 				wl_exited(d, evs[i].data.ptr);
 			}
 		}
+		request_stops_progress(d);
 		conns_expire(d);
 	}
 }

@@ -76,8 +76,10 @@ static struct json_object *workload_view(const struct vigild *d, const struct wl
 
 	json_object_object_add(o, "id", json_object_new_string(r->spec.id));
 	json_object_object_add(o, "owner", json_object_new_string(r->spec.owner));
-	json_object_object_add(o, "state",
-			       json_object_new_string(vigil_workload_state_name(r->state)));
+	json_object_object_add(
+		o, "state",
+		json_object_new_string(w->stopping ? "stopping"
+						   : vigil_workload_state_name(r->state)));
 	json_object_object_add(o, "pid", r->pid ? json_object_new_int(r->pid) : NULL);
 	json_object_object_add(o, "exit_status",
 			       r->has_exit ? json_object_new_int(r->exit_status) : NULL);
@@ -195,8 +197,33 @@ static bool cmd_known(const char *cmd)
 	return false;
 }
 
+/* The request has to wait for the workload's stop: answered by request_stops_progress. */
+#define REQ_WAITS 1
+
+/*
+ * "stop", and "delete" of a running workload: the stop is begun here and
+ * finished by the loop, which answers then. A delete of a stopping one
+ * would race the request that stops it.
+ */
+static int begin_stop(struct vigild *d, struct wl *w, const char *cmd,
+		      struct vigil_control_conn *conn, struct req_err *e)
+{
+	int r;
+
+	if (w->stopping)
+		return req_fail(e, -EBUSY,
+				"workload \"%s\" is stopping; try again when it has stopped",
+				w->rec.spec.id);
+	r = wl_stop_begin(d, w, e);
+	if (r < 0)
+		return r;
+	w->waiting = conn;
+	w->waiting_cmd = strcmp(cmd, "stop") == 0 ? "stop" : "delete";
+	return REQ_WAITS;
+}
+
 static int dispatch(struct vigild *d, const char *cmd, struct json_object *req,
-		    struct json_object *resp, struct req_err *e)
+		    struct vigil_control_conn *conn, struct json_object *resp, struct req_err *e)
 {
 	struct json_object *spec, *usage = NULL;
 	struct wl *w = NULL;
@@ -220,7 +247,10 @@ static int dispatch(struct vigild *d, const char *cmd, struct json_object *req,
 		if (strcmp(cmd, "start") == 0)
 			r = wl_start(d, w, e);
 		else if (strcmp(cmd, "stop") == 0)
-			r = wl_stop(d, w, e);
+			return begin_stop(d, w, cmd, conn, e);
+		else if (strcmp(cmd, "delete") == 0 &&
+			 (w->rec.state == VIGIL_WL_RUNNING || w->stopping))
+			return begin_stop(d, w, cmd, conn, e);
 		else if (strcmp(cmd, "delete") == 0)
 			return delete_and_record(d, w, resp, e);
 		else
@@ -241,7 +271,23 @@ static int dispatch(struct vigild *d, const char *cmd, struct json_object *req,
 	return 0;
 }
 
-struct json_object *handle_request(struct vigild *d, struct json_object *req)
+static struct json_object *answer(struct json_object *resp, int r, const struct req_err *e)
+{
+	if (r < 0) {
+		json_object_put(resp);
+		resp = json_object_new_object();
+		json_object_object_add(resp, "error", json_object_new_string(e->msg));
+		if (e->hint[0])
+			json_object_object_add(resp, "hint", json_object_new_string(e->hint));
+		fprintf(stderr, "vigild: %s\n", e->msg);
+		return resp;
+	}
+	json_object_object_add(resp, "ok", json_object_new_boolean(1));
+	return resp;
+}
+
+struct json_object *handle_request(struct vigild *d, struct json_object *req,
+				   struct vigil_control_conn *conn)
 {
 	struct json_object *resp = json_object_new_object(), *cmd;
 	struct req_err e = { 0 };
@@ -251,16 +297,37 @@ struct json_object *handle_request(struct vigild *d, struct json_object *req)
 	    !json_object_is_type(cmd, json_type_string))
 		r = req_fail(&e, -EINVAL, "request: \"cmd\" (a string) is required");
 	else
-		r = dispatch(d, json_object_get_string(cmd), req, resp, &e);
-	if (r < 0) {
+		r = dispatch(d, json_object_get_string(cmd), req, conn, resp, &e);
+	if (r == REQ_WAITS) {
 		json_object_put(resp);
-		resp = json_object_new_object();
-		json_object_object_add(resp, "error", json_object_new_string(e.msg));
-		if (e.hint[0])
-			json_object_object_add(resp, "hint", json_object_new_string(e.hint));
-		fprintf(stderr, "vigild: %s\n", e.msg);
-		return resp;
+		return NULL;
 	}
-	json_object_object_add(resp, "ok", json_object_new_boolean(1));
-	return resp;
+	return answer(resp, r, &e);
+}
+
+void request_stops_progress(struct vigild *d)
+{
+	struct json_object *resp;
+	struct req_err e = { 0 };
+	int r;
+
+	for (size_t i = 0; i < d->n_wls; i++) {
+		struct wl *w = d->wls[i];
+		struct vigil_control_conn *conn = w->waiting;
+
+		if (!w->stopping || !wl_stop_progress(d, w, &r, &e))
+			continue;
+		w->waiting = NULL;
+		resp = json_object_new_object();
+		if (!r && strcmp(w->waiting_cmd, "delete") == 0)
+			r = delete_and_record(d, w, resp, &e);
+		else if (!r)
+			json_object_object_add(resp, "workload", workload_view(d, w));
+		resp = answer(resp, r, &e);
+		if (conn)
+			conns_answer(d, conn, resp);
+		else
+			json_object_put(resp);
+		exporter_refresh(d);
+	}
 }

@@ -35,11 +35,9 @@ int wl_delete(struct vigild *d, struct wl *w, struct req_err *e)
 
 	if (r->state == VIGIL_WL_DELETED)
 		return req_fail(e, -EINVAL, "workload \"%s\" is already deleted", r->spec.id);
-	if (r->state == VIGIL_WL_RUNNING) {
-		ret = wl_stop(d, w, e);
-		if (ret < 0)
-			return ret;
-	}
+	/* a running one is stopped first, by the loop (requests.c) */
+	if (r->state == VIGIL_WL_RUNNING || w->stopping)
+		return req_fail(e, -EBUSY, "workload \"%s\" is still running", r->spec.id);
 	ret = vigil_meter_remove_cgroup(d->meter, r->cgroup_id);
 	if (ret < 0 && ret != -ENOENT)
 		return req_fail(e, ret, "workload \"%s\": unmetering cgroup %s: %s", r->spec.id,

@@ -192,21 +192,6 @@ static void signal_all(const struct wl *w, int sig)
 		kill(pids[i], sig);
 }
 
-/* Waits up to `ms` for the cgroup to have no process left. */
-static bool wait_empty(const struct wl *w, unsigned int ms)
-{
-	int pids[1];
-	size_t n;
-
-	for (unsigned int waited = 0;; waited += 20) {
-		if (wl_cgroup_procs(w, pids, 1, &n) < 0 || n == 0)
-			return true;
-		if (waited >= ms)
-			return false;
-		usleep(20 * 1000);
-	}
-}
-
 static void kill_cgroup(const struct wl *w)
 {
 	char path[PATH_MAX + 32];
@@ -221,29 +206,76 @@ static void kill_cgroup(const struct wl *w)
 		close(fd);
 }
 
-int wl_stop(struct vigild *d, struct wl *w, struct req_err *e)
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static bool cgroup_empty(const struct wl *w)
+{
+	int pids[1];
+	size_t n;
+
+	return wl_cgroup_procs(w, pids, 1, &n) < 0 || n == 0;
+}
+
+int wl_stop_begin(struct vigild *d, struct wl *w, struct req_err *e)
 {
 	if (w->rec.state != VIGIL_WL_RUNNING)
 		return req_fail(e, -EINVAL, "workload \"%s\" is not running (state %s)",
 				w->rec.spec.id, vigil_workload_state_name(w->rec.state));
+	if (w->stopping)
+		return req_fail(e, -EBUSY, "workload \"%s\" is stopping already", w->rec.spec.id);
 	signal_all(w, SIGTERM);
-	if (!wait_empty(w, d->stop_timeout_ms)) {
-		fprintf(stderr,
-			"vigild: workload \"%s\": still running %u ms after SIGTERM, killing it\n",
-			w->rec.spec.id, d->stop_timeout_ms);
-		kill_cgroup(w);
-		if (!wait_empty(w, KILL_WAIT_MS))
-			return req_fail(e, -EBUSY,
-					"workload \"%s\": processes left in %s after SIGKILL",
-					w->rec.spec.id, w->rec.cgroup);
+	w->stopping = true;
+	w->killed = false;
+	w->stop_deadline_ms = now_ms() + d->stop_timeout_ms;
+	return 0;
+}
+
+int wl_stop_progress(struct vigild *d, struct wl *w, int *ret_err, struct req_err *e)
+{
+	*ret_err = 0;
+	if (!cgroup_empty(w)) {
+		if (now_ms() < w->stop_deadline_ms)
+			return 0;
+		if (!w->killed) {
+			fprintf(stderr,
+				"vigild: workload \"%s\": still running %u ms after SIGTERM, "
+				"killing it\n",
+				w->rec.spec.id, d->stop_timeout_ms);
+			kill_cgroup(w);
+			w->killed = true;
+			w->stop_deadline_ms = now_ms() + KILL_WAIT_MS;
+			return 0;
+		}
+		w->stopping = false;
+		*ret_err =
+			req_fail(e, -EBUSY, "workload \"%s\": processes left in %s after SIGKILL",
+				 w->rec.spec.id, w->rec.cgroup);
+		return 1;
 	}
+	w->stopping = false;
 	if (w->pidfd >= 0) {
 		wl_exited(d, w);
-		return 0;
+		return 1;
 	}
 	w->rec.state = VIGIL_WL_STOPPED;
-	return vigil_registry_save(d->state_dir, &w->rec) < 0
-		       ? req_fail(e, -EIO, "workload \"%s\": recording its stop failed",
-				  w->rec.spec.id)
-		       : 0;
+	if (vigil_registry_save(d->state_dir, &w->rec) < 0)
+		*ret_err = req_fail(e, -EIO, "workload \"%s\": recording its stop failed",
+				    w->rec.spec.id);
+	return 1;
+}
+
+int wl_stop_timeout_ms(const struct vigild *d)
+{
+	bool any = false;
+
+	for (size_t i = 0; i < d->n_wls; i++)
+		any |= d->wls[i]->stopping;
+	/* how often an emptying cgroup is looked at */
+	return any ? 20 : -1;
 }

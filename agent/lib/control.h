@@ -3,6 +3,7 @@
 #define VIGIL_CONTROL_H
 
 #include <json-c/json.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -32,8 +33,10 @@ struct vigil_control_conn {
 	size_t in_len, in_cap;
 	char *out;
 	size_t out_len, out_done;
-	/* when the connection must be done, CLOCK_MONOTONIC ms (the loop's to set) */
+	/* the loop's: when the connection must be done (CLOCK_MONOTONIC ms), and
+	 * whether its request waits for something other than the client */
 	uint64_t deadline_ms;
+	bool parked;
 };
 
 /*

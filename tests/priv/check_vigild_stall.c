@@ -153,6 +153,69 @@ START_TEST(test_client_that_never_reads)
 }
 END_TEST
 
+/*
+ * A workload that ignores SIGTERM: its stop waits the stop timeout and then
+ * SIGKILL, and the loop serves others meanwhile, showing it as stopping.
+ */
+START_TEST(test_stop_of_a_stubborn_workload_holds_nothing)
+{
+	const char *req_fmt = "{\"cmd\":\"stop\",\"id\":\"stubborn\"}";
+	double t0, worst = 0, t, took;
+	struct json_object *o, *w, *doc;
+	char *reply;
+	int fd, status;
+
+	ck_assert_msg(vf_vigild_up(), "vigild did not come up");
+	vf_create_ok("stubborn",
+		     "[\"/bin/sh\",\"-c\",\"trap '' TERM; while :; do sleep 1; done\"]");
+	o = vf_wl_cmd(&status, "start", "stubborn");
+	ck_assert_int_eq(status, 0);
+	json_object_put(o);
+	fd = vf_control_connect();
+	t0 = now_ms();
+	ck_assert_int_eq(send(fd, req_fmt, strlen(req_fmt), MSG_NOSIGNAL),
+			 (ssize_t)strlen(req_fmt));
+	ck_assert_int_eq(shutdown(fd, SHUT_WR), 0);
+	usleep(300 * 1000);
+	o = vf_show("stubborn");
+	ck_assert_str_eq(vf_state_of(o), "stopping");
+	json_object_put(o);
+	for (int i = 0; i < 10; i++) {
+		t = list_ms();
+		worst = t > worst ? t : worst;
+		usleep(100 * 1000);
+	}
+	reply = reply_within(fd, 10000);
+	took = now_ms() - t0;
+	close(fd);
+	printf("vigild_stall: stop of a workload ignoring SIGTERM answered after %.0f ms "
+	       "(--stop-timeout 2); workload list meanwhile at most %.1f ms\n",
+	       took, worst);
+	doc = parse_json(reply);
+	ck_assert_msg(doc && json_object_object_get_ex(doc, "workload", &w), "reply: %s", reply);
+	ck_assert_str_eq(vf_jstr(w, "state"), "stopped");
+	ck_assert_msg(strstr(vf_jstr(w, "exit_reason"), "SIGKILL"), "%s", reply);
+	ck_assert_double_ge(took, 2000);
+	ck_assert_double_lt(worst, 1000);
+	json_object_put(doc);
+	free(reply);
+}
+END_TEST
+
+static void make_env_stop_timeout(void)
+{
+	vf.extra_args[4] = "--stop-timeout";
+	vf.extra_args[5] = "2";
+	lf_make_env();
+}
+
+static void remove_env_stop_timeout(void)
+{
+	lf_remove_env();
+	vf.extra_args[4] = NULL;
+	vf.extra_args[5] = NULL;
+}
+
 int main(int argc, char **argv)
 {
 	Suite *s = suite_create("vigild_stall");
@@ -174,5 +237,7 @@ int main(int argc, char **argv)
 	vf_add_case(s, "limit", test_connections_beyond_the_limit_refused, lf_make_env,
 		    lf_remove_env);
 	vf_add_case(s, "unread", test_client_that_never_reads, lf_make_env, lf_remove_env);
+	vf_add_case(s, "stubborn", test_stop_of_a_stubborn_workload_holds_nothing,
+		    make_env_stop_timeout, remove_env_stop_timeout);
 	return run_suite(s);
 }
