@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "log.h"
 #include "paths.h"
 
 #define BOOT_ID_PATH "/proc/sys/kernel/random/boot_id"
@@ -147,9 +148,9 @@ static void record(struct vigild *d, const struct wl *only, const char *what)
 		purge_finals(d);
 	pthread_mutex_unlock(&d->ledger_lock);
 	if (ret < 0)
-		fprintf(stderr, "vigild: ledger: %s failed (%s: %s); %llu records stay pending\n",
-			what, strerror(-ret), d->ledger_status.last_error,
-			(unsigned long long)d->ledger_status.pending_records);
+		vlog(LOG_ERR, "ledger: %s failed (%s: %s); %llu records stay pending\n", what,
+		     strerror(-ret), d->ledger_status.last_error,
+		     (unsigned long long)d->ledger_status.pending_records);
 	exporter_refresh(d);
 }
 
@@ -179,22 +180,22 @@ int accounting_start(struct vigild *d)
 	ret = read_boot_id(d->boot_id_file ? d->boot_id_file : BOOT_ID_PATH, d->boot_id,
 			   sizeof(d->boot_id));
 	if (ret < 0) {
-		fprintf(stderr, "vigild: boot id from %s: %s\n",
-			d->boot_id_file ? d->boot_id_file : BOOT_ID_PATH, strerror(-ret));
+		vlog(LOG_ERR, "boot id from %s: %s",
+		     d->boot_id_file ? d->boot_id_file : BOOT_ID_PATH, strerror(-ret));
 		return ret;
 	}
 	ret = vigil_ledger_open(&lo, &d->ledger, err, sizeof(err));
 	if (ret == -EBADMSG) {
-		fprintf(stderr,
-			"vigild: the ledger in %s does not verify: %s\n"
-			"vigild: refusing to extend it. Keep it for inspection ('vigil ledger verify "
-			"--db %s/" VIGIL_LEDGER_DB_NAME "') and move it aside to start a new "
-			"chain; no usage is lost, the counters live in the pinned maps\n",
-			d->state_dir, err, d->state_dir);
+		vlog(LOG_ERR,
+		     "the ledger in %s does not verify: %s\n"
+		     "refusing to extend it. Keep it for inspection ('vigil ledger verify "
+		     "--db %s/" VIGIL_LEDGER_DB_NAME "') and move it aside to start a new "
+		     "chain; no usage is lost, the counters live in the pinned maps",
+		     d->state_dir, err, d->state_dir);
 		return ret;
 	}
 	if (ret < 0) {
-		fprintf(stderr, "vigild: ledger in %s: %s\n", d->state_dir, err);
+		vlog(LOG_ERR, "ledger in %s: %s", d->state_dir, err);
 		return ret;
 	}
 	d->ledger_status.sequence = vigil_ledger_last_seq(d->ledger);
@@ -208,7 +209,7 @@ int accounting_start(struct vigild *d)
 	if (d->epoch_fd < 0 || timerfd_settime(d->epoch_fd, 0, &every, NULL) < 0 ||
 	    epoll_ctl(d->epfd, EPOLL_CTL_ADD, d->epoch_fd, &ev) < 0) {
 		ret = -errno;
-		fprintf(stderr, "vigild: epoch timer: %s\n", strerror(-ret));
+		vlog(LOG_ERR, "epoch timer: %s", strerror(-ret));
 		return ret;
 	}
 	return 0;

@@ -15,6 +15,7 @@
 
 #include "control.h"
 #include "daemon.h"
+#include "log.h"
 #include "errmsg.h"
 
 #define CONN_DEADLINE_MS 5000
@@ -59,7 +60,7 @@ static void conn_answer(struct vigild *d, size_t i, struct json_object *resp)
 	if (r == 0 && epoll_ctl(d->epfd, EPOLL_CTL_MOD, c->fd, &ev) == 0)
 		return;
 	if (r < 0)
-		fprintf(stderr, "vigild: answering a control request: %s\n", strerror(-r));
+		vlog(LOG_ERR, "answering a control request: %s", strerror(-r));
 	conn_drop(d, i);
 }
 
@@ -70,7 +71,7 @@ static struct json_object *error_reply(const char *raw)
 
 	/* what the client sent, quoted in the message: escaped for log and reply */
 	vigil_escape(raw, msg, sizeof(msg));
-	fprintf(stderr, "vigild: %s\n", msg);
+	vlog(LOG_NOTICE, "%s", msg);
 	json_object_object_add(resp, "error", json_object_new_string(msg));
 	return resp;
 }
@@ -130,8 +131,8 @@ void conns_accept(struct vigild *d)
 		if (r == -EAGAIN)
 			return;
 		if (r < 0) {
-			fprintf(stderr, "vigild: control connection refused: %s\n",
-				r == -EPERM ? "peer is not root" : strerror(-r));
+			vlog(LOG_ERR, "control connection refused: %s",
+			     r == -EPERM ? "peer is not root" : strerror(-r));
 			continue;
 		}
 		if (d->n_conns == VIGILD_MAX_CONNS) {
@@ -150,8 +151,7 @@ void conns_accept(struct vigild *d)
 		c->deadline_ms = now_ms() + CONN_DEADLINE_MS;
 		ev.data.ptr = c;
 		if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, c->fd, &ev) < 0) {
-			fprintf(stderr, "vigild: watching a control connection: %s\n",
-				strerror(errno));
+			vlog(LOG_ERR, "watching a control connection: %s", strerror(errno));
 			vigil_control_close(c);
 			continue;
 		}

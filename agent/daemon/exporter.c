@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "daemon.h"
+#include "log.h"
 
 _Static_assert(VIGIL_LIMIT__COUNT <= VIGIL_METRICS_LIMITS, "every limit has a place in /metrics");
 #include "paths.h"
@@ -109,20 +110,19 @@ int exporter_start(struct vigild *d)
 	exporter_refresh(d);
 	ret = vigil_metrics_new(&mo, &d->metrics);
 	if (ret < 0) {
-		fprintf(stderr, "vigild: metrics: %s\n", strerror(-ret));
+		vlog(LOG_ERR, "metrics: %s", strerror(-ret));
 		return ret;
 	}
 	ho.metrics = d->metrics;
 	ret = vigil_http_start(&ho, &d->http, err, sizeof(err));
 	if (ret < 0) {
-		fprintf(stderr, "vigild: HTTP endpoint: %s\n", err);
+		vlog(LOG_ERR, "HTTP endpoint: %s", err);
 		return ret;
 	}
-	fprintf(stderr, "vigild: serving /metrics, /healthz and /v1/records on %s (port %u)%s\n",
-		d->listen ? d->listen : VIGIL_DEFAULT_LISTEN, vigil_http_port(d->http),
-		d->tls_cert_file
-			? (d->tls_client_ca_file ? " (TLS, client certificates)" : " (TLS)")
-			: "");
+	vlog(LOG_INFO, "serving /metrics, /healthz and /v1/records on %s (port %u)%s",
+	     d->listen ? d->listen : VIGIL_DEFAULT_LISTEN, vigil_http_port(d->http),
+	     d->tls_cert_file ? (d->tls_client_ca_file ? " (TLS, client certificates)" : " (TLS)")
+			      : "");
 	return 0;
 }
 

@@ -16,6 +16,7 @@
 
 #include "addr_watch.h"
 #include "daemon.h"
+#include "log.h"
 #include "host_subnets.h"
 #include "net_meter.h"
 #include "tap.h"
@@ -62,8 +63,7 @@ static int reconcile(struct vigild *d)
 		}
 		r = vigil_nft_reconcile(d->nft, all, n);
 		if (r)
-			fprintf(stderr, "vigild: isolation of %zu workloads: %s\n", n,
-				vigil_nft_error(d->nft));
+			vlog(LOG_ERR, "isolation of %zu workloads: %s", n, vigil_nft_error(d->nft));
 	}
 	free(addrs);
 	free(all);
@@ -82,7 +82,7 @@ static int watch_addresses(struct vigild *d)
 	if (!r && epoll_ctl(d->epfd, EPOLL_CTL_ADD, d->addr_fd, &ev) < 0)
 		r = -errno;
 	if (r)
-		fprintf(stderr, "vigild: watching the host's addresses: %s\n", strerror(-r));
+		vlog(LOG_ERR, "watching the host's addresses: %s", strerror(-r));
 	return r;
 }
 
@@ -96,7 +96,7 @@ int isolation_start(struct vigild *d)
 		return r;
 	r = vigil_host_subnets(own_ifnames, 2, &d->host_subnets, &d->n_host_subnets);
 	if (r) {
-		fprintf(stderr, "vigild: the host's own subnets: %s\n", strerror(-r));
+		vlog(LOG_ERR, "the host's own subnets: %s", strerror(-r));
 		return r;
 	}
 	r = deny_opts(d, d->host_subnets, d->n_host_subnets, &o);
@@ -104,11 +104,10 @@ int isolation_start(struct vigild *d)
 		return r;
 	r = vigil_nft_init(&o, &d->nft);
 	if (r)
-		fprintf(stderr, "vigild: nftables: %s\n",
-			d->nft ? vigil_nft_error(d->nft) : strerror(-r));
+		vlog(LOG_ERR, "nftables: %s", d->nft ? vigil_nft_error(d->nft) : strerror(-r));
 	else if (!vigil_nft_persistent(d->nft))
-		fprintf(stderr, "vigild: this kernel cannot keep an owned nftables table (persist, "
-				"6.9+): isolation lapses while vigild is down\n");
+		vlog(LOG_ERR, "this kernel cannot keep an owned nftables table (persist, "
+			      "6.9+): isolation lapses while vigild is down");
 	free((void *)o.deny);
 	return r ? r : reconcile(d);
 }
@@ -134,12 +133,16 @@ static bool listed(char **list, size_t n, const char *subnet)
 	return false;
 }
 
-/* Prints the subnets of `a` that `b` lacks, each after `sign`. */
-static void print_missing(char **a, size_t n_a, char **b, size_t n_b, char sign)
+/* Appends the subnets of `a` that `b` lacks to `buf`, each after `sign`. */
+static void append_missing(char *buf, size_t len, char **a, size_t n_a, char **b, size_t n_b,
+			   char sign)
 {
-	for (size_t i = 0; i < n_a; i++)
+	for (size_t i = 0; i < n_a; i++) {
+		size_t used = strlen(buf);
+
 		if (!listed(b, n_b, a[i]))
-			fprintf(stderr, " %c%s", sign, a[i]);
+			snprintf(buf + used, len - used, " %c%s", sign, a[i]);
+	}
 }
 
 /*
@@ -149,6 +152,7 @@ static void print_missing(char **a, size_t n_a, char **b, size_t n_b, char sign)
  */
 void isolation_addresses_changed(struct vigild *d)
 {
+	char changes[1024];
 	struct vigil_nft_opts o;
 	char **now;
 	size_t n_now;
@@ -157,12 +161,12 @@ void isolation_addresses_changed(struct vigild *d)
 	r = vigil_addr_watch_drain(d->addr_fd);
 	if (r <= 0) {
 		if (r < 0)
-			fprintf(stderr, "vigild: reading address changes: %s\n", strerror(-r));
+			vlog(LOG_ERR, "reading address changes: %s", strerror(-r));
 		return;
 	}
 	r = vigil_host_subnets(own_ifnames, 2, &now, &n_now);
 	if (r) {
-		fprintf(stderr, "vigild: the host's own subnets: %s\n", strerror(-r));
+		vlog(LOG_ERR, "the host's own subnets: %s", strerror(-r));
 		return;
 	}
 	if (n_now == d->n_host_subnets) {
@@ -182,15 +186,17 @@ void isolation_addresses_changed(struct vigild *d)
 	}
 	if (r) {
 		/* the old list stays, so the next change tries again */
-		fprintf(stderr, "vigild: the host's subnets changed, denying them failed: %s\n",
-			r == -ENOMEM ? strerror(ENOMEM) : vigil_nft_error(d->nft));
+		vlog(LOG_ERR, "the host's subnets changed, denying them failed: %s",
+		     r == -ENOMEM ? strerror(ENOMEM) : vigil_nft_error(d->nft));
 		vigil_host_subnets_free(now, n_now);
 		return;
 	}
-	fprintf(stderr, "vigild: the host's subnets changed, denied to workloads:");
-	print_missing(now, n_now, d->host_subnets, d->n_host_subnets, '+');
-	print_missing(d->host_subnets, d->n_host_subnets, now, n_now, '-');
-	fprintf(stderr, "\n");
+	changes[0] = '\0';
+	append_missing(changes, sizeof(changes), now, n_now, d->host_subnets, d->n_host_subnets,
+		       '+');
+	append_missing(changes, sizeof(changes), d->host_subnets, d->n_host_subnets, now, n_now,
+		       '-');
+	vlog(LOG_NOTICE, "the host's subnets changed, denied to workloads:%s", changes);
 	for (size_t i = 0; i < n_now; i++) {
 		struct vigil_prefix_key key;
 
@@ -199,8 +205,7 @@ void isolation_addresses_changed(struct vigild *d)
 			continue;
 		r = vigil_private_prefix_add(d->pin_dir, &key);
 		if (r)
-			fprintf(stderr, "vigild: %s as a private destination: %s\n", now[i],
-				strerror(-r));
+			vlog(LOG_ERR, "%s as a private destination: %s", now[i], strerror(-r));
 	}
 	vigil_host_subnets_free(d->host_subnets, d->n_host_subnets);
 	d->host_subnets = now;

@@ -22,6 +22,7 @@
 
 #include "cgroup_limits.h"
 #include "daemon.h"
+#include "log.h"
 #include "jail_paths.h"
 #include "spawn.h"
 
@@ -33,31 +34,31 @@ int jail_check_uid_range(unsigned int uid_base, unsigned int max_workloads)
 	int ret = 0;
 
 	if (uid_base == 0 || end > (uint64_t)UINT32_MAX) {
-		fprintf(stderr,
-			"vigild: --uid-base %u: the range of %u uids must be above 0 "
-			"and below 4294967295\n",
-			uid_base, max_workloads);
+		vlog(LOG_ERR,
+		     "--uid-base %u: the range of %u uids must be above 0 "
+		     "and below 4294967295",
+		     uid_base, max_workloads);
 		return -EINVAL;
 	}
 	setpwent();
 	while (!ret && (pw = getpwent()))
 		if (pw->pw_uid >= uid_base && pw->pw_uid < end) {
-			fprintf(stderr,
-				"vigild: --uid-base %u: user \"%s\" has uid %u, inside the "
-				"workloads' range %u-%llu\n",
-				uid_base, pw->pw_name, pw->pw_uid, uid_base,
-				(unsigned long long)end - 1);
+			vlog(LOG_ERR,
+			     "--uid-base %u: user \"%s\" has uid %u, inside the "
+			     "workloads' range %u-%llu",
+			     uid_base, pw->pw_name, pw->pw_uid, uid_base,
+			     (unsigned long long)end - 1);
 			ret = -EEXIST;
 		}
 	endpwent();
 	setgrent();
 	while (!ret && (gr = getgrent()))
 		if (gr->gr_gid >= uid_base && gr->gr_gid < end) {
-			fprintf(stderr,
-				"vigild: --uid-base %u: group \"%s\" has gid %u, inside the "
-				"workloads' range %u-%llu\n",
-				uid_base, gr->gr_name, gr->gr_gid, uid_base,
-				(unsigned long long)end - 1);
+			vlog(LOG_ERR,
+			     "--uid-base %u: group \"%s\" has gid %u, inside the "
+			     "workloads' range %u-%llu",
+			     uid_base, gr->gr_name, gr->gr_gid, uid_base,
+			     (unsigned long long)end - 1);
 			ret = -EEXIST;
 		}
 	endgrent();
@@ -78,7 +79,7 @@ static int check_image_dirs(const struct vigild *d)
 	for (size_t i = 0; i < d->n_image_dirs; i++) {
 		ret = vigil_image_dir_check(d->image_dirs[i], private, 4, err, sizeof(err));
 		if (ret < 0) {
-			fprintf(stderr, "vigild: --image-dir %s: %s\n", d->image_dirs[i], err);
+			vlog(LOG_ERR, "--image-dir %s: %s", d->image_dirs[i], err);
 			return ret;
 		}
 	}
@@ -94,14 +95,14 @@ int jail_setup(struct vigild *d)
 	/* what a workload that left its jail would look for first stays root's alone */
 	if (chmod(d->state_dir, 0700) < 0 || chmod(d->pin_dir, 0700) < 0) {
 		ret = -errno;
-		fprintf(stderr, "vigild: making %s and %s root's only: %s\n", d->state_dir,
-			d->pin_dir, strerror(errno));
+		vlog(LOG_ERR, "making %s and %s root's only: %s", d->state_dir, d->pin_dir,
+		     strerror(errno));
 		return ret;
 	}
 	snprintf(d->jail_root, sizeof(d->jail_root), "%s/jail-root", d->state_dir);
 	if (mkdir(d->jail_root, 0700) < 0 && errno != EEXIST) {
 		ret = -errno;
-		fprintf(stderr, "vigild: %s: %s\n", d->jail_root, strerror(errno));
+		vlog(LOG_ERR, "%s: %s", d->jail_root, strerror(errno));
 		return ret;
 	}
 	vigil_limits_enable(d->cgroup_mount, d->cgroup_parent);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "log.h"
 
 /* Returns 1 when a stop signal arrived. */
 static int read_signal(struct vigild *d)
@@ -21,8 +22,8 @@ static int read_signal(struct vigild *d)
 
 	if (read(d->sigfd, &si, sizeof(si)) != sizeof(si))
 		return 0;
-	fprintf(stderr, "vigild: %s received, stopping (workloads keep running)\n",
-		strsignal((int)si.ssi_signo));
+	vlog(LOG_INFO, "%s received, stopping (workloads keep running)",
+	     strsignal((int)si.ssi_signo));
 	return 1;
 }
 

@@ -17,12 +17,13 @@
 
 #include "cgroup.h"
 #include "daemon.h"
+#include "log.h"
 #include "net_meter.h"
 #include "netns.h"
 
 static void log_bad(const char *file, const char *reason, void *ctx)
 {
-	fprintf(stderr, "vigild: registry: discarding %s: %s\n", file, reason);
+	vlog(LOG_WARNING, "registry: discarding %s: %s", file, reason);
 }
 
 static int collect(struct vigil_workload *rec, void *ctx)
@@ -54,8 +55,8 @@ static void repair_cgroup(struct wl *w)
 	uint64_t cg_id;
 
 	if (mkdir(w->rec.cgroup, 0755) == 0)
-		fprintf(stderr, "vigild: workload \"%s\": cgroup %s was missing, recreated\n", id,
-			w->rec.cgroup);
+		vlog(LOG_WARNING, "workload \"%s\": cgroup %s was missing, recreated", id,
+		     w->rec.cgroup);
 	if (vigil_cgroup_id(w->rec.cgroup, &cg_id) == 0 && cg_id != w->rec.cgroup_id)
 		w->rec.cgroup_id = cg_id;
 }
@@ -75,17 +76,17 @@ static void repair_network(struct vigild *d, struct wl *w)
 	if (net_present(r)) {
 		ret = net_check_mac(r);
 		if (ret)
-			fprintf(stderr, "vigild: workload \"%s\": the MAC of its interface %s\n",
-				r->spec.id, ret > 0 ? "was changed, set back" : strerror(-ret));
+			vlog(LOG_ERR, "workload \"%s\": the MAC of its interface %s", r->spec.id,
+			     ret > 0 ? "was changed, set back" : strerror(-ret));
 		goto meter;
 	}
-	fprintf(stderr, "vigild: workload \"%s\": network %s%s%s missing, recreating it\n",
-		r->spec.id, r->host_ifname, r->netns[0] ? "/" : "", r->netns);
+	vlog(LOG_WARNING, "workload \"%s\": network %s%s%s missing, recreating it", r->spec.id,
+	     r->host_ifname, r->netns[0] ? "/" : "", r->netns);
 	net_unmake(r);
 	ret = net_make(r, &failed);
 	if (ret < 0) {
-		fprintf(stderr, "vigild: workload \"%s\": recreating its network: %s: %s\n",
-			r->spec.id, failed, net_strerror(ret));
+		vlog(LOG_ERR, "workload \"%s\": recreating its network: %s: %s", r->spec.id, failed,
+		     net_strerror(ret));
 		return;
 	}
 meter:
@@ -95,8 +96,8 @@ meter:
 	if (!ret)
 		ret = net_link_up(r);
 	if (ret < 0)
-		fprintf(stderr, "vigild: workload \"%s\": metering interface %s: %s\n", r->spec.id,
-			r->host_ifname, strerror(-ret));
+		vlog(LOG_ERR, "workload \"%s\": metering interface %s: %s", r->spec.id,
+		     r->host_ifname, strerror(-ret));
 }
 
 /* A running workload's limits are written again, so they show as at its start. */
@@ -105,7 +106,7 @@ static void repair_limits(struct vigild *d, struct wl *w)
 	struct req_err e;
 
 	if (w->rec.state == VIGIL_WL_RUNNING && jail_write_limits(d, w, &e) < 0)
-		fprintf(stderr, "vigild: %s\n", e.msg);
+		vlog(LOG_WARNING, "%s", e.msg);
 }
 
 static void repair_slot(struct vigild *d, struct wl *w)
@@ -122,19 +123,18 @@ static void repair_slot(struct vigild *d, struct wl *w)
 	snprintf(want.workload, sizeof(want.workload), "%s", r->spec.id);
 	if (vigil_meter_slot_get(d->meter, r->slot, &have) < 0 ||
 	    memcmp(&have, &want, sizeof(want))) {
-		fprintf(stderr, "vigild: workload \"%s\": slot %u did not match its record, set\n",
-			r->spec.id, r->slot);
+		vlog(LOG_NOTICE, "workload \"%s\": slot %u did not match its record, set",
+		     r->spec.id, r->slot);
 		vigil_meter_slot_set(d->meter, r->slot, &want);
 	}
 	if (r->state == VIGIL_WL_DELETED)
 		return;
 	ret = vigil_meter_add_cgroup(d->meter, r->cgroup_id, r->slot);
 	if (ret == 0)
-		fprintf(stderr, "vigild: workload \"%s\": cgroup was not metered, re-added\n",
-			r->spec.id);
+		vlog(LOG_NOTICE, "workload \"%s\": cgroup was not metered, re-added", r->spec.id);
 	else if (ret != -EEXIST)
-		fprintf(stderr, "vigild: workload \"%s\": metering its cgroup: %s\n", r->spec.id,
-			strerror(-ret));
+		vlog(LOG_ERR, "workload \"%s\": metering its cgroup: %s", r->spec.id,
+		     strerror(-ret));
 }
 
 /* Running exactly when the cgroup has processes; a live one is watched again. */
@@ -160,12 +160,12 @@ static void repair_run_state(struct vigild *d, struct wl *w)
 			r->pid = pids[0];
 		w->pidfd = (int)syscall(SYS_pidfd_open, r->pid, 0);
 		if (w->pidfd < 0 || wl_watch(d, w) < 0)
-			fprintf(stderr, "vigild: workload \"%s\": cannot watch process %d\n",
-				r->spec.id, r->pid);
+			vlog(LOG_ERR, "workload \"%s\": cannot watch process %d", r->spec.id,
+			     r->pid);
 	}
 	if (r->state != was)
-		fprintf(stderr, "vigild: workload \"%s\": was %s, is %s\n", r->spec.id,
-			vigil_workload_state_name(was), vigil_workload_state_name(r->state));
+		vlog(LOG_WARNING, "workload \"%s\": was %s, is %s", r->spec.id,
+		     vigil_workload_state_name(was), vigil_workload_state_name(r->state));
 }
 
 struct orphans {
@@ -185,8 +185,8 @@ static int find_orphan(uint32_t slot, const struct vigil_slot *s,
 	}
 	/* only a create interrupted before its record leaves an active slot behind */
 	if (s->state == VIGIL_SLOT_ACTIVE && o->n < 64) {
-		fprintf(stderr, "vigild: slot %u (workload \"%.*s\") has no record, freeing it\n",
-			slot, VIGIL_ID_SIZE, s->workload);
+		vlog(LOG_NOTICE, "slot %u (workload \"%.*s\") has no record, freeing it", slot,
+		     VIGIL_ID_SIZE, s->workload);
 		vigil_meter_remove_cgroup(o->d->meter, s->cgroup_id);
 		o->slots[o->n++] = slot;
 	}
@@ -209,10 +209,9 @@ static void remove_orphan_dirs(struct vigild *d, const char *dir, bool cgroups)
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
 		if (cgroups ? rmdir(path) == 0 : vigil_netns_remove(path) == 0)
-			fprintf(stderr, "vigild: %s has no record, removed\n", path);
+			vlog(LOG_NOTICE, "%s has no record, removed", path);
 		else
-			fprintf(stderr, "vigild: %s has no record, left alone: %s\n", path,
-				strerror(errno));
+			vlog(LOG_ERR, "%s has no record, left alone: %s", path, strerror(errno));
 	}
 	closedir(dh);
 }
@@ -249,8 +248,8 @@ int repair_state(struct vigild *d)
 		repair_slot(d, w);
 		if (memcmp(&before, &w->rec, sizeof(before)) &&
 		    (ret = vigil_registry_save(d->state_dir, &w->rec)) < 0)
-			fprintf(stderr, "vigild: workload \"%s\": writing its record: %s\n",
-				w->rec.spec.id, strerror(-ret));
+			vlog(LOG_ERR, "workload \"%s\": writing its record: %s", w->rec.spec.id,
+			     strerror(-ret));
 	}
 	return 0;
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "daemon.h"
+#include "log.h"
 #include "usage_fields.h"
 
 static struct json_object *network_view(const struct vigil_workload *r)
@@ -234,6 +235,7 @@ static int dispatch(struct vigild *d, const char *cmd, struct json_object *req,
 				"unknown request \"%.32s\" (known: list, create, start, stop, "
 				"delete, show)",
 				cmd);
+	vlog(LOG_DEBUG, "request \"%s\"", cmd);
 	if (strcmp(cmd, "list") == 0)
 		return do_list(d, resp);
 	if (strcmp(cmd, "create") == 0) {
@@ -279,7 +281,7 @@ static struct json_object *answer(struct json_object *resp, int r, const struct 
 		json_object_object_add(resp, "error", json_object_new_string(e->msg));
 		if (e->hint[0])
 			json_object_object_add(resp, "hint", json_object_new_string(e->hint));
-		fprintf(stderr, "vigild: %s\n", e->msg);
+		vlog(LOG_NOTICE, "%s", e->msg);
 		return resp;
 	}
 	json_object_object_add(resp, "ok", json_object_new_boolean(1));

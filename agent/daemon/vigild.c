@@ -24,6 +24,7 @@
 #include "cgroup.h"
 #include "control.h"
 #include "daemon.h"
+#include "log.h"
 #include "feature.h"
 #include "paths.h"
 
@@ -57,7 +58,7 @@ static void usage(FILE *out)
 		"              [--listen HOST:PORT] [--tls-cert FILE --tls-key FILE\n"
 		"              [--tls-client-ca FILE]] [--epoch SEC] [--boot-id-file FILE]\n"
 		"              [--deny PREFIX]... [--image-dir DIR]... [--uid-base UID]\n"
-		"              [--allow-unjailed]\n"
+		"              [--allow-unjailed] [--log-level LEVEL]\n"
 		"       vigild --help | --version\n"
 		"\n"
 		"  --state-dir DIR       workload registry and logs (default " VIGIL_DEFAULT_STATE_DIR
@@ -88,7 +89,9 @@ static void usage(FILE *out)
 		"                        jail.rw_paths; repeatable, at most %d\n"
 		"  --uid-base UID        workload slot N runs as uid and gid UID+N (default %u);\n"
 		"                        no account of the host may be in the range\n"
-		"  --allow-unjailed      accept specs with \"jail\": {\"enabled\": false}\n",
+		"  --allow-unjailed      accept specs with \"jail\": {\"enabled\": false}\n"
+		"  --log-level LEVEL     err, warning, notice, info (default) or debug; each\n"
+		"                        line on stderr carries its syslog priority (<3>..<7>)\n",
 		VIGIL_MAX_WORKLOADS, VIGIL_MAX_WORKLOADS, VIGIL_MAX_IMAGE_DIRS,
 		VIGIL_DEFAULT_UID_BASE);
 }
@@ -102,8 +105,8 @@ static int parse_ulong(const char *opt, const char *arg, unsigned long min, unsi
 	errno = 0;
 	v = strtoul(arg, &end, 10);
 	if (errno || end == arg || *end || arg[0] == '-' || v < min || v > max) {
-		fprintf(stderr, "vigild: %s must be a number between %lu and %lu, not \"%s\"\n",
-			opt, min, max, arg);
+		vlog(LOG_ERR, "%s must be a number between %lu and %lu, not \"%s\"", opt, min, max,
+		     arg);
 		return -EINVAL;
 	}
 	*ret = v;
@@ -131,6 +134,7 @@ static int parse_opts(int argc, char **argv, struct daemon_opts *o)
 		{ "image-dir", required_argument, NULL, 'I' },
 		{ "uid-base", required_argument, NULL, 'U' },
 		{ "allow-unjailed", no_argument, NULL, 'J' },
+		{ "log-level", required_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -186,16 +190,15 @@ static int parse_opts(int argc, char **argv, struct daemon_opts *o)
 			break;
 		case 'D':
 			if (o->n_deny == VIGIL_NFT_MAX_PREFIXES) {
-				fprintf(stderr, "vigild: at most %d --deny prefixes\n",
-					VIGIL_NFT_MAX_PREFIXES);
+				vlog(LOG_ERR, "at most %d --deny prefixes", VIGIL_NFT_MAX_PREFIXES);
 				return -EINVAL;
 			}
 			o->deny[o->n_deny++] = optarg;
 			break;
 		case 'I':
 			if (o->n_image_dirs == VIGIL_MAX_IMAGE_DIRS) {
-				fprintf(stderr, "vigild: at most %d --image-dir directories\n",
-					VIGIL_MAX_IMAGE_DIRS);
+				vlog(LOG_ERR, "at most %d --image-dir directories",
+				     VIGIL_MAX_IMAGE_DIRS);
 				return -EINVAL;
 			}
 			o->image_dirs[o->n_image_dirs++] = optarg;
@@ -208,6 +211,14 @@ static int parse_opts(int argc, char **argv, struct daemon_opts *o)
 		case 'J':
 			o->allow_unjailed = true;
 			break;
+		case 'L':
+			if (vigild_log_level_parse(optarg, &vigild_log_level) < 0) {
+				vlog(LOG_ERR,
+				     "--log-level \"%s\": must be err, warning, notice, info or debug",
+				     optarg);
+				return -EINVAL;
+			}
+			break;
 		case 'h':
 			usage(stdout);
 			return 1;
@@ -215,24 +226,23 @@ static int parse_opts(int argc, char **argv, struct daemon_opts *o)
 			printf("vigild %s (git %s)\n", VIGIL_VERSION, VIGIL_GIT_COMMIT);
 			return 1;
 		case ':':
-			fprintf(stderr, "vigild: option \"%s\" needs an argument\n",
-				argv[optind - 1]);
+			vlog(LOG_ERR, "option \"%s\" needs an argument", argv[optind - 1]);
 			return -EINVAL;
 		default:
-			fprintf(stderr, "vigild: unknown option \"%s\"\n", argv[optind - 1]);
+			vlog(LOG_ERR, "unknown option \"%s\"", argv[optind - 1]);
 			return -EINVAL;
 		}
 	}
 	if (optind < argc) {
-		fprintf(stderr, "vigild: unexpected argument \"%s\"\n", argv[optind]);
+		vlog(LOG_ERR, "unexpected argument \"%s\"", argv[optind]);
 		return -EINVAL;
 	}
 	if (!o->tls_cert != !o->tls_key) {
-		fprintf(stderr, "vigild: --tls-cert and --tls-key go together\n");
+		vlog(LOG_ERR, "--tls-cert and --tls-key go together");
 		return -EINVAL;
 	}
 	if (o->tls_client_ca && !o->tls_cert) {
-		fprintf(stderr, "vigild: --tls-client-ca needs --tls-cert and --tls-key\n");
+		vlog(LOG_ERR, "--tls-client-ca needs --tls-cert and --tls-key");
 		return -EINVAL;
 	}
 	return 0;
@@ -251,8 +261,7 @@ static int check_host(const struct daemon_opts *o)
 		const struct vigil_feature *f = &report->items[id];
 
 		if (f->required && !f->available) {
-			fprintf(stderr, "vigild: required feature %s missing: %s\n", f->name,
-				f->detail);
+			vlog(LOG_ERR, "required feature %s missing: %s", f->name, f->detail);
 			missing++;
 		}
 	}
@@ -277,7 +286,7 @@ static int open_signalfd(void)
 static int make_dir(const char *path, mode_t mode)
 {
 	if (mkdir(path, mode) < 0 && errno != EEXIST) {
-		fprintf(stderr, "vigild: directory %s: %s\n", path, strerror(errno));
+		vlog(LOG_ERR, "directory %s: %s", path, strerror(errno));
 		return -errno;
 	}
 	return 0;
@@ -292,9 +301,9 @@ static int lock_state(const char *state_dir)
 	snprintf(path, sizeof(path), "%s/vigild.lock", state_dir);
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		fprintf(stderr, "vigild: %s: %s\n", path,
-			errno == EWOULDBLOCK ? "another vigild is running with this state directory"
-					     : strerror(errno));
+		vlog(LOG_ERR, "%s: %s", path,
+		     errno == EWOULDBLOCK ? "another vigild is running with this state directory"
+					  : strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		return -EBUSY;
@@ -314,7 +323,7 @@ static int setup_dirs(struct vigild *d)
 		return -1;
 	ret = vigil_registry_init(d->state_dir);
 	if (ret < 0) {
-		fprintf(stderr, "vigild: registry in %s: %s\n", d->state_dir, strerror(-ret));
+		vlog(LOG_ERR, "registry in %s: %s", d->state_dir, strerror(-ret));
 		return ret;
 	}
 	snprintf(buf, sizeof(buf), "%s", d->socket_path);
@@ -330,10 +339,10 @@ static int setup_cgroup(struct vigild *d, unsigned int *ret_level)
 
 	ret = vigil_cgroup2_detect(&cg2);
 	if (ret < 0) {
-		fprintf(stderr,
-			"vigild: cgroup v2 is not mounted (cgroups here: %s); vigil needs a "
-			"cgroup v2 hierarchy, pure or beside v1\n",
-			vigil_cgroup_mode_name(cg2.mode));
+		vlog(LOG_ERR,
+		     "cgroup v2 is not mounted (cgroups here: %s); vigil needs a "
+		     "cgroup v2 hierarchy, pure or beside v1\n",
+		     vigil_cgroup_mode_name(cg2.mode));
 		return ret;
 	}
 	snprintf(d->cgroup_mount, sizeof(d->cgroup_mount), "%s", cg2.mount);
@@ -343,7 +352,7 @@ static int setup_cgroup(struct vigild *d, unsigned int *ret_level)
 		return -1;
 	ret = vigil_cgroup_level(cg2.mount, d->cgroup_parent, &level);
 	if (ret < 0) {
-		fprintf(stderr, "vigild: cgroup parent %s: %s\n", d->cgroup_parent, strerror(-ret));
+		vlog(LOG_ERR, "cgroup parent %s: %s", d->cgroup_parent, strerror(-ret));
 		return ret;
 	}
 	*ret_level = level + 1;
@@ -357,11 +366,11 @@ static int open_meter(struct vigild *d, unsigned int level)
 	int ret = vigil_meter_open(&mo, &d->meter);
 
 	if (ret < 0) {
-		fprintf(stderr, "vigild: loading the metering programs into %s: %s\n", d->pin_dir,
-			strerror(-ret));
+		vlog(LOG_ERR, "loading the metering programs into %s: %s", d->pin_dir,
+		     strerror(-ret));
 		vigil_bpf_log_tail(tail, sizeof(tail), 12);
 		if (tail[0])
-			fprintf(stderr, "vigild: the last lines of libbpf's log:\n%s\n", tail);
+			vlog(LOG_ERR, "the last lines of libbpf's log:\n%s", tail);
 	}
 	return ret;
 }
@@ -379,12 +388,12 @@ static int claim_socket(struct vigild *d)
 	json_object_put(req);
 	json_object_put(resp);
 	if (ret == 0) {
-		fprintf(stderr, "vigild: another vigild answers on %s\n", d->socket_path);
+		vlog(LOG_ERR, "another vigild answers on %s", d->socket_path);
 		return -EADDRINUSE;
 	}
 	ret = vigil_control_listen(d->socket_path, &d->listen_fd);
 	if (ret < 0)
-		fprintf(stderr, "vigild: control socket %s: %s\n", d->socket_path, strerror(-ret));
+		vlog(LOG_ERR, "control socket %s: %s", d->socket_path, strerror(-ret));
 	return ret;
 }
 
@@ -406,7 +415,7 @@ static int run(struct vigild *d)
 	d->epfd = epoll_create1(EPOLL_CLOEXEC);
 	d->sigfd = open_signalfd();
 	if (d->epfd < 0 || d->sigfd < 0) {
-		fprintf(stderr, "vigild: epoll and signalfd: %s\n", strerror(errno));
+		vlog(LOG_ERR, "epoll and signalfd: %s", strerror(errno));
 		ret = -1;
 		goto out;
 	}
@@ -415,8 +424,8 @@ static int run(struct vigild *d)
 		goto out;
 	ret = repair_state(d);
 	if (ret < 0) {
-		fprintf(stderr, "vigild: bringing the host to the registry in %s: %s\n",
-			d->state_dir, strerror(-ret));
+		vlog(LOG_ERR, "bringing the host to the registry in %s: %s", d->state_dir,
+		     strerror(-ret));
 		goto out;
 	}
 	ret = accounting_start(d);
@@ -426,11 +435,11 @@ static int run(struct vigild *d)
 		ret = claim_socket(d);
 	if (ret < 0)
 		goto out;
-	fprintf(stderr, "vigild %s: running, state in %s, %zu workloads, socket %s\n",
-		VIGIL_VERSION, d->state_dir, d->n_wls, d->socket_path);
+	vlog(LOG_INFO, "version %s running, state in %s, %zu workloads, socket %s", VIGIL_VERSION,
+	     d->state_dir, d->n_wls, d->socket_path);
 	ret = run_loop(d);
 	if (ret < 0)
-		fprintf(stderr, "vigild: event loop: %s\n", strerror(-ret));
+		vlog(LOG_ERR, "event loop: %s", strerror(-ret));
 	unlink(d->socket_path);
 out:
 	exporter_stop(d);
@@ -491,12 +500,11 @@ int main(int argc, char **argv)
 
 	err = check_host(&o);
 	if (err == -EOPNOTSUPP) {
-		fprintf(stderr,
-			"vigild: this host cannot run vigil ('vigil feature probe' explains)\n");
+		vlog(LOG_ERR, "this host cannot run vigil ('vigil feature probe' explains)");
 		return 1;
 	}
 	if (err < 0) {
-		fprintf(stderr, "vigild: probing the host failed: %s\n", strerror(-err));
+		vlog(LOG_ERR, "probing the host failed: %s", strerror(-err));
 		return 1;
 	}
 	d.state_dir = o.state_dir;

@@ -16,6 +16,7 @@
 #include "cgroup.h"
 #include "cidr.h"
 #include "daemon.h"
+#include "log.h"
 #include "net_meter.h"
 
 static bool slot_taken(struct vigild *d, uint32_t slot)
@@ -347,9 +348,8 @@ int wl_create(struct vigild *d, struct json_object *spec, struct wl **ret, struc
 	}
 	r = w->rec.spec.net_mode != VIGIL_NET_NONE ? workload_subnet_private(d, &w->rec) : 0;
 	if (r < 0)
-		fprintf(stderr,
-			"vigild: workload \"%s\": its subnets as private destinations: %s\n",
-			w->rec.spec.id, strerror(-r));
+		vlog(LOG_ERR, "workload \"%s\": its subnets as private destinations: %s",
+		     w->rec.spec.id, strerror(-r));
 	*ret = w;
 	return 0;
 fail_network:

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "log.h"
 #include "spawn.h"
 
 #define KILL_WAIT_MS 5000
@@ -168,17 +169,16 @@ void wl_exited(struct vigild *d, struct wl *w)
 		w->rec.state = VIGIL_WL_STOPPED;
 	ret = vigil_registry_save(d->state_dir, &w->rec);
 	if (w->rec.has_exit && w->rec.exit_signal)
-		fprintf(stderr, "vigild: workload \"%s\": process %d %s\n", w->rec.spec.id,
-			w->rec.pid, vigil_workload_exit_reason(&w->rec));
+		vlog(LOG_INFO, "workload \"%s\": process %d %s", w->rec.spec.id, w->rec.pid,
+		     vigil_workload_exit_reason(&w->rec));
 	else if (w->rec.has_exit)
-		fprintf(stderr, "vigild: workload \"%s\": process %d exited with status %d\n",
-			w->rec.spec.id, w->rec.pid, w->rec.exit_status);
+		vlog(LOG_INFO, "workload \"%s\": process %d exited with status %d", w->rec.spec.id,
+		     w->rec.pid, w->rec.exit_status);
 	else
-		fprintf(stderr, "vigild: workload \"%s\": process %d exited\n", w->rec.spec.id,
-			w->rec.pid);
+		vlog(LOG_INFO, "workload \"%s\": process %d exited", w->rec.spec.id, w->rec.pid);
 	if (ret < 0)
-		fprintf(stderr, "vigild: workload \"%s\": recording its exit: %s\n", w->rec.spec.id,
-			strerror(-ret));
+		vlog(LOG_ERR, "workload \"%s\": recording its exit: %s", w->rec.spec.id,
+		     strerror(-ret));
 }
 
 static void signal_all(const struct wl *w, int sig)
@@ -243,10 +243,10 @@ int wl_stop_progress(struct vigild *d, struct wl *w, int *ret_err, struct req_er
 		if (now_ms() < w->stop_deadline_ms)
 			return 0;
 		if (!w->killed) {
-			fprintf(stderr,
-				"vigild: workload \"%s\": still running %u ms after SIGTERM, "
-				"killing it\n",
-				w->rec.spec.id, d->stop_timeout_ms);
+			vlog(LOG_WARNING,
+			     "workload \"%s\": still running %u ms after SIGTERM, "
+			     "killing it",
+			     w->rec.spec.id, d->stop_timeout_ms);
 			kill_cgroup(w);
 			w->killed = true;
 			w->stop_deadline_ms = now_ms() + KILL_WAIT_MS;

@@ -180,9 +180,17 @@ START_TEST(test_bad_option_is_usage_error)
 	char *argv[] = { (char *)vf_vigild_bin(), "--no-such-option", NULL };
 	struct cmd_result r;
 
+	char *level[] = { (char *)vf_vigild_bin(), "--log-level", "loud", NULL };
+
 	run_cmd(argv, &r);
 	ck_assert_int_eq(r.status, 2);
-	ck_assert_ptr_nonnull(strstr(r.err, "unknown option \"--no-such-option\""));
+	ck_assert_ptr_nonnull(strstr(r.err, "<3>vigild: unknown option \"--no-such-option\""));
+	cmd_result_free(&r);
+	run_cmd(level, &r);
+	ck_assert_int_eq(r.status, 2);
+	ck_assert_msg(strstr(r.err, "--log-level \"loud\": must be err, warning, notice, info or "
+				    "debug"),
+		      "%s", r.err);
 	cmd_result_free(&r);
 }
 END_TEST

@@ -149,6 +149,15 @@ START_TEST(test_bad_requests_refused_and_change_nothing)
 	ck_assert_ptr_nonnull(log);
 	ck_assert_msg(!strstr(log, "\nvigild: FORGED"), "a client forged a log line:\n%s", log);
 	ck_assert_ptr_nonnull(strstr(log, "x\\x0avigild: FORGED"));
+	/* and each carries its syslog priority for journald */
+	for (char *line = log, *next; *line; line = next) {
+		next = strchr(line, '\n');
+		next = next ? next + 1 : line + strlen(line);
+		ck_assert_msg(line[0] == '<' && line[1] >= '3' && line[1] <= '7' &&
+				      strncmp(line + 2, ">vigild: ", 9) == 0,
+			      "a log line without its priority: %.*s", (int)(next - line), line);
+	}
+	ck_assert_ptr_nonnull(strstr(log, "<5>vigild: unknown request \"frobnicate\""));
 	printf("vigild_input: %zu bad requests refused, nothing changed\n",
 	       sizeof(bad_requests) / sizeof(bad_requests[0]));
 	free(log);
