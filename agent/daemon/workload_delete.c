@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "log.h"
 #include "net_meter.h"
 #include "netns.h"
 
@@ -29,7 +30,7 @@ static int remove_cgroup(const char *path)
 
 int wl_delete(struct vigild *d, struct wl *w, struct req_err *e)
 {
-	struct vigil_workload *r = &w->rec;
+	struct vigil_workload *r = &w->rec, deleted;
 	struct vigil_slot slot;
 	int ret;
 
@@ -71,18 +72,27 @@ int wl_delete(struct vigild *d, struct wl *w, struct req_err *e)
 			return req_fail(e, ret, "workload \"%s\": network namespace %s: %s",
 					r->spec.id, r->netns, strerror(-ret));
 	}
+	/*
+	 * The record first: when it cannot be written (a full disk), the daemon,
+	 * the record and the slot all still say what they said, and the delete
+	 * can be repeated; a deleted slot under a live record would come back
+	 * as the record after a restart.
+	 */
+	deleted = *r;
+	deleted.state = VIGIL_WL_DELETED;
+	ret = vigil_registry_save(d->state_dir, &deleted);
+	if (ret < 0)
+		return req_fail(e, ret, "workload \"%s\": writing its record: %s", r->spec.id,
+				strerror(-ret));
+	r->state = VIGIL_WL_DELETED;
 	ret = vigil_meter_slot_get(d->meter, r->slot, &slot);
 	if (!ret) {
 		slot.state = VIGIL_SLOT_DELETED;
 		ret = vigil_meter_slot_set(d->meter, r->slot, &slot);
 	}
+	/* the record says deleted: the next start marks the slot as it does for any record */
 	if (ret < 0)
-		return req_fail(e, ret, "workload \"%s\": slot %u: %s", r->spec.id, r->slot,
-				strerror(-ret));
-	r->state = VIGIL_WL_DELETED;
-	ret = vigil_registry_save(d->state_dir, r);
-	if (ret < 0)
-		return req_fail(e, ret, "workload \"%s\": writing its record: %s", r->spec.id,
-				strerror(-ret));
+		vlog(LOG_WARNING, "workload \"%s\": marking slot %u deleted: %s", r->spec.id,
+		     r->slot, strerror(-ret));
 	return 0;
 }

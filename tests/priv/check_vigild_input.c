@@ -8,6 +8,7 @@
  */
 #include <check.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -30,6 +31,10 @@
 #define ENTRIES_64                                                                      \
 	ENTRIES_8 "," ENTRIES_8 "," ENTRIES_8 "," ENTRIES_8 "," ENTRIES_8 "," ENTRIES_8 \
 		  "," ENTRIES_8 "," ENTRIES_8
+
+/* deeper than json-c's default nesting limit (32) */
+#define DEEP8 "[[[[[[[["
+#define DEEP  DEEP8 DEEP8 DEEP8 DEEP8 DEEP8 "1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]"
 
 struct bad_request {
 	const char *text;
@@ -77,6 +82,106 @@ static const struct bad_request bad_requests[] = {
 	  "network.inbound has 65 entries, at most 64" },
 	{ VETH("\"forwards\":[" ENTRIES_64 ",\"x\"]"), 0,
 	  "network.forwards has 65 entries, at most 64" },
+	/* every spec field's rules, through the daemon */
+	{ CREATE("\"id\":\"v1\",\"owner\":\"t\",\"vcpus\":0,\"memory_mib\":64,"
+		 "\"command\":[\"sleep\",\"1\"]"),
+	  0, "workload \"v1\": vcpus must be between 1 and" },
+	{ CREATE("\"id\":\"v2\",\"owner\":\"t\",\"vcpus\":100000,\"memory_mib\":64,"
+		 "\"command\":[\"sleep\",\"1\"]"),
+	  0, "workload \"v2\": vcpus must be between 1 and" },
+	{ CREATE("\"id\":\"v3\",\"owner\":\"t\",\"vcpus\":\"2\",\"memory_mib\":64,"
+		 "\"command\":[\"sleep\",\"1\"]"),
+	  0, "workload \"v3\": vcpus" },
+	{ CREATE("\"id\":\"v4\",\"owner\":\"t\",\"vcpus\":1e400,\"memory_mib\":64,"
+		 "\"command\":[\"sleep\",\"1\"]"),
+	  0, "vcpus" },
+	{ CREATE("\"id\":\"m1\",\"owner\":\"t\",\"vcpus\":1,\"memory_mib\":1,"
+		 "\"command\":[\"sleep\",\"1\"]"),
+	  0, "workload \"m1\": memory_mib must be between 64 and 1048576" },
+	{ CREATE("\"id\":\"m2\",\"owner\":\"t\",\"vcpus\":1,\"memory_mib\":2000000,"
+		 "\"command\":[\"sleep\",\"1\"]"),
+	  0, "workload \"m2\": memory_mib must be between 64 and 1048576" },
+	{ CREATE("\"id\":\"m3\",\"owner\":\"t\",\"vcpus\":1,\"memory_mib\":64.5,"
+		 "\"command\":[\"sleep\",\"1\"]"),
+	  0, "workload \"m3\": memory_mib" },
+	{ CREATE("\"id\":\"m4\",\"owner\":\"t\",\"vcpus\":1,\"command\":[\"sleep\",\"1\"]"), 0,
+	  "workload \"m4\": memory_mib is required" },
+	{ CREATE("\"id\":\"c2\",\"owner\":\"t\",\"vcpus\":1,\"memory_mib\":64,\"command\":[]"), 0,
+	  "workload \"c2\": command must have 1 to" },
+	{ CREATE("\"id\":\"c3\",\"owner\":\"t\",\"vcpus\":1,\"memory_mib\":64,"
+		 "\"command\":\"sleep 1\""),
+	  0, "workload \"c3\": command must be an array of strings" },
+	{ CREATE("\"id\":\"c4\",\"owner\":\"t\",\"vcpus\":1,\"memory_mib\":64,\"command\":[1]"), 0,
+	  "workload \"c4\": command[0] must be a non-empty string" },
+	{ CREATE("\"id\":\"c5\",\"owner\":\"t\",\"vcpus\":1,\"memory_mib\":64,"
+		 "\"command\":[\"\",\"x\"]"),
+	  0, "workload \"c5\": command[0] must be a non-empty string" },
+	{ CREATE("\"id\":\"c6\",\"owner\":\"t\",\"vcpus\":1,\"memory_mib\":64"), 0,
+	  "workload \"c6\": command is required" },
+	{ CREATE("\"owner\":\"t\",\"vcpus\":1,\"memory_mib\":64,\"command\":[\"sleep\"]"), 0,
+	  "workload spec: id is required" },
+	{ CREATE("\"id\":7," SPEC_BASE), 0, "workload spec: id must be a string" },
+	{ CREATE("\"id\":\"\"," SPEC_BASE), 0, "invalid id \"\"" },
+	{ CREATE("\"id\":\"abcdefghijklmnopqrstuvwxyz0123456\"," SPEC_BASE), 0,
+	  "invalid id \"abcdefghijklmnopqrstuvwxyz0123456\"" },
+	{ CREATE("\"id\":\"-a\"," SPEC_BASE), 0, "invalid id \"-a\"" },
+	{ CREATE("\"id\":\"o3\",\"vcpus\":1,\"memory_mib\":64,\"command\":[\"sleep\"]"), 0,
+	  "workload \"o3\": owner is required" },
+	{ CREATE("\"id\":\"o4\",\"owner\":\"\",\"vcpus\":1,\"memory_mib\":64,"
+		 "\"command\":[\"sleep\"]"),
+	  0, "workload \"o4\": owner must be 1 to" },
+	{ CREATE("\"id\":\"o5\",\"owner\":[],\"vcpus\":1,\"memory_mib\":64,"
+		 "\"command\":[\"sleep\"]"),
+	  0, "workload \"o5\": owner must be a string" },
+	{ "{\"cmd\":\"create\",\"spec\":[1]}", 0, "must be a JSON object" },
+	{ "{\"cmd\":\"create\",\"spec\":\"{}\"}", 0, "must be a JSON object" },
+	{ CREATE("\"id\":\"n2\"," SPEC_BASE ",\"network\":{\"mode\":\"bridge\"}"), 0,
+	  "workload \"n2\": network.mode must be \"veth\" or \"tap\"" },
+	{ CREATE("\"id\":\"n3\"," SPEC_BASE ",\"network\":[]"), 0,
+	  "workload \"n3\": network must be an object" },
+	{ CREATE("\"id\":\"n4\"," SPEC_BASE ",\"network\":{\"mode\":\"veth\",\"ipv4\":"
+		 "\"300.1.1.1/30\",\"host_ipv4\":\"198.18.0.1/30\"}"),
+	  0, "workload \"n4\": network.ipv4 must be an IPv4 address" },
+	{ CREATE("\"id\":\"n5\"," SPEC_BASE ",\"network\":{\"mode\":\"veth\","
+		 "\"ipv4\":\"198.18.0.2/30\"}"),
+	  0, "workload \"n5\": network.host_ipv4 is required" },
+	{ VETH("\"inbound\":[0]"), 0, "network.inbound[0]: port must be 1 to 65535" },
+	{ VETH("\"inbound\":[65536]"), 0, "network.inbound[0]: port must be 1 to 65535" },
+	{ VETH("\"inbound\":[\"tcp/x\"]"), 0,
+	  "network.inbound[0] must be a port number, \"tcp/PORT\" or \"udp/PORT\"" },
+	{ VETH("\"inbound\":[\"sctp/80\"]"), 0, "network.inbound[0] must be a port number" },
+	{ VETH("\"inbound_from\":[7]"), 0, "network.inbound_from[0] must be a string" },
+	{ VETH("\"inbound\":{}"), 0, "network.inbound must be an array" },
+	{ CREATE("\"id\":\"j1\",\"owner\":\"t\",\"vcpus\":1,\"memory_mib\":64,"
+		 "\"command\":[\"sleep\"],\"jail\":{\"enabled\":\"yes\"}"),
+	  0, "jail.enabled must be true or false" },
+	{ CREATE("\"id\":\"j2\",\"owner\":\"t\",\"vcpus\":1,\"memory_mib\":64,"
+		 "\"command\":[\"sleep\"],\"jail\":{\"seccomp_mode\":\"warn\"}"),
+	  0, "jail.seccomp_mode must be \"kill\" or \"log\"" },
+	{ CREATE("\"id\":\"j3\",\"owner\":\"t\",\"vcpus\":1,\"memory_mib\":64,"
+		 "\"command\":[\"sleep\"],\"jail\":{\"ro_paths\":[\"relative\"]}"),
+	  0, "jail.ro_paths[0] must be an absolute, normalized path" },
+	{ CREATE("\"id\":\"j4\",\"owner\":\"t\",\"vcpus\":1,\"memory_mib\":64,"
+		 "\"command\":[\"sleep\"],\"jail\":{\"devices\":\"tun\"}"),
+	  0, "jail.devices must be an array" },
+	{ CREATE("\"id\":\"j5\",\"owner\":\"t\",\"vcpus\":1,\"memory_mib\":64,"
+		 "\"command\":[\"sleep\"],\"jail\":{\"chroot\":\"/\"}"),
+	  0, "unknown field \"jail.chroot\"" },
+	{ CREATE("\"id\":\"j6\",\"owner\":\"t\",\"vcpus\":1,\"memory_mib\":64,"
+		 "\"command\":[\"sleep\"],\"jail\":[]"),
+	  0, "jail must be an object" },
+	{ CREATE("\"id\":\"u1\"," SPEC_BASE ",\"volume\":{\"size_mib\":0}"), 0,
+	  "workload \"u1\": volume.size_mib must be between 1 and" },
+	{ CREATE("\"id\":\"u2\"," SPEC_BASE ",\"volume\":7"), 0,
+	  "workload \"u2\": volume must be an object" },
+	{ CREATE("\"id\":\"keep\"," SPEC_BASE), 0, "workload \"keep\"" },
+	{ "{\"cmd\":\"delete\",\"id\":\"ghost\"}", 0, "workload \"ghost\" does not exist" },
+	{ "{\"cmd\":\"start\",\"id\":\"ghost\"}", 0, "workload \"ghost\" does not exist" },
+	{ "{\"cmd\":\"stop\",\"id\":\"keep\"}", 0, "workload \"keep\" is not running" },
+	{ "{\"cmd\":\"list\",\"cmd\":\"frob\"}", 0, "unknown request \"frob\"" },
+	{ "{\"cmd\":\"list\",\"x\":" DEEP "}", 0, "malformed JSON" },
+	{ "{\"cmd\":\"list\"}\x01", 0, "malformed JSON at line 1, column 15" },
+	{ "\xef\xbb\xbf{\"cmd\":\"list\"}", 0, "malformed JSON at line 1, column 1" },
 };
 
 /* Sends `len` bytes as one request and returns the whole reply (free it). */
@@ -121,27 +226,37 @@ static char *snapshot(void)
 
 START_TEST(test_bad_requests_refused_and_change_nothing)
 {
-	char *before, *after, *reply, *log;
+	char *before, *after, *reply, *log, *report = NULL;
+	size_t report_len = 0, n_mismatches = 0;
 	struct json_object *doc, *err;
+	FILE *mismatches;
 
 	ck_assert_msg(vf_vigild_up(), "vigild did not come up");
 	vf_create_ok("keep", "[\"sleep\",\"100\"]");
 	before = snapshot();
+	/* every mismatch at once, so one run shows them all */
+	mismatches = open_memstream(&report, &report_len);
+	ck_assert_ptr_nonnull(mismatches);
 	for (size_t i = 0; i < sizeof(bad_requests) / sizeof(bad_requests[0]); i++) {
 		const struct bad_request *b = &bad_requests[i];
 		size_t len = b->len ? b->len : strlen(b->text);
 
 		reply = send_raw(b->text, len);
 		doc = parse_json(reply);
-		ck_assert_msg(doc, "request %zu: the reply is not one JSON document: %s", i, reply);
-		ck_assert_msg(json_object_object_get_ex(doc, "error", &err) &&
-				      strstr(json_object_get_string(err), b->error),
-			      "request %zu: expected an error with \"%s\", got %s", i, b->error,
-			      reply);
+		if (!doc || !json_object_object_get_ex(doc, "error", &err) ||
+		    !strstr(json_object_get_string(err), b->error)) {
+			fprintf(mismatches, "request %zu: expected an error with \"%s\", got %s\n",
+				i, b->error, reply);
+			n_mismatches++;
+		}
 		json_object_put(doc);
 		free(reply);
 		ck_assert_msg(vf_vigild_up(), "vigild is gone after request %zu", i);
 	}
+	fclose(mismatches);
+	ck_assert_msg(n_mismatches == 0, "%zu of %zu requests:\n%s", n_mismatches,
+		      sizeof(bad_requests) / sizeof(bad_requests[0]), report);
+	free(report);
 	after = snapshot();
 	ck_assert_str_eq(after, before);
 	/* every line vigild wrote is its own: a client's newline came out escaped */
@@ -166,6 +281,77 @@ START_TEST(test_bad_requests_refused_and_change_nothing)
 }
 END_TEST
 
+/* The state the record of workload `id` on disk says. */
+static char *recorded_state(const char *id)
+{
+	char path[PATH_MAX + 64], *text, *state;
+	struct json_object *o;
+
+	snprintf(path, sizeof(path), "%s/workloads/%s.json", vf.state, id);
+	text = read_file(path);
+	ck_assert_msg(text != NULL, "%s: %s", path, strerror(errno));
+	o = parse_json(text);
+	ck_assert_ptr_nonnull(o);
+	state = strdup(vf_jstr(o, "state"));
+	json_object_put(o);
+	free(text);
+	return state;
+}
+
+/*
+ * A delete refused because the state disk is full changes nothing: the
+ * daemon and the record on disk both still say what they said, and the
+ * delete works once there is room again.
+ */
+START_TEST(test_delete_on_a_full_disk)
+{
+	char filler[PATH_MAX + 16], chunk[65536] = { 0 }, *state;
+	struct json_object *o;
+	int fd, status;
+
+	ck_assert_msg(vf_vigild_up(), "vigild did not come up");
+	vf_create_ok("full", "[\"sleep\",\"100\"]");
+	snprintf(filler, sizeof(filler), "%s/filler", vf.state);
+	fd = open(filler, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	ck_assert_int_ge(fd, 0);
+	while (write(fd, chunk, sizeof(chunk)) > 0)
+		;
+	ck_assert_int_eq(errno, ENOSPC);
+	close(fd);
+
+	o = vf_wl_cmd(&status, "delete", "full");
+	ck_assert_int_eq(status, 1);
+	ck_assert_msg(strstr(vf_jstr(o, "error"), "writing its record: No space left on device"),
+		      "%s", json_object_to_json_string(o));
+	json_object_put(o);
+	o = vf_show("full");
+	ck_assert_str_eq(vf_state_of(o), "created");
+	json_object_put(o);
+	state = recorded_state("full");
+	ck_assert_str_eq(state, "created");
+	free(state);
+
+	/* with room again it is deleted (its record goes once its final ledger record is durable) */
+	ck_assert_int_eq(unlink(filler), 0);
+	o = vf_wl_cmd(&status, "delete", "full");
+	ck_assert_msg(status == 0, "%s", json_object_to_json_string(o));
+	ck_assert_str_eq(vf_state_of(o), "deleted");
+	json_object_put(o);
+}
+END_TEST
+
+static void make_env_small_disk(void)
+{
+	vf.state_tmpfs_mib = 16;
+	vf_make_env();
+}
+
+static void remove_env_small_disk(void)
+{
+	vf_remove_env();
+	vf.state_tmpfs_mib = 0;
+}
+
 int main(void)
 {
 	Suite *s = suite_create("vigild_input");
@@ -179,5 +365,7 @@ int main(void)
 	vf.extra_args[0] = "--allow-unjailed";
 	vf_add_case(s, "bad_requests", test_bad_requests_refused_and_change_nothing, vf_make_env,
 		    vf_remove_env);
+	vf_add_case(s, "full_disk", test_delete_on_a_full_disk, make_env_small_disk,
+		    remove_env_small_disk);
 	return run_suite(s);
 }

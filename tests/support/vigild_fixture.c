@@ -281,6 +281,13 @@ void vf_make_env(void)
 	snprintf(vf.parent, sizeof(vf.parent), "%s/%s", vf.cg2.mount, vf.parent_name);
 	if (mkdir(vf.bpffs, 0700) < 0 || mount("bpf", vf.bpffs, "bpf", 0, "mode=0700") < 0)
 		abort();
+	if (vf.state_tmpfs_mib) {
+		char opts[32];
+
+		snprintf(opts, sizeof(opts), "size=%um,mode=0700", vf.state_tmpfs_mib);
+		if (mkdir(vf.state, 0700) < 0 || mount("tmpfs", vf.state, "tmpfs", 0, opts) < 0)
+			abort();
+	}
 	vf_spawn_vigild();
 }
 
@@ -332,6 +339,8 @@ void vf_remove_env(void)
 	snprintf(path, sizeof(path), "%s/vigil", vf.bpffs);
 	vigil_meter_unpin(path);
 	umount2(vf.bpffs, MNT_DETACH);
+	if (vf.state_tmpfs_mib)
+		umount2(vf.state, MNT_DETACH);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", vf.scratch);
 	(void)!system(cmd);
 	/* the rest is removed; what could not be is a failure, said above */

@@ -33,6 +33,8 @@ struct vigild_fixture {
 	char listen[64];
 	/* more options for vigild, NULL-terminated */
 	const char *extra_args[16];
+	/* nonzero: the state directory is a tmpfs of this size, for a test to fill */
+	unsigned int state_tmpfs_mib;
 	struct vigil_cgroup2 cg2;
 };
 
