@@ -114,6 +114,9 @@ static void sort_unique(struct vigil_metrics *m)
 {
 	size_t n = 0;
 
+	/* with no workload the array may be NULL, which qsort must not be given */
+	if (!m->n_workloads)
+		return;
 	qsort(m->workloads, m->n_workloads, sizeof(m->workloads[0]), cmp_workload);
 	for (size_t i = 0; i < m->n_workloads; i++) {
 		if (n &&

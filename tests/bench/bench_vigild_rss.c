@@ -20,14 +20,10 @@
 #include <unistd.h>
 
 #include "cgroup.h"
-#include "control.h"
 #include "timing.h"
+#include "vigild_bench.h"
 
 #define WORKLOADS 1000
-
-static char scratch[] = "/tmp/vigil-bench-rss-XXXXXX";
-static char bpffs[PATH_MAX], sock[PATH_MAX], state[PATH_MAX], parent_name[64];
-static char parent[PATH_MAX];
 
 static long status_kib(pid_t pid, const char *field)
 {
@@ -48,141 +44,43 @@ static long status_kib(pid_t pid, const char *field)
 	return kib;
 }
 
-static int call(const char *cmd, const char *id, struct json_object *spec)
-{
-	struct json_object *req = json_object_new_object(), *resp = NULL, *err;
-	int ret;
-
-	json_object_object_add(req, "cmd", json_object_new_string(cmd));
-	if (id)
-		json_object_object_add(req, "id", json_object_new_string(id));
-	if (spec)
-		json_object_object_add(req, "spec", spec);
-	ret = vigil_control_call(sock, req, 60, &resp);
-	if (!ret && json_object_object_get_ex(resp, "error", &err)) {
-		fprintf(stderr, "bench_vigild_rss: %s %s: %s\n", cmd, id ? id : "",
-			json_object_get_string(err));
-		ret = -EIO;
-	}
-	json_object_put(req);
-	json_object_put(resp);
-	return ret;
-}
-
-static struct json_object *spec_for(const char *id)
-{
-	struct json_object *spec = json_object_new_object(), *argv = json_object_new_array();
-
-	json_object_array_add(argv, json_object_new_string("sleep"));
-	json_object_array_add(argv, json_object_new_string("3600"));
-	json_object_object_add(spec, "id", json_object_new_string(id));
-	json_object_object_add(spec, "owner", json_object_new_string("bench"));
-	json_object_object_add(spec, "vcpus", json_object_new_int(1));
-	json_object_object_add(spec, "memory_mib", json_object_new_int(64));
-	json_object_object_add(spec, "command", argv);
-	return spec;
-}
-
-static pid_t start_vigild(void)
-{
-	const char *bin = getenv("VIGILD");
-	char max[16];
-	pid_t pid;
-
-	snprintf(max, sizeof(max), "%d", WORKLOADS);
-	pid = fork();
-	if (pid == 0) {
-		int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
-
-		dup2(null, STDERR_FILENO);
-		execl(bin && *bin ? bin : "build/vigild", "vigild", "--state-dir", state, "--bpffs",
-		      bpffs, "--socket", sock, "--cgroup-parent", parent_name, "--max-workloads",
-		      max, "--stop-timeout", "1", NULL);
-		_exit(127);
-	}
-	for (int i = 0; i < 200; i++) {
-		if (call("list", NULL, NULL) == 0)
-			return pid;
-		usleep(50 * 1000);
-	}
-	kill(pid, SIGKILL);
-	waitpid(pid, NULL, 0);
-	return -1;
-}
-
-/* Kills every workload at once, then removes their cgroups and the parent. */
-static void remove_cgroups(void)
-{
-	char path[PATH_MAX + 32];
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/cgroup.kill", parent);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		(void)!write(fd, "1", 1);
-		close(fd);
-	}
-	for (int i = 0; i < WORKLOADS; i++) {
-		snprintf(path, sizeof(path), "%s/b%d", parent, i);
-		for (int tries = 0; tries < 100 && rmdir(path) < 0 && errno == EBUSY; tries++)
-			usleep(10 * 1000);
-	}
-	rmdir(parent);
-}
-
 int main(void)
 {
+	static const char *const extra[] = { "--max-workloads", "1000", "--stop-timeout", "1",
+					     NULL };
 	struct vigil_cgroup2 cg2;
-	char id[32], cmd[PATH_MAX + 16];
+	struct vigild_bench b;
 	long rss0, rss, hwm;
 	double t0, created;
-	pid_t pid;
 	int made = 0, err = 0;
+	char id[32];
 
 	if (geteuid() != 0 || vigil_cgroup2_detect(&cg2) < 0) {
 		printf("bench_vigild_rss: skipped: needs root and cgroup v2\n");
 		return 77;
 	}
-	if (!mkdtemp(scratch))
-		return 1;
-	snprintf(bpffs, sizeof(bpffs), "%s/bpffs", scratch);
-	snprintf(sock, sizeof(sock), "%s/run/vigil.sock", scratch);
-	snprintf(state, sizeof(state), "%s/state", scratch);
-	snprintf(parent_name, sizeof(parent_name), "vigil-bench-%d", getpid());
-	snprintf(parent, sizeof(parent), "%s/%s", cg2.mount, parent_name);
-	if (mkdir(bpffs, 0700) < 0 || mount("bpf", bpffs, "bpf", 0, "mode=0700") < 0) {
-		perror("bench_vigild_rss: bpffs");
+	if (vigild_bench_start(&b, "bench_vigild_rss", extra) < 0) {
+		vigild_bench_stop(&b);
 		return 1;
 	}
-	pid = start_vigild();
-	if (pid < 0) {
-		fprintf(stderr, "bench_vigild_rss: vigild did not start\n");
-		err = 1;
-		goto out;
-	}
-	rss0 = status_kib(pid, "VmRSS");
+	rss0 = status_kib(b.pid, "VmRSS");
 	t0 = bench_now_s();
 	for (; made < WORKLOADS && !err; made++) {
 		snprintf(id, sizeof(id), "b%d", made);
-		err = call("create", NULL, spec_for(id)) || call("start", id, NULL);
+		err = vigild_bench_call(&b, "create", NULL, vigild_bench_spec(id)) ||
+		      vigild_bench_call(&b, "start", id, NULL);
 	}
 	created = bench_now_s() - t0;
 	t0 = bench_now_s();
 	if (!err)
-		err = call("list", NULL, NULL);
-	rss = status_kib(pid, "VmRSS");
-	hwm = status_kib(pid, "VmHWM");
+		err = vigild_bench_call(&b, "list", NULL, NULL);
+	rss = status_kib(b.pid, "VmRSS");
+	hwm = status_kib(b.pid, "VmHWM");
 	printf("vigild with %d workloads (created and started in %.1f s, list in %.1f ms):\n", made,
 	       created, (bench_now_s() - t0) * 1e3);
 	printf("  VmRSS %.1f MiB (%.1f MiB with none), peak VmHWM %.1f MiB (target <= 30 MiB)\n",
 	       (double)rss / 1024, (double)rss0 / 1024, (double)hwm / 1024);
-	kill(pid, SIGTERM);
-	waitpid(pid, NULL, 0);
-out:
-	remove_cgroups();
-	umount2(bpffs, MNT_DETACH);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", scratch);
-	if (system(cmd) != 0)
-		fprintf(stderr, "bench_vigild_rss: could not remove %s\n", scratch);
+	if (vigild_bench_stop(&b) < 0)
+		err = 1;
 	return err ? 1 : 0;
 }

@@ -72,6 +72,10 @@ START_TEST(test_served)
 	struct reply rep;
 
 	ck_assert_msg(vf_vigild_up(), "vigild did not come up");
+	/* with no workload at all (the sanitized build once stopped here: qsort of NULL) */
+	rep = lf_http_get("/metrics");
+	ck_assert_int_eq(rep.status, 200);
+	free(rep.body);
 	vf_id_of(id, sizeof(id), "srv");
 	lf_start_burner(id, 1500);
 	lf_wait_sequence_above(2);
