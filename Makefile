@@ -107,7 +107,7 @@ GUEST_SUITES := check_vigild_limits check_vigild_jail check_meter_cpu check_mete
 	check_feature_probe check_usage_cli check_vigild_net check_vigild_ledger
 
 .PHONY: all tests check check-unit check-priv check-guest bench demo guest install uninstall \
-	clean format format-check vmlinux-update bpf-compat fuzz fuzz-run
+	clean format format-check vmlinux-update bpf-compat fuzz fuzz-run torture
 .DELETE_ON_ERROR:
 .SECONDARY: $(BPF_OBJS) $(BPF_COMPAT_OBJS) $(BENCH_SUPPORT_OBJS) \
 	$(call obj,$(wildcard tests/fuzz/fuzz_*.c))
@@ -220,6 +220,14 @@ check-priv: tests guest
 	$(Q)VIGIL=$(abspath $(VIGIL)) VIGILD=$(abspath $(VIGILD)) \
 		VIGIL_GUEST_DIR=$(abspath $(GUEST_DIR)) VIGIL_BPF_OBJECT_DIRS="$(BPF_OBJECT_DIRS)" \
 		tests/run-suites.sh $(PRIV_TESTS)
+
+# The fault matrix in full (tests/priv/check_vigild_torture.c): vigild killed
+# at every step of every operation in every network mode, VIGIL_TORTURE_ROUNDS
+# times, then VIGIL_TORTURE_KILLS kill -9s at random under three clients;
+# `make check` runs one pass of each step.
+torture: tests
+	$(Q)VIGIL=$(abspath $(VIGIL)) VIGILD=$(abspath $(VIGILD)) VIGIL_TORTURE=full \
+		tests/run-suites.sh $(OUTPUT)/tests/check_vigild_torture
 
 # Each libFuzzer harness of tests/fuzz/ for FUZZ_SECONDS from its seed corpus,
 # after its regression inputs (what it once found); ends "fuzz: N passed, N failed".

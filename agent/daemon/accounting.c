@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "crash_point.h"
 #include "daemon.h"
 #include "log.h"
 #include "paths.h"
@@ -98,6 +99,7 @@ static int append_locked(struct vigild *d, const struct wl *only, uint64_t end_n
 			 vigil_ledger_error(d->ledger));
 		goto out;
 	}
+	crash_point(CRASH_EPOCH_APPENDED);
 	d->ledger_status.failing = false;
 	d->ledger_status.pending_records = 0;
 	d->ledger_status.sequence = vigil_ledger_last_seq(d->ledger);

@@ -20,14 +20,6 @@
 
 #define CONN_DEADLINE_MS 5000
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static void conn_drop(struct vigild *d, size_t i)
 {
 	epoll_ctl(d->epfd, EPOLL_CTL_DEL, d->conns[i]->fd, NULL);
@@ -114,7 +106,7 @@ void conns_answer(struct vigild *d, struct vigil_control_conn *c, struct json_ob
 		return;
 	}
 	c->parked = false;
-	c->deadline_ms = now_ms() + CONN_DEADLINE_MS;
+	c->deadline_ms = loop_now_ms() + CONN_DEADLINE_MS;
 	conn_answer(d, i, resp);
 }
 
@@ -148,7 +140,7 @@ void conns_accept(struct vigild *d)
 			vigil_control_close(c);
 			continue;
 		}
-		c->deadline_ms = now_ms() + CONN_DEADLINE_MS;
+		c->deadline_ms = loop_now_ms() + CONN_DEADLINE_MS;
 		ev.data.ptr = c;
 		if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, c->fd, &ev) < 0) {
 			vlog(LOG_ERR, "watching a control connection: %s", strerror(errno));
@@ -197,7 +189,7 @@ void conns_event(struct vigild *d, void *ptr, uint32_t events)
 
 int conns_timeout_ms(const struct vigild *d)
 {
-	uint64_t now = now_ms(), next = UINT64_MAX;
+	uint64_t now = loop_now_ms(), next = UINT64_MAX;
 
 	int stops = wl_stop_timeout_ms(d), ms;
 
@@ -213,7 +205,7 @@ int conns_timeout_ms(const struct vigild *d)
 
 void conns_expire(struct vigild *d)
 {
-	uint64_t now = now_ms();
+	uint64_t now = loop_now_ms();
 	char msg[128];
 
 	for (size_t i = d->n_conns; i-- > 0;) {

@@ -82,6 +82,8 @@ struct vigild {
 	/* every workload with a record, deleted ones included */
 	struct wl **wls;
 	size_t n_wls, cap_wls;
+	/* how many are stopping: the loop looks at them every 20 ms while any are */
+	size_t n_stopping;
 	int epfd, sigfd, listen_fd;
 	/* the control connections being read or answered (control_conns.c) */
 	struct vigil_control_conn *conns[VIGILD_MAX_CONNS];
@@ -138,8 +140,17 @@ int wl_create(struct vigild *d, struct json_object *spec, struct wl **ret, struc
 
 /* workload_run.c */
 int wl_start(struct vigild *d, struct wl *w, struct req_err *e);
-/* Sends SIGTERM and marks it stopping; the loop finishes it (wl_stop_progress). */
-int wl_stop_begin(struct vigild *d, struct wl *w, struct req_err *e);
+/*
+ * Records why (a stop, or a delete that follows it), sends SIGTERM and marks
+ * it stopping; the loop finishes it (wl_stop_progress).
+ */
+int wl_stop_begin(struct vigild *d, struct wl *w, enum vigil_workload_pending why,
+		  struct req_err *e);
+/*
+ * At start, a stop or delete that a killed vigild left recorded is begun
+ * again, with nobody waiting for its answer: the loop completes it.
+ */
+void wl_resume_pending(struct vigild *d, struct wl *w);
 /*
  * For a stopping workload: 1 when its stop is over (stopped, or -EBUSY in
  * *ret_err when processes outlived SIGKILL), 0 while it goes on; SIGKILL at
@@ -201,6 +212,8 @@ int repair_state(struct vigild *d);
 
 /* loop.c */
 int run_loop(struct vigild *d);
+/* CLOCK_MONOTONIC in ms: the deadlines of connections and stops */
+uint64_t loop_now_ms(void);
 
 /* accounting.c: the ledger's epochs and final records */
 int accounting_start(struct vigild *d);

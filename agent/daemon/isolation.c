@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "addr_watch.h"
+#include "crash_point.h"
 #include "daemon.h"
 #include "log.h"
 #include "host_subnets.h"
@@ -197,6 +198,7 @@ void isolation_addresses_changed(struct vigild *d)
 	append_missing(changes, sizeof(changes), d->host_subnets, d->n_host_subnets, now, n_now,
 		       '-');
 	vlog(LOG_NOTICE, "the host's subnets changed, denied to workloads:%s", changes);
+	crash_point(CRASH_SUBNETS_DENIED);
 	for (size_t i = 0; i < n_now; i++) {
 		struct vigil_prefix_key key;
 

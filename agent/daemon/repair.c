@@ -3,10 +3,13 @@
  * At start: load the registry and make the host match it. The record is the
  * truth: a missing cgroup or cgroup->slot entry is put back, a slot marked
  * in use without a record (a create interrupted before its record was
- * written) is freed, and a workload is running exactly when its cgroup has
- * processes. Every repair is logged.
+ * written) is freed along with its cgroup, interface and namespace, and a
+ * workload is running exactly when its cgroup has processes. A stop or
+ * delete recorded as under way is finished, not undone: a half-deleted
+ * workload is not made again. Every repair is logged.
  */
 #include <dirent.h>
+#include <net/if.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,8 +58,7 @@ static void repair_cgroup(struct wl *w)
 	uint64_t cg_id;
 
 	if (mkdir(w->rec.cgroup, 0755) == 0)
-		vlog(LOG_WARNING, "workload \"%s\": cgroup %s was missing, recreated", id,
-		     w->rec.cgroup);
+		vlog_wl(LOG_WARNING, id, "cgroup %s was missing, recreated", w->rec.cgroup);
 	if (vigil_cgroup_id(w->rec.cgroup, &cg_id) == 0 && cg_id != w->rec.cgroup_id)
 		w->rec.cgroup_id = cg_id;
 }
@@ -76,17 +78,17 @@ static void repair_network(struct vigild *d, struct wl *w)
 	if (net_present(r)) {
 		ret = net_check_mac(r);
 		if (ret)
-			vlog(LOG_ERR, "workload \"%s\": the MAC of its interface %s", r->spec.id,
-			     ret > 0 ? "was changed, set back" : strerror(-ret));
+			vlog_wl(LOG_ERR, r->spec.id, "the MAC of its interface %s",
+				ret > 0 ? "was changed, set back" : strerror(-ret));
 		goto meter;
 	}
-	vlog(LOG_WARNING, "workload \"%s\": network %s%s%s missing, recreating it", r->spec.id,
-	     r->host_ifname, r->netns[0] ? "/" : "", r->netns);
+	vlog_wl(LOG_WARNING, r->spec.id, "network %s%s%s missing, recreating it", r->host_ifname,
+		r->netns[0] ? "/" : "", r->netns);
 	net_unmake(r);
 	ret = net_make(r, &failed);
 	if (ret < 0) {
-		vlog(LOG_ERR, "workload \"%s\": recreating its network: %s: %s", r->spec.id, failed,
-		     net_strerror(ret));
+		vlog_wl(LOG_ERR, r->spec.id, "recreating its network: %s: %s", failed,
+			net_strerror(ret));
 		return;
 	}
 meter:
@@ -96,8 +98,8 @@ meter:
 	if (!ret)
 		ret = net_link_up(r);
 	if (ret < 0)
-		vlog(LOG_ERR, "workload \"%s\": metering interface %s: %s", r->spec.id,
-		     r->host_ifname, strerror(-ret));
+		vlog_wl(LOG_ERR, r->spec.id, "metering interface %s: %s", r->host_ifname,
+			strerror(-ret));
 }
 
 /* A running workload's limits are written again, so they show as at its start. */
@@ -123,18 +125,16 @@ static void repair_slot(struct vigild *d, struct wl *w)
 	snprintf(want.workload, sizeof(want.workload), "%s", r->spec.id);
 	if (vigil_meter_slot_get(d->meter, r->slot, &have) < 0 ||
 	    memcmp(&have, &want, sizeof(want))) {
-		vlog(LOG_NOTICE, "workload \"%s\": slot %u did not match its record, set",
-		     r->spec.id, r->slot);
+		vlog_wl(LOG_NOTICE, r->spec.id, "slot %u did not match its record, set", r->slot);
 		vigil_meter_slot_set(d->meter, r->slot, &want);
 	}
-	if (r->state == VIGIL_WL_DELETED)
+	if (r->state == VIGIL_WL_DELETED || r->pending == VIGIL_PENDING_DELETE)
 		return;
 	ret = vigil_meter_add_cgroup(d->meter, r->cgroup_id, r->slot);
 	if (ret == 0)
-		vlog(LOG_NOTICE, "workload \"%s\": cgroup was not metered, re-added", r->spec.id);
+		vlog_wl(LOG_NOTICE, r->spec.id, "cgroup was not metered, re-added");
 	else if (ret != -EEXIST)
-		vlog(LOG_ERR, "workload \"%s\": metering its cgroup: %s", r->spec.id,
-		     strerror(-ret));
+		vlog_wl(LOG_ERR, r->spec.id, "metering its cgroup: %s", strerror(-ret));
 }
 
 /* Running exactly when the cgroup has processes; a live one is watched again. */
@@ -160,12 +160,11 @@ static void repair_run_state(struct vigild *d, struct wl *w)
 			r->pid = pids[0];
 		w->pidfd = (int)syscall(SYS_pidfd_open, r->pid, 0);
 		if (w->pidfd < 0 || wl_watch(d, w) < 0)
-			vlog(LOG_ERR, "workload \"%s\": cannot watch process %d", r->spec.id,
-			     r->pid);
+			vlog_wl(LOG_ERR, r->spec.id, "cannot watch process %d", r->pid);
 	}
 	if (r->state != was)
-		vlog(LOG_WARNING, "workload \"%s\": was %s, is %s", r->spec.id,
-		     vigil_workload_state_name(was), vigil_workload_state_name(r->state));
+		vlog_wl(LOG_WARNING, r->spec.id, "was %s, is %s", vigil_workload_state_name(was),
+			vigil_workload_state_name(r->state));
 }
 
 struct orphans {
@@ -193,6 +192,23 @@ static int find_orphan(uint32_t slot, const struct vigil_slot *s,
 	return 0;
 }
 
+/*
+ * A create killed before its record may have made the interface (named
+ * after the id, as create names it) and, for a veth, the namespace.
+ */
+static void remove_orphan_network(struct vigild *d, const char *id)
+{
+	struct vigil_workload r = { 0 };
+
+	snprintf(r.spec.id, sizeof(r.spec.id), "%s", id);
+	for (int mode = VIGIL_NET_VETH; mode <= VIGIL_NET_TAP; mode++) {
+		r.spec.net_mode = mode;
+		net_names(d, &r);
+		if (if_nametoindex(r.host_ifname) && net_link_delete(&r) == 0)
+			vlog(LOG_NOTICE, "interface %s has no record, removed", r.host_ifname);
+	}
+}
+
 /* Leftovers of an interrupted create: an empty cgroup or a namespace with no record. */
 static void remove_orphan_dirs(struct vigild *d, const char *dir, bool cgroups)
 {
@@ -212,8 +228,44 @@ static void remove_orphan_dirs(struct vigild *d, const char *dir, bool cgroups)
 			vlog(LOG_NOTICE, "%s has no record, removed", path);
 		else
 			vlog(LOG_ERR, "%s has no record, left alone: %s", path, strerror(errno));
+		if (cgroups)
+			remove_orphan_network(d, de->d_name);
 	}
 	closedir(dh);
+}
+
+/* The interface->slot entries of interfaces no record has (a create killed midway). */
+static void forget_orphan_interfaces(struct vigild *d)
+{
+	int *keep = calloc(d->n_wls + 1, sizeof(*keep));
+	size_t n = 0;
+	int ret;
+
+	if (!keep)
+		return;
+	for (size_t i = 0; i < d->n_wls; i++) {
+		if (d->wls[i]->rec.state != VIGIL_WL_DELETED && d->wls[i]->rec.ifindex > 0)
+			keep[n++] = d->wls[i]->rec.ifindex;
+	}
+	ret = vigil_net_forget_others(d->pin_dir, keep, n);
+	if (ret > 0)
+		vlog(LOG_NOTICE, "%d metered interfaces had no record, forgotten", ret);
+	else if (ret < 0)
+		vlog(LOG_ERR, "the metered interfaces: %s", strerror(-ret));
+	free(keep);
+}
+
+/* What a half-done delete left is not brought back; the delete is finished (wl_resume_pending). */
+static void repair_workload(struct vigild *d, struct wl *w)
+{
+	if (w->rec.pending == VIGIL_PENDING_DELETE) {
+		repair_run_state(d, w);
+		return;
+	}
+	repair_cgroup(w);
+	repair_network(d, w);
+	repair_run_state(d, w);
+	repair_limits(d, w);
 }
 
 int repair_state(struct vigild *d)
@@ -239,17 +291,14 @@ int repair_state(struct vigild *d)
 		struct wl *w = d->wls[i];
 		struct vigil_workload before = w->rec;
 
-		if (w->rec.state != VIGIL_WL_DELETED) {
-			repair_cgroup(w);
-			repair_network(d, w);
-			repair_run_state(d, w);
-			repair_limits(d, w);
-		}
+		if (w->rec.state != VIGIL_WL_DELETED)
+			repair_workload(d, w);
 		repair_slot(d, w);
 		if (memcmp(&before, &w->rec, sizeof(before)) &&
 		    (ret = vigil_registry_save(d->state_dir, &w->rec)) < 0)
-			vlog(LOG_ERR, "workload \"%s\": writing its record: %s", w->rec.spec.id,
-			     strerror(-ret));
+			vlog_wl(LOG_ERR, w->rec.spec.id, "writing its record: %s", strerror(-ret));
+		wl_resume_pending(d, w);
 	}
+	forget_orphan_interfaces(d);
 	return 0;
 }

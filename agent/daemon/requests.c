@@ -81,6 +81,10 @@ static struct json_object *workload_view(const struct vigild *d, const struct wl
 		o, "state",
 		json_object_new_string(w->stopping ? "stopping"
 						   : vigil_workload_state_name(r->state)));
+	json_object_object_add(
+		o, "pending",
+		r->pending ? json_object_new_string(vigil_workload_pending_name(r->pending))
+			   : NULL);
 	json_object_object_add(o, "pid", r->pid ? json_object_new_int(r->pid) : NULL);
 	json_object_object_add(o, "exit_status",
 			       r->has_exit ? json_object_new_int(r->exit_status) : NULL);
@@ -215,7 +219,8 @@ static int begin_stop(struct vigild *d, struct wl *w, const char *cmd,
 		return req_fail(e, -EBUSY,
 				"workload \"%s\" is stopping; try again when it has stopped",
 				w->rec.spec.id);
-	r = wl_stop_begin(d, w, e);
+	r = wl_stop_begin(d, w,
+			  strcmp(cmd, "stop") == 0 ? VIGIL_PENDING_STOP : VIGIL_PENDING_DELETE, e);
 	if (r < 0)
 		return r;
 	w->waiting = conn;
@@ -273,7 +278,25 @@ static int dispatch(struct vigild *d, const char *cmd, struct json_object *req,
 	return 0;
 }
 
-static struct json_object *answer(struct json_object *resp, int r, const struct req_err *e)
+/* The workload a request names ("id", or the spec's), when it is a valid id; else NULL. */
+static const char *request_workload(struct json_object *req)
+{
+	struct json_object *v, *spec;
+	const char *id = NULL;
+
+	if (json_object_object_get_ex(req, "id", &v))
+		id = json_object_get_string(v);
+	else if (json_object_object_get_ex(req, "spec", &spec) &&
+		 json_object_is_type(spec, json_type_object) &&
+		 json_object_object_get_ex(spec, "id", &v))
+		id = json_object_get_string(v);
+	return id && json_object_is_type(v, json_type_string) && vigil_workload_id_valid(id) ? id
+											     : NULL;
+}
+
+/* A refusal is logged as a notice, a workload's with its id as a journal field. */
+static struct json_object *answer(struct json_object *resp, int r, const struct req_err *e,
+				  const char *workload)
 {
 	if (r < 0) {
 		json_object_put(resp);
@@ -281,7 +304,7 @@ static struct json_object *answer(struct json_object *resp, int r, const struct 
 		json_object_object_add(resp, "error", json_object_new_string(e->msg));
 		if (e->hint[0])
 			json_object_object_add(resp, "hint", json_object_new_string(e->hint));
-		vlog(LOG_NOTICE, "%s", e->msg);
+		vlog_about(LOG_NOTICE, workload, "%s", e->msg);
 		return resp;
 	}
 	json_object_object_add(resp, "ok", json_object_new_boolean(1));
@@ -304,7 +327,7 @@ struct json_object *handle_request(struct vigild *d, struct json_object *req,
 		json_object_put(resp);
 		return NULL;
 	}
-	return answer(resp, r, &e);
+	return answer(resp, r, &e, request_workload(req));
 }
 
 void request_stops_progress(struct vigild *d)
@@ -313,7 +336,7 @@ void request_stops_progress(struct vigild *d)
 	struct req_err e = { 0 };
 	int r;
 
-	for (size_t i = 0; i < d->n_wls; i++) {
+	for (size_t i = 0; i < d->n_wls && d->n_stopping; i++) {
 		struct wl *w = d->wls[i];
 		struct vigil_control_conn *conn = w->waiting;
 
@@ -325,7 +348,7 @@ void request_stops_progress(struct vigild *d)
 			r = delete_and_record(d, w, resp, &e);
 		else if (!r)
 			json_object_object_add(resp, "workload", workload_view(d, w));
-		resp = answer(resp, r, &e);
+		resp = answer(resp, r, &e, w->rec.spec.id);
 		if (conn)
 			conns_answer(d, conn, resp);
 		else

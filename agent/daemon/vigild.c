@@ -23,8 +23,10 @@
 #include "bpf_log.h"
 #include "cgroup.h"
 #include "control.h"
+#include "crash_point.h"
 #include "daemon.h"
 #include "log.h"
+#include "errmsg.h"
 #include "feature.h"
 #include "paths.h"
 
@@ -489,11 +491,20 @@ int main(int argc, char **argv)
 		.ledger_lock = PTHREAD_MUTEX_INITIALIZER,
 		.alloc_lock = PTHREAD_MUTEX_INITIALIZER,
 	};
+	const char *known_points;
 	int err;
 
+	vigild_log_open();
 	err = parse_opts(argc, argv, &o);
 	if (err)
 		return err > 0 ? 0 : 2;
+	if (crash_point_init(&known_points) < 0) {
+		char name[64];
+
+		vlog(LOG_ERR, "VIGILD_CRASH_AT: unknown crash point \"%s\" (known: %s)",
+		     vigil_escape(getenv("VIGILD_CRASH_AT"), name, sizeof(name)), known_points);
+		return 2;
+	}
 	if (jail_check_uid_range((unsigned int)o.uid_base, (unsigned int)o.max_workloads) < 0)
 		return 2;
 	vigil_bpf_log_install(NULL);

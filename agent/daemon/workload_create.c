@@ -15,6 +15,7 @@
 
 #include "cgroup.h"
 #include "cidr.h"
+#include "crash_point.h"
 #include "daemon.h"
 #include "log.h"
 #include "net_meter.h"
@@ -279,6 +280,7 @@ static int register_workload(struct vigild *d, struct wl *w, struct req_err *e)
 			 strerror(-ret));
 		goto fail_slot;
 	}
+	crash_point(CRASH_CREATE_SLOT);
 	ret = vigil_registry_save(d->state_dir, r);
 	if (ret < 0) {
 		req_fail(e, ret, "workload \"%s\": writing its record in %s: %s", r->spec.id,
@@ -329,14 +331,17 @@ int wl_create(struct vigild *d, struct json_object *spec, struct wl **ret, struc
 	r = create_cgroup(d, w, e);
 	if (r < 0)
 		goto fail;
+	crash_point(CRASH_CREATE_CGROUP);
 	if (w->rec.spec.net_mode != VIGIL_NET_NONE) {
 		r = create_network(d, w, e);
 		if (r < 0)
 			goto fail_cgroup;
+		crash_point(CRASH_CREATE_NETWORK);
 	}
 	r = register_workload(d, w, e);
 	if (r < 0)
 		goto fail_network;
+	crash_point(CRASH_CREATE_RECORD);
 	r = wl_add(d, w);
 	if (r < 0) {
 		req_fail(e, r, "workload \"%s\": %s", w->rec.spec.id, strerror(-r));
@@ -348,8 +353,8 @@ int wl_create(struct vigild *d, struct json_object *spec, struct wl **ret, struc
 	}
 	r = w->rec.spec.net_mode != VIGIL_NET_NONE ? workload_subnet_private(d, &w->rec) : 0;
 	if (r < 0)
-		vlog(LOG_ERR, "workload \"%s\": its subnets as private destinations: %s",
-		     w->rec.spec.id, strerror(-r));
+		vlog_wl(LOG_ERR, w->rec.spec.id, "its subnets as private destinations: %s",
+			strerror(-r));
 	*ret = w;
 	return 0;
 fail_network:

@@ -1,15 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * Deleting a workload: everything on the host goes, but the record and the
- * slot's counters stay (state deleted) until the usage is exported. Each
- * step tolerates finding its object already gone, so a delete interrupted
- * by an error can simply be repeated.
+ * slot's counters stay (state deleted) until the usage is exported. The
+ * intent is recorded first (pending "delete"), and each step tolerates
+ * finding its object already gone: a delete interrupted by an error is
+ * repeated by the admin, one interrupted by vigild's death by its next start.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "crash_point.h"
 #include "daemon.h"
 #include "log.h"
 #include "net_meter.h"
@@ -39,6 +41,16 @@ int wl_delete(struct vigild *d, struct wl *w, struct req_err *e)
 	/* a running one is stopped first, by the loop (requests.c) */
 	if (r->state == VIGIL_WL_RUNNING || w->stopping)
 		return req_fail(e, -EBUSY, "workload \"%s\" is still running", r->spec.id);
+	if (r->pending != VIGIL_PENDING_DELETE) {
+		deleted = *r;
+		deleted.pending = VIGIL_PENDING_DELETE;
+		ret = vigil_registry_save(d->state_dir, &deleted);
+		if (ret < 0)
+			return req_fail(e, ret, "workload \"%s\": recording its delete: %s",
+					r->spec.id, strerror(-ret));
+		r->pending = VIGIL_PENDING_DELETE;
+	}
+	crash_point(CRASH_DELETE_PENDING);
 	ret = vigil_meter_remove_cgroup(d->meter, r->cgroup_id);
 	if (ret < 0 && ret != -ENOENT)
 		return req_fail(e, ret, "workload \"%s\": unmetering cgroup %s: %s", r->spec.id,
@@ -47,6 +59,7 @@ int wl_delete(struct vigild *d, struct wl *w, struct req_err *e)
 	if (ret < 0)
 		return req_fail(e, ret, "workload \"%s\": removing cgroup %s: %s", r->spec.id,
 				r->cgroup, strerror(-ret));
+	crash_point(CRASH_DELETE_CGROUP);
 	if (r->ifindex > 0) {
 		/* before the interface goes: its index may be given to another */
 		ret = vigil_net_detach(d->pin_dir, r->ifindex);
@@ -59,12 +72,14 @@ int wl_delete(struct vigild *d, struct wl *w, struct req_err *e)
 		if (ret < 0 && ret != -ENODEV)
 			return req_fail(e, ret, "workload \"%s\": deleting interface %s: %s",
 					r->spec.id, r->host_ifname, strerror(-ret));
+		crash_point(CRASH_DELETE_INTERFACE);
 	}
 	if (r->spec.net_mode != VIGIL_NET_NONE) {
 		/* after the interface: it never exists without its rules */
 		ret = isolation_remove(d, w, e);
 		if (ret < 0)
 			return ret;
+		crash_point(CRASH_DELETE_RULES);
 	}
 	if (r->netns[0]) {
 		ret = vigil_netns_remove(r->netns);
@@ -80,11 +95,13 @@ int wl_delete(struct vigild *d, struct wl *w, struct req_err *e)
 	 */
 	deleted = *r;
 	deleted.state = VIGIL_WL_DELETED;
+	deleted.pending = VIGIL_PENDING_NONE;
 	ret = vigil_registry_save(d->state_dir, &deleted);
 	if (ret < 0)
 		return req_fail(e, ret, "workload \"%s\": writing its record: %s", r->spec.id,
 				strerror(-ret));
-	r->state = VIGIL_WL_DELETED;
+	*r = deleted;
+	crash_point(CRASH_DELETE_RECORD);
 	ret = vigil_meter_slot_get(d->meter, r->slot, &slot);
 	if (!ret) {
 		slot.state = VIGIL_SLOT_DELETED;
@@ -92,7 +109,7 @@ int wl_delete(struct vigild *d, struct wl *w, struct req_err *e)
 	}
 	/* the record says deleted: the next start marks the slot as it does for any record */
 	if (ret < 0)
-		vlog(LOG_WARNING, "workload \"%s\": marking slot %u deleted: %s", r->spec.id,
-		     r->slot, strerror(-ret));
+		vlog_wl(LOG_WARNING, r->spec.id, "marking slot %u deleted: %s", r->slot,
+			strerror(-ret));
 	return 0;
 }

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "crash_point.h"
 #include "daemon.h"
 #include "log.h"
 #include "spawn.h"
@@ -100,6 +101,7 @@ int wl_start(struct vigild *d, struct wl *w, struct req_err *e)
 	ret = spawn_command(d, w, &pid, &pidfd, e);
 	if (ret < 0)
 		return ret;
+	crash_point(CRASH_START_SPAWNED);
 	w->rec.state = VIGIL_WL_RUNNING;
 	w->rec.pid = pid;
 	w->rec.has_exit = false;
@@ -123,6 +125,7 @@ int wl_start(struct vigild *d, struct wl *w, struct req_err *e)
 		w->rec = old;
 		return ret;
 	}
+	crash_point(CRASH_START_RECORD);
 	return 0;
 }
 
@@ -169,16 +172,15 @@ void wl_exited(struct vigild *d, struct wl *w)
 		w->rec.state = VIGIL_WL_STOPPED;
 	ret = vigil_registry_save(d->state_dir, &w->rec);
 	if (w->rec.has_exit && w->rec.exit_signal)
-		vlog(LOG_INFO, "workload \"%s\": process %d %s", w->rec.spec.id, w->rec.pid,
-		     vigil_workload_exit_reason(&w->rec));
+		vlog_wl(LOG_INFO, w->rec.spec.id, "process %d %s", w->rec.pid,
+			vigil_workload_exit_reason(&w->rec));
 	else if (w->rec.has_exit)
-		vlog(LOG_INFO, "workload \"%s\": process %d exited with status %d", w->rec.spec.id,
-		     w->rec.pid, w->rec.exit_status);
+		vlog_wl(LOG_INFO, w->rec.spec.id, "process %d exited with status %d", w->rec.pid,
+			w->rec.exit_status);
 	else
-		vlog(LOG_INFO, "workload \"%s\": process %d exited", w->rec.spec.id, w->rec.pid);
+		vlog_wl(LOG_INFO, w->rec.spec.id, "process %d exited", w->rec.pid);
 	if (ret < 0)
-		vlog(LOG_ERR, "workload \"%s\": recording its exit: %s", w->rec.spec.id,
-		     strerror(-ret));
+		vlog_wl(LOG_ERR, w->rec.spec.id, "recording its exit: %s", strerror(-ret));
 }
 
 static void signal_all(const struct wl *w, int sig)
@@ -206,14 +208,6 @@ static void kill_cgroup(const struct wl *w)
 		close(fd);
 }
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static bool cgroup_empty(const struct wl *w)
 {
 	int pids[1];
@@ -222,43 +216,92 @@ static bool cgroup_empty(const struct wl *w)
 	return wl_cgroup_procs(w, pids, 1, &n) < 0 || n == 0;
 }
 
-int wl_stop_begin(struct vigild *d, struct wl *w, struct req_err *e)
+static void set_stopping(struct vigild *d, struct wl *w, bool stopping)
 {
+	if (w->stopping != stopping)
+		d->n_stopping += stopping ? 1 : -1;
+	w->stopping = stopping;
+}
+
+static void stop_signal(struct vigild *d, struct wl *w, uint32_t timeout_ms)
+{
+	signal_all(w, SIGTERM);
+	crash_point(CRASH_STOP_SIGNALLED);
+	set_stopping(d, w, true);
+	w->killed = false;
+	w->stop_deadline_ms = loop_now_ms() + timeout_ms;
+}
+
+int wl_stop_begin(struct vigild *d, struct wl *w, enum vigil_workload_pending why,
+		  struct req_err *e)
+{
+	struct vigil_workload rec = w->rec;
+	int ret;
+
 	if (w->rec.state != VIGIL_WL_RUNNING)
 		return req_fail(e, -EINVAL, "workload \"%s\" is not running (state %s)",
 				w->rec.spec.id, vigil_workload_state_name(w->rec.state));
 	if (w->stopping)
 		return req_fail(e, -EBUSY, "workload \"%s\" is stopping already", w->rec.spec.id);
-	signal_all(w, SIGTERM);
-	w->stopping = true;
-	w->killed = false;
-	w->stop_deadline_ms = now_ms() + d->stop_timeout_ms;
+	rec.pending = why;
+	ret = vigil_registry_save(d->state_dir, &rec);
+	/*
+	 * A delete that cannot be recorded is refused, as it would be later; a
+	 * stop goes on: it is how an admin ends a runaway workload, and its
+	 * record catches up when the disk has room again (or at the next start).
+	 */
+	if (ret < 0 && why == VIGIL_PENDING_DELETE)
+		return req_fail(e, ret, "workload \"%s\": recording its delete: %s", w->rec.spec.id,
+				strerror(-ret));
+	if (ret < 0)
+		vlog_wl(LOG_WARNING, w->rec.spec.id, "recording its stop: %s", strerror(-ret));
+	w->rec.pending = why;
+	crash_point(CRASH_STOP_PENDING);
+	stop_signal(d, w, d->stop_timeout_ms);
 	return 0;
+}
+
+void wl_resume_pending(struct vigild *d, struct wl *w)
+{
+	if (w->rec.pending == VIGIL_PENDING_NONE || w->rec.state == VIGIL_WL_DELETED)
+		return;
+	vlog_wl(LOG_NOTICE, w->rec.spec.id, "finishing the %s that was under way",
+		w->rec.pending == VIGIL_PENDING_DELETE ? "delete" : "stop");
+	w->waiting = NULL;
+	w->waiting_cmd = w->rec.pending == VIGIL_PENDING_DELETE ? "delete" : "stop";
+	/* nothing left to stop: the loop goes straight on to what comes after */
+	stop_signal(d, w, w->rec.state == VIGIL_WL_RUNNING ? d->stop_timeout_ms : 0);
 }
 
 int wl_stop_progress(struct vigild *d, struct wl *w, int *ret_err, struct req_err *e)
 {
 	*ret_err = 0;
 	if (!cgroup_empty(w)) {
-		if (now_ms() < w->stop_deadline_ms)
+		if (loop_now_ms() < w->stop_deadline_ms)
 			return 0;
 		if (!w->killed) {
-			vlog(LOG_WARNING,
-			     "workload \"%s\": still running %u ms after SIGTERM, "
-			     "killing it",
-			     w->rec.spec.id, d->stop_timeout_ms);
+			vlog_wl(LOG_WARNING, w->rec.spec.id,
+				"still running %u ms after SIGTERM, "
+				"killing it",
+				d->stop_timeout_ms);
 			kill_cgroup(w);
 			w->killed = true;
-			w->stop_deadline_ms = now_ms() + KILL_WAIT_MS;
+			w->stop_deadline_ms = loop_now_ms() + KILL_WAIT_MS;
 			return 0;
 		}
-		w->stopping = false;
+		set_stopping(d, w, false);
+		w->rec.pending = VIGIL_PENDING_NONE;
 		*ret_err =
 			req_fail(e, -EBUSY, "workload \"%s\": processes left in %s after SIGKILL",
 				 w->rec.spec.id, w->rec.cgroup);
+		if (vigil_registry_save(d->state_dir, &w->rec) < 0)
+			vlog_wl(LOG_ERR, w->rec.spec.id, "recording its failed stop");
 		return 1;
 	}
-	w->stopping = false;
+	set_stopping(d, w, false);
+	/* a delete's intent stays until the delete is done (wl_delete) */
+	if (w->rec.pending == VIGIL_PENDING_STOP)
+		w->rec.pending = VIGIL_PENDING_NONE;
 	if (w->pidfd >= 0) {
 		wl_exited(d, w);
 		return 1;
@@ -272,10 +315,6 @@ int wl_stop_progress(struct vigild *d, struct wl *w, int *ret_err, struct req_er
 
 int wl_stop_timeout_ms(const struct vigild *d)
 {
-	bool any = false;
-
-	for (size_t i = 0; i < d->n_wls; i++)
-		any |= d->wls[i]->stopping;
 	/* how often an emptying cgroup is looked at */
-	return any ? 20 : -1;
+	return d->n_stopping ? 20 : -1;
 }

@@ -415,6 +415,52 @@ int vigil_net_detach(const char *pin_dir, int ifindex)
 	return err;
 }
 
+static bool kept(__u32 ifindex, const int *keep, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if ((__u32)keep[i] == ifindex)
+			return true;
+	}
+	return false;
+}
+
+int vigil_net_forget_others(const char *pin_dir, const int *keep, size_t n)
+{
+	int slot_fd = vigil_pin_open(pin_dir, MAP_IF_SLOT), forgotten = 0, err = 0;
+	__u32 *stale = NULL, key, *prev = NULL;
+	size_t n_stale = 0, cap = 0;
+
+	if (slot_fd < 0)
+		return slot_fd;
+	/* collected first: a hash map's walk starts over when its current key goes */
+	while (bpf_map_get_next_key(slot_fd, prev, &key) == 0) {
+		prev = &key;
+		if (kept(key, keep, n))
+			continue;
+		if (n_stale == cap) {
+			__u32 *more = realloc(stale, (cap ? cap * 2 : 16) * sizeof(*more));
+
+			if (!more) {
+				err = -ENOMEM;
+				goto out;
+			}
+			stale = more;
+			cap = cap ? cap * 2 : 16;
+		}
+		stale[n_stale++] = key;
+	}
+	for (size_t i = 0; i < n_stale; i++) {
+		if (bpf_map_delete_elem(slot_fd, &stale[i]) == 0)
+			forgotten++;
+		else if (errno != ENOENT && !err)
+			err = -errno;
+	}
+out:
+	free(stale);
+	close(slot_fd);
+	return err ? err : forgotten;
+}
+
 static void close_tries(const int fds[N_TRIES])
 {
 	for (size_t t = 0; t < N_TRIES; t++) {

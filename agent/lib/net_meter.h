@@ -43,6 +43,11 @@ const void *vigil_net_object(size_t *ret_size);
 int vigil_net_attach(const char *pin_dir, int ifindex, uint32_t slot);
 /* Removes vigil's filters and the interface's slot; the qdisc stays. */
 int vigil_net_detach(const char *pin_dir, int ifindex);
+/*
+ * Forgets every interface but `keep` (n of them): what a create killed
+ * before its record left in the interface->slot map. Returns how many went.
+ */
+int vigil_net_forget_others(const char *pin_dir, const int *keep, size_t n);
 
 /* "10.0.0.0/8", "fd00::/8"; a bare address is a host prefix. Host bits must be zero. */
 int vigil_prefix_parse(const char *cidr, struct vigil_prefix_key *ret);

@@ -38,6 +38,27 @@ static int state_from_name(const char *name, enum vigil_workload_state *ret)
 	return -EINVAL;
 }
 
+static const char *const pending_names[] = {
+	[VIGIL_PENDING_STOP] = "stop",
+	[VIGIL_PENDING_DELETE] = "delete",
+};
+
+const char *vigil_workload_pending_name(enum vigil_workload_pending p)
+{
+	return p >= VIGIL_PENDING_STOP && p <= VIGIL_PENDING_DELETE ? pending_names[p] : NULL;
+}
+
+static int pending_from_name(const char *name, enum vigil_workload_pending *ret)
+{
+	for (int i = VIGIL_PENDING_STOP; i <= VIGIL_PENDING_DELETE; i++) {
+		if (strcmp(name, pending_names[i]) == 0) {
+			*ret = i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
 struct json_object *vigil_workload_to_json(const struct vigil_workload *w)
 {
 	struct json_object *o = json_object_new_object();
@@ -53,6 +74,10 @@ struct json_object *vigil_workload_to_json(const struct vigil_workload *w)
 	json_object_object_add(o, "slot", json_object_new_int64(w->slot));
 	json_object_object_add(o, "state",
 			       json_object_new_string(vigil_workload_state_name(w->state)));
+	if (w->pending != VIGIL_PENDING_NONE)
+		json_object_object_add(
+			o, "pending",
+			json_object_new_string(vigil_workload_pending_name(w->pending)));
 	json_object_object_add(o, "pid", json_object_new_int(w->pid));
 	json_object_object_add(o, "exit_status",
 			       w->has_exit ? json_object_new_int(w->exit_status) : NULL);
@@ -143,6 +168,15 @@ int vigil_workload_from_json(struct json_object *obj, struct vigil_workload *ret
 	r = state_from_name(json_object_get_string(v), &w.state);
 	if (r < 0) {
 		snprintf(err, err_len, "unknown state \"%s\"", json_object_get_string(v));
+		goto fail;
+	}
+	/* optional: only a stop or delete under way writes it */
+	if (json_object_object_get_ex(obj, "pending", &v) &&
+	    (!json_object_is_type(v, json_type_string) ||
+	     pending_from_name(json_object_get_string(v), &w.pending) < 0)) {
+		snprintf(err, err_len, "unknown pending operation \"%s\"",
+			 json_object_get_string(v));
+		r = -EINVAL;
 		goto fail;
 	}
 	if ((r = get_field(obj, "pid", json_type_int, &v, err, err_len)) < 0)

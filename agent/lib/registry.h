@@ -28,10 +28,22 @@ enum vigil_workload_state {
 	VIGIL_WL_DELETED,
 };
 
+/*
+ * A stop or delete under way, recorded before it begins: a vigild killed
+ * in the middle finishes it at its next start, so an interrupted delete
+ * completes instead of bringing the workload back.
+ */
+enum vigil_workload_pending {
+	VIGIL_PENDING_NONE,
+	VIGIL_PENDING_STOP,
+	VIGIL_PENDING_DELETE,
+};
+
 struct vigil_workload {
 	struct vigil_workload_spec spec;
 	uint32_t slot;
 	enum vigil_workload_state state;
+	enum vigil_workload_pending pending;
 	pid_t pid;	 /* main process while running, last one after */
 	bool has_exit;	 /* exit_status is known (our own child) */
 	int exit_status; /* the exit code, or 128 + the signal that killed it */
@@ -47,6 +59,8 @@ struct vigil_workload {
 };
 
 const char *vigil_workload_state_name(enum vigil_workload_state s);
+/* "stop", "delete"; NULL for none */
+const char *vigil_workload_pending_name(enum vigil_workload_pending p);
 /*
  * How it ended, in words: "exited with status 3", "killed by SIGTERM",
  * "killed by SIGSYS (seccomp)"; "" when not known. A static buffer.

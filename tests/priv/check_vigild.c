@@ -181,6 +181,7 @@ START_TEST(test_bad_option_is_usage_error)
 	struct cmd_result r;
 
 	char *level[] = { (char *)vf_vigild_bin(), "--log-level", "loud", NULL };
+	char *bare[] = { (char *)vf_vigild_bin(), NULL };
 
 	run_cmd(argv, &r);
 	ck_assert_int_eq(r.status, 2);
@@ -190,6 +191,15 @@ START_TEST(test_bad_option_is_usage_error)
 	ck_assert_int_eq(r.status, 2);
 	ck_assert_msg(strstr(r.err, "--log-level \"loud\": must be err, warning, notice, info or "
 				    "debug"),
+		      "%s", r.err);
+	cmd_result_free(&r);
+	/* the fault tests' crash points (check_vigild_torture): a misspelt one is not ignored */
+	setenv("VIGILD_CRASH_AT", "create.cgroups", 1);
+	run_cmd(bare, &r);
+	unsetenv("VIGILD_CRASH_AT");
+	ck_assert_int_eq(r.status, 2);
+	ck_assert_msg(strstr(r.err, "<3>vigild: VIGILD_CRASH_AT: unknown crash point "
+				    "\"create.cgroups\" (known: create.cgroup, create.network,"),
 		      "%s", r.err);
 	cmd_result_free(&r);
 }

@@ -7,14 +7,20 @@
  * directory, and vigild's log, which never carries a client's raw bytes.
  */
 #include <check.h>
+#include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <sched.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "testutil.h"
@@ -321,7 +327,7 @@ START_TEST(test_delete_on_a_full_disk)
 
 	o = vf_wl_cmd(&status, "delete", "full");
 	ck_assert_int_eq(status, 1);
-	ck_assert_msg(strstr(vf_jstr(o, "error"), "writing its record: No space left on device"),
+	ck_assert_msg(strstr(vf_jstr(o, "error"), "recording its delete: No space left on device"),
 		      "%s", json_object_to_json_string(o));
 	json_object_put(o);
 	o = vf_show("full");
@@ -337,6 +343,140 @@ START_TEST(test_delete_on_a_full_disk)
 	ck_assert_msg(status == 0, "%s", json_object_to_json_string(o));
 	ck_assert_str_eq(vf_state_of(o), "deleted");
 	json_object_put(o);
+}
+END_TEST
+
+/* The test's end of journald's native socket, bound in vigild's own mount namespace. */
+static int journal_sock = -1;
+
+/*
+ * In vigild's process, before it runs: a mount namespace whose /run is a
+ * tmpfs holding the test's socket as /run/systemd/journal/socket, and
+ * JOURNAL_STREAM naming its stderr, as systemd sets both for a service.
+ */
+static void as_a_journald_service(void)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX,
+				    .sun_path = "/run/systemd/journal/socket" };
+	char stream[64];
+	struct stat st;
+
+	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+	    mount("tmpfs", "/run", "tmpfs", 0, "mode=0755") < 0 ||
+	    mkdir("/run/systemd", 0755) < 0 || mkdir("/run/systemd/journal", 0755) < 0 ||
+	    bind(journal_sock, (struct sockaddr *)&addr, sizeof(addr)) < 0 ||
+	    fstat(STDERR_FILENO, &st) < 0)
+		_exit(126);
+	snprintf(stream, sizeof(stream), "%llu:%llu", (unsigned long long)st.st_dev,
+		 (unsigned long long)st.st_ino);
+	setenv("JOURNAL_STREAM", stream, 1);
+}
+
+static void make_env_journal(void)
+{
+	journal_sock = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (journal_sock < 0)
+		abort();
+	vf.before_exec = as_a_journald_service;
+	vf_make_env();
+}
+
+static void remove_env_journal(void)
+{
+	vf_remove_env();
+	vf.before_exec = NULL;
+	close(journal_sock);
+}
+
+/* One entry of the native protocol: its fields, `NAME=value` or NAME\n<le64 len><bytes>\n. */
+static bool journal_field(const char *entry, size_t len, const char *name, char *value,
+			  size_t value_len)
+{
+	size_t name_len = strlen(name);
+
+	for (size_t at = 0; at < len;) {
+		const char *line = entry + at, *eol = memchr(line, '\n', len - at);
+		size_t field_len = eol ? (size_t)(eol - line) : len - at;
+		const char *eq = memchr(line, '=', field_len);
+		uint64_t blen;
+
+		if (eq) {
+			if ((size_t)(eq - line) == name_len && !memcmp(line, name, name_len)) {
+				snprintf(value, value_len, "%.*s", (int)(field_len - name_len - 1),
+					 eq + 1);
+				return true;
+			}
+			at += field_len + 1;
+			continue;
+		}
+		/* binary: the name, its length, the value and a newline */
+		ck_assert_uint_le(at + field_len + 1 + 8, len);
+		memcpy(&blen, eol + 1, 8);
+		blen = le64toh(blen);
+		if (field_len == name_len && !memcmp(line, name, name_len)) {
+			snprintf(value, value_len, "%.*s", (int)blen, eol + 9);
+			return true;
+		}
+		at += field_len + 1 + 8 + blen + 1;
+	}
+	return false;
+}
+
+/*
+ * Run as systemd runs it, vigild writes its log to journald's native socket:
+ * every entry with its priority and identifier, a workload's with the
+ * workload's id as the field VIGIL_WORKLOAD, and nothing to stderr.
+ */
+START_TEST(test_journal_fields)
+{
+	char entry[8192], msg[4096], value[256], id[64], *log;
+	int status, with_field = 0, entries = 0;
+	struct json_object *o;
+	bool refusal = false, exit_line = false;
+
+	ck_assert_msg(vf_vigild_up(), "vigild did not come up");
+	vf_id_of(id, sizeof(id), "jn");
+	snprintf(msg, sizeof(msg), "{\"id\":\"%s\"," SPEC_BASE "}", id);
+	ck_assert_int_eq(vf_create(msg, NULL, 0), 0);
+	ck_assert_int_ne(vf_create(msg, NULL, 0), 0);
+	o = vf_wl_cmd(&status, "start", id);
+	ck_assert_int_eq(status, 0);
+	json_object_put(o);
+	o = vf_wl_cmd(&status, "stop", id);
+	ck_assert_int_eq(status, 0);
+	json_object_put(o);
+	for (int tries = 0; tries < 100; tries++) {
+		ssize_t n = recv(journal_sock, entry, sizeof(entry), 0);
+
+		if (n < 0) {
+			ck_assert_int_eq(errno, EAGAIN);
+			if (refusal && exit_line)
+				break;
+			usleep(20 * 1000);
+			continue;
+		}
+		entries++;
+		ck_assert_msg(journal_field(entry, (size_t)n, "PRIORITY", value, sizeof(value)) &&
+				      value[0] >= '3' && value[0] <= '7' && !value[1],
+			      "an entry without a priority: %.*s", (int)n, entry);
+		ck_assert(
+			journal_field(entry, (size_t)n, "SYSLOG_IDENTIFIER", value, sizeof(value)));
+		ck_assert_str_eq(value, "vigild");
+		ck_assert(journal_field(entry, (size_t)n, "MESSAGE", msg, sizeof(msg)));
+		if (!journal_field(entry, (size_t)n, "VIGIL_WORKLOAD", value, sizeof(value)))
+			continue;
+		with_field++;
+		ck_assert_str_eq(value, id);
+		ck_assert_msg(strstr(msg, id), "entry of %s not naming it: %s", id, msg);
+		refusal |= strstr(msg, "already exists") != NULL;
+		exit_line |= strstr(msg, "killed by SIGTERM") != NULL;
+	}
+	printf("journal: %d entries, %d of workload %s\n", entries, with_field, id);
+	ck_assert_msg(refusal, "no entry for the refused create of %s", id);
+	ck_assert_msg(exit_line, "no entry for the exit of %s", id);
+	log = read_file(vf.log_path);
+	ck_assert_msg(!log || !log[0], "vigild wrote to stderr beside the journal: %s", log);
+	free(log);
 }
 END_TEST
 
@@ -367,5 +507,6 @@ int main(void)
 		    vf_remove_env);
 	vf_add_case(s, "full_disk", test_delete_on_a_full_disk, make_env_small_disk,
 		    remove_env_small_disk);
+	vf_add_case(s, "journal", test_journal_fields, make_env_journal, remove_env_journal);
 	return run_suite(s);
 }

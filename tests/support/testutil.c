@@ -308,10 +308,9 @@ char *capture_stdout_end(void)
 	return text;
 }
 
-int burn_cpu(const char *ms_arg)
+void spin_cpu(long ms)
 {
 	struct timespec start, now;
-	long ms = strtol(ms_arg, NULL, 10);
 	volatile unsigned long spin = 0;
 
 	clock_gettime(CLOCK_MONOTONIC, &start);
@@ -320,6 +319,11 @@ int burn_cpu(const char *ms_arg)
 			spin++;
 		clock_gettime(CLOCK_MONOTONIC, &now);
 	} while ((now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000 < ms);
+}
+
+int burn_cpu(const char *ms_arg)
+{
+	spin_cpu(strtol(ms_arg, NULL, 10));
 	/*
 	 * Without the sanitizers' exit-time leak check: it ptraces the process,
 	 * which a jail's seccomp filter answers with SIGSYS.

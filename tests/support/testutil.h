@@ -59,6 +59,8 @@ char *capture_stdout_end(void);
  * re-executed as `--burn MS`; it spins for MS milliseconds and exits 0.
  */
 int burn_cpu(const char *ms_arg) __attribute__((noreturn));
+/* Keeps a CPU busy for `ms` milliseconds of wall time. */
+void spin_cpu(long ms);
 /*
  * Runs `n` burners of `ms` milliseconds (the suite re-executed as --burn MS)
  * straight in the cgroup v2 directory `dir`, waits for them and for their

@@ -105,6 +105,8 @@ pid_t vf_spawn_vigild(void)
 		int fd = open(vf.log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 
 		dup2(fd, STDERR_FILENO);
+		if (vf.before_exec)
+			vf.before_exec();
 		const char *argv[32] = { "vigild",
 					 "--state-dir",
 					 vf.state,

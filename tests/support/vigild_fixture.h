@@ -35,6 +35,8 @@ struct vigild_fixture {
 	const char *extra_args[16];
 	/* nonzero: the state directory is a tmpfs of this size, for a test to fill */
 	unsigned int state_tmpfs_mib;
+	/* run in vigild's process before it execs (stderr is the log already) */
+	void (*before_exec)(void);
 	struct vigil_cgroup2 cg2;
 };
 
