@@ -55,8 +55,9 @@ static const struct feature_desc feature_table[VF__COUNT] = {
 
 struct probe_ctx {
 	const struct vigil_feature_opts *opts;
-	/* the running kernel's BTF, or NULL */
+	/* the running kernel's BTF, loaded once for every item, or NULL (and why) */
 	struct btf *vmlinux;
+	int vmlinux_errno;
 	struct vigil_feature_report *report;
 };
 
@@ -115,7 +116,7 @@ static void run_probe(enum vigil_feature_id id, const struct probe_ctx *ctx)
 		probe_kernel(f, r->kernel_release, sizeof(r->kernel_release));
 		break;
 	case VF_BTF:
-		vigil_probe_btf(f);
+		vigil_probe_btf(f, ctx->vmlinux, ctx->vmlinux_errno);
 		break;
 	case VF_BPF_SYSCALL:
 		vigil_probe_bpf_syscall(f);
@@ -220,6 +221,7 @@ int vigil_feature_probe(const struct vigil_feature_opts *opts, struct vigil_feat
 	}
 	/* NULL without BTF: the btf item says so, and the programs fail on their own */
 	ctx.vmlinux = btf__load_vmlinux_btf();
+	ctx.vmlinux_errno = ctx.vmlinux ? 0 : errno;
 	for (int id = 0; id < VF__COUNT; id++) {
 		if (o.skip_programs && (id == VF_METER_PROGRAMS || id == VF_NET_PROGRAMS)) {
 			ret->items[id].required = false;

@@ -103,7 +103,9 @@ bool vigil_feature_report_ok(const struct vigil_feature_report *report);
 
 /* The individual probes; each fills f->available, f->detail and f->action. */
 
-void vigil_probe_btf(struct vigil_feature *f);
+struct btf;
+/* `vmlinux`: the kernel's BTF as the report loaded it once, or NULL with `load_errno` why not. */
+void vigil_probe_btf(struct vigil_feature *f, const struct btf *vmlinux, int load_errno);
 void vigil_probe_bpf_syscall(struct vigil_feature *f);
 void vigil_probe_bpf_stats(struct vigil_feature *f);
 /* A minimal program of feature_probe.bpf.c: loads (`attach`: and attaches). */
@@ -114,7 +116,6 @@ void vigil_probe_map(struct vigil_feature *f, int map_type);
  * maps private and never pinned, and records each in ret->programs; `f`
  * says whether all of them did. `vmlinux` (may be NULL) names missing hooks.
  */
-struct btf;
 void vigil_probe_programs(struct vigil_feature *f, const char *object, const void *elf, size_t size,
 			  const struct btf *vmlinux, struct vigil_feature_report *ret);
 

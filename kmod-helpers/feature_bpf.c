@@ -12,20 +12,17 @@
 #include "feature.h"
 #include "feature_probe.skel.h"
 
-void vigil_probe_btf(struct vigil_feature *f)
+void vigil_probe_btf(struct vigil_feature *f, const struct btf *vmlinux, int load_errno)
 {
-	struct btf *btf = btf__load_vmlinux_btf();
-
-	if (!btf) {
+	if (!vmlinux) {
 		snprintf(f->detail, sizeof(f->detail),
 			 "no kernel BTF (/sys/kernel/btf/vmlinux: %s); CO-RE programs cannot load",
-			 strerror(errno));
+			 strerror(load_errno));
 		return;
 	}
 	f->available = true;
 	snprintf(f->detail, sizeof(f->detail), "/sys/kernel/btf/vmlinux, %u types",
-		 btf__type_cnt(btf));
-	btf__free(btf);
+		 btf__type_cnt(vmlinux));
 }
 
 void vigil_probe_bpf_syscall(struct vigil_feature *f)

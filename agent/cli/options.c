@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "decimal.h"
 #include "objects.h"
 #include "paths.h"
 #include "print.h"
@@ -29,7 +30,6 @@ int parse_global_opts(int argc, char **argv, struct global_opts *ret, int *ret_n
 		.timeout_sec = VIGIL_CLI_DEFAULT_TIMEOUT,
 	};
 	unsigned long timeout;
-	char *end;
 	int c;
 
 	err[0] = '\0';
@@ -61,10 +61,7 @@ int parse_global_opts(int argc, char **argv, struct global_opts *ret, int *ret_n
 			o.pin_dir = optarg;
 			break;
 		case 'T':
-			errno = 0;
-			timeout = strtoul(optarg, &end, 10);
-			if (!errno && *optarg >= '0' && *optarg <= '9' && !*end && timeout >= 1 &&
-			    timeout <= VIGIL_CLI_MAX_TIMEOUT) {
+			if (vigil_parse_decimal(optarg, 1, VIGIL_CLI_MAX_TIMEOUT, &timeout) == 0) {
 				o.timeout_sec = (unsigned int)timeout;
 				break;
 			}

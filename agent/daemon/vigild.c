@@ -25,6 +25,7 @@
 #include "control.h"
 #include "crash_point.h"
 #include "daemon.h"
+#include "decimal.h"
 #include "log.h"
 #include "errmsg.h"
 #include "feature.h"
@@ -101,17 +102,11 @@ static void usage(FILE *out)
 static int parse_ulong(const char *opt, const char *arg, unsigned long min, unsigned long max,
 		       unsigned long *ret)
 {
-	char *end;
-	unsigned long v;
-
-	errno = 0;
-	v = strtoul(arg, &end, 10);
-	if (errno || end == arg || *end || arg[0] == '-' || v < min || v > max) {
+	if (vigil_parse_decimal(arg, min, max, ret) < 0) {
 		vlog(LOG_ERR, "%s must be a number between %lu and %lu, not \"%s\"", opt, min, max,
 		     arg);
 		return -EINVAL;
 	}
-	*ret = v;
 	return 0;
 }
 

@@ -103,8 +103,8 @@ static int parse_paths(struct json_object *jail, const char *key, char ***ret, s
 		if (!p || !vigil_path_normalized(p) || strcmp(p, "/") == 0)
 			return vigil_invalid(err, len,
 					     "jail.%s[%zu] must be an absolute, normalized path "
-					     "(no \".\", \"..\", \"//\" or trailing \"/\"), not "
-					     "the root",
+					     "(no \".\", \"..\", \"//\", trailing \"/\" or control "
+					     "character), not the root",
 					     key, i);
 		for (size_t j = 0; j < i; j++) {
 			if (vigil_paths_overlap(p, (*ret)[j]))

@@ -89,14 +89,22 @@ static void *client_main(void *arg)
 	return NULL;
 }
 
-static int tcp_connect(unsigned int port)
+/*
+ * A connection to vigild's HTTP port (on 127.0.0.1) from `from`: the
+ * hostile client comes from an address of its own, as another host would,
+ * so vigild's per-address limit is its alone and not the scraper's too.
+ */
+static int tcp_connect(unsigned int port, const char *from)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	struct sockaddr_in src = { .sin_family = AF_INET };
 	struct timeval tv = { .tv_sec = 5 };
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
 	inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
+	inet_pton(AF_INET, from, &src.sin_addr);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&src, sizeof(src)) < 0 ||
+	    connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
 		if (fd >= 0)
 			close(fd);
 		return -1;
@@ -111,7 +119,7 @@ static bool scrape(unsigned int port)
 	static const char req[] =
 		"GET /metrics HTTP/1.1\r\nHost: vigil\r\nConnection: close\r\n\r\n";
 	char buf[65536];
-	int fd = tcp_connect(port), status = 0;
+	int fd = tcp_connect(port, "127.0.0.1"), status = 0;
 	ssize_t n;
 	bool first = true;
 
@@ -166,7 +174,7 @@ static void *hostile_main(void *arg)
 	int ctl[HOSTILE_CONTROL], http[HOSTILE_HTTP];
 
 	for (int i = 0; i < HOSTILE_HTTP; i++)
-		http[i] = tcp_connect(r->http_port);
+		http[i] = tcp_connect(r->http_port, "127.0.0.2");
 	for (int i = 0; i < HOSTILE_CONTROL; i++)
 		ctl[i] = control_connect(r->b->sock);
 	while (!atomic_load(&r->done)) {

@@ -224,11 +224,7 @@ int main(void)
 	Suite *s;
 
 	vf.suite = "microvm";
-	require_root("microvm");
-	if (vigil_cgroup2_detect(&vf.cg2) < 0) {
-		fprintf(stderr, "microvm: skipped: cgroup v2 is not mounted\n");
-		return EXIT_SKIP;
-	}
+	vf_require("microvm");
 	snprintf(guest_dir, sizeof(guest_dir), "%s", dir ? dir : "build/guest");
 	snprintf(path, sizeof(path), "%s/vmlinuz", guest_dir);
 	if (access(path, R_OK) != 0 || sh("command -v qemu-system-x86_64 >/dev/null") != 0) {

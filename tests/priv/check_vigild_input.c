@@ -167,6 +167,11 @@ static const struct bad_request bad_requests[] = {
 	{ CREATE("\"id\":\"j3\",\"owner\":\"t\",\"vcpus\":1,\"memory_mib\":64,"
 		 "\"command\":[\"sleep\"],\"jail\":{\"ro_paths\":[\"relative\"]}"),
 	  0, "jail.ro_paths[0] must be an absolute, normalized path" },
+	{ CREATE("\"id\":\"j3b\",\"owner\":\"t\",\"vcpus\":1,\"memory_mib\":64,"
+		 "\"command\":[\"sleep\"],\"jail\":{\"rw_paths\":[\"/srv/a\\nb\"]}"),
+	  0,
+	  "jail.rw_paths[0] must be an absolute, normalized path (no \".\", \"..\", \"//\", "
+	  "trailing \"/\" or control character)" },
 	{ CREATE("\"id\":\"j4\",\"owner\":\"t\",\"vcpus\":1,\"memory_mib\":64,"
 		 "\"command\":[\"sleep\"],\"jail\":{\"devices\":\"tun\"}"),
 	  0, "jail.devices must be an array" },
@@ -497,11 +502,7 @@ int main(void)
 	Suite *s = suite_create("vigild_input");
 
 	vf.suite = "input";
-	require_root("vigild_input");
-	if (vigil_cgroup2_detect(&vf.cg2) < 0) {
-		printf("vigild_input: skipped: cgroup v2 is not mounted\n");
-		return EXIT_SKIP;
-	}
+	vf_require("vigild_input");
 	vf.extra_args[0] = "--allow-unjailed";
 	vf_add_case(s, "bad_requests", test_bad_requests_refused_and_change_nothing, vf_make_env,
 		    vf_remove_env);

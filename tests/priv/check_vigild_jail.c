@@ -461,11 +461,7 @@ int main(int argc, char **argv)
 		return jail_attacks_main(argc - 1, argv + 1);
 	if (argc == 2 && strcmp(argv[1], "--kexec") == 0)
 		return kexec_main();
-	require_root("vigild_jail");
-	if (vigil_cgroup2_detect(&vf.cg2) < 0) {
-		fprintf(stderr, "vigild_jail: skipped: cgroup v2 is not mounted\n");
-		return EXIT_SKIP;
-	}
+	vf_require("vigild_jail");
 	/*
 	 * First: the kernel rate-limits audit lines (about 10 in 5 s, then
 	 * "callbacks suppressed"), and the attacks' kills make a burst of them.

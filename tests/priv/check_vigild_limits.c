@@ -214,11 +214,7 @@ int main(int argc, char **argv)
 		return touch_main(argv[2]);
 	if (argc == 3 && strcmp(argv[1], "--fork") == 0)
 		return fork_main(argv[2]);
-	require_root("vigild_limits");
-	if (vigil_cgroup2_detect(&vf.cg2) < 0) {
-		fprintf(stderr, "vigild_limits: skipped: cgroup v2 is not mounted\n");
-		return EXIT_SKIP;
-	}
+	vf_require("vigild_limits");
 	/* the probe vigild's users read: the same words decide here */
 	vigil_probe_cgroup_limits(&limits, &vf.cg2);
 	if (!limits.available) {

@@ -897,11 +897,7 @@ int main(int argc, char **argv)
 		vmm_exit(tap_vmm_main(argc - 1, argv + 1));
 	s = suite_create("vigild_net");
 	vf.suite = "vigild-net";
-	require_root("vigild_net");
-	if (vigil_cgroup2_detect(&vf.cg2) < 0) {
-		fprintf(stderr, "vigild_net: skipped: cgroup v2 is not mounted\n");
-		return EXIT_SKIP;
-	}
+	vf_require("vigild_net");
 	vf_add_case(s, "lifecycle", test_rules_live_with_the_workload, vf_make_env, vf_remove_env);
 	vf_add_case(s, "bad_input", test_bad_network_input_changes_nothing, vf_make_env,
 		    vf_remove_env);

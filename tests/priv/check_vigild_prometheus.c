@@ -73,11 +73,7 @@ int main(int argc, char **argv)
 	vf.suite = "prometheus";
 	if (argc == 3 && strcmp(argv[1], "--burn") == 0)
 		return burn_cpu(argv[2]);
-	require_root("vigild_prometheus");
-	if (vigil_cgroup2_detect(&vf.cg2) < 0) {
-		printf("vigild_prometheus: skipped: cgroup v2 is not mounted\n");
-		return EXIT_SKIP;
-	}
+	vf_require("vigild_prometheus");
 	for (size_t i = 0; i < sizeof(tools) / sizeof(tools[0]); i++) {
 		if (access(tools[i], X_OK) < 0) {
 			printf("vigild_prometheus: skipped: needs %s "

@@ -223,11 +223,7 @@ int main(int argc, char **argv)
 	vf.suite = "stall";
 	if (argc == 3 && strcmp(argv[1], "--burn") == 0)
 		return burn_cpu(argv[2]);
-	require_root("vigild_stall");
-	if (vigil_cgroup2_detect(&vf.cg2) < 0) {
-		printf("vigild_stall: skipped: cgroup v2 is not mounted\n");
-		return EXIT_SKIP;
-	}
+	vf_require("vigild_stall");
 	if (access("/usr/bin/curl", X_OK) < 0) {
 		printf("vigild_stall: skipped: needs curl (scripts/install-deps.sh installs it)\n");
 		return EXIT_SKIP;

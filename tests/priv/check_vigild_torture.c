@@ -639,11 +639,7 @@ int main(int argc, char **argv)
 	vf.suite = "torture";
 	if (argc == 2 && strcmp(argv[1], "--work") == 0)
 		return work();
-	require_root("vigild_torture");
-	if (vigil_cgroup2_detect(&vf.cg2) < 0) {
-		printf("vigild_torture: skipped: cgroup v2 is not mounted\n");
-		return EXIT_SKIP;
-	}
+	vf_require("vigild_torture");
 	plan(full, rounds ? atoi(rounds) : 3, getenv("VIGIL_TORTURE_POINT"));
 	printf("vigild_torture: %zu runs (%s)\n", n_runs, full ? "full" : "short");
 	tc = tcase_create("crash");

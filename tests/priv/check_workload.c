@@ -527,11 +527,7 @@ int main(int argc, char **argv)
 	vf.suite = "workload";
 	if (argc == 3 && strcmp(argv[1], "--burn") == 0)
 		return burn_cpu(argv[2]);
-	require_root("workload");
-	if (vigil_cgroup2_detect(&vf.cg2) < 0) {
-		fprintf(stderr, "workload: skipped: cgroup v2 is not mounted\n");
-		return EXIT_SKIP;
-	}
+	vf_require("workload");
 	vf_add_case(s, "round_trip", test_round_trip, vf_make_env, vf_remove_env);
 	vf_add_case(s, "bad_input", test_bad_input_changes_nothing, vf_make_env, vf_remove_env);
 	vf_add_case(s, "exit", test_exit_is_stopped_and_usage_stays, vf_make_env, vf_remove_env);

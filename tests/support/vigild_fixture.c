@@ -31,6 +31,15 @@ struct vigild_proc {
 	unsigned long long start; /* /proc/PID/stat's start time, in clock ticks */
 };
 
+void vf_require(const char *suite)
+{
+	require_root(suite);
+	if (vigil_cgroup2_detect(&vf.cg2) < 0) {
+		printf("%s: skipped: cgroup v2 is not mounted\n", suite);
+		exit(EXIT_SKIP);
+	}
+}
+
 const char *vf_vigild_bin(void)
 {
 	const char *bin = getenv("VIGILD");

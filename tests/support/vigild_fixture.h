@@ -42,6 +42,8 @@ struct vigild_fixture {
 
 extern struct vigild_fixture vf;
 
+/* What every vigild suite needs, checked in main(): root and cgroup v2 (exit 77, saying which). */
+void vf_require(const char *suite);
 const char *vf_vigild_bin(void);
 /* `name`-PID: ids no other suite run uses */
 void vf_id_of(char *buf, size_t len, const char *name);

@@ -1,0 +1,12 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef VIGIL_DECIMAL_H
+#define VIGIL_DECIMAL_H
+
+/*
+ * A whole decimal number from a command line: digits only (no sign, space
+ * or suffix), between min and max. -EINVAL when it is not one, -ERANGE when
+ * it is out of range; the caller names the option.
+ */
+int vigil_parse_decimal(const char *text, unsigned long min, unsigned long max, unsigned long *ret);
+
+#endif
