@@ -203,6 +203,8 @@ static void print_workload_detail(struct json_object *w)
 	print_field(w, "id", "workload:");
 	print_field(w, "owner", "owner:");
 	print_field(w, "state", "state:");
+	/* a stop or delete under way, or one that failed midway and is to be repeated */
+	print_field(w, "pending", "pending:");
 	print_field(w, "pid", "pid:");
 	print_field(w, "exit_status", "exit status:");
 	if (str(w, "exit_reason"))

@@ -43,6 +43,8 @@ struct wl {
 	/* the request waiting for the stop: "stop" or "delete" */
 	struct vigil_control_conn *waiting;
 	const char *waiting_cmd;
+	/* deleted but for its interface, which the teardown thread is removing */
+	bool tearing_down;
 };
 
 /* What /metrics shows of a workload beside its counters, copied for the HTTP threads. */
@@ -97,6 +99,9 @@ struct vigild {
 	char **host_subnets;
 	size_t n_host_subnets;
 	int addr_fd;
+	/* the thread that deletes interfaces (net_teardown.c), and its eventfd */
+	struct net_teardown *teardown;
+	int teardown_fd;
 
 	/* the ledger (accounting.c) */
 	struct vigil_ledger *ledger;
@@ -180,7 +185,15 @@ int jail_spawn(struct vigild *d, struct wl *w, struct vigil_spawn_opts *o, char 
 	       int *pidfd, struct req_err *e);
 
 /* workload_delete.c */
+#define WL_DELETE_WAITS 1
+/*
+ * Deletes all but the interface; WL_DELETE_WAITS when there is one, handed
+ * to the teardown thread, and wl_delete_finish follows once it is gone.
+ */
 int wl_delete(struct vigild *d, struct wl *w, struct req_err *e);
+/* The rest, after the interface (`ret`: how its removal went, at step `failed`). */
+int wl_delete_finish(struct vigild *d, struct wl *w, int ret, const char *failed,
+		     struct req_err *e);
 
 /* control_conns.c: the loop's control connections */
 void conns_accept(struct vigild *d);
@@ -206,9 +219,19 @@ struct json_object *handle_request(struct vigild *d, struct json_object *req,
 				   struct vigil_control_conn *conn);
 /* Finishes the stops whose time has come and answers the requests that waited for them. */
 void request_stops_progress(struct vigild *d);
+/* Its interface gone (`ret` 0) or not (`failed`: the step), a delete is finished and answered. */
+void request_delete_continue(struct vigild *d, struct wl *w, int ret, const char *failed);
 
 /* repair.c: loads the registry and makes the host match it */
 int repair_state(struct vigild *d);
+
+/* net_teardown.c: deleted workloads' interfaces, off the loop */
+int net_teardown_start(struct vigild *d);
+void net_teardown_stop(struct vigild *d);
+/* Hands the interface of `w` (its meter's filters, then the link) to the thread. */
+int net_teardown_submit(struct vigild *d, struct wl *w);
+/* The teardown fd is readable: each finished delete goes on (request_delete_continue). */
+void net_teardown_collect(struct vigild *d);
 
 /* loop.c */
 int run_loop(struct vigild *d);

@@ -66,6 +66,8 @@ int run_loop(struct vigild *d)
 				accounting_epoch(d);
 			} else if (evs[i].data.ptr == &d->addr_fd) {
 				isolation_addresses_changed(d);
+			} else if (evs[i].data.ptr == &d->teardown_fd) {
+				net_teardown_collect(d);
 			} else {
 				wl_exited(d, evs[i].data.ptr);
 			}

@@ -79,8 +79,9 @@ static struct json_object *workload_view(const struct vigild *d, const struct wl
 	json_object_object_add(o, "owner", json_object_new_string(r->spec.owner));
 	json_object_object_add(
 		o, "state",
-		json_object_new_string(w->stopping ? "stopping"
-						   : vigil_workload_state_name(r->state)));
+		json_object_new_string(w->stopping	 ? "stopping"
+				       : w->tearing_down ? "deleting"
+							 : vigil_workload_state_name(r->state)));
 	json_object_object_add(
 		o, "pending",
 		r->pending ? json_object_new_string(vigil_workload_pending_name(r->pending))
@@ -173,19 +174,34 @@ static int do_list(struct vigild *d, struct json_object *resp)
 	return 0;
 }
 
+/* The request has to wait for the workload's stop or its interface: answered by the loop. */
+#define REQ_WAITS 1
+
 /*
  * The answer shows the workload as deleted; then its final ledger record is
- * written, after which its slot and record may already be gone.
+ * written, after which its slot and record may already be gone, and `w`
+ * with them.
  */
-static int delete_and_record(struct vigild *d, struct wl *w, struct json_object *resp,
-			     struct req_err *e)
+static void deleted_answer(struct vigild *d, struct wl *w, struct json_object *resp)
+{
+	json_object_object_add(resp, "workload", workload_view(d, w));
+	accounting_final(d, w);
+}
+
+/* A delete whose interface goes on the teardown thread waits for it, as for a stop. */
+static int delete_and_record(struct vigild *d, struct wl *w, struct vigil_control_conn *conn,
+			     struct json_object *resp, struct req_err *e)
 {
 	int r = wl_delete(d, w, e);
 
+	if (r == WL_DELETE_WAITS) {
+		w->waiting = conn;
+		w->waiting_cmd = "delete";
+		return REQ_WAITS;
+	}
 	if (r < 0)
 		return r;
-	json_object_object_add(resp, "workload", workload_view(d, w));
-	accounting_final(d, w);
+	deleted_answer(d, w, resp);
 	return 0;
 }
 
@@ -201,9 +217,6 @@ static bool cmd_known(const char *cmd)
 	}
 	return false;
 }
-
-/* The request has to wait for the workload's stop: answered by request_stops_progress. */
-#define REQ_WAITS 1
 
 /*
  * "stop", and "delete" of a running workload: the stop is begun here and
@@ -259,7 +272,7 @@ static int dispatch(struct vigild *d, const char *cmd, struct json_object *req,
 			 (w->rec.state == VIGIL_WL_RUNNING || w->stopping))
 			return begin_stop(d, w, cmd, conn, e);
 		else if (strcmp(cmd, "delete") == 0)
-			return delete_and_record(d, w, resp, e);
+			return delete_and_record(d, w, conn, resp, e);
 		else
 			r = 0; /* show */
 	}
@@ -330,6 +343,17 @@ struct json_object *handle_request(struct vigild *d, struct json_object *req,
 	return answer(resp, r, &e, request_workload(req));
 }
 
+/* To the request that waited, unless it came from a start that finished what a crash left. */
+static void answer_waiting(struct vigild *d, struct vigil_control_conn *conn,
+			   struct json_object *resp)
+{
+	if (conn)
+		conns_answer(d, conn, resp);
+	else
+		json_object_put(resp);
+	exporter_refresh(d);
+}
+
 void request_stops_progress(struct vigild *d)
 {
 	struct json_object *resp;
@@ -339,20 +363,38 @@ void request_stops_progress(struct vigild *d)
 	for (size_t i = 0; i < d->n_wls && d->n_stopping; i++) {
 		struct wl *w = d->wls[i];
 		struct vigil_control_conn *conn = w->waiting;
+		char id[VIGIL_ID_SIZE];
 
 		if (!w->stopping || !wl_stop_progress(d, w, &r, &e))
 			continue;
+		/* a delete's final record may release `w` */
+		snprintf(id, sizeof(id), "%s", w->rec.spec.id);
 		w->waiting = NULL;
 		resp = json_object_new_object();
 		if (!r && strcmp(w->waiting_cmd, "delete") == 0)
-			r = delete_and_record(d, w, resp, &e);
+			r = delete_and_record(d, w, conn, resp, &e);
 		else if (!r)
 			json_object_object_add(resp, "workload", workload_view(d, w));
-		resp = answer(resp, r, &e, w->rec.spec.id);
-		if (conn)
-			conns_answer(d, conn, resp);
-		else
+		if (r == REQ_WAITS) {
 			json_object_put(resp);
-		exporter_refresh(d);
+			continue;
+		}
+		answer_waiting(d, conn, answer(resp, r, &e, id));
 	}
+}
+
+void request_delete_continue(struct vigild *d, struct wl *w, int ret, const char *failed)
+{
+	struct vigil_control_conn *conn = w->waiting;
+	struct json_object *resp = json_object_new_object();
+	struct req_err e = { 0 };
+	char id[VIGIL_ID_SIZE];
+	int r;
+
+	snprintf(id, sizeof(id), "%s", w->rec.spec.id);
+	w->waiting = NULL;
+	r = wl_delete_finish(d, w, ret, failed, &e);
+	if (!r)
+		deleted_answer(d, w, resp);
+	answer_waiting(d, conn, answer(resp, r, &e, id));
 }

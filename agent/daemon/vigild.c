@@ -428,6 +428,8 @@ static int run(struct vigild *d)
 	ret = accounting_start(d);
 	if (!ret)
 		ret = exporter_start(d);
+	if (!ret && (ret = net_teardown_start(d)) < 0)
+		vlog(LOG_ERR, "the thread that deletes interfaces: %s", strerror(-ret));
 	if (!ret)
 		ret = claim_socket(d);
 	if (ret < 0)
@@ -439,6 +441,7 @@ static int run(struct vigild *d)
 		vlog(LOG_ERR, "event loop: %s", strerror(-ret));
 	unlink(d->socket_path);
 out:
+	net_teardown_stop(d);
 	exporter_stop(d);
 	accounting_stop(d);
 	isolation_stop(d);
@@ -483,6 +486,7 @@ int main(int argc, char **argv)
 		.listen_fd = -1,
 		.epoch_fd = -1,
 		.addr_fd = -1,
+		.teardown_fd = -1,
 		.ledger_lock = PTHREAD_MUTEX_INITIALIZER,
 		.alloc_lock = PTHREAD_MUTEX_INITIALIZER,
 	};

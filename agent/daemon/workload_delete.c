@@ -32,19 +32,20 @@ static int remove_cgroup(const char *path)
 
 int wl_delete(struct vigild *d, struct wl *w, struct req_err *e)
 {
-	struct vigil_workload *r = &w->rec, deleted;
-	struct vigil_slot slot;
+	struct vigil_workload *r = &w->rec, pending;
 	int ret;
 
 	if (r->state == VIGIL_WL_DELETED)
 		return req_fail(e, -EINVAL, "workload \"%s\" is already deleted", r->spec.id);
+	if (w->tearing_down)
+		return req_fail(e, -EBUSY, "workload \"%s\" is being deleted", r->spec.id);
 	/* a running one is stopped first, by the loop (requests.c) */
 	if (r->state == VIGIL_WL_RUNNING || w->stopping)
 		return req_fail(e, -EBUSY, "workload \"%s\" is still running", r->spec.id);
 	if (r->pending != VIGIL_PENDING_DELETE) {
-		deleted = *r;
-		deleted.pending = VIGIL_PENDING_DELETE;
-		ret = vigil_registry_save(d->state_dir, &deleted);
+		pending = *r;
+		pending.pending = VIGIL_PENDING_DELETE;
+		ret = vigil_registry_save(d->state_dir, &pending);
 		if (ret < 0)
 			return req_fail(e, ret, "workload \"%s\": recording its delete: %s",
 					r->spec.id, strerror(-ret));
@@ -60,20 +61,26 @@ int wl_delete(struct vigild *d, struct wl *w, struct req_err *e)
 		return req_fail(e, ret, "workload \"%s\": removing cgroup %s: %s", r->spec.id,
 				r->cgroup, strerror(-ret));
 	crash_point(CRASH_DELETE_CGROUP);
-	if (r->ifindex > 0) {
-		/* before the interface goes: its index may be given to another */
-		ret = vigil_net_detach(d->pin_dir, r->ifindex);
+	if (r->ifindex > 0 || r->host_ifname[0]) {
+		ret = net_teardown_submit(d, w);
 		if (ret < 0)
-			return req_fail(e, ret, "workload \"%s\": unmetering interface %s: %s",
+			return req_fail(e, ret, "workload \"%s\": removing interface %s: %s",
 					r->spec.id, r->host_ifname, strerror(-ret));
+		return WL_DELETE_WAITS;
 	}
-	if (r->host_ifname[0]) {
-		ret = net_link_delete(r);
-		if (ret < 0 && ret != -ENODEV)
-			return req_fail(e, ret, "workload \"%s\": deleting interface %s: %s",
-					r->spec.id, r->host_ifname, strerror(-ret));
+	return wl_delete_finish(d, w, 0, NULL, e);
+}
+
+int wl_delete_finish(struct vigild *d, struct wl *w, int ret, const char *failed, struct req_err *e)
+{
+	struct vigil_workload *r = &w->rec, deleted;
+	struct vigil_slot slot;
+
+	if (ret < 0)
+		return req_fail(e, ret, "workload \"%s\": %s %s: %s", r->spec.id, failed,
+				r->host_ifname, strerror(-ret));
+	if (r->host_ifname[0])
 		crash_point(CRASH_DELETE_INTERFACE);
-	}
 	if (r->spec.net_mode != VIGIL_NET_NONE) {
 		/* after the interface: it never exists without its rules */
 		ret = isolation_remove(d, w, e);

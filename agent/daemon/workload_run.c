@@ -98,6 +98,11 @@ int wl_start(struct vigild *d, struct wl *w, struct req_err *e)
 	if (w->rec.state == VIGIL_WL_RUNNING || w->rec.state == VIGIL_WL_DELETED)
 		return req_fail(e, -EINVAL, "workload \"%s\" is %s", w->rec.spec.id,
 				vigil_workload_state_name(w->rec.state));
+	if (w->rec.pending == VIGIL_PENDING_DELETE)
+		return req_fail(e, -EBUSY,
+				"workload \"%s\" is being deleted (a delete that failed midway: "
+				"repeat it)",
+				w->rec.spec.id);
 	ret = spawn_command(d, w, &pid, &pidfd, e);
 	if (ret < 0)
 		return ret;

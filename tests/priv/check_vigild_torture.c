@@ -383,7 +383,9 @@ static struct json_object *settled(const char *id)
 		int status;
 		struct json_object *o = vf_wl_cmd(&status, "show", id);
 
-		if (status != 0 || (strcmp(vf_state_of(o), "stopping") && !vf_jstr(o, "pending")))
+		/* deleting: its interface is going, on vigild's teardown thread */
+		if (status != 0 || (strcmp(vf_state_of(o), "stopping") &&
+				    strcmp(vf_state_of(o), "deleting") && !vf_jstr(o, "pending")))
 			return o;
 		json_object_put(o);
 		usleep(50 * 1000);
