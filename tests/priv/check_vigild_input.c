@@ -316,7 +316,8 @@ static char *recorded_state(const char *id)
  */
 START_TEST(test_delete_on_a_full_disk)
 {
-	char filler[PATH_MAX + 16], chunk[65536] = { 0 }, *state;
+	char filler[PATH_MAX + 16], chunk[65536] = { 0 }, *state, *text, err[512];
+	char procs[PATH_MAX + 64];
 	struct json_object *o;
 	int fd, status;
 
@@ -341,6 +342,28 @@ START_TEST(test_delete_on_a_full_disk)
 	state = recorded_state("full");
 	ck_assert_str_eq(state, "created");
 	free(state);
+
+	/* a start that cannot be recorded does not run: its process is killed, nothing changes */
+	o = vf_wl_cmd(&status, "start", "full");
+	ck_assert_int_eq(status, 1);
+	ck_assert_msg(strstr(vf_jstr(o, "error"), "recording its start: No space left on device"),
+		      "%s", json_object_to_json_string(o));
+	json_object_put(o);
+	o = vf_show("full");
+	ck_assert_str_eq(vf_state_of(o), "created");
+	json_object_put(o);
+	snprintf(procs, sizeof(procs), "%s/full/cgroup.procs", vf.parent);
+	text = read_file(procs);
+	ck_assert_msg(text && !text[0], "processes left in the cgroup of full: %s", text);
+	free(text);
+	/* a create that cannot write its record leaves no workload, cgroup or slot behind */
+	ck_assert_int_ne(vf_create("{\"id\":\"full2\"," SPEC_BASE "}", err, sizeof(err)), 0);
+	ck_assert_msg(strstr(err, "No space left on device"), "%s", err);
+	snprintf(procs, sizeof(procs), "%s/full2", vf.parent);
+	ck_assert_int_ne(access(procs, F_OK), 0);
+	o = vf_wl_cmd(&status, "show", "full2");
+	ck_assert_int_eq(status, 1);
+	json_object_put(o);
 
 	/* with room again it is deleted (its record goes once its final ledger record is durable) */
 	ck_assert_int_eq(unlink(filler), 0);

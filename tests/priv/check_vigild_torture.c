@@ -265,6 +265,13 @@ static void assert_no_orphans(void)
 			 "esac; done",
 			 vf.netns_dir, names) == 0,
 		      "a namespace no workload has");
+	/* the host's mounts under the case's directory: its bpffs, and listed workloads' netns */
+	ck_assert_msg(sh("awk '{print $5}' /proc/self/mountinfo | grep '^%s/' | "
+			 "while read m; do [ \"$m\" = %s ] && continue; n=$(basename \"$m\"); "
+			 "case \"$m\" in %s/*) case '%s' in *\" $n \"*) continue;; esac;; esac; "
+			 "echo \"orphan mount $m\"; exit 1; done",
+			 vf.scratch, vf.bpffs, vf.netns_dir, names) == 0,
+		      "a mount no workload has");
 }
 
 /* The armed vigild: waits for it to kill itself, and asserts that is how it ended. */
