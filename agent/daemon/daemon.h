@@ -139,6 +139,11 @@ int req_fail(struct req_err *e, int err, const char *fmt, ...)
 struct wl *wl_find(struct vigild *d, const char *id);
 int wl_add(struct vigild *d, struct wl *w);
 int wl_cgroup_procs(const struct wl *w, int *pids, size_t max, size_t *ret_n);
+/*
+ * Writes the record with `why` as its pending operation, and only then
+ * sets it in the daemon; 0 at once when it is recorded already.
+ */
+int wl_record_pending(struct vigild *d, struct wl *w, enum vigil_workload_pending why);
 
 /* workload_create.c */
 int wl_create(struct vigild *d, struct json_object *spec, struct wl **ret, struct req_err *e);

@@ -14,7 +14,6 @@
 #include "crash_point.h"
 #include "daemon.h"
 #include "log.h"
-#include "net_meter.h"
 #include "netns.h"
 
 static int remove_cgroup(const char *path)
@@ -32,7 +31,7 @@ static int remove_cgroup(const char *path)
 
 int wl_delete(struct vigild *d, struct wl *w, struct req_err *e)
 {
-	struct vigil_workload *r = &w->rec, pending;
+	struct vigil_workload *r = &w->rec;
 	int ret;
 
 	if (r->state == VIGIL_WL_DELETED)
@@ -42,15 +41,10 @@ int wl_delete(struct vigild *d, struct wl *w, struct req_err *e)
 	/* a running one is stopped first, by the loop (requests.c) */
 	if (r->state == VIGIL_WL_RUNNING || w->stopping)
 		return req_fail(e, -EBUSY, "workload \"%s\" is still running", r->spec.id);
-	if (r->pending != VIGIL_PENDING_DELETE) {
-		pending = *r;
-		pending.pending = VIGIL_PENDING_DELETE;
-		ret = vigil_registry_save(d->state_dir, &pending);
-		if (ret < 0)
-			return req_fail(e, ret, "workload \"%s\": recording its delete: %s",
-					r->spec.id, strerror(-ret));
-		r->pending = VIGIL_PENDING_DELETE;
-	}
+	ret = wl_record_pending(d, w, VIGIL_PENDING_DELETE);
+	if (ret < 0)
+		return req_fail(e, ret, "workload \"%s\": recording its delete: %s", r->spec.id,
+				strerror(-ret));
 	crash_point(CRASH_DELETE_PENDING);
 	ret = vigil_meter_remove_cgroup(d->meter, r->cgroup_id);
 	if (ret < 0 && ret != -ENOENT)

@@ -240,7 +240,6 @@ static void stop_signal(struct vigild *d, struct wl *w, uint32_t timeout_ms)
 int wl_stop_begin(struct vigild *d, struct wl *w, enum vigil_workload_pending why,
 		  struct req_err *e)
 {
-	struct vigil_workload rec = w->rec;
 	int ret;
 
 	if (w->rec.state != VIGIL_WL_RUNNING)
@@ -248,8 +247,7 @@ int wl_stop_begin(struct vigild *d, struct wl *w, enum vigil_workload_pending wh
 				w->rec.spec.id, vigil_workload_state_name(w->rec.state));
 	if (w->stopping)
 		return req_fail(e, -EBUSY, "workload \"%s\" is stopping already", w->rec.spec.id);
-	rec.pending = why;
-	ret = vigil_registry_save(d->state_dir, &rec);
+	ret = wl_record_pending(d, w, why);
 	/*
 	 * A delete that cannot be recorded is refused, as it would be later; a
 	 * stop goes on: it is how an admin ends a runaway workload, and its

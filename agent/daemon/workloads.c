@@ -46,6 +46,20 @@ int wl_add(struct vigild *d, struct wl *w)
 	return 0;
 }
 
+int wl_record_pending(struct vigild *d, struct wl *w, enum vigil_workload_pending why)
+{
+	struct vigil_workload rec = w->rec;
+	int ret;
+
+	if (w->rec.pending == why)
+		return 0;
+	rec.pending = why;
+	ret = vigil_registry_save(d->state_dir, &rec);
+	if (!ret)
+		w->rec.pending = why;
+	return ret;
+}
+
 int wl_cgroup_procs(const struct wl *w, int *pids, size_t max, size_t *ret_n)
 {
 	char path[PATH_MAX + 32];

@@ -309,6 +309,21 @@ static char *recorded_state(const char *id)
 	return state;
 }
 
+/* `cmd` of workload "full" fails with `error`, and vigild still shows it created. */
+static void refused_leaving_created(const char *cmd, const char *error)
+{
+	struct json_object *o;
+	int status;
+
+	o = vf_wl_cmd(&status, cmd, "full");
+	ck_assert_int_eq(status, 1);
+	ck_assert_msg(strstr(vf_jstr(o, "error"), error), "%s", json_object_to_json_string(o));
+	json_object_put(o);
+	o = vf_show("full");
+	ck_assert_str_eq(vf_state_of(o), "created");
+	json_object_put(o);
+}
+
 /*
  * A delete refused because the state disk is full changes nothing: the
  * daemon and the record on disk both still say what they said, and the
@@ -331,27 +346,13 @@ START_TEST(test_delete_on_a_full_disk)
 	ck_assert_int_eq(errno, ENOSPC);
 	close(fd);
 
-	o = vf_wl_cmd(&status, "delete", "full");
-	ck_assert_int_eq(status, 1);
-	ck_assert_msg(strstr(vf_jstr(o, "error"), "recording its delete: No space left on device"),
-		      "%s", json_object_to_json_string(o));
-	json_object_put(o);
-	o = vf_show("full");
-	ck_assert_str_eq(vf_state_of(o), "created");
-	json_object_put(o);
+	refused_leaving_created("delete", "recording its delete: No space left on device");
 	state = recorded_state("full");
 	ck_assert_str_eq(state, "created");
 	free(state);
 
 	/* a start that cannot be recorded does not run: its process is killed, nothing changes */
-	o = vf_wl_cmd(&status, "start", "full");
-	ck_assert_int_eq(status, 1);
-	ck_assert_msg(strstr(vf_jstr(o, "error"), "recording its start: No space left on device"),
-		      "%s", json_object_to_json_string(o));
-	json_object_put(o);
-	o = vf_show("full");
-	ck_assert_str_eq(vf_state_of(o), "created");
-	json_object_put(o);
+	refused_leaving_created("start", "recording its start: No space left on device");
 	snprintf(procs, sizeof(procs), "%s/full/cgroup.procs", vf.parent);
 	text = read_file(procs);
 	ck_assert_msg(text && !text[0], "processes left in the cgroup of full: %s", text);
