@@ -17,18 +17,19 @@
 
 static int do_workload_help(int argc, char **argv)
 {
-	print_help("Usage: vigil workload create FILE\n"
-		   "       vigil workload { start | stop | delete | show } ID\n"
-		   "       vigil workload show ID --seccomp\n"
-		   "       vigil workload list\n"
-		   "       vigil workload help\n"
-		   "\n"
-		   "Manages workloads through vigild's control socket (--socket). FILE is a\n"
-		   "workload spec (JSON: id, owner, vcpus, memory_mib, command, network,\n"
-		   "jail). --seccomp prints the filter a jailed workload runs under, as\n"
-		   "libseccomp's pseudo filter code.\n"
-		   "A deleted workload's record and counters stay until its usage is exported,\n"
-		   "so its id cannot be reused until then.\n");
+	print_help(
+		"Usage: vigil workload create FILE\n"
+		"       vigil workload { start | stop | delete | show } ID\n"
+		"       vigil workload show ID --seccomp\n"
+		"       vigil workload list\n"
+		"       vigil workload help\n"
+		"\n"
+		"Manages workloads through vigild's control socket (--socket). FILE is a\n"
+		"workload spec (JSON: id, owner, vcpus, memory_mib, command, network,\n"
+		"jail, stop, restart). --seccomp prints the filter a jailed workload runs under, as\n"
+		"libseccomp's pseudo filter code.\n"
+		"A deleted workload's record and counters stay until its usage is exported,\n"
+		"so its id cannot be reused until then.\n");
 	return CLI_OK;
 }
 
@@ -196,6 +197,43 @@ static void print_limits(struct json_object *w)
 	close_json_array();
 }
 
+/* The restart policy, how many it made, and when the next start is due while one is. */
+static void print_restart(struct json_object *w)
+{
+	struct json_object *v;
+
+	print_string(PRINT_ANY, "restart", "restart:     %s", str(w, "restart"));
+	json_object_object_get_ex(w, "restarts", &v);
+	print_u64(PRINT_ANY, "restarts", ", %" PRIu64 " restarts", json_object_get_uint64(v));
+	if (!json_object_object_get_ex(w, "next_start_in_ms", &v) ||
+	    json_object_is_type(v, json_type_null)) {
+		print_null("next_start_in_ms");
+		print_null("next_start_unix_ns");
+		print_text("\n");
+		return;
+	}
+	print_u64(PRINT_JSON, "next_start_in_ms", NULL, json_object_get_uint64(v));
+	print_text(", next start in %.1f s\n", (double)json_object_get_int64(v) / 1000);
+	json_object_object_get_ex(w, "next_start_unix_ns", &v);
+	print_u64(PRINT_JSON, "next_start_unix_ns", NULL, json_object_get_uint64(v));
+}
+
+static void print_stop(struct json_object *w)
+{
+	struct json_object *stop, *v;
+
+	if (!json_object_object_get_ex(w, "stop", &stop) ||
+	    !json_object_is_type(stop, json_type_object))
+		return;
+	open_json_object("stop");
+	print_string(PRINT_ANY, "method", "stop:        %s", str(stop, "method"));
+	print_string(PRINT_ANY, "signal", " (signal %s", str(stop, "signal"));
+	json_object_object_get_ex(stop, "timeout_s", &v);
+	print_u64(PRINT_ANY, "timeout_s", ", kill after %" PRIu64 " s)\n",
+		  json_object_get_uint64(v));
+	close_json_object();
+}
+
 static void print_workload_detail(struct json_object *w)
 {
 	struct json_object *cmd;
@@ -210,6 +248,9 @@ static void print_workload_detail(struct json_object *w)
 	if (str(w, "exit_reason"))
 		print_string(PRINT_ANY, "exit_reason", "ended:       %s\n", str(w, "exit_reason"));
 	print_field(w, "exit_signal", "exit signal:");
+	print_field(w, "started_unix_ns", "started ns:");
+	print_restart(w);
+	print_stop(w);
 	print_field(w, "slot", "slot:");
 	print_field(w, "cgroup", "cgroup:");
 	print_field(w, "vcpus", "vcpus:");
@@ -380,7 +421,7 @@ static int do_workload_list(int argc, char **argv)
 		return CLI_FAIL;
 	}
 	open_json_array(NULL);
-	print_text("%-32s %-8s %-8s %-5s %-5s %-8s %s\n", "ID", "STATE", "PID", "SLOT", "VCPUS",
+	print_text("%-32s %-10s %-8s %-5s %-5s %-8s %s\n", "ID", "STATE", "PID", "SLOT", "VCPUS",
 		   "MEM_MIB", "OWNER");
 	for (size_t i = 0; i < json_object_array_length(arr); i++) {
 		struct json_object *w = json_object_array_get_idx(arr, i);
@@ -391,7 +432,7 @@ static int do_workload_list(int argc, char **argv)
 			close_json_object();
 			continue;
 		}
-		print_text("%-32s %-8s %-8s %-5s %-5s %-8s %s\n", str(w, "id"), str(w, "state"),
+		print_text("%-32s %-10s %-8s %-5s %-5s %-8s %s\n", str(w, "id"), str(w, "state"),
 			   str(w, "pid") ? str(w, "pid") : "-", str(w, "slot"), str(w, "vcpus"),
 			   str(w, "memory_mib"), str(w, "owner"));
 	}

@@ -25,14 +25,6 @@
 
 #define BOOT_ID_PATH "/proc/sys/kernel/random/boot_id"
 
-static uint64_t realtime_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static int read_boot_id(const char *path, char *buf, size_t len)
 {
 	FILE *f = fopen(path, "re");
@@ -145,7 +137,7 @@ static void record(struct vigild *d, const struct wl *only, const char *what)
 	int ret;
 
 	pthread_mutex_lock(&d->ledger_lock);
-	ret = append_locked(d, only, realtime_ns());
+	ret = append_locked(d, only, loop_unix_ns());
 	if (ret == 0)
 		purge_finals(d);
 	pthread_mutex_unlock(&d->ledger_lock);
@@ -204,7 +196,7 @@ int accounting_start(struct vigild *d)
 	note_flags(d);
 	d->window_start_ns = vigil_ledger_last_window_end(d->ledger);
 	if (!d->window_start_ns)
-		d->window_start_ns = realtime_ns();
+		d->window_start_ns = loop_unix_ns();
 	/* deleted workloads whose final record made it before a crash */
 	purge_finals(d);
 	d->epoch_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);

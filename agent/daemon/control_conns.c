@@ -190,17 +190,19 @@ void conns_event(struct vigild *d, void *ptr, uint32_t events)
 int conns_timeout_ms(const struct vigild *d)
 {
 	uint64_t now = loop_now_ms(), next = UINT64_MAX;
-
-	int stops = wl_stop_timeout_ms(d), ms;
+	int others[] = { wl_stop_timeout_ms(d), wl_restart_timeout_ms(d) }, ms = -1;
 
 	for (size_t i = 0; i < d->n_conns; i++) {
 		if (d->conns[i]->deadline_ms < next)
 			next = d->conns[i]->deadline_ms;
 	}
-	if (next == UINT64_MAX)
-		return stops;
-	ms = next <= now ? 0 : (int)(next - now);
-	return stops >= 0 && stops < ms ? stops : ms;
+	if (next != UINT64_MAX)
+		ms = next <= now ? 0 : (int)(next - now);
+	for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
+		if (others[i] >= 0 && (ms < 0 || others[i] < ms))
+			ms = others[i];
+	}
+	return ms;
 }
 
 void conns_expire(struct vigild *d)

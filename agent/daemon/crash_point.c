@@ -8,14 +8,23 @@
 #include <string.h>
 
 static const char *const names[CRASH_POINTS] = {
-	[CRASH_CREATE_CGROUP] = "create.cgroup",       [CRASH_CREATE_NETWORK] = "create.network",
-	[CRASH_CREATE_SLOT] = "create.slot",	       [CRASH_CREATE_RECORD] = "create.record",
-	[CRASH_START_SPAWNED] = "start.spawned",       [CRASH_START_RECORD] = "start.record",
-	[CRASH_STOP_PENDING] = "stop.pending",	       [CRASH_STOP_SIGNALLED] = "stop.signalled",
-	[CRASH_DELETE_PENDING] = "delete.pending",     [CRASH_DELETE_CGROUP] = "delete.cgroup",
-	[CRASH_DELETE_INTERFACE] = "delete.interface", [CRASH_DELETE_RULES] = "delete.rules",
-	[CRASH_DELETE_RECORD] = "delete.record",       [CRASH_EPOCH_APPENDED] = "epoch.appended",
+	[CRASH_CREATE_CGROUP] = "create.cgroup",
+	[CRASH_CREATE_NETWORK] = "create.network",
+	[CRASH_CREATE_SLOT] = "create.slot",
+	[CRASH_CREATE_RECORD] = "create.record",
+	[CRASH_START_SPAWNED] = "start.spawned",
+	[CRASH_START_RECORD] = "start.record",
+	[CRASH_STOP_PENDING] = "stop.pending",
+	[CRASH_STOP_SIGNALLED] = "stop.signalled",
+	[CRASH_DELETE_PENDING] = "delete.pending",
+	[CRASH_DELETE_CGROUP] = "delete.cgroup",
+	[CRASH_DELETE_INTERFACE] = "delete.interface",
+	[CRASH_DELETE_RULES] = "delete.rules",
+	[CRASH_DELETE_RECORD] = "delete.record",
+	[CRASH_EPOCH_APPENDED] = "epoch.appended",
 	[CRASH_SUBNETS_DENIED] = "subnets.denied",
+	[CRASH_RESTART_SCHEDULED] = "restart.scheduled",
+	[CRASH_RESTART_CANCELLED] = "restart.cancelled",
 };
 
 static enum crash_point armed = CRASH_NONE;

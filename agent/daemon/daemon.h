@@ -45,6 +45,12 @@ struct wl {
 	const char *waiting_cmd;
 	/* deleted but for its interface, which the teardown thread is removing */
 	bool tearing_down;
+	/* what its stop sent ("QMP system_powerdown", "SIGTERM"), for the log */
+	const char *stop_sent;
+	/* a stop through QMP: the exchange with the VMM while it lasts; NULL */
+	struct wl_qmp *qmp;
+	/* its restart is due at this CLOCK_MONOTONIC ms; 0: none is scheduled */
+	uint64_t restart_due_ms;
 };
 
 /* What /metrics shows of a workload beside its counters, copied for the HTTP threads. */
@@ -86,6 +92,8 @@ struct vigild {
 	size_t n_wls, cap_wls;
 	/* how many are stopping: the loop looks at them every 20 ms while any are */
 	size_t n_stopping;
+	/* how many have a restart scheduled */
+	size_t n_restarting;
 	int epfd, sigfd, listen_fd;
 	/* the control connections being read or answered (control_conns.c) */
 	struct vigil_control_conn *conns[VIGILD_MAX_CONNS];
@@ -139,6 +147,12 @@ int req_fail(struct req_err *e, int err, const char *fmt, ...)
 struct wl *wl_find(struct vigild *d, const char *id);
 int wl_add(struct vigild *d, struct wl *w);
 int wl_cgroup_procs(const struct wl *w, int *pids, size_t max, size_t *ret_n);
+/* `sig` to every process in its cgroup, each checked to be there through a pidfd. */
+void wl_cgroup_signal(const struct vigild *d, const struct wl *w, int sig);
+/* SIGKILL to every process in it; one forked meanwhile may be left for the next call. */
+void wl_cgroup_kill(const struct vigild *d, const struct wl *w);
+/* true when it has no process (or cannot be read) */
+bool wl_cgroup_empty(const struct wl *w);
 /*
  * Writes the record with `why` as its pending operation, and only then
  * sets it in the daemon; 0 at once when it is recorded already.
@@ -149,7 +163,10 @@ int wl_record_pending(struct vigild *d, struct wl *w, enum vigil_workload_pendin
 int wl_create(struct vigild *d, struct json_object *spec, struct wl **ret, struct req_err *e);
 
 /* workload_run.c */
+/* The admin's start: the restart policy's count starts over. */
 int wl_start(struct vigild *d, struct wl *w, struct req_err *e);
+/* Spawns its command and records it running: a start, the admin's or the restart policy's. */
+int wl_run(struct vigild *d, struct wl *w, struct req_err *e);
 /*
  * Records why (a stop, or a delete that follows it), sends SIGTERM and marks
  * it stopping; the loop finishes it (wl_stop_progress).
@@ -169,10 +186,46 @@ void wl_resume_pending(struct vigild *d, struct wl *w);
 int wl_stop_progress(struct vigild *d, struct wl *w, int *ret_err, struct req_err *e);
 /* ms until the next stopping workload should be looked at again, -1 with none */
 int wl_stop_timeout_ms(const struct vigild *d);
+/* Its QMP exchange failed (`why`): the stop goes on with the spec's signal. */
+void wl_stop_fallback(struct vigild *d, struct wl *w, const char *why);
 /* The main process exited (its pidfd is readable): the workload is stopped. */
 void wl_exited(struct vigild *d, struct wl *w);
 /* Watches the pidfd of a running workload in the loop. */
 int wl_watch(struct vigild *d, struct wl *w);
+
+/* workload_qmp.c: a stop through the VMM's QMP socket */
+/*
+ * Connects to the socket in the jail and begins the exchange (at most
+ * half of `timeout_ms`, at most 2 s); -errno with `why` when it cannot.
+ */
+int wl_qmp_begin(struct vigild *d, struct wl *w, uint32_t timeout_ms, char *why, size_t len);
+/* `ptr` is the epoll data of a workload's QMP exchange */
+bool wl_qmp_own(const struct vigild *d, const void *ptr);
+/* Its socket is ready: the exchange goes on, succeeds or fails (wl_stop_fallback). */
+void wl_qmp_event(struct vigild *d, void *ptr, uint32_t events);
+/* An exchange past its deadline fails. */
+void wl_qmp_expire(struct vigild *d, struct wl *w);
+/* Ends it, over or not. */
+void wl_qmp_close(struct vigild *d, struct wl *w);
+
+/* workload_restart.c: the restart policy */
+/* Its exit (recorded) is one the policy restarts after. */
+bool wl_restart_wanted(const struct wl *w);
+/* Schedules the next start in the record and the daemon (the caller saves); the delay in ms. */
+uint32_t wl_restart_schedule(struct vigild *d, struct wl *w);
+/* A scheduled restart is cancelled, in the record first; 0 when none was. */
+int wl_restart_cancel(struct vigild *d, struct wl *w, struct req_err *e);
+/* Drops a schedule from the daemon and the record (not saved): the admin started it. */
+void wl_restart_forget(struct vigild *d, struct wl *w);
+/*
+ * At start: the schedule of the record goes on; `ended_unseen`: repair found
+ * it ended while vigild was down, which counts as a failure.
+ */
+void wl_restart_resume(struct vigild *d, struct wl *w, bool ended_unseen);
+/* ms until the next restart is due, -1 with none */
+int wl_restart_timeout_ms(const struct vigild *d);
+/* Starts those whose restart is due. */
+void wl_restarts_due(struct vigild *d);
 
 /* jail.c */
 struct vigil_spawn_opts;
@@ -205,7 +258,7 @@ void conns_accept(struct vigild *d);
 /* `ptr` is the epoll data of one of them */
 bool conns_own(const struct vigild *d, const void *ptr);
 void conns_event(struct vigild *d, void *ptr, uint32_t events);
-/* ms until the loop has something to do without an event (a deadline, a stop), or -1 */
+/* ms until the loop has something to do without an event (a deadline, a stop, a restart), or -1 */
 int conns_timeout_ms(const struct vigild *d);
 /* Answers (or drops) the connections past their deadline. */
 void conns_expire(struct vigild *d);
@@ -240,8 +293,10 @@ void net_teardown_collect(struct vigild *d);
 
 /* loop.c */
 int run_loop(struct vigild *d);
-/* CLOCK_MONOTONIC in ms: the deadlines of connections and stops */
+/* CLOCK_MONOTONIC in ms: the deadlines of connections, stops and restarts */
 uint64_t loop_now_ms(void);
+/* CLOCK_REALTIME in ns: what records keep */
+uint64_t loop_unix_ns(void);
 
 /* accounting.c: the ledger's epochs and final records */
 int accounting_start(struct vigild *d);

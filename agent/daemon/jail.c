@@ -288,6 +288,7 @@ int jail_spawn(struct vigild *d, struct wl *w, struct vigil_spawn_opts *o, char 
 		.netns_fd = o->netns_fd,
 		.handed_fd = -1,
 		.argv = argv,
+		.runtime_dir = vigil_workload_spec_has_qmp(&r->spec),
 	};
 	struct vigil_jail_report rep = { 0 };
 	struct vigil_jail_plan *plan = NULL;

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * The event loop: control connections (control_conns.c), exits of workload processes, the
- * ledger's epochs, changes of the host's addresses, and SIGTERM/SIGINT,
+ * The event loop: control connections (control_conns.c), exits of workload processes, QMP
+ * exchanges of stops, restarts, the ledger's epochs, changes of the host's addresses, and
+ * SIGTERM/SIGINT,
  * which end the loop and leave workloads running and every BPF object pinned.
  */
 #include <errno.h>
@@ -22,6 +23,14 @@ uint64_t loop_now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+uint64_t loop_unix_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 /* Returns 1 when a stop signal arrived. */
@@ -68,11 +77,14 @@ int run_loop(struct vigild *d)
 				isolation_addresses_changed(d);
 			} else if (evs[i].data.ptr == &d->teardown_fd) {
 				net_teardown_collect(d);
+			} else if (wl_qmp_own(d, evs[i].data.ptr)) {
+				wl_qmp_event(d, evs[i].data.ptr, evs[i].events);
 			} else {
 				wl_exited(d, evs[i].data.ptr);
 			}
 		}
 		request_stops_progress(d);
+		wl_restarts_due(d);
 		conns_expire(d);
 	}
 }

@@ -6,7 +6,9 @@
  * written) is freed along with its cgroup, interface and namespace, and a
  * workload is running exactly when its cgroup has processes. A stop or
  * delete recorded as under way is finished, not undone: a half-deleted
- * workload is not made again. Every repair is logged.
+ * workload is not made again. A restart the record schedules goes on, and
+ * one that ended unseen is restarted under its policy. Every repair is
+ * logged.
  */
 #include <dirent.h>
 #include <net/if.h>
@@ -137,8 +139,12 @@ static void repair_slot(struct vigild *d, struct wl *w)
 		vlog_wl(LOG_ERR, r->spec.id, "metering its cgroup: %s", strerror(-ret));
 }
 
-/* Running exactly when the cgroup has processes; a live one is watched again. */
-static void repair_run_state(struct vigild *d, struct wl *w)
+/*
+ * Running exactly when the cgroup has processes; a live one is watched
+ * again. true when it was recorded running and has ended meanwhile, how
+ * is not known.
+ */
+static bool repair_run_state(struct vigild *d, struct wl *w)
 {
 	struct vigil_workload *r = &w->rec;
 	enum vigil_workload_state was = r->state;
@@ -151,8 +157,12 @@ static void repair_run_state(struct vigild *d, struct wl *w)
 	for (size_t i = 0; i < n && i < 256; i++)
 		main_alive |= pids[i] == r->pid;
 	if (n == 0) {
-		if (r->state == VIGIL_WL_RUNNING)
+		if (r->state == VIGIL_WL_RUNNING) {
 			r->state = VIGIL_WL_STOPPED;
+			r->has_exit = false;
+			r->exit_status = 0;
+			r->exit_signal = 0;
+		}
 	} else {
 		r->state = VIGIL_WL_RUNNING;
 		/* the main process is gone but others live on: follow one of them */
@@ -165,6 +175,7 @@ static void repair_run_state(struct vigild *d, struct wl *w)
 	if (r->state != was)
 		vlog_wl(LOG_WARNING, r->spec.id, "was %s, is %s", vigil_workload_state_name(was),
 			vigil_workload_state_name(r->state));
+	return was == VIGIL_WL_RUNNING && r->state == VIGIL_WL_STOPPED;
 }
 
 struct orphans {
@@ -255,17 +266,21 @@ static void forget_orphan_interfaces(struct vigild *d)
 	free(keep);
 }
 
-/* What a half-done delete left is not brought back; the delete is finished (wl_resume_pending). */
-static void repair_workload(struct vigild *d, struct wl *w)
+/*
+ * What a half-done delete left is not brought back; the delete is finished
+ * (wl_resume_pending). true when it ended while vigild was down.
+ */
+static bool repair_workload(struct vigild *d, struct wl *w)
 {
-	if (w->rec.pending == VIGIL_PENDING_DELETE) {
-		repair_run_state(d, w);
-		return;
-	}
+	bool ended;
+
+	if (w->rec.pending == VIGIL_PENDING_DELETE)
+		return repair_run_state(d, w);
 	repair_cgroup(w);
 	repair_network(d, w);
-	repair_run_state(d, w);
+	ended = repair_run_state(d, w);
 	repair_limits(d, w);
+	return ended;
 }
 
 int repair_state(struct vigild *d)
@@ -290,14 +305,16 @@ int repair_state(struct vigild *d)
 	for (size_t i = 0; i < d->n_wls; i++) {
 		struct wl *w = d->wls[i];
 		struct vigil_workload before = w->rec;
+		bool ended = false;
 
 		if (w->rec.state != VIGIL_WL_DELETED)
-			repair_workload(d, w);
+			ended = repair_workload(d, w);
 		repair_slot(d, w);
 		if (memcmp(&before, &w->rec, sizeof(before)) &&
 		    (ret = vigil_registry_save(d->state_dir, &w->rec)) < 0)
 			vlog_wl(LOG_ERR, w->rec.spec.id, "writing its record: %s", strerror(-ret));
 		wl_resume_pending(d, w);
+		wl_restart_resume(d, w, ended);
 	}
 	forget_orphan_interfaces(d);
 	return 0;

@@ -70,6 +70,53 @@ static struct json_object *jail_view(const struct vigild *d, const struct wl *w)
 	return o;
 }
 
+/* How it is stopped, with the timeout vigild applies. */
+static struct json_object *stop_view(const struct vigild *d, const struct wl *w)
+{
+	const struct vigil_stop_spec *s = &w->rec.spec.stop;
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "method",
+			       json_object_new_string(vigil_stop_method_name(s->method)));
+	json_object_object_add(o, "signal",
+			       json_object_new_string(vigil_stop_signal_name(s->signal)));
+	json_object_object_add(
+		o, "timeout_s",
+		json_object_new_int64(s->timeout_s ? s->timeout_s : d->stop_timeout_ms / 1000));
+	return o;
+}
+
+/* The restart policy, its count, and when the next start is due while one is. */
+static void restart_view(const struct wl *w, struct json_object *o)
+{
+	const struct vigil_workload *r = &w->rec;
+	uint64_t now = loop_now_ms();
+
+	json_object_object_add(o, "restart",
+			       json_object_new_string(vigil_restart_policy_name(r->spec.restart)));
+	json_object_object_add(o, "restarts", json_object_new_int64(r->restarts));
+	json_object_object_add(o, "next_start_unix_ns",
+			       w->restart_due_ms ? json_object_new_uint64(r->restart_due_unix_ns)
+						 : NULL);
+	json_object_object_add(
+		o, "next_start_in_ms",
+		w->restart_due_ms
+			? json_object_new_int64(
+				  w->restart_due_ms > now ? (int64_t)(w->restart_due_ms - now) : 0)
+			: NULL);
+}
+
+static const char *state_view(const struct wl *w)
+{
+	if (w->stopping)
+		return "stopping";
+	if (w->tearing_down)
+		return "deleting";
+	if (w->restart_due_ms)
+		return "restarting";
+	return vigil_workload_state_name(w->rec.state);
+}
+
 static struct json_object *workload_view(const struct vigild *d, const struct wl *w)
 {
 	const struct vigil_workload *r = &w->rec;
@@ -77,11 +124,7 @@ static struct json_object *workload_view(const struct vigild *d, const struct wl
 
 	json_object_object_add(o, "id", json_object_new_string(r->spec.id));
 	json_object_object_add(o, "owner", json_object_new_string(r->spec.owner));
-	json_object_object_add(
-		o, "state",
-		json_object_new_string(w->stopping	 ? "stopping"
-				       : w->tearing_down ? "deleting"
-							 : vigil_workload_state_name(r->state)));
+	json_object_object_add(o, "state", json_object_new_string(state_view(w)));
 	json_object_object_add(
 		o, "pending",
 		r->pending ? json_object_new_string(vigil_workload_pending_name(r->pending))
@@ -94,6 +137,10 @@ static struct json_object *workload_view(const struct vigild *d, const struct wl
 	json_object_object_add(o, "exit_reason",
 			       r->has_exit ? json_object_new_string(vigil_workload_exit_reason(r))
 					   : NULL);
+	json_object_object_add(o, "started_unix_ns",
+			       r->started_unix_ns ? json_object_new_uint64(r->started_unix_ns)
+						  : NULL);
+	restart_view(w, o);
 	json_object_object_add(o, "slot", json_object_new_int64(r->slot));
 	json_object_object_add(o, "cgroup", json_object_new_string(r->cgroup));
 	json_object_object_add(o, "vcpus", json_object_new_int64(r->spec.vcpus));
@@ -103,6 +150,7 @@ static struct json_object *workload_view(const struct vigild *d, const struct wl
 	json_object_object_add(o, "command", cmd);
 	json_object_object_add(o, "network", network_view(r));
 	json_object_object_add(o, "jail", jail_view(d, w));
+	json_object_object_add(o, "stop", stop_view(d, w));
 	json_object_object_add(o, "limits", limits_view(w));
 	json_object_object_add(o, "created_unix_ns", json_object_new_uint64(r->created_unix_ns));
 	return o;
@@ -241,6 +289,29 @@ static int begin_stop(struct vigild *d, struct wl *w, const char *cmd,
 	return REQ_WAITS;
 }
 
+/*
+ * "stop" or "delete": a restart waiting for its back-off is cancelled first
+ * (for a stop, that is all of it); a running workload is stopped by the
+ * loop, which answers then.
+ */
+static int stop_or_delete(struct vigild *d, const char *cmd, struct wl *w,
+			  struct vigil_control_conn *conn, struct json_object *resp,
+			  struct req_err *e)
+{
+	bool was_restarting = w->restart_due_ms;
+	int r = wl_restart_cancel(d, w, e);
+
+	if (r < 0)
+		return r;
+	if (strcmp(cmd, "stop") == 0 && was_restarting) {
+		json_object_object_add(resp, "workload", workload_view(d, w));
+		return 0;
+	}
+	if (strcmp(cmd, "stop") == 0 || w->rec.state == VIGIL_WL_RUNNING || w->stopping)
+		return begin_stop(d, w, cmd, conn, e);
+	return delete_and_record(d, w, conn, resp, e);
+}
+
 static int dispatch(struct vigild *d, const char *cmd, struct json_object *req,
 		    struct vigil_control_conn *conn, struct json_object *resp, struct req_err *e)
 {
@@ -264,17 +335,9 @@ static int dispatch(struct vigild *d, const char *cmd, struct json_object *req,
 		r = find_target(d, req, cmd, &w, e);
 		if (r < 0)
 			return r;
-		if (strcmp(cmd, "start") == 0)
-			r = wl_start(d, w, e);
-		else if (strcmp(cmd, "stop") == 0)
-			return begin_stop(d, w, cmd, conn, e);
-		else if (strcmp(cmd, "delete") == 0 &&
-			 (w->rec.state == VIGIL_WL_RUNNING || w->stopping))
-			return begin_stop(d, w, cmd, conn, e);
-		else if (strcmp(cmd, "delete") == 0)
-			return delete_and_record(d, w, conn, resp, e);
-		else
-			r = 0; /* show */
+		if (strcmp(cmd, "stop") == 0 || strcmp(cmd, "delete") == 0)
+			return stop_or_delete(d, cmd, w, conn, resp, e);
+		r = strcmp(cmd, "start") == 0 ? wl_start(d, w, e) : 0; /* or show */
 	}
 	if (r < 0)
 		return r;

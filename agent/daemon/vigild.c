@@ -451,6 +451,7 @@ out:
 			close(d->wls[i]->pidfd);
 		if (d->wls[i]->status_fd >= 0)
 			close(d->wls[i]->status_fd);
+		wl_qmp_close(d, d->wls[i]);
 		vigil_workload_spec_free(&d->wls[i]->rec.spec);
 		free(d->wls[i]);
 	}

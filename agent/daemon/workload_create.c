@@ -301,7 +301,6 @@ fail_slot:
 int wl_create(struct vigild *d, struct json_object *spec, struct wl **ret, struct req_err *e)
 {
 	struct wl *w = calloc(1, sizeof(*w));
-	struct timespec now;
 	int r;
 
 	if (!w)
@@ -325,8 +324,7 @@ int wl_create(struct vigild *d, struct json_object *spec, struct wl **ret, struc
 	/* its own uid: no other workload's, no account of the host's (jail_setup) */
 	if (w->rec.spec.jail.enabled)
 		w->rec.uid = d->uid_base + w->rec.slot;
-	clock_gettime(CLOCK_REALTIME, &now);
-	w->rec.created_unix_ns = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
+	w->rec.created_unix_ns = loop_unix_ns();
 	w->rec.state = VIGIL_WL_CREATED;
 	r = create_cgroup(d, w, e);
 	if (r < 0)

@@ -89,27 +89,19 @@ out:
 	return ret;
 }
 
-int wl_start(struct vigild *d, struct wl *w, struct req_err *e)
+int wl_run(struct vigild *d, struct wl *w, struct req_err *e)
 {
 	struct vigil_workload old = w->rec;
 	pid_t pid;
 	int pidfd, ret;
 
-	if (w->rec.state == VIGIL_WL_RUNNING || w->rec.state == VIGIL_WL_DELETED)
-		return req_fail(e, -EINVAL, "workload \"%s\" is %s", w->rec.spec.id,
-				vigil_workload_state_name(w->rec.state));
-	if (w->rec.pending == VIGIL_PENDING_DELETE)
-		return req_fail(e, -EBUSY,
-				"workload \"%s\" is being deleted (a delete that failed midway: "
-				"repeat it)",
-				w->rec.spec.id);
 	ret = spawn_command(d, w, &pid, &pidfd, e);
 	if (ret < 0)
 		return ret;
 	crash_point(CRASH_START_SPAWNED);
 	w->rec.state = VIGIL_WL_RUNNING;
 	w->rec.pid = pid;
-	w->rec.has_exit = false;
+	w->rec.started_unix_ns = loop_unix_ns();
 	w->pidfd = pidfd;
 	w->child = true;
 	ret = wl_watch(d, w);
@@ -131,6 +123,34 @@ int wl_start(struct vigild *d, struct wl *w, struct req_err *e)
 		return ret;
 	}
 	crash_point(CRASH_START_RECORD);
+	return 0;
+}
+
+int wl_start(struct vigild *d, struct wl *w, struct req_err *e)
+{
+	struct vigil_workload before = w->rec;
+	int ret;
+
+	if (w->rec.state == VIGIL_WL_RUNNING || w->rec.state == VIGIL_WL_DELETED)
+		return req_fail(e, -EINVAL, "workload \"%s\" is %s", w->rec.spec.id,
+				vigil_workload_state_name(w->rec.state));
+	if (w->rec.pending == VIGIL_PENDING_DELETE)
+		return req_fail(e, -EBUSY,
+				"workload \"%s\" is being deleted (a delete that failed midway: "
+				"repeat it)",
+				w->rec.spec.id);
+	/* the admin's start: the policy's count starts over, and a restart that was due is this */
+	w->rec.has_exit = false;
+	w->rec.exit_signal = 0;
+	w->rec.restarts = 0;
+	w->rec.restart_delay_ms = 0;
+	w->rec.restart_due_unix_ns = 0;
+	ret = wl_run(d, w, e);
+	if (ret < 0) {
+		w->rec = before;
+		return ret;
+	}
+	wl_restart_forget(d, w);
 	return 0;
 }
 
@@ -162,12 +182,22 @@ static void collect_exit(struct wl *w)
 	w->status_fd = -1;
 }
 
-void wl_exited(struct vigild *d, struct wl *w)
+/*
+ * The main process is gone: its exit recorded, and with `may_restart` (no
+ * stop or delete ended it) the restart policy's next start scheduled.
+ */
+static void record_exit(struct vigild *d, struct wl *w, bool may_restart)
 {
+	char restart[64] = "";
+	uint32_t delay;
 	int ret;
 
 	if (w->pidfd < 0)
 		return;
+	/* the last run's exit goes: this one's is known, or unknown */
+	w->rec.has_exit = false;
+	w->rec.exit_status = 0;
+	w->rec.exit_signal = 0;
 	collect_exit(w);
 	epoll_ctl(d->epfd, EPOLL_CTL_DEL, w->pidfd, NULL);
 	close(w->pidfd);
@@ -175,50 +205,24 @@ void wl_exited(struct vigild *d, struct wl *w)
 	w->child = false;
 	if (w->rec.state == VIGIL_WL_RUNNING)
 		w->rec.state = VIGIL_WL_STOPPED;
+	if (may_restart && wl_restart_wanted(w)) {
+		delay = wl_restart_schedule(d, w);
+		snprintf(restart, sizeof(restart), "; restart %u in %u ms", w->rec.restarts + 1,
+			 delay);
+	}
 	ret = vigil_registry_save(d->state_dir, &w->rec);
-	if (w->rec.has_exit && w->rec.exit_signal)
-		vlog_wl(LOG_INFO, w->rec.spec.id, "process %d %s", w->rec.pid,
-			vigil_workload_exit_reason(&w->rec));
-	else if (w->rec.has_exit)
-		vlog_wl(LOG_INFO, w->rec.spec.id, "process %d exited with status %d", w->rec.pid,
-			w->rec.exit_status);
-	else
-		vlog_wl(LOG_INFO, w->rec.spec.id, "process %d exited", w->rec.pid);
+	vlog_wl(restart[0] ? LOG_NOTICE : LOG_INFO, w->rec.spec.id, "process %d %s%s", w->rec.pid,
+		w->rec.has_exit ? vigil_workload_exit_reason(&w->rec) : "exited (status unknown)",
+		restart);
 	if (ret < 0)
 		vlog_wl(LOG_ERR, w->rec.spec.id, "recording its exit: %s", strerror(-ret));
+	if (restart[0])
+		crash_point(CRASH_RESTART_SCHEDULED);
 }
 
-static void signal_all(const struct wl *w, int sig)
+void wl_exited(struct vigild *d, struct wl *w)
 {
-	int pids[1024];
-	size_t n;
-
-	if (wl_cgroup_procs(w, pids, 1024, &n) < 0)
-		return;
-	for (size_t i = 0; i < n && i < 1024; i++)
-		kill(pids[i], sig);
-}
-
-static void kill_cgroup(const struct wl *w)
-{
-	char path[PATH_MAX + 32];
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/cgroup.kill", w->rec.cgroup);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	/* cgroup.kill (5.14) also gets processes forked while we signal */
-	if (fd < 0 || write(fd, "1", 1) != 1)
-		signal_all(w, SIGKILL);
-	if (fd >= 0)
-		close(fd);
-}
-
-static bool cgroup_empty(const struct wl *w)
-{
-	int pids[1];
-	size_t n;
-
-	return wl_cgroup_procs(w, pids, 1, &n) < 0 || n == 0;
+	record_exit(d, w, !w->stopping && w->rec.pending == VIGIL_PENDING_NONE);
 }
 
 static void set_stopping(struct vigild *d, struct wl *w, bool stopping)
@@ -228,13 +232,44 @@ static void set_stopping(struct vigild *d, struct wl *w, bool stopping)
 	w->stopping = stopping;
 }
 
-static void stop_signal(struct vigild *d, struct wl *w, uint32_t timeout_ms)
+static uint32_t stop_timeout_ms(const struct vigild *d, const struct wl *w)
 {
-	signal_all(w, SIGTERM);
-	crash_point(CRASH_STOP_SIGNALLED);
+	return w->rec.spec.stop.timeout_s ? w->rec.spec.stop.timeout_s * 1000 : d->stop_timeout_ms;
+}
+
+void wl_stop_fallback(struct vigild *d, struct wl *w, const char *why)
+{
+	int sig = w->rec.spec.stop.signal;
+
+	/* it powered off while the exchange ended: nothing to fall back for */
+	if (wl_cgroup_empty(w))
+		return;
+	vlog_wl(LOG_WARNING, w->rec.spec.id, "QMP: %s; stopping it with %s instead", why,
+		vigil_stop_signal_name(sig));
+	wl_cgroup_signal(d, w, sig);
+	w->stop_sent = vigil_stop_signal_name(sig);
+}
+
+/*
+ * The stop begins: through QMP when the spec says so and the VMM can be
+ * reached (the signal at once when not), else with the spec's signal; the
+ * loop kills what is left at the deadline.
+ */
+static void stop_now(struct vigild *d, struct wl *w, uint32_t timeout_ms)
+{
+	char why[256];
+
 	set_stopping(d, w, true);
 	w->killed = false;
 	w->stop_deadline_ms = loop_now_ms() + timeout_ms;
+	w->stop_sent = vigil_stop_signal_name(w->rec.spec.stop.signal);
+	if (w->rec.spec.stop.method != VIGIL_STOP_QMP || w->pidfd < 0)
+		wl_cgroup_signal(d, w, w->rec.spec.stop.signal);
+	else if (wl_qmp_begin(d, w, timeout_ms, why, sizeof(why)) == 0)
+		w->stop_sent = "QMP system_powerdown";
+	else
+		wl_stop_fallback(d, w, why);
+	crash_point(CRASH_STOP_SIGNALLED);
 }
 
 int wl_stop_begin(struct vigild *d, struct wl *w, enum vigil_workload_pending why,
@@ -260,7 +295,7 @@ int wl_stop_begin(struct vigild *d, struct wl *w, enum vigil_workload_pending wh
 		vlog_wl(LOG_WARNING, w->rec.spec.id, "recording its stop: %s", strerror(-ret));
 	w->rec.pending = why;
 	crash_point(CRASH_STOP_PENDING);
-	stop_signal(d, w, d->stop_timeout_ms);
+	stop_now(d, w, stop_timeout_ms(d, w));
 	return 0;
 }
 
@@ -273,25 +308,30 @@ void wl_resume_pending(struct vigild *d, struct wl *w)
 	w->waiting = NULL;
 	w->waiting_cmd = w->rec.pending == VIGIL_PENDING_DELETE ? "delete" : "stop";
 	/* nothing left to stop: the loop goes straight on to what comes after */
-	stop_signal(d, w, w->rec.state == VIGIL_WL_RUNNING ? d->stop_timeout_ms : 0);
+	stop_now(d, w, w->rec.state == VIGIL_WL_RUNNING ? stop_timeout_ms(d, w) : 0);
 }
 
 int wl_stop_progress(struct vigild *d, struct wl *w, int *ret_err, struct req_err *e)
 {
 	*ret_err = 0;
-	if (!cgroup_empty(w)) {
+	wl_qmp_expire(d, w);
+	if (!wl_cgroup_empty(w)) {
+		/* what forked while it was being killed */
+		if (w->killed && loop_now_ms() < w->stop_deadline_ms)
+			wl_cgroup_kill(d, w);
 		if (loop_now_ms() < w->stop_deadline_ms)
 			return 0;
 		if (!w->killed) {
+			wl_qmp_close(d, w);
 			vlog_wl(LOG_WARNING, w->rec.spec.id,
-				"still running %u ms after SIGTERM, "
-				"killing it",
-				d->stop_timeout_ms);
-			kill_cgroup(w);
+				"still running %u ms after %s, killing it", stop_timeout_ms(d, w),
+				w->stop_sent);
+			wl_cgroup_kill(d, w);
 			w->killed = true;
 			w->stop_deadline_ms = loop_now_ms() + KILL_WAIT_MS;
 			return 0;
 		}
+		wl_qmp_close(d, w);
 		set_stopping(d, w, false);
 		w->rec.pending = VIGIL_PENDING_NONE;
 		*ret_err =
@@ -301,12 +341,13 @@ int wl_stop_progress(struct vigild *d, struct wl *w, int *ret_err, struct req_er
 			vlog_wl(LOG_ERR, w->rec.spec.id, "recording its failed stop");
 		return 1;
 	}
+	wl_qmp_close(d, w);
 	set_stopping(d, w, false);
 	/* a delete's intent stays until the delete is done (wl_delete) */
 	if (w->rec.pending == VIGIL_PENDING_STOP)
 		w->rec.pending = VIGIL_PENDING_NONE;
 	if (w->pidfd >= 0) {
-		wl_exited(d, w);
+		record_exit(d, w, false);
 		return 1;
 	}
 	w->rec.state = VIGIL_WL_STOPPED;

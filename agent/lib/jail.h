@@ -23,7 +23,8 @@
  *   filesystem  a private tmpfs root: the host's /usr, /etc and the /bin,
  *               /sbin, /lib* links or binds read-only, its own /proc, a
  *               minimal /dev, a private /tmp and /dev/shm, the declared
- *               ro_paths and rw_paths; pivot_root into it, the old root
+ *               ro_paths and rw_paths, the runtime directory when asked
+ *               for; pivot_root into it, the old root
  *               detached, the root read-only
  *   identity    the workload's uid and gid, no supplementary groups
  *   privilege   every capability dropped from every set, the bounding and
@@ -121,7 +122,13 @@ struct vigil_jail_opts {
 	const struct vigil_seccomp_filter *filter;
 	/* expanded; argv[0] is searched in the jail's PATH unless it has a slash */
 	char *const *argv;
+	/* the runtime directory, VIGIL_JAIL_RUN_DIR, for the QMP socket */
+	bool runtime_dir;
 };
+
+/* The runtime directory: a socket or two, never the workload's data. */
+#define VIGIL_JAIL_RUN_SIZE   "1m"
+#define VIGIL_JAIL_RUN_INODES 64
 
 /* Limits in the jail (README, "The jail"). */
 #define VIGIL_JAIL_NOFILE 4096

@@ -354,6 +354,18 @@ static int add_root(struct vigil_jail_plan *p, const struct vigil_jail_opts *o, 
 		ret = add_declared(p, o, o->jail->ro_paths[i], RO_ATTR, "jail.ro_paths", err, len);
 	for (size_t i = 0; !ret && i < o->jail->n_rw_paths; i++)
 		ret = add_declared(p, o, o->jail->rw_paths[i], RW_ATTR, "jail.rw_paths", err, len);
+	if (!ret && o->runtime_dir) {
+		/* the workload's alone, and bounded: it cannot fill a directory of the host's */
+		ret = add_parents(p, VIGIL_JAIL_RUN_DIR);
+		if (!ret)
+			ret = add_tmpfs(p, &VIGIL_JAIL_RUN_DIR[1], MS_NOSUID | MS_NODEV | MS_NOEXEC,
+					"mode=0700,uid=%u,gid=%u,size=" VIGIL_JAIL_RUN_SIZE
+					",nr_inodes=%d",
+					o->uid, o->gid, VIGIL_JAIL_RUN_INODES);
+		if (ret < 0)
+			return plan_err(err, len, ret, "%s: %s", VIGIL_JAIL_RUN_DIR,
+					strerror(-ret));
+	}
 	return ret;
 }
 

@@ -37,6 +37,14 @@ enum vigil_seccomp_mode {
 /* The descriptor a jailed tap workload's VMM finds its tap on, as "{tap_fd}" says. */
 #define VIGIL_TAP_FD 3
 
+/*
+ * The jail's runtime directory, a small tmpfs of its own owned by the
+ * workload (given when the command has "{qmp}"), and the QMP socket's path
+ * in it, which "{qmp}" stands for.
+ */
+#define VIGIL_JAIL_RUN_DIR  "/run/vigil"
+#define VIGIL_JAIL_QMP_PATH VIGIL_JAIL_RUN_DIR "/qmp.sock"
+
 struct vigil_jail_spec {
 	bool enabled;
 	enum vigil_seccomp_profile seccomp;

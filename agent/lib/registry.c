@@ -85,6 +85,12 @@ struct json_object *vigil_workload_to_json(const struct vigil_workload *w)
 			       w->exit_signal ? json_object_new_int(w->exit_signal) : NULL);
 	json_object_object_add(o, "uid",
 			       w->spec.jail.enabled ? json_object_new_int64(w->uid) : NULL);
+	json_object_object_add(o, "started_unix_ns", json_object_new_uint64(w->started_unix_ns));
+	json_object_object_add(o, "restarts", json_object_new_int64(w->restarts));
+	json_object_object_add(o, "restart_delay_ms", json_object_new_int64(w->restart_delay_ms));
+	if (w->restart_due_unix_ns)
+		json_object_object_add(o, "restart_due_unix_ns",
+				       json_object_new_uint64(w->restart_due_unix_ns));
 	json_object_object_add(o, "cgroup", json_object_new_string(w->cgroup));
 	json_object_object_add(o, "cgroup_id", json_object_new_uint64(w->cgroup_id));
 	json_object_object_add(o, "created_unix_ns", json_object_new_uint64(w->created_unix_ns));
@@ -145,6 +151,17 @@ static int copy_string(struct json_object *o, const char *key, char *dst, size_t
 	return 0;
 }
 
+/* A field a record may lack: 0 then, and for anything but a non-negative integer. */
+static uint64_t optional_u64(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_int) ||
+	    json_object_get_int64(v) < 0)
+		return 0;
+	return json_object_get_uint64(v);
+}
+
 int vigil_workload_from_json(struct json_object *obj, struct vigil_workload *ret, char *err,
 			     size_t err_len)
 {
@@ -195,6 +212,11 @@ int vigil_workload_from_json(struct json_object *obj, struct vigil_workload *ret
 	if (json_object_object_get_ex(obj, "exit_signal", &v) &&
 	    json_object_is_type(v, json_type_int))
 		w.exit_signal = json_object_get_int(v);
+	/* optional: records from before restarts have none */
+	w.started_unix_ns = optional_u64(obj, "started_unix_ns");
+	w.restarts = (uint32_t)optional_u64(obj, "restarts");
+	w.restart_delay_ms = (uint32_t)optional_u64(obj, "restart_delay_ms");
+	w.restart_due_unix_ns = optional_u64(obj, "restart_due_unix_ns");
 	if ((r = copy_string(obj, "cgroup", w.cgroup, sizeof(w.cgroup), err, err_len)) < 0 ||
 	    (r = copy_string(obj, "host_ifname", w.host_ifname, sizeof(w.host_ifname), err,
 			     err_len)) < 0 ||

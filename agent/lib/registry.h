@@ -49,6 +49,14 @@ struct vigil_workload {
 	int exit_status; /* the exit code, or 128 + the signal that killed it */
 	int exit_signal; /* that signal, or 0 */
 	uint32_t uid;	 /* jailed: its uid and gid, from vigild's range at create */
+	/* when its current or last run began; 0: never started */
+	uint64_t started_unix_ns;
+	/* the restart policy's: restarts since the admin's last start */
+	uint32_t restarts;
+	/* the back-off before the last restart (the next one doubles it) */
+	uint32_t restart_delay_ms;
+	/* a restart is due then (the state is stopped); 0: none is scheduled */
+	uint64_t restart_due_unix_ns;
 	char cgroup[PATH_MAX];
 	uint64_t cgroup_id;
 	uint64_t created_unix_ns;

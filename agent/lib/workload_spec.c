@@ -11,8 +11,9 @@
 #include "json_fields.h"
 #include "tap.h"
 
-static const char *const top_fields[] = { "id",	     "owner",  "vcpus", "memory_mib", "command",
-					  "network", "volume", "jail",	NULL };
+static const char *const top_fields[] = { "id",	     "owner",	"vcpus",  "memory_mib",
+					  "command", "network", "volume", "jail",
+					  "stop",    "restart", NULL };
 static const char *const network_fields[] = {
 	"mode",		 "ipv4",     "ipv6",	    "host_ipv4",       "host_ipv6",
 	"vmm_uid",	 "vmm_gid",  "mac",	    "inbound",	       "inbound_from",
@@ -419,6 +420,49 @@ static int parse_network(struct json_object *obj, struct vigil_workload_spec *s,
 	return ret ? ret : parse_policy(net, s, err, len);
 }
 
+bool vigil_workload_spec_has_qmp(const struct vigil_workload_spec *s)
+{
+	for (size_t i = 0; i < s->argc; i++) {
+		if (strstr(s->argv[i], "{qmp}"))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * "{qmp}" is a path in the jail's runtime directory, a tmpfs of the jail's
+ * own: an unjailed workload has none, and a declared path there would be
+ * hidden under it.
+ */
+static int check_qmp(const struct vigil_workload_spec *s, char *err, size_t len)
+{
+	const struct vigil_jail_spec *j = &s->jail;
+
+	if (!vigil_workload_spec_has_qmp(s))
+		return 0;
+	if (!j->enabled)
+		return spec_err(err, len, s->id,
+				"\"{qmp}\" is the QMP socket in the jail's runtime directory: it "
+				"needs the jail (jail.enabled true)");
+	for (size_t i = 0; i < j->n_ro_paths; i++) {
+		if (vigil_paths_overlap(j->ro_paths[i], VIGIL_JAIL_RUN_DIR))
+			return spec_err(err, len, s->id,
+					"jail.ro_paths[%zu] \"%s\" overlaps the jail's runtime "
+					"directory " VIGIL_JAIL_RUN_DIR
+					" (the command has \"{qmp}\")",
+					i, j->ro_paths[i]);
+	}
+	for (size_t i = 0; i < j->n_rw_paths; i++) {
+		if (vigil_paths_overlap(j->rw_paths[i], VIGIL_JAIL_RUN_DIR))
+			return spec_err(err, len, s->id,
+					"jail.rw_paths[%zu] \"%s\" overlaps the jail's runtime "
+					"directory " VIGIL_JAIL_RUN_DIR
+					" (the command has \"{qmp}\")",
+					i, j->rw_paths[i]);
+	}
+	return 0;
+}
+
 /*
  * "{tap}" and "{tap_fd}" have nothing to stand for without a tap; a jailed
  * VMM cannot use "{tap}": the tap is in the host's network namespace, not
@@ -441,7 +485,21 @@ static int check_placeholders(const struct vigil_workload_spec *s, char *err, si
 					"\"-netdev\", \"tap,id=n0,fd={tap_fd}\"",
 					i);
 	}
-	return 0;
+	return check_qmp(s, err, len);
+}
+
+/* How it is stopped and whether it is restarted. */
+static int parse_lifecycle(struct json_object *obj, struct vigil_workload_spec *s, char *err,
+			   size_t len)
+{
+	char why[256];
+	int ret;
+
+	ret = vigil_stop_spec_parse(obj, vigil_workload_spec_has_qmp(s), &s->stop, why,
+				    sizeof(why));
+	if (!ret)
+		ret = vigil_restart_parse(obj, &s->restart, why, sizeof(why));
+	return ret == -EINVAL ? spec_err(err, len, s->id, "%s", why) : ret;
 }
 
 /* The jail, with the profile a tap's VMM or a process needs by default. */
@@ -539,6 +597,8 @@ int vigil_workload_spec_from_json(struct json_object *obj, struct vigil_workload
 		r = check_placeholders(&s, err, err_len);
 	if (!r)
 		r = parse_volume(obj, &s, err, err_len);
+	if (!r)
+		r = parse_lifecycle(obj, &s, err, err_len);
 	if (r < 0) {
 		if (r == -ENOMEM)
 			snprintf(err, err_len, "workload spec: %s", strerror(ENOMEM));
@@ -620,6 +680,12 @@ struct json_object *vigil_workload_spec_to_json(const struct vigil_workload_spec
 		json_object_object_add(o, "volume", vol);
 	}
 	json_object_object_add(o, "jail", vigil_jail_spec_to_json(&s->jail));
+	if (s->stop.given)
+		json_object_object_add(o, "stop", vigil_stop_spec_to_json(&s->stop));
+	if (s->restart != VIGIL_RESTART_NO)
+		json_object_object_add(
+			o, "restart",
+			json_object_new_string(vigil_restart_policy_name(s->restart)));
 	return o;
 fail:
 	json_object_put(cmd);
@@ -683,17 +749,19 @@ static char *expand_arg(const char *arg, const struct placeholder *ph)
 int vigil_workload_spec_argv(const struct vigil_workload_spec *s, char ***ret)
 {
 	char **argv = calloc(s->argc + 1, sizeof(*argv)), tap[IF_NAMESIZE], tap_fd[16];
-	struct placeholder ph[] = {
-		{ "{id}", s->id }, { NULL, NULL }, { NULL, NULL }, { NULL, NULL }
-	};
+	struct placeholder ph[] = { { "{id}", s->id },
+				    { "{qmp}", VIGIL_JAIL_QMP_PATH },
+				    { NULL, NULL },
+				    { NULL, NULL },
+				    { NULL, NULL } };
 
 	if (!argv)
 		return -ENOMEM;
 	if (s->net_mode == VIGIL_NET_TAP) {
 		vigil_tap_name(s->id, tap);
 		snprintf(tap_fd, sizeof(tap_fd), "%d", VIGIL_TAP_FD);
-		ph[1] = (struct placeholder){ "{tap_fd}", tap_fd };
-		ph[2] = (struct placeholder){ "{tap}", tap };
+		ph[2] = (struct placeholder){ "{tap_fd}", tap_fd };
+		ph[3] = (struct placeholder){ "{tap}", tap };
 	}
 	for (size_t i = 0; i < s->argc; i++) {
 		argv[i] = expand_arg(s->argv[i], ph);

@@ -11,6 +11,7 @@
 #include "cidr.h"
 #include "jail_spec.h"
 #include "json_doc.h"
+#include "lifecycle_spec.h"
 #include "meter.h"
 #include "net_policy_spec.h"
 
@@ -61,6 +62,8 @@ struct vigil_workload_spec {
 	struct vigil_net_policy policy; /* its isolation */
 	uint64_t volume_size_mib;	/* 0: no volume */
 	struct vigil_jail_spec jail;
+	struct vigil_stop_spec stop;
+	enum vigil_restart_policy restart;
 };
 
 /* Validates `obj` into `ret` (freed with vigil_workload_spec_free). -EINVAL with `err` set. */
@@ -99,11 +102,15 @@ const char *vigil_net_mode_name(enum vigil_net_mode mode);
  */
 void vigil_workload_mac(const char *id, char ret[VIGIL_MAC_SIZE]);
 
+/* true when the command has a "{qmp}" placeholder: the jail then has its runtime directory. */
+bool vigil_workload_spec_has_qmp(const struct vigil_workload_spec *s);
+
 /*
  * The command with its placeholders filled in: "{id}" by the workload id,
  * "{tap}" (tap mode, unjailed) by its tap's name, "{tap_fd}" (tap mode) by
  * the number of the descriptor on the tap that the VMM is handed,
- * VIGIL_TAP_FD. Free with vigil_argv_free.
+ * VIGIL_TAP_FD, "{qmp}" (jailed) by the QMP socket's path in the jail,
+ * VIGIL_JAIL_QMP_PATH. Free with vigil_argv_free.
  */
 int vigil_workload_spec_argv(const struct vigil_workload_spec *s, char ***ret);
 

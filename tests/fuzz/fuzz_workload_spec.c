@@ -15,6 +15,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_ASSERT(vigil_workload_spec_from_json(obj, &again, err, sizeof(err)) == 0);
 		FUZZ_ASSERT(strcmp(spec.id, again.id) == 0 && strcmp(spec.owner, again.owner) == 0);
 		FUZZ_ASSERT(spec.argc == again.argc);
+		FUZZ_ASSERT(spec.stop.given == again.stop.given &&
+			    spec.stop.method == again.stop.method &&
+			    spec.stop.signal == again.stop.signal &&
+			    spec.stop.timeout_s == again.stop.timeout_s &&
+			    spec.restart == again.restart);
 		json_object_put(obj);
 		vigil_workload_spec_free(&again);
 		vigil_workload_spec_free(&spec);

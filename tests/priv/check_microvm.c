@@ -55,19 +55,6 @@ static void copy_in(const char *name, char *ret, size_t len)
 	ck_assert_int_eq(chmod(ret, 0644), 0);
 }
 
-static bool wait_log(const char *id, const char *what, double seconds)
-{
-	for (double end = now_s() + seconds; now_s() < end; usleep(100 * 1000)) {
-		char *log = vf_workload_log(id);
-		bool found = log && strstr(log, what);
-
-		free(log);
-		if (found)
-			return true;
-	}
-	return false;
-}
-
 static uint64_t usage_of(struct json_object *show, const char *field)
 {
 	struct json_object *u;
@@ -151,14 +138,14 @@ START_TEST(test_microvm)
 	o = vf_wl_cmd(&status, "start", id);
 	ck_assert_msg(status == 0, "start: %s", vf_jstr(o, "error"));
 	json_object_put(o);
-	ck_assert_msg(wait_log(id, "vigil-guest: eth0 up", 90),
+	ck_assert_msg(vf_wait_log(id, "vigil-guest: eth0 up", 90),
 		      "the guest did not bring eth0 up: %s",
 		      (log = vf_workload_log(id)) ? log : "no log");
 	printf("microvm: userspace and eth0 up after %.1f s\n", now_s() - start);
 	check_jailed_qemu(id, uid);
 	/* the guest answers the host over the tap QEMU was handed */
 	ck_assert_int_eq(sh("ping -c 3 -i 0.2 -W 2 -q %s >/dev/null", guest), 0);
-	ck_assert_msg(wait_log(id, "vigil-guest: done", 90), "the guest did not finish: %s",
+	ck_assert_msg(vf_wait_log(id, "vigil-guest: done", 90), "the guest did not finish: %s",
 		      (log = vf_workload_log(id)) ? log : "no log");
 	o = vf_wait_state(id, "stopped", 30);
 	printf("microvm: powered off after %.1f s\n", now_s() - start);

@@ -8,12 +8,10 @@
  */
 #include <check.h>
 #include <errno.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "ledger_fixture.h"
@@ -23,45 +21,6 @@
 /* vigild's own figures (agent/daemon): a connection's deadline, and how many it takes */
 #define DEADLINE_MS 5000
 #define MAX_CONNS   64
-
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
-/* `vigil workload list`: how long it took, asserting it worked. */
-static double list_ms(void)
-{
-	double t0 = now_ms();
-	struct json_object *o;
-	int status;
-
-	o = vf_wl_cmd(&status, "list", NULL);
-	ck_assert_int_eq(status, 0);
-	json_object_put(o);
-	return now_ms() - t0;
-}
-
-/* Everything vigild sends on `fd` until it closes it, within `ms`. */
-static char *reply_within(int fd, int ms)
-{
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-	char *buf = calloc(1, 4096);
-	size_t used = 0;
-	ssize_t n;
-
-	ck_assert_ptr_nonnull(buf);
-	while (used < 4095 && poll(&p, 1, ms) == 1) {
-		n = read(fd, buf + used, 4095 - used);
-		if (n <= 0)
-			break;
-		used += (size_t)n;
-	}
-	return buf;
-}
 
 START_TEST(test_idle_and_slow_clients_hold_only_themselves)
 {
@@ -83,7 +42,7 @@ START_TEST(test_idle_and_slow_clients_hold_only_themselves)
 	/* a byte a second from one client, requests from another meanwhile */
 	for (size_t i = 0; i < 4; i++) {
 		ck_assert_int_eq(send(slow, req + i, 1, MSG_NOSIGNAL), 1);
-		t = list_ms();
+		t = vf_list_ms();
 		worst = t > worst ? t : worst;
 		usleep(1000 * 1000 - (useconds_t)(t * 1000 < 1e6 ? t * 1000 : 0));
 	}
@@ -95,17 +54,17 @@ START_TEST(test_idle_and_slow_clients_hold_only_themselves)
 	/* 1 s epochs: at least 3 in those 4 s, none held back */
 	ck_assert_uint_ge(seq1 - seq0, 3);
 	/* the slow and idle ones end with an error at their deadline, not before it */
-	reply = reply_within(slow, DEADLINE_MS);
+	reply = vf_reply_within(slow, DEADLINE_MS);
 	ck_assert_msg(strstr(reply, "not complete within 5000 ms"), "slow client got: %s", reply);
 	free(reply);
 	for (int i = 0; i < IDLE; i++) {
-		reply = reply_within(idle[i], DEADLINE_MS);
+		reply = vf_reply_within(idle[i], DEADLINE_MS);
 		ck_assert_msg(strstr(reply, "not complete within"), "idle client got: %s", reply);
 		free(reply);
 		close(idle[i]);
 	}
 	close(slow);
-	ck_assert_double_lt(list_ms(), 1000);
+	ck_assert_double_lt(vf_list_ms(), 1000);
 }
 END_TEST
 
@@ -122,7 +81,7 @@ START_TEST(test_connections_beyond_the_limit_refused)
 	/* vigild has taken them all (one answered request proves the loop got that far) */
 	usleep(200 * 1000);
 	fds[MAX_CONNS] = vf_control_connect();
-	reply = reply_within(fds[MAX_CONNS], 2000);
+	reply = vf_reply_within(fds[MAX_CONNS], 2000);
 	ck_assert_msg(strstr(reply, "too many control connections (64 open)"), "got: %s", reply);
 	free(reply);
 	for (int i = 0; i <= MAX_CONNS; i++)
@@ -148,7 +107,7 @@ START_TEST(test_client_that_never_reads)
 	fd = vf_control_connect();
 	ck_assert_int_eq(send(fd, "{\"cmd\":\"list\"}", 14, MSG_NOSIGNAL), 14);
 	ck_assert_int_eq(shutdown(fd, SHUT_WR), 0);
-	ck_assert_double_lt(list_ms(), 1000);
+	ck_assert_double_lt(vf_list_ms(), 1000);
 	close(fd);
 }
 END_TEST
@@ -172,7 +131,7 @@ START_TEST(test_stop_of_a_stubborn_workload_holds_nothing)
 	ck_assert_int_eq(status, 0);
 	json_object_put(o);
 	fd = vf_control_connect();
-	t0 = now_ms();
+	t0 = now_s() * 1000;
 	ck_assert_int_eq(send(fd, req_fmt, strlen(req_fmt), MSG_NOSIGNAL),
 			 (ssize_t)strlen(req_fmt));
 	ck_assert_int_eq(shutdown(fd, SHUT_WR), 0);
@@ -181,12 +140,12 @@ START_TEST(test_stop_of_a_stubborn_workload_holds_nothing)
 	ck_assert_str_eq(vf_state_of(o), "stopping");
 	json_object_put(o);
 	for (int i = 0; i < 10; i++) {
-		t = list_ms();
+		t = vf_list_ms();
 		worst = t > worst ? t : worst;
 		usleep(100 * 1000);
 	}
-	reply = reply_within(fd, 10000);
-	took = now_ms() - t0;
+	reply = vf_reply_within(fd, 10000);
+	took = now_s() * 1000 - t0;
 	close(fd);
 	printf("vigild_stall: stop of a workload ignoring SIGTERM answered after %.0f ms "
 	       "(--stop-timeout 2); workload list meanwhile at most %.1f ms\n",
@@ -201,16 +160,6 @@ START_TEST(test_stop_of_a_stubborn_workload_holds_nothing)
 	free(reply);
 }
 END_TEST
-
-/* One request on a connection of its own, sent (and ended) now; the reply is read later. */
-static int send_request(const char *req)
-{
-	int fd = vf_control_connect();
-
-	ck_assert_int_eq(send(fd, req, strlen(req), MSG_NOSIGNAL), (ssize_t)strlen(req));
-	ck_assert_int_eq(shutdown(fd, SHUT_WR), 0);
-	return fd;
-}
 
 /*
  * Deleting a workload's veth costs the kernel 11 to 45 ms (RTM_DELLINK
@@ -238,29 +187,29 @@ START_TEST(test_deletes_of_interfaces_hold_only_themselves)
 			 getpid() & 0xff, 200 + i * 4 + 1);
 		ck_assert_msg(vf_create(text, err, sizeof(err)) == 0, "create %s: %s", ids[i], err);
 	}
-	t0 = now_ms();
+	t0 = now_s() * 1000;
 	for (int i = 0; i < N; i++) {
 		snprintf(text, sizeof(text), "{\"cmd\":\"delete\",\"id\":\"%s\"}", ids[i]);
-		fds[i] = send_request(text);
+		fds[i] = vf_send_request(text);
 	}
 	/* the deletes are under way when the list comes */
 	usleep(5 * 1000);
-	list_fd = send_request("{\"cmd\":\"list\"}");
-	reply = reply_within(list_fd, 5000);
-	list_took = now_ms() - t0;
+	list_fd = vf_send_request("{\"cmd\":\"list\"}");
+	reply = vf_reply_within(list_fd, 5000);
+	list_took = now_s() * 1000 - t0;
 	/* the start of it is enough: six workloads' views are longer than the buffer */
 	ck_assert_msg(strncmp(reply, "{\"workloads\":[", 14) == 0, "list: %.200s", reply);
 	free(reply);
 	close(list_fd);
 	for (int i = 0; i < N; i++) {
-		reply = reply_within(fds[i], 10000);
+		reply = vf_reply_within(fds[i], 10000);
 		ck_assert_msg(strstr(reply, "\"ok\":true") &&
 				      strstr(reply, "\"state\":\"deleted\""),
 			      "delete %s: %.300s", ids[i], reply);
 		free(reply);
 		close(fds[i]);
 	}
-	all_took = now_ms() - t0;
+	all_took = now_s() * 1000 - t0;
 	printf("vigild_stall: %d deletes of veth workloads took %.1f ms in all; a list sent 5 ms "
 	       "after them was answered %.1f ms after they were sent\n",
 	       N, all_took, list_took);

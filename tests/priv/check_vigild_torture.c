@@ -4,7 +4,8 @@
  * agent/daemon/crash_point.h) at each step of create, start, stop and
  * delete of a jailed workload without a network, with a veth and with a
  * tap; in the middle of a ledger epoch; after an nftables update of the
- * host's subnets. After each restart: `workload list` matches the host
+ * host's subnets; when a failed workload's restart is scheduled, and when
+ * a stop cancels it. After each restart: `workload list` matches the host
  * (cgroup, processes, interface, namespace, nftables chains), nothing is
  * left that no record names, usage has not gone down, the ledger verifies,
  * and a delete that was under way has completed.
@@ -16,6 +17,7 @@
  */
 #include <check.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <net/if.h>
 #include <signal.h>
 #include <stdio.h>
@@ -45,6 +47,8 @@ enum op {
 	OP_DELETE,	   /* stopped */
 	OP_EPOCH,	   /* running, nothing asked */
 	OP_SUBNETS,	   /* running, an address added on the host */
+	OP_FAIL,	   /* created, restart on-failure: started, it fails once */
+	OP_STOP_BACKOFF,   /* failing, restart on-failure: stopped in its 4 s back-off */
 };
 
 struct crash_case {
@@ -74,6 +78,8 @@ static const struct crash_case cases[] = {
 	{ "delete.record", OP_DELETE, "deleted", false },
 	{ "epoch.appended", OP_EPOCH, "running", false },
 	{ "subnets.denied", OP_SUBNETS, "running", false },
+	{ "restart.scheduled", OP_FAIL, "running", false },
+	{ "restart.cancelled", OP_STOP_BACKOFF, "stopped", false },
 };
 
 #define N_CASES (sizeof(cases) / sizeof(*cases))
@@ -87,9 +93,18 @@ struct run {
 static struct run runs[N_CASES * N_MODES * 16];
 static size_t n_runs;
 
+/* What the workload's process does (the suite's binary, re-executed). */
+enum behaviour {
+	WORKS,	    /* --work */
+	FAILS_ONCE, /* --fail-once FILE: its first run exits 1, the next ones work */
+	FAILS,	    /* --fail: every run exits 1 */
+};
+
 /* The workload of run `i`: its id, addresses and names on the host. */
 struct subject {
 	char id[64];
+	enum behaviour behaviour;
+	char runs[PATH_MAX + 64];
 	char host_addr[32], addr[32];
 	char ifname[IF_NAMESIZE];
 	char chain_prefix[80];
@@ -117,24 +132,33 @@ static struct subject subject_of(int i, enum mode mode)
 		*p = *p == '-' ? '_' : *p;
 	snprintf(s.netns, sizeof(s.netns), "%s/%s", vf.netns_dir, s.id);
 	snprintf(s.cgroup, sizeof(s.cgroup), "%s/%s", vf.parent, s.id);
+	snprintf(s.runs, sizeof(s.runs), "%s/%s.runs", vf.images, s.id);
 	return s;
 }
 
 /* Jailed, with the generic profile: the tap mode's default (qemu) is for a VMM. */
 static void spec_text(const struct subject *s, char *text, size_t len)
 {
-	char net[256] = "";
+	char net[256] = "", command[PATH_MAX * 2 + 64], rw[PATH_MAX + 80] = "";
 
 	if (s->mode != MODE_NONE)
 		snprintf(
 			net, sizeof(net),
 			",\"network\":{\"mode\":\"%s\",\"ipv4\":\"%s/30\",\"host_ipv4\":\"%s/30\"}",
 			mode_names[s->mode], s->addr, s->host_addr);
+	if (s->behaviour == FAILS_ONCE) {
+		snprintf(command, sizeof(command), "[\"%s\",\"--fail-once\",\"%s\"]", vf_self(),
+			 s->runs);
+		snprintf(rw, sizeof(rw), ",\"rw_paths\":[\"%s\"]", s->runs);
+	} else {
+		snprintf(command, sizeof(command), "[\"%s\",\"%s\"]", vf_self(),
+			 s->behaviour == FAILS ? "--fail" : "--work");
+	}
 	snprintf(text, len,
 		 "{\"id\":\"%s\",\"owner\":\"tester\",\"vcpus\":1,\"memory_mib\":64,"
-		 "\"command\":[\"%s\",\"--work\"],"
-		 "\"jail\":{\"seccomp\":\"generic\",\"ro_paths\":[\"%s\"]}%s}",
-		 s->id, vf_self(), vf_self(), net);
+		 "\"command\":%s,\"jail\":{\"seccomp\":\"generic\",\"ro_paths\":[\"%s\"]%s}%s%s}",
+		 s->id, command, vf_self(), rw, net,
+		 s->behaviour == WORKS ? "" : ",\"restart\":\"on-failure\"");
 }
 
 static int create(const struct subject *s, char *err, size_t len)
@@ -143,15 +167,6 @@ static int create(const struct subject *s, char *err, size_t len)
 
 	spec_text(s, text, sizeof(text));
 	return vf_create(text, err, len);
-}
-
-static void wl_ok(const char *cmd, const char *id)
-{
-	int status;
-	struct json_object *o = vf_wl_cmd(&status, cmd, id);
-
-	ck_assert_msg(status == 0, "%s %s: %s", cmd, id, vf_jstr(o, "error"));
-	json_object_put(o);
 }
 
 /* The workload's cpu_ns, from vigild while it has the workload, else its last ledger record. */
@@ -313,6 +328,22 @@ static void add_host_subnet(const char *ifname)
 			 0);
 }
 
+/* Waits for the failing workload's third exit: its back-off is 4 s then. */
+static void wait_third_backoff(const char *id)
+{
+	for (int i = 0; i < 300; i++) {
+		struct json_object *o = vf_show(id);
+		bool there =
+			strcmp(vf_state_of(o), "restarting") == 0 && vf_jint(o, "restarts") == 2;
+
+		json_object_put(o);
+		if (there)
+			return;
+		usleep(20 * 1000);
+	}
+	ck_abort_msg("%s did not fail a third time", id);
+}
+
 /* What the run does before arming vigild: the workload as the op finds it. */
 static void prepare(const struct run *r, const struct subject *s)
 {
@@ -320,12 +351,20 @@ static void prepare(const struct run *r, const struct subject *s)
 
 	if (r->c->op == OP_CREATE)
 		return;
+	if (s->behaviour == FAILS_ONCE) {
+		vf_write_file(s->runs, "");
+		ck_assert_int_eq(chmod(s->runs, 0666), 0);
+	}
 	ck_assert_msg(create(s, err, sizeof(err)) == 0, "create %s: %s", s->id, err);
-	if (r->c->op == OP_START)
+	if (r->c->op == OP_START || r->c->op == OP_FAIL)
 		return;
-	wl_ok("start", s->id);
+	vf_wl_ok("start", s->id);
+	if (r->c->op == OP_STOP_BACKOFF) {
+		wait_third_backoff(s->id);
+		return;
+	}
 	if (r->c->op == OP_DELETE) {
-		wl_ok("stop", s->id);
+		vf_wl_ok("stop", s->id);
 		return;
 	}
 	/* some CPU time of its own to be metered: --work burns 50 ms first */
@@ -343,9 +382,11 @@ static void act(const struct run *r, const struct subject *s, const char *veth)
 		create(s, err, sizeof(err));
 		break;
 	case OP_START:
+	case OP_FAIL:
 		o = vf_wl_cmd(&status, "start", s->id);
 		break;
 	case OP_STOP:
+	case OP_STOP_BACKOFF:
 		o = vf_wl_cmd(&status, "stop", s->id);
 		break;
 	case OP_DELETE_RUNNING:
@@ -383,7 +424,7 @@ static void assert_delete_complete(const char *id)
 	json_object_put(o);
 }
 
-/* Waits for what the restarted vigild finishes (a stop, a delete) to be over. */
+/* Waits for what the restarted vigild finishes (a stop, a delete, a restart) to be over. */
 static struct json_object *settled(const char *id)
 {
 	for (int i = 0; i < 200; i++) {
@@ -391,13 +432,14 @@ static struct json_object *settled(const char *id)
 		struct json_object *o = vf_wl_cmd(&status, "show", id);
 
 		/* deleting: its interface is going, on vigild's teardown thread */
-		if (status != 0 || (strcmp(vf_state_of(o), "stopping") &&
-				    strcmp(vf_state_of(o), "deleting") && !vf_jstr(o, "pending")))
+		if (status != 0 ||
+		    (strcmp(vf_state_of(o), "stopping") && strcmp(vf_state_of(o), "deleting") &&
+		     strcmp(vf_state_of(o), "restarting") && !vf_jstr(o, "pending")))
 			return o;
 		json_object_put(o);
 		usleep(50 * 1000);
 	}
-	ck_abort_msg("%s still stopping or pending 10 s after the restart", id);
+	ck_abort_msg("%s still stopping, restarting or pending 10 s after the restart", id);
 	return NULL;
 }
 
@@ -445,9 +487,9 @@ static void check_after(const struct run *r, const struct subject *s, uint64_t c
 		state = "created";
 	}
 	if (state && strcmp(state, "running") == 0)
-		wl_ok("stop", s->id);
+		vf_wl_ok("stop", s->id);
 	if (state && strcmp(state, "deleted"))
-		wl_ok("delete", s->id);
+		vf_wl_ok("delete", s->id);
 	assert_gone_from_host(s);
 }
 
@@ -459,6 +501,9 @@ START_TEST(test_crash)
 	uint64_t cpu_before = 0;
 	pid_t armed;
 
+	s.behaviour = r->c->op == OP_FAIL	    ? FAILS_ONCE
+		      : r->c->op == OP_STOP_BACKOFF ? FAILS
+						    : WORKS;
 	snprintf(veth, sizeof(veth), "vtort%d", getpid() % 100000);
 	printf("%s/%s (%s)\n", r->c->point, mode_names[r->mode], s.id);
 	/* each run its own: Check kills the last one's with its process group */
@@ -466,7 +511,7 @@ START_TEST(test_crash)
 	vf_spawn_vigild();
 	ck_assert_msg(vf_vigild_up(), "vigild is not up");
 	prepare(r, &s);
-	if (r->c->op != OP_CREATE && r->c->op != OP_START)
+	if (r->c->op != OP_CREATE && r->c->op != OP_START && r->c->op != OP_FAIL)
 		cpu_before = cpu_ns_of(s.id);
 	armed = spawn_armed(r->c->point, r->c->op != OP_EPOCH);
 	act(r, &s, veth);
@@ -537,8 +582,8 @@ static void check_churned(int round)
 			assert_on_host(&s, state);
 			/* cleared for the next round: every workload stopped and deleted */
 			if (strcmp(state, "running") == 0)
-				wl_ok("stop", s.id);
-			wl_ok("delete", s.id);
+				vf_wl_ok("stop", s.id);
+			vf_wl_ok("delete", s.id);
 			assert_gone_from_host(&s);
 		}
 	}
@@ -638,6 +683,28 @@ static int __attribute__((noreturn)) work(void)
 		pause();
 }
 
+/* --fail: 50 ms of CPU, then exit 1 (as burn_cpu() does: no exit-time leak check in a jail) */
+static void __attribute__((noreturn)) fail_run(void)
+{
+	spin_cpu(50);
+	_exit(1);
+}
+
+/* --fail-once FILE: the first run (FILE empty) fails after 300 ms, the others work. */
+static void __attribute__((noreturn)) fail_once(const char *file)
+{
+	int fd = open(file, O_RDWR | O_APPEND | O_CLOEXEC);
+	struct stat st;
+
+	if (fd < 0 || fstat(fd, &st) < 0 || write(fd, "x", 1) != 1)
+		_exit(2);
+	close(fd);
+	if (st.st_size)
+		work();
+	usleep(250 * 1000);
+	fail_run();
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = getenv("VIGIL_TORTURE"), *rounds = getenv("VIGIL_TORTURE_ROUNDS");
@@ -648,6 +715,10 @@ int main(int argc, char **argv)
 	vf.suite = "torture";
 	if (argc == 2 && strcmp(argv[1], "--work") == 0)
 		return work();
+	if (argc == 2 && strcmp(argv[1], "--fail") == 0)
+		fail_run();
+	if (argc == 3 && strcmp(argv[1], "--fail-once") == 0)
+		fail_once(argv[2]);
 	vf_require("vigild_torture");
 	plan(full, rounds ? atoi(rounds) : 3, getenv("VIGIL_TORTURE_POINT"));
 	printf("vigild_torture: %zu runs (%s)\n", n_runs, full ? "full" : "short");

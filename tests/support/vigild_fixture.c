@@ -374,6 +374,15 @@ struct json_object *vf_wl_cmd(int *status, const char *a1, const char *a2)
 	return o;
 }
 
+void vf_wl_ok(const char *cmd, const char *id)
+{
+	int status;
+	struct json_object *o = vf_wl_cmd(&status, cmd, id);
+
+	ck_assert_msg(status == 0, "%s %s: %s", cmd, id, vf_jstr(o, "error"));
+	json_object_put(o);
+}
+
 const char *vf_jstr(struct json_object *o, const char *key)
 {
 	struct json_object *v;
@@ -538,4 +547,55 @@ int vf_control_connect(void)
 	ck_assert_int_ge(fd, 0);
 	ck_assert_int_eq(connect(fd, (struct sockaddr *)&addr, sizeof(addr)), 0);
 	return fd;
+}
+
+bool vf_wait_log(const char *id, const char *what, double seconds)
+{
+	for (double end = now_s() + seconds; now_s() < end; usleep(100 * 1000)) {
+		char *log = vf_workload_log(id);
+		bool found = log && strstr(log, what);
+
+		free(log);
+		if (found)
+			return true;
+	}
+	return false;
+}
+
+int vf_send_request(const char *req)
+{
+	int fd = vf_control_connect();
+
+	ck_assert_int_eq(send(fd, req, strlen(req), MSG_NOSIGNAL), (ssize_t)strlen(req));
+	ck_assert_int_eq(shutdown(fd, SHUT_WR), 0);
+	return fd;
+}
+
+char *vf_reply_within(int fd, int ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	char *buf = calloc(1, 4096);
+	size_t used = 0;
+	ssize_t n;
+
+	ck_assert_ptr_nonnull(buf);
+	while (used < 4095 && poll(&p, 1, ms) == 1) {
+		n = read(fd, buf + used, 4095 - used);
+		if (n <= 0)
+			break;
+		used += (size_t)n;
+	}
+	return buf;
+}
+
+double vf_list_ms(void)
+{
+	double t0 = now_s();
+	struct json_object *o;
+	int status;
+
+	o = vf_wl_cmd(&status, "list", NULL);
+	ck_assert_int_eq(status, 0);
+	json_object_put(o);
+	return (now_s() - t0) * 1000;
 }

@@ -65,6 +65,8 @@ void vf_make_env(void);
 void vf_remove_env(void);
 /* `vigil -j --socket S workload A1 [A2]`: the parsed output and the exit status. */
 struct json_object *vf_wl_cmd(int *status, const char *a1, const char *a2);
+/* `vigil workload CMD ID`, asserting it worked. */
+void vf_wl_ok(const char *cmd, const char *id);
 const char *vf_jstr(struct json_object *o, const char *key);
 int64_t vf_jint(struct json_object *o, const char *key);
 void vf_write_file(const char *path, const char *text);
@@ -92,8 +94,17 @@ char *vf_workload_log(const char *id);
  */
 struct json_object *vf_wait_state(const char *id, const char *state, double seconds);
 
+/* Waits up to `seconds` for the output of workload `id` to hold `what`. */
+bool vf_wait_log(const char *id, const char *what, double seconds);
+
 /* A connection to vigild's control socket, as a client of its own would open it. */
 int vf_control_connect(void);
+/* One request on a connection of its own, sent (and ended) now; the reply is read later. */
+int vf_send_request(const char *req);
+/* Everything vigild sends on `fd` (up to 4095 bytes) until it closes it, within `ms`. Free it. */
+char *vf_reply_within(int fd, int ms);
+/* `vigil workload list`: how long it took in ms, asserting it worked. */
+double vf_list_ms(void);
 
 /* The HTTP port the running vigild logged (it listens on port 0: the kernel's pick). */
 unsigned int vf_http_port(void);

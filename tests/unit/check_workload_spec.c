@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* Workload spec: every validation rule, and the error message it gives. */
 #include <check.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -605,6 +606,104 @@ START_TEST(test_tap_placeholder)
 }
 END_TEST
 
+/* A jailed QEMU with its QMP socket, and `extra` at the top of the spec. */
+#define QMP_SPEC(extra)                                                   \
+	"{\"id\":\"vm-2\",\"owner\":\"o\",\"vcpus\":1,\"memory_mib\":64," \
+	"\"command\":[\"qemu\",\"-qmp\",\"unix:{qmp},server=on,wait=off\"]" extra "}"
+#define PROCESS_SPEC(extra) "{\"id\":\"p2\"," BASE extra "}"
+
+START_TEST(test_stop_and_restart)
+{
+	struct vigil_workload_spec s, t;
+	struct json_object *o;
+	char err[256] = "", **argv;
+
+	/* a process: SIGTERM, vigild's timeout, no restart; none of it written back */
+	ck_assert_int_eq(vigil_workload_spec_parse(PROCESS_SPEC(""), &s, err, sizeof(err)), 0);
+	ck_assert(!s.stop.given);
+	ck_assert_int_eq(s.stop.method, VIGIL_STOP_SIGNAL);
+	ck_assert_int_eq(s.stop.signal, SIGTERM);
+	ck_assert_uint_eq(s.stop.timeout_s, 0);
+	ck_assert_int_eq(s.restart, VIGIL_RESTART_NO);
+	o = vigil_workload_spec_to_json(&s);
+	ck_assert(!json_object_object_get_ex(o, "stop", NULL));
+	ck_assert(!json_object_object_get_ex(o, "restart", NULL));
+	json_object_put(o);
+	vigil_workload_spec_free(&s);
+
+	/* "{qmp}" makes QMP the default, and stands for the socket in the jail */
+	ck_assert_msg(vigil_workload_spec_parse(QMP_SPEC(""), &s, err, sizeof(err)) == 0, "%s",
+		      err);
+	ck_assert(vigil_workload_spec_has_qmp(&s));
+	ck_assert_int_eq(s.stop.method, VIGIL_STOP_QMP);
+	ck_assert_int_eq(vigil_workload_spec_argv(&s, &argv), 0);
+	ck_assert_str_eq(argv[2], "unix:/run/vigil/qmp.sock,server=on,wait=off");
+	vigil_argv_free(argv);
+	vigil_workload_spec_free(&s);
+
+	/* every field, and the round trip */
+	ck_assert_msg(vigil_workload_spec_parse(QMP_SPEC(",\"stop\":{\"method\":\"signal\","
+							 "\"signal\":\"SIGINT\",\"timeout_s\":30},"
+							 "\"restart\":\"on-failure\""),
+						&s, err, sizeof(err)) == 0,
+		      "%s", err);
+	ck_assert(s.stop.given);
+	ck_assert_int_eq(s.stop.method, VIGIL_STOP_SIGNAL);
+	ck_assert_int_eq(s.stop.signal, SIGINT);
+	ck_assert_uint_eq(s.stop.timeout_s, 30);
+	ck_assert_int_eq(s.restart, VIGIL_RESTART_ON_FAILURE);
+	o = vigil_workload_spec_to_json(&s);
+	ck_assert_int_eq(vigil_workload_spec_from_json(o, &t, err, sizeof(err)), 0);
+	ck_assert_mem_eq(&s.stop, &t.stop, sizeof(s.stop));
+	ck_assert_int_eq(t.restart, VIGIL_RESTART_ON_FAILURE);
+	json_object_put(o);
+	vigil_workload_spec_free(&t);
+	vigil_workload_spec_free(&s);
+	ck_assert_int_eq(vigil_workload_spec_parse(PROCESS_SPEC(",\"restart\":\"no\""), &s, err,
+						   sizeof(err)),
+			 0);
+	ck_assert_int_eq(s.restart, VIGIL_RESTART_NO);
+	vigil_workload_spec_free(&s);
+}
+END_TEST
+
+START_TEST(test_stop_and_restart_rules)
+{
+	expect_error(PROCESS_SPEC(",\"stop\":\"qmp\""), "workload \"p2\": stop must be an object");
+	expect_error(PROCESS_SPEC(",\"stop\":{\"grace\":1}"),
+		     "workload \"p2\": unknown field \"stop.grace\"");
+	expect_error(PROCESS_SPEC(",\"stop\":{\"method\":\"acpi\"}"),
+		     "workload \"p2\": stop.method must be \"qmp\" or \"signal\"");
+	expect_error(PROCESS_SPEC(",\"stop\":{\"method\":\"qmp\"}"),
+		     "workload \"p2\": stop.method \"qmp\" needs the QMP socket in the command: "
+		     "\"-qmp\", \"unix:{qmp},server=on,wait=off\"");
+	expect_error(
+		PROCESS_SPEC(",\"stop\":{\"signal\":\"SIGKILL\"}"),
+		"workload \"p2\": stop.signal must be one of SIGTERM, SIGINT, SIGHUP, SIGQUIT, "
+		"SIGUSR1, SIGUSR2");
+	expect_error(PROCESS_SPEC(",\"stop\":{\"signal\":15}"), "stop.signal must be one of");
+	expect_error(PROCESS_SPEC(",\"stop\":{\"timeout_s\":0}"),
+		     "workload \"p2\": stop.timeout_s must be between 1 and 3600");
+	expect_error(PROCESS_SPEC(",\"stop\":{\"timeout_s\":3601}"),
+		     "stop.timeout_s must be between 1 and 3600");
+	expect_error(PROCESS_SPEC(",\"stop\":{\"timeout_s\":1.5}"),
+		     "stop.timeout_s must be between 1 and 3600");
+	expect_error(PROCESS_SPEC(",\"restart\":\"always\""),
+		     "workload \"p2\": restart must be \"no\" or \"on-failure\"");
+	expect_error(PROCESS_SPEC(",\"restart\":false"),
+		     "restart must be \"no\" or \"on-failure\"");
+	/* the socket is in the jail's runtime directory */
+	expect_error(QMP_SPEC(",\"jail\":{\"enabled\":false}"),
+		     "workload \"vm-2\": \"{qmp}\" is the QMP socket in the jail's runtime "
+		     "directory: it needs the jail (jail.enabled true)");
+	expect_error(QMP_SPEC(",\"jail\":{\"rw_paths\":[\"/run\"]}"),
+		     "workload \"vm-2\": jail.rw_paths[0] \"/run\" overlaps the jail's runtime "
+		     "directory /run/vigil (the command has \"{qmp}\")");
+	expect_error(QMP_SPEC(",\"jail\":{\"ro_paths\":[\"/srv/a\",\"/run/vigil/x\"]}"),
+		     "jail.ro_paths[1] \"/run/vigil/x\" overlaps the jail's runtime directory");
+}
+END_TEST
+
 static Suite *spec_suite(void)
 {
 	Suite *s = suite_create("workload_spec");
@@ -628,6 +727,8 @@ static Suite *spec_suite(void)
 	tcase_add_test(tc, test_tap_placeholder);
 	tcase_add_test(tc, test_volume_rules);
 	tcase_add_test(tc, test_id_placeholder);
+	tcase_add_test(tc, test_stop_and_restart);
+	tcase_add_test(tc, test_stop_and_restart_rules);
 	suite_add_tcase(s, tc);
 	return s;
 }
