@@ -304,15 +304,16 @@ static int check_workload(struct verifier *v, const struct ledger_record *r, cha
 		if (continues && r->counters[i] < prev) {
 			snprintf(why, len,
 				 "counters went backwards (%s: %llu after %llu in record %llu)",
-				 ledger_counters[i].name, (unsigned long long)r->counters[i],
-				 (unsigned long long)prev, (unsigned long long)t->seq);
+				 ledger_counter((size_t)i)->name,
+				 (unsigned long long)r->counters[i], (unsigned long long)prev,
+				 (unsigned long long)t->seq);
 			return -EBADMSG;
 		}
 		/* a workload first seen in a partial export has an unknown past */
 		if ((continues || t->used || v->from_start) &&
 		    r->delta[i] != r->counters[i] - prev) {
 			snprintf(why, len, "delta does not match the counters (%s)",
-				 ledger_counters[i].name);
+				 ledger_counter((size_t)i)->name);
 			return -EBADMSG;
 		}
 	}

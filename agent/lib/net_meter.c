@@ -18,10 +18,12 @@
 #include "pin.h"
 #include "rtnl.h"
 
-#define PIN_PROG_INGRESS "prog_tc_ingress"
-#define PIN_PROG_EGRESS	 "prog_tc_egress"
-#define PIN_LINK_KFREE	 "link_kfree_skb"
-#define MAP_IF_SLOT	 "vigil_if_slot"
+#define PIN_PROG_INGRESS  "prog_tc_ingress"
+#define PIN_PROG_EGRESS	  "prog_tc_egress"
+#define PIN_LINK_KFREE	  "link_kfree_skb"
+#define PIN_LINK_TAP_READ "link_tap_read"
+#define MAP_IF_SLOT	  "vigil_if_slot"
+#define MAP_PENDING	  "vigil_net_pending"
 
 /*
  * vigil's filters on an interface: a fixed handle and priority, so attaching
@@ -253,18 +255,19 @@ static int pin_prog(struct bpf_program *prog, const char *dir, const char *name)
 	return err ? err : bpf_program__pin(prog, path);
 }
 
-static int attach_kfree_skb(struct vigil_net_bpf *skel, const char *dir)
+/* Attaches a tracing program and pins its link as `name`, unless it was pinned already. */
+static int attach_tracer(struct bpf_program *prog, const char *dir, const char *name)
 {
 	struct bpf_link *link;
 	char path[PATH_MAX];
 	int err;
 
-	if (!bpf_program__autoload(skel->progs.vigil_kfree_skb))
+	if (!bpf_program__autoload(prog))
 		return 0;
-	link = bpf_program__attach(skel->progs.vigil_kfree_skb);
+	link = bpf_program__attach(prog);
 	if (!link)
 		return -errno;
-	err = vigil_pin_path(path, sizeof(path), dir, PIN_LINK_KFREE);
+	err = vigil_pin_path(path, sizeof(path), dir, name);
 	if (!err)
 		err = bpf_link__pin(link, path);
 	/* the pinned link keeps the program attached without us */
@@ -272,18 +275,19 @@ static int attach_kfree_skb(struct vigil_net_bpf *skel, const char *dir)
 	return err;
 }
 
-int vigil_net_meter_load(const char *pin_dir, bool *ret_adopted)
+int vigil_net_meter_load(const char *pin_dir, unsigned int workload_cgroup_level, bool *ret_adopted)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, open_opts, .pin_root_path = pin_dir);
 	bool have_ingress = vigil_pinned(pin_dir, PIN_PROG_INGRESS);
 	bool have_egress = vigil_pinned(pin_dir, PIN_PROG_EGRESS);
-	bool have_link = vigil_pinned(pin_dir, PIN_LINK_KFREE);
+	bool have_kfree = vigil_pinned(pin_dir, PIN_LINK_KFREE);
+	bool have_tap_read = vigil_pinned(pin_dir, PIN_LINK_TAP_READ);
 	struct vigil_net_bpf *skel;
 	int tries[N_TRIES];
 	struct stat ns;
 	int err;
 
-	if (have_ingress && have_egress && have_link) {
+	if (have_ingress && have_egress && have_kfree && have_tap_read) {
 		*ret_adopted = true;
 		return 0;
 	}
@@ -295,16 +299,20 @@ int vigil_net_meter_load(const char *pin_dir, bool *ret_adopted)
 	if (!skel)
 		return -errno;
 	skel->rodata->host_netns_ino = (__u32)ns.st_ino;
+	skel->rodata->workload_cgroup_level = workload_cgroup_level;
 	bpf_program__set_autoload(skel->progs.vigil_tc_ingress, !have_ingress);
 	bpf_program__set_autoload(skel->progs.vigil_tc_egress, !have_egress);
-	bpf_program__set_autoload(skel->progs.vigil_kfree_skb, !have_link);
+	bpf_program__set_autoload(skel->progs.vigil_kfree_skb, !have_kfree);
+	bpf_program__set_autoload(skel->progs.vigil_tap_read, !have_tap_read);
 	err = vigil_net_bpf__load(skel);
 	if (!err)
 		err = pin_prog(skel->progs.vigil_tc_ingress, pin_dir, PIN_PROG_INGRESS);
 	if (!err)
 		err = pin_prog(skel->progs.vigil_tc_egress, pin_dir, PIN_PROG_EGRESS);
 	if (!err)
-		err = attach_kfree_skb(skel, pin_dir);
+		err = attach_tracer(skel->progs.vigil_kfree_skb, pin_dir, PIN_LINK_KFREE);
+	if (!err)
+		err = attach_tracer(skel->progs.vigil_tap_read, pin_dir, PIN_LINK_TAP_READ);
 	if (!err) {
 		tries[TRIE_V4] = bpf_map__fd(skel->maps.vigil_private_v4);
 		tries[TRIE_V6] = bpf_map__fd(skel->maps.vigil_private_nets);
@@ -319,9 +327,10 @@ int vigil_net_meter_load(const char *pin_dir, bool *ret_adopted)
 
 int vigil_net_meter_unpin(const char *pin_dir)
 {
-	/* the link first: unpinning it detaches the tracer */
-	static const char *const pins[] = { PIN_LINK_KFREE, PIN_PROG_INGRESS, PIN_PROG_EGRESS,
-					    MAP_IF_SLOT };
+	/* the links first: unpinning them detaches the tracers */
+	static const char *const pins[] = { PIN_LINK_KFREE,	PIN_LINK_TAP_READ, PIN_PROG_INGRESS,
+					    PIN_PROG_EGRESS,	MAP_IF_SLOT,	   MAP_PENDING,
+					    VIGIL_NET_EPOCH_MAP };
 	int err = vigil_unpin(pin_dir, pins, sizeof(pins) / sizeof(pins[0]));
 	int err2 = vigil_unpin(pin_dir, trie_names, N_TRIES);
 
@@ -358,7 +367,7 @@ static int tc_attach_one(int ifindex, enum bpf_tc_attach_point point, int prog_f
 	return bpf_tc_attach(&hook, &opts);
 }
 
-int vigil_net_attach(const char *pin_dir, int ifindex, uint32_t slot)
+int vigil_net_attach(const char *pin_dir, int ifindex, uint32_t slot, enum vigil_net_link link)
 {
 	int slot_fd, ingress_fd = -1, egress_fd = -1, err;
 	__u32 key = (__u32)ifindex;
@@ -371,8 +380,11 @@ int vigil_net_attach(const char *pin_dir, int ifindex, uint32_t slot)
 	if (slot_fd < 0)
 		return slot_fd;
 	ingress_fd = vigil_pin_open(pin_dir, PIN_PROG_INGRESS);
-	egress_fd = ingress_fd < 0 ? -1 : vigil_pin_open(pin_dir, PIN_PROG_EGRESS);
-	err = ingress_fd < 0 ? ingress_fd : egress_fd < 0 ? egress_fd : 0;
+	if (link == VIGIL_NET_LINK_VETH)
+		egress_fd = ingress_fd < 0 ? -1 : vigil_pin_open(pin_dir, PIN_PROG_EGRESS);
+	err = ingress_fd < 0				       ? ingress_fd
+	      : (link == VIGIL_NET_LINK_VETH && egress_fd < 0) ? egress_fd
+							       : 0;
 	/* the slot first, so the filters count from their first packet */
 	if (!err && bpf_map_update_elem(slot_fd, &key, &slot, BPF_ANY) < 0)
 		err = -errno;
@@ -381,7 +393,9 @@ int vigil_net_attach(const char *pin_dir, int ifindex, uint32_t slot)
 		if (!err)
 			err = tc_attach_one(ifindex, BPF_TC_INGRESS, ingress_fd);
 		if (!err)
-			err = tc_attach_one(ifindex, BPF_TC_EGRESS, egress_fd);
+			err = link == VIGIL_NET_LINK_VETH
+				      ? tc_attach_one(ifindex, BPF_TC_EGRESS, egress_fd)
+				      : tc_detach_one(ifindex, BPF_TC_EGRESS);
 		if (err) {
 			tc_detach_one(ifindex, BPF_TC_INGRESS);
 			tc_detach_one(ifindex, BPF_TC_EGRESS);

@@ -109,15 +109,31 @@ static uint64_t nft_drops(const struct wl *w, const char *reason)
 	return n;
 }
 
-/* The workload's net_drop_packets, as metered into the pinned maps. */
-static uint64_t metered_drops(const struct wl *w)
+/* A figure of the workload's usage, as metered into the pinned maps. */
+static uint64_t metered(const struct wl *w, const char *field)
 {
 	struct json_object *o = show("usage", w);
-	int64_t n = vf_jint(o, "net_drop_packets");
+	int64_t n = vf_jint(o, field);
 
 	json_object_put(o);
 	ck_assert_int_ge(n, 0);
 	return (uint64_t)n;
+}
+
+static uint64_t metered_drops(const struct wl *w)
+{
+	return metered(w, "net_drop_packets");
+}
+
+/* What it sent was let through (public, private) or dropped, and nothing else. */
+static void assert_tx_split(const struct wl *w)
+{
+	struct json_object *o = show("usage", w);
+
+	ck_assert_int_eq(vf_jint(o, "net_tx_public_bytes") + vf_jint(o, "net_tx_private_bytes") +
+				 vf_jint(o, "net_tx_dropped_bytes"),
+			 vf_jint(o, "net_tx_bytes"));
+	json_object_put(o);
 }
 
 /* Whether a TCP connection from the workload's namespace to addr:port completes. */
@@ -323,21 +339,29 @@ static void burst_dropped_from(const char *ns, const char *from, const char *to,
 			       const struct wl *w, const char *reason)
 {
 	uint64_t rule0 = nft_drops(w, reason), metered0 = metered_drops(w);
-	uint64_t rule = rule0, metered = metered0;
+	uint64_t sent0 = metered(w, "net_tx_dropped_packets");
+	uint64_t sent_bytes0 = metered(w, "net_tx_dropped_bytes");
+	uint64_t rule = rule0, now = metered0;
+	bool by_w = strcmp(reason, "inbound") != 0;
 	double end = now_s() + 5;
 
 	udp_burst_from(ns, from, to, port, BURST);
-	while ((rule < rule0 + BURST || metered < metered0 + BURST) && now_s() < end) {
+	while ((rule < rule0 + BURST || now < metered0 + BURST) && now_s() < end) {
 		usleep(20 * 1000);
 		rule = nft_drops(w, reason);
-		metered = metered_drops(w);
+		now = metered_drops(w);
 	}
 	printf("%d datagrams to %s:%d: %s drops +%llu, net_drop_packets of %s +%llu\n", BURST, to,
 	       port, reason, (unsigned long long)(rule - rule0), w->id,
-	       (unsigned long long)(metered - metered0));
+	       (unsigned long long)(now - metered0));
 	ck_assert_uint_eq(rule - rule0, BURST);
-	ck_assert_uint_ge(metered - metered0, BURST);
-	ck_assert_uint_le(metered - metered0, BURST + DROP_SLACK);
+	ck_assert_uint_ge(now - metered0, BURST);
+	ck_assert_uint_le(now - metered0, BURST + DROP_SLACK);
+	/* what it sent and isolation dropped is not let through, to the byte */
+	ck_assert_uint_eq(metered(w, "net_tx_dropped_packets") - sent0, by_w ? BURST : 0);
+	ck_assert_uint_eq(metered(w, "net_tx_dropped_bytes") - sent_bytes0,
+			  by_w ? udp_burst_frame_bytes(BURST, strchr(to, ':') != NULL) : 0);
+	assert_tx_split(w);
 }
 
 /* The same from the namespace's choice of source address. */

@@ -482,6 +482,23 @@ int sh(const char *fmt, ...)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
 }
 
+char *sh_output(const char *fmt, ...)
+{
+	char cmd[1024];
+	char *argv[] = { "/bin/sh", "-c", cmd, NULL };
+	struct cmd_result r = { 0 };
+	char *out = NULL;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	if (run_cmd(argv, &r) == 0 && r.status == 0)
+		out = strdup(r.out);
+	cmd_result_free(&r);
+	return out;
+}
+
 /* addr:port, IPv4 or IPv6 (asserts it is an address); NULL: any IPv4 address. */
 static socklen_t sockaddr_of(const char *addr, int port, struct sockaddr_storage *ret)
 {
@@ -506,6 +523,15 @@ void udp_burst(const char *netns, const char *addr, int port, int n)
 	udp_burst_from(netns, NULL, addr, port, n);
 }
 
+uint64_t udp_burst_frame_bytes(int n, bool ipv6)
+{
+	uint64_t bytes = 0;
+
+	for (int i = 0; i < n; i++)
+		bytes += 14 + (ipv6 ? 40 : 20) + 8 + 100 + 20 * (i % 50);
+	return bytes;
+}
+
 void udp_burst_from(const char *netns, const char *from, const char *addr, int port, int n)
 {
 	static const char payload[100 + 20 * 49];
@@ -521,7 +547,8 @@ void udp_burst_from(const char *netns, const char *from, const char *addr, int p
 	if (pid == 0) {
 		int s;
 
-		enter_netns(netns);
+		if (netns)
+			enter_netns(netns);
 		s = socket(to.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 		if (s < 0 || (from && bind(s, (struct sockaddr *)&src, src_len)))
 			_exit(1);
