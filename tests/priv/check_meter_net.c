@@ -704,6 +704,88 @@ START_TEST(test_live_filter_drops_are_not_let_through)
 }
 END_TEST
 
+/* Datagrams from the workload's namespace to addr:port, one after the other, for `ms`. */
+static pid_t udp_flood(const char *addr, int port, int ms)
+{
+	pid_t pid = fork();
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		double end = now_s() + ms / 1000.0;
+
+		while (now_s() < end)
+			udp_burst(netns, addr, port, 50);
+		_exit(0);
+	}
+	return pid;
+}
+
+/*
+ * Every reading is a snapshot of decided frames, also while frames are
+ * being dropped as fast as the workload can send them: in each, public +
+ * private + dropped is what was sent, and no figure is lower than in the
+ * reading before.
+ */
+START_TEST(test_live_readings_are_snapshots)
+{
+	char table[32], public_ip[32];
+	struct vigil_workload_usage prev = { 0 }, u;
+	struct vigil_meter *m;
+	pid_t dropped, passed;
+	int readings = 0, status;
+
+	snprintf(table, sizeof(table), "vigil_meter_%d", getpid());
+	snprintf(public_ip, sizeof(public_ip), "198.18.%d.1", 128 + getpid() % 100);
+	load();
+	ck_assert_int_eq(vigil_net_attach(pin_dir, host_ifindex, 14, VIGIL_NET_LINK_VETH), 0);
+	ck_assert_int_eq(
+		sh("ip link set %s up && ip -n %s link set %s up && "
+		   "ip addr add %s/32 dev %s && ip -n %s route add %s/32 via %s dev %s",
+		   host_if, netns, peer_if, public_ip, host_if, netns, public_ip, host_ip, peer_if),
+		0);
+	ck_assert_int_eq(sh("nft add table inet %s && nft add chain inet %s input '{ type filter "
+			    "hook input priority filter; }' && nft add rule inet %s input iifname "
+			    "%s udp dport 9 drop",
+			    table, table, table, host_if),
+			 0);
+	ck_assert_int_eq(vigil_meter_open_pinned(pin_dir, &m), 0);
+	dropped = udp_flood(public_ip, 9, 2000);
+	passed = udp_flood(host_ip, 10, 2000);
+	while (waitpid(dropped, &status, WNOHANG) == 0) {
+		ck_assert_int_eq(vigil_meter_read(m, 14, &u), 0);
+		readings++;
+		ck_assert_uint_eq(u.net_tx_public_bytes + u.net_tx_private_bytes +
+					  u.net_tx_dropped_bytes,
+				  u.net_tx_bytes);
+		for (size_t i = 0; i < vigil_usage_n_fields; i++) {
+			const struct vigil_usage_field *f = &vigil_usage_fields[i];
+
+			if (f->kind == VIGIL_USAGE_COUNTER)
+				ck_assert_msg(vigil_usage_field_get(&u, f) >=
+						      vigil_usage_field_get(&prev, f),
+					      "%s fell from %llu to %llu", f->name,
+					      (unsigned long long)vigil_usage_field_get(&prev, f),
+					      (unsigned long long)vigil_usage_field_get(&u, f));
+		}
+		prev = u;
+	}
+	ck_assert_int_eq(waitpid(passed, &status, 0), passed);
+	vigil_meter_close(m);
+	printf("snapshots: %d readings while flooding: tx %llu frames, dropped %llu, public %llu B, "
+	       "private %llu B\n",
+	       readings, (unsigned long long)prev.net_tx_packets,
+	       (unsigned long long)prev.net_tx_dropped_packets,
+	       (unsigned long long)prev.net_tx_public_bytes,
+	       (unsigned long long)prev.net_tx_private_bytes);
+	ck_assert_int_gt(readings, 10);
+	ck_assert_uint_gt(prev.net_tx_dropped_packets, 1000);
+	ck_assert_uint_eq(prev.net_tx_public_bytes, 0);
+	sh("nft delete table inet %s", table);
+	sh("ip addr del %s/32 dev %s", public_ip, host_if);
+	ck_assert_int_eq(vigil_net_detach(pin_dir, host_ifindex), 0);
+}
+END_TEST
+
 /*
  * Frames for the workload that its veth cannot hand over (its end is down)
  * are not received: they come off what tc egress counted and are losses,
@@ -835,6 +917,7 @@ static Suite *meter_net_suite(void)
 	tcase_add_test(tc, test_live_veth_matches_interface_counters);
 	tcase_add_test(tc, test_live_filter_drops_are_not_let_through);
 	tcase_add_test(tc, test_live_undelivered_not_received);
+	tcase_add_test(tc, test_live_readings_are_snapshots);
 	suite_add_tcase(s, tc);
 	return s;
 }

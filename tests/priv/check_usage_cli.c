@@ -136,6 +136,8 @@ static const char *const usage_keys[] = {
 	"net_tx_packets",
 	"net_tx_public_bytes",
 	"net_tx_private_bytes",
+	"net_tx_dropped_bytes",
+	"net_tx_dropped_packets",
 	"net_drop_packets",
 };
 

@@ -619,6 +619,29 @@ START_TEST(test_network_flags)
 }
 END_TEST
 
+/* A ledger of another record format is refused by name, by verify and by a writer. */
+START_TEST(test_other_format_refused)
+{
+	struct vigil_ledger_opts opts = { .state_dir = dir, .agent_version = "0.1.0-test" };
+	struct vigil_ledger *l = open_ledger();
+	struct vigil_ledger_check c;
+	char err[512] = "";
+	sqlite3 *db;
+
+	append_epochs(l, 0, 1, 1);
+	vigil_ledger_close(l);
+	db = db_open();
+	db_exec(db, "UPDATE meta SET value = '1' WHERE key = 'format'");
+	sqlite3_close(db);
+	ck_assert_int_eq(vigil_ledger_verify_db(db_path, NULL, &c), -EBADMSG);
+	ck_assert_msg(strstr(c.reason, "records are of format 1"), "%s", c.reason);
+	l = NULL;
+	ck_assert_int_ne(vigil_ledger_open(&opts, &l, err, sizeof(err)), 0);
+	ck_assert_msg(strstr(err, "records are of format 1"), "%s", err);
+	ck_assert_ptr_null(l);
+}
+END_TEST
+
 static struct vigil_ledger_proof *proof_round_trip(const struct vigil_ledger_proof *p)
 {
 	struct vigil_ledger_proof *q;
@@ -1013,6 +1036,7 @@ static Suite *ledger_suite(void)
 	tcase_add_test(tc, test_final_record_and_new_life);
 	tcase_add_test(tc, test_plausibility_flags);
 	tcase_add_test(tc, test_network_flags);
+	tcase_add_test(tc, test_other_format_refused);
 	tcase_add_test(tc, test_merkle_proofs_odd_epoch);
 	tcase_add_test(tc, test_merkle_paths_all_sizes);
 	tcase_add_test(tc, test_key_file_permissions);
