@@ -148,10 +148,11 @@ static int bind_host_key(struct vigil_ledger *l)
 	int ret = ledger_db_host_key(l->db, stored);
 
 	if (ret == -ENOENT) {
-		snprintf(sql, sizeof(sql),
-			 "INSERT INTO meta(key, value) VALUES('host_key', '%s'), ('format', '" LEDGER_FORMAT
-			 "')",
-			 l->host_key_hex);
+		snprintf(
+			sql, sizeof(sql),
+			"INSERT INTO meta(key, value) VALUES('host_key', '%s'), ('format', '" LEDGER_FORMAT
+			"')",
+			l->host_key_hex);
 		return exec(l, sql);
 	}
 	if (ret) {

@@ -654,10 +654,11 @@ static int check_format(struct verifier *v, sqlite3 *db)
 		return 0;
 	if (r)
 		return r;
-	return fail(v, 0, 0,
-		    "its records are of format %s; this vigil reads and writes format " LEDGER_FORMAT
-		    " (net_tx_dropped_*, alloc.egress_mbit): keep it with the vigil that wrote it",
-		    format);
+	return fail(
+		v, 0, 0,
+		"its records are of format %s; this vigil reads and writes format " LEDGER_FORMAT
+		" (net_tx_dropped_*, alloc.egress_mbit): keep it with the vigil that wrote it",
+		format);
 }
 
 int ledger_verify_conn(sqlite3 *db, const uint8_t *pubkey, bool last_epoch,

@@ -738,11 +738,11 @@ START_TEST(test_live_readings_are_snapshots)
 	snprintf(public_ip, sizeof(public_ip), "198.18.%d.1", 128 + getpid() % 100);
 	load();
 	ck_assert_int_eq(vigil_net_attach(pin_dir, host_ifindex, 14, VIGIL_NET_LINK_VETH), 0);
-	ck_assert_int_eq(
-		sh("ip link set %s up && ip -n %s link set %s up && "
-		   "ip addr add %s/32 dev %s && ip -n %s route add %s/32 via %s dev %s",
-		   host_if, netns, peer_if, public_ip, host_if, netns, public_ip, host_ip, peer_if),
-		0);
+	ck_assert_int_eq(sh("ip link set %s up && ip -n %s link set %s up && "
+			    "ip addr add %s/32 dev %s && ip -n %s route add %s/32 via %s dev %s",
+			    host_if, netns, peer_if, public_ip, host_if, netns, public_ip, host_ip,
+			    peer_if),
+			 0);
 	ck_assert_int_eq(sh("nft add table inet %s && nft add chain inet %s input '{ type filter "
 			    "hook input priority filter; }' && nft add rule inet %s input iifname "
 			    "%s udp dport 9 drop",
@@ -789,8 +789,9 @@ END_TEST
 /*
  * Frames for the workload that its veth cannot hand over (its end is down)
  * are not received: they come off what tc egress counted and are losses,
- * and the received figures stay those of the interface, which counts them
- * as dropped.
+ * and the received figures stay those of the interface. Which part of the
+ * kernel drops them differs: on 6.18 the veth (its tx_dropped), on 6.1 the
+ * noop qdisc the link-down host end is given, after tc egress all the same.
  */
 START_TEST(test_live_undelivered_not_received)
 {
@@ -832,7 +833,7 @@ START_TEST(test_live_undelivered_not_received)
 	       (unsigned long long)(after.tx_bytes - base.tx_bytes),
 	       (unsigned long long)(after.tx_packets - base.tx_packets),
 	       (unsigned long long)tx_dropped, (unsigned long long)u.net_drop_packets);
-	ck_assert_uint_eq(tx_dropped, UDP_BURST);
+	ck_assert_uint_le(tx_dropped, UDP_BURST);
 	ck_assert_uint_eq(u.net_rx_bytes, after.tx_bytes - base.tx_bytes);
 	ck_assert_uint_eq(u.net_rx_packets, after.tx_packets - base.tx_packets);
 	ck_assert_uint_eq(u.net_drop_packets, UDP_BURST);
