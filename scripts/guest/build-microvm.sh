@@ -10,8 +10,8 @@
 #
 # OUT_DIR gets vmlinuz, initrd.img and kernel.release; the kernel package is
 # cached beside it, in kernel-cache/. A second run with the same kernel
-# package does nothing. Needs busybox-static and cpio (scripts/install-deps.sh
-# installs them).
+# package and scripts only touches OUT_DIR/stamp. Needs busybox-static and
+# cpio (scripts/install-deps.sh installs them).
 set -euo pipefail
 
 out=${1:?usage: build-microvm.sh OUT_DIR}
@@ -24,6 +24,8 @@ guest_kernel "$(dirname "$out")/kernel-cache"
 stamp="$kernel_pkg $(sha256sum "$here/init" "$here/serve" "$here/kernel.sh" "$0" | sha256sum | cut -c1-16)"
 if [ -f "$out/stamp" ] && [ "$(cat "$out/stamp")" = "$stamp" ] &&
 	[ -f "$out/vmlinuz" ] && [ -f "$out/initrd.img" ]; then
+	# newer than the scripts make saw change, so make stops asking
+	touch "$out/stamp"
 	exit 0
 fi
 
