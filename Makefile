@@ -196,7 +196,8 @@ tests: all bpf-compat $(UNIT_TESTS) $(PRIV_TESTS)
 
 guest: $(GUEST_DIR)/stamp
 
-$(GUEST_DIR)/stamp: scripts/guest/build-microvm.sh scripts/guest/init
+$(GUEST_DIR)/stamp: scripts/guest/build-microvm.sh scripts/guest/init scripts/guest/serve \
+		scripts/guest/kernel.sh
 	$(call msg,GUEST,$(GUEST_DIR))
 	$(Q)scripts/guest/build-microvm.sh $(GUEST_DIR)
 

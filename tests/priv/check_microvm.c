@@ -129,7 +129,7 @@ START_TEST(test_microvm)
 		"\"command\":[\"qemu-system-x86_64\",\"-M\",\"microvm\",\"-accel\",\"tcg\","
 		"\"-nographic\",\"-no-reboot\",\"-m\",\"256\",\"-kernel\",\"%s\",\"-initrd\",\"%s\","
 		"\"-append\",\"console=ttyS0 quiet tsc_early_khz=%lu ipv6.disable=1 "
-		"vigil.addr=%s/30 vigil.host=%s vigil.wait=4 vigil.burn=%d\","
+		"vigil.addr=%s/30 vigil.host=%s vigil.wait=4 vigil.burn=%d vigil.disk_write=8\","
 		"\"-netdev\",\"tap,id=n0,fd={tap_fd}\","
 		"\"-device\",\"virtio-net-device,netdev=n0,mac=" GUEST_MAC "\","
 		"\"-drive\",\"id=d0,file=%s,format=raw,if=none\","
