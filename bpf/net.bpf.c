@@ -360,9 +360,10 @@ static __always_inline __u64 frame_of(struct sk_buff *skb)
 /*
  * The workload sent it, and it was dropped. The host's packet filter's
  * drops are isolation's (vigil's rules, or another table's): they are taken
- * out of what was let through. A frame tc did not count whole (a datagram
- * reassembled from fragments) is a loss like any other: its fragments were
- * let through by tc before the verdict.
+ * out of what was let through, and are losses whoever they were addressed
+ * to (a spoofed ARP request is broadcast). A frame tc did not count whole (a
+ * datagram reassembled from fragments) is a loss like any other: its
+ * fragments were let through by tc before the verdict.
  */
 static __always_inline void sent_dropped(struct sk_buff *skb, __u32 slot, struct vigil_usage *u,
 					 __u32 reason, bool unicast)
@@ -383,7 +384,7 @@ static __always_inline void sent_dropped(struct sk_buff *skb, __u32 slot, struct
 			n->tx_dropped_public_bytes += p->len;
 		n->tx_dropped_packets++;
 	}
-	if (unicast && (p || !no_loss(reason)))
+	if (reason == REASON(NETFILTER_DROP) || (unicast && !no_loss(reason)))
 		__sync_fetch_and_add(&u->net_drop_packets, 1);
 }
 
@@ -416,7 +417,7 @@ static __always_inline void delivery_failed(struct sk_buff *skb, __u32 slot, str
  * counts once.
  * Multicast and broadcast frames are offered to whoever listens and freed
  * when nobody does (IPv6 neighbour discovery, MLD): the kernel reports that
- * as a drop, but nothing was lost.
+ * as a drop, but nothing was lost; unless it is the packet filter's.
  */
 SEC("tp_btf/kfree_skb")
 int BPF_PROG(vigil_kfree_skb, struct sk_buff *skb, void *location, enum skb_drop_reason reason)
@@ -442,7 +443,7 @@ int BPF_PROG(vigil_kfree_skb, struct sk_buff *skb, void *location, enum skb_drop
 			delivery_failed(skb, s, u);
 		return 0;
 	}
-	if (!unicast || no_loss(reason))
+	if (reason != REASON(NETFILTER_DROP) && (!unicast || no_loss(reason)))
 		return 0;
 	/* the low bit of _skb_refdst marks a dst held without a reference */
 	dst = (struct dst_entry *)(BPF_CORE_READ(skb, _skb_refdst) & ~1UL);

@@ -37,6 +37,8 @@
 static char scratch[PATH_MAX], bpffs[PATH_MAX], pin_dir[PATH_MAX];
 static char netns[32], host_if[IFNAMSIZ], peer_if[IFNAMSIZ];
 static char host_ip[INET_ADDRSTRLEN], peer_ip[INET_ADDRSTRLEN], host_net[32];
+/* a table of the tests' own, for drops of theirs; removed by the teardown */
+static char filter_table[32];
 static int host_ifindex;
 
 /*
@@ -56,6 +58,7 @@ static void make_host_objects(void)
 	snprintf(bpffs, sizeof(bpffs), "%s/bpffs", scratch);
 	snprintf(pin_dir, sizeof(pin_dir), "%s/vigil", bpffs);
 	snprintf(netns, sizeof(netns), "vigil-net-%d", pid);
+	snprintf(filter_table, sizeof(filter_table), "vigil_meter_%d", pid);
 	snprintf(host_if, sizeof(host_if), "vnh%d", pid);
 	snprintf(peer_if, sizeof(peer_if), "vnp%d", pid);
 	snprintf(host_ip, sizeof(host_ip), "198.19.%u.%u", net / 256, net % 256 + 1);
@@ -90,6 +93,7 @@ static void remove_host_objects(void)
 	rmdir(scratch);
 	/* deleting the host end removes the peer, the qdisc and its filters */
 	sh("ip link del %s 2>/dev/null", host_if);
+	sh("nft delete table inet %s 2>/dev/null", filter_table);
 	sh("ip netns del %s 2>/dev/null", netns);
 }
 
@@ -636,12 +640,12 @@ static uint64_t rule_packets(const char *table, const char *comment)
  */
 START_TEST(test_live_filter_drops_are_not_let_through)
 {
-	char table[32], public_ip[32];
+	const char *table = filter_table;
+	char public_ip[32];
 	struct vigil_workload_usage u = { 0 };
 	struct if_counts base, before, after = { 0 };
 	bool settled = false;
 
-	snprintf(table, sizeof(table), "vigil_meter_%d", getpid());
 	snprintf(public_ip, sizeof(public_ip), "198.18.%d.1", 128 + getpid() % 100);
 	load();
 	ck_assert_int_eq(vigil_net_attach(pin_dir, host_ifindex, 12, VIGIL_NET_LINK_VETH), 0);
@@ -728,13 +732,13 @@ static pid_t udp_flood(const char *addr, int port, int ms)
  */
 START_TEST(test_live_readings_are_snapshots)
 {
-	char table[32], public_ip[32];
+	const char *table = filter_table;
+	char public_ip[32];
 	struct vigil_workload_usage prev = { 0 }, u;
 	struct vigil_meter *m;
 	pid_t dropped, passed;
 	int readings = 0, status;
 
-	snprintf(table, sizeof(table), "vigil_meter_%d", getpid());
 	snprintf(public_ip, sizeof(public_ip), "198.18.%d.1", 128 + getpid() % 100);
 	load();
 	ck_assert_int_eq(vigil_net_attach(pin_dir, host_ifindex, 14, VIGIL_NET_LINK_VETH), 0);
