@@ -206,6 +206,7 @@ $(GUEST_DIR)/stamp: scripts/guest/build-microvm.sh scripts/guest/init scripts/gu
 check: tests guest
 	$(Q)VIGIL=$(abspath $(VIGIL)) VIGILD=$(abspath $(VIGILD)) \
 		VIGIL_GUEST_DIR=$(abspath $(GUEST_DIR)) VIGIL_BPF_OBJECT_DIRS="$(BPF_OBJECT_DIRS)" \
+		VIGIL_EXAMPLES_DIR=$(abspath deploy/examples) \
 		tests/run-suites.sh $(UNIT_TESTS) $(PRIV_TESTS)
 
 # The guest lane: the suites above inside a microVM of Debian 12's kernel.
@@ -220,6 +221,7 @@ check-unit: tests
 check-priv: tests guest
 	$(Q)VIGIL=$(abspath $(VIGIL)) VIGILD=$(abspath $(VIGILD)) \
 		VIGIL_GUEST_DIR=$(abspath $(GUEST_DIR)) VIGIL_BPF_OBJECT_DIRS="$(BPF_OBJECT_DIRS)" \
+		VIGIL_EXAMPLES_DIR=$(abspath deploy/examples) \
 		tests/run-suites.sh $(PRIV_TESTS)
 
 # The fault matrix in full (tests/priv/check_vigild_torture.c): vigild killed

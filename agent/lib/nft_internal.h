@@ -89,7 +89,7 @@ void nft_ifname_key(char key[IFNAMSIZ], const char *ifname);
 int nft_socket_open(void);
 
 /* A workload's chains, "<prefix>_<suffix>", in the order they are deleted in. */
-#define NFT_WL_N_CHAINS 5
+#define NFT_WL_N_CHAINS 6
 struct nft_wl_chain {
 	int family; /* NFPROTO_INET or NFPROTO_ARP */
 	const char *family_name;

@@ -56,6 +56,9 @@ struct vigil_nft_workload {
 	/* if any, inbound only from these prefixes (IPv4 or IPv6) */
 	const char *const *inbound_from;
 	size_t n_inbound_from;
+	/* if any, new flows out only to these prefixes (IPv4 or IPv6) */
+	const char *const *egress_to;
+	size_t n_egress_to;
 	const struct vigil_nft_port *host_services; /* host ports it may reach */
 	size_t n_host_services;
 	const struct vigil_nft_forward *forwards; /* IPv4 only */
@@ -80,8 +83,9 @@ enum vigil_nft_reason {
 	VIGIL_NFT_DROP_W2W,
 	VIGIL_NFT_DROP_HOST,
 	VIGIL_NFT_DROP_INBOUND,
-	VIGIL_NFT_DROP_RATE, /* over egress_mbit */
-	VIGIL_NFT_DROP_CONN, /* a new connection over max_connections */
+	VIGIL_NFT_DROP_RATE,   /* over egress_mbit */
+	VIGIL_NFT_DROP_CONN,   /* a new connection over max_connections */
+	VIGIL_NFT_DROP_EGRESS, /* a new flow out to a destination outside egress_to */
 	VIGIL_NFT_N_REASONS,
 };
 

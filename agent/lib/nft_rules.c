@@ -29,7 +29,7 @@ static const char *const reason_names[VIGIL_NFT_N_REASONS] = {
 	[VIGIL_NFT_DROP_SPOOF] = "spoof",     [VIGIL_NFT_DROP_DENY] = "deny",
 	[VIGIL_NFT_DROP_W2W] = "w2w",	      [VIGIL_NFT_DROP_HOST] = "host",
 	[VIGIL_NFT_DROP_INBOUND] = "inbound", [VIGIL_NFT_DROP_RATE] = "rate",
-	[VIGIL_NFT_DROP_CONN] = "conn",
+	[VIGIL_NFT_DROP_CONN] = "conn",	      [VIGIL_NFT_DROP_EGRESS] = "egress",
 };
 
 const char *vigil_nft_reason_name(enum vigil_nft_reason r)
@@ -168,6 +168,20 @@ static int check_forwards(const struct vigil_nft_forward *f, size_t n, char *err
 	return r;
 }
 
+/* field: the spec's name of the list, e.g. "egress_to" */
+static int check_prefixes(const char *const *p, size_t n, const char *field, char *err, size_t len)
+{
+	if (n > VIGIL_NFT_MAX_PREFIXES)
+		return vigil_invalid(err, len, "%s: %zu prefixes, at most %d", field, n,
+				     VIGIL_NFT_MAX_PREFIXES);
+	for (size_t i = 0; i < n; i++)
+		if (!p[i] || nft_check_prefix(p[i]) < 0)
+			return vigil_invalid(
+				err, len, "%s \"%s\": not an IPv4 or IPv6 prefix (host bits zero)",
+				field, p[i] ? p[i] : "");
+	return 0;
+}
+
 static int check_limits(const struct vigil_nft_workload *w, char *err, size_t len)
 {
 	if (w->egress_mbit > VIGIL_NFT_MAX_MBIT)
@@ -195,17 +209,11 @@ static int check_fields(const struct vigil_nft_workload *w, char *err, size_t le
 				     w->ipv6);
 	if (w->mac && !mac_valid(w->mac))
 		return vigil_invalid(err, len, "mac \"%s\": not xx:xx:xx:xx:xx:xx", w->mac);
-	if (w->n_inbound_from > VIGIL_NFT_MAX_PREFIXES)
-		return vigil_invalid(err, len, "%zu inbound source prefixes, at most %d",
-				     w->n_inbound_from, VIGIL_NFT_MAX_PREFIXES);
-	for (size_t i = 0; i < w->n_inbound_from; i++)
-		if (!w->inbound_from[i] || nft_check_prefix(w->inbound_from[i]) < 0)
-			return vigil_invalid(
-				err, len,
-				"inbound source \"%s\": not an IPv4 or IPv6 prefix (host bits "
-				"zero)",
-				w->inbound_from[i] ? w->inbound_from[i] : "");
-	r = check_ports(w->inbound, w->n_inbound, "inbound ports", err, len);
+	r = check_prefixes(w->inbound_from, w->n_inbound_from, "inbound_from", err, len);
+	if (!r)
+		r = check_prefixes(w->egress_to, w->n_egress_to, "egress_to", err, len);
+	if (!r)
+		r = check_ports(w->inbound, w->n_inbound, "inbound ports", err, len);
 	if (!r)
 		r = check_ports(w->host_services, w->n_host_services, "host services", err, len);
 	if (!r)

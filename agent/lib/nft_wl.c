@@ -6,8 +6,9 @@
  *
  * Where nft would make an anonymous set, a rule per member does the same:
  * a workload's chains are reached through verdict maps, so only its own
- * packets pay for its own few ports. The inbound source prefixes get a chain
- * of their own that returns on a match (`!= { a, b }` is "none of them").
+ * packets pay for its own few ports. The inbound source prefixes and the
+ * egress destination prefixes each get a chain of their own that returns on
+ * a match and drops what is left (`!= { a, b }` is "none of them").
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -27,11 +28,11 @@
 
 const struct nft_wl_chain nft_wl_chains[NFT_WL_N_CHAINS] = {
 	{ NFPROTO_INET, "inet", "out" },  { NFPROTO_INET, "inet", "in" },
-	{ NFPROTO_INET, "inet", "from" }, { NFPROTO_INET, "inet", "host" },
-	{ NFPROTO_ARP, "arp", "arp" },
+	{ NFPROTO_INET, "inet", "from" }, { NFPROTO_INET, "inet", "to" },
+	{ NFPROTO_INET, "inet", "host" }, { NFPROTO_ARP, "arp", "arp" },
 };
 
-enum { OUT, IN, FROM, HOST, ARP };
+enum { OUT, IN, FROM, TO, HOST, ARP };
 
 /* offsets in the IPv4, IPv6, ARP (Ethernet/IPv4) and transport headers */
 #define IP4_SADDR    12
@@ -395,12 +396,41 @@ static void rate_rule(struct nft_batch *b, const char *chain, const char *pfx,
 }
 
 /*
- * To the outside: within its rate; replies to flows the inbound policy let
- * in; new flows never to another workload or a denied prefix.
+ * A chain of prefixes, when there are any: `chain` returns for a packet
+ * whose source (or destination) is in one of them and drops the rest,
+ * counted for `reason`; `from` jumps to it.
+ * ip saddr P return, for each P; counter name ... drop; in from: jump chain
  */
-static void out_rules(struct nft_batch *b, const char *out, const char *pfx,
+static void prefix_rules(struct nft_batch *b, const char *from, const char *chain,
+			 const char *const *prefixes, size_t n, bool source, const char *pfx,
+			 enum vigil_nft_reason reason)
+{
+	struct rule r;
+
+	if (!n)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		r = rule_new(NFPROTO_INET, chain);
+		addr_match(&r, nft_check_prefix(prefixes[i]), source, prefixes[i], NFT_CMP_EQ);
+		verdict(&r, NFT_RETURN, NULL);
+		put(b, NFPROTO_INET, &r);
+	}
+	r = rule_new(NFPROTO_INET, chain);
+	put_drop(b, NFPROTO_INET, &r, pfx, reason);
+	r = rule_new(NFPROTO_INET, from);
+	verdict(&r, NFT_JUMP, chain);
+	put(b, NFPROTO_INET, &r);
+}
+
+/*
+ * To the outside: within its rate; replies to flows the inbound policy let
+ * in; new flows never to another workload or a denied prefix, and only to
+ * egress_to when it is given.
+ */
+static void out_rules(struct nft_batch *b, const struct chains *c,
 		      const struct vigil_nft_workload *w)
 {
+	const char *out = c->name[OUT], *pfx = c->pfx;
 	static const struct {
 		int family;
 		const char *set;
@@ -423,6 +453,9 @@ static void out_rules(struct nft_batch *b, const char *out, const char *pfx,
 		lookup(&r, deny[i].set, false);
 		put_drop(b, NFPROTO_INET, &r, pfx, VIGIL_NFT_DROP_DENY);
 	}
+	/* before the connection limit, so that a refused flow is not counted against it */
+	prefix_rules(b, out, c->name[TO], w->egress_to, w->n_egress_to, false, pfx,
+		     VIGIL_NFT_DROP_EGRESS);
 	conn_rule(b, out, pfx, w);
 	r = rule_new(NFPROTO_INET, out);
 	verdict(&r, NF_ACCEPT, NULL);
@@ -436,21 +469,8 @@ static void in_rules(struct nft_batch *b, const struct chains *c,
 	struct rule r;
 
 	established_accept(b, c->name[IN]);
-	if (w->n_inbound_from) {
-		/* ip saddr P return, for each P; then the drop */
-		for (size_t i = 0; i < w->n_inbound_from; i++) {
-			r = rule_new(NFPROTO_INET, c->name[FROM]);
-			addr_match(&r, nft_check_prefix(w->inbound_from[i]), true,
-				   w->inbound_from[i], NFT_CMP_EQ);
-			verdict(&r, NFT_RETURN, NULL);
-			put(b, NFPROTO_INET, &r);
-		}
-		r = rule_new(NFPROTO_INET, c->name[FROM]);
-		put_drop(b, NFPROTO_INET, &r, c->pfx, VIGIL_NFT_DROP_INBOUND);
-		r = rule_new(NFPROTO_INET, c->name[IN]);
-		verdict(&r, NFT_JUMP, c->name[FROM]);
-		put(b, NFPROTO_INET, &r);
-	}
+	prefix_rules(b, c->name[IN], c->name[FROM], w->inbound_from, w->n_inbound_from, true,
+		     c->pfx, VIGIL_NFT_DROP_INBOUND);
 	conn_rule(b, c->name[IN], c->pfx, w);
 	port_rules(b, c->name[IN], w->inbound, w->n_inbound, w->forwards, w->n_forwards);
 	r = rule_new(NFPROTO_INET, c->name[IN]);
@@ -570,7 +590,7 @@ void nft_workload_batch(struct nft_batch *b, const struct vigil_nft_workload *w)
 	for (int i = 0; i < NFT_WL_N_CHAINS; i++)
 		nft_batch_flush_chain(b, nft_wl_chains[i].family, c.name[i]);
 	arp_rules(b, c.name[ARP], c.pfx, w);
-	out_rules(b, c.name[OUT], c.pfx, w);
+	out_rules(b, &c, w);
 	in_rules(b, &c, w);
 	host_rules(b, c.name[HOST], c.pfx, w);
 	keyed_elems(b, NFT_MSG_NEWSETELEM, w->ifname, &c);

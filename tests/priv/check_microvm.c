@@ -29,7 +29,6 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-#include <x86intrin.h>
 
 #include "meter_fixture.h"
 #include "tap.h"
@@ -50,26 +49,10 @@
 /* what QEMU writes of the guest's disk writes, against them */
 #define DISK_TOLERANCE_PERCENT 5.0
 
-static char guest_dir[PATH_MAX];
+static const char *guest_dir;
 /* the peer namespace and its link; the denied prefix and the address tried there */
 static char peer_ns[32], peer_host_if[IFNAMSIZ], peer_if[IFNAMSIZ];
 static char peer_host_addr[32], peer_addr[32], deny_prefix[32], deny_addr[32], deny_arg[48];
-
-/* The host's TSC rate, for tsc_early_khz=: TCG's PIT calibration fails now and then (DESIGN.md). */
-static unsigned long tsc_khz(void)
-{
-	struct timespec a, b, pause = { 0, 100 * 1000 * 1000 };
-	unsigned long long t0, t1;
-	double ns;
-
-	clock_gettime(CLOCK_MONOTONIC_RAW, &a);
-	t0 = __rdtsc();
-	nanosleep(&pause, NULL);
-	t1 = __rdtsc();
-	clock_gettime(CLOCK_MONOTONIC_RAW, &b);
-	ns = (double)(b.tv_sec - a.tv_sec) * 1e9 + (double)(b.tv_nsec - a.tv_nsec);
-	return (unsigned long)((double)(t1 - t0) / ns * 1e6);
-}
 
 /*
  * vigild with a denied prefix, and a peer: a namespace behind a veth whose
@@ -364,7 +347,7 @@ START_TEST(test_microvm)
 		"\"network\":{\"mode\":\"tap\",\"ipv4\":\"%s/30\",\"host_ipv4\":\"%s/30\","
 		"\"mac\":\"" GUEST_MAC "\"},"
 		"\"jail\":{\"seccomp\":\"qemu\",\"ro_paths\":[\"%s\",\"%s\"],\"rw_paths\":[\"%s\"]}}",
-		id, kernel, initrd, tsc_khz(), guest, host, host, deny_addr, other_addr, x,
+		id, kernel, initrd, host_tsc_khz(), guest, host, host, deny_addr, other_addr, x,
 		GUEST_BURN, DISK_MIB, SEND_BYTES, peer_addr, PEER_PORT, disk, guest, host, kernel,
 		initrd, disk);
 	ck_assert_msg(vf_create(text, err, sizeof(err)) == 0, "create: %s", err);
@@ -491,21 +474,11 @@ END_TEST
 
 int main(void)
 {
-	const char *dir = getenv("VIGIL_GUEST_DIR");
-	char path[PATH_MAX + 16];
 	Suite *s;
 
 	vf.suite = "microvm";
 	vf_require("microvm");
-	snprintf(guest_dir, sizeof(guest_dir), "%s", dir ? dir : "build/guest");
-	snprintf(path, sizeof(path), "%s/vmlinuz", guest_dir);
-	if (access(path, R_OK) != 0 || sh("command -v qemu-system-x86_64 >/dev/null") != 0) {
-		fprintf(stderr,
-			"microvm: skipped: no qemu-system-x86_64 or no guest in %s "
-			"(make guest builds it)\n",
-			guest_dir);
-		return EXIT_SKIP;
-	}
+	guest_dir = require_microvm("microvm");
 	s = suite_create("microvm");
 	vf_add_case(s, "microvm", test_microvm, make_env, remove_env);
 	return run_suite(s);

@@ -23,6 +23,9 @@
 #include <time.h>
 #include <unistd.h>
 #include <zlib.h>
+#ifdef __x86_64__
+#include <x86intrin.h>
+#endif
 
 #include "spawn.h"
 
@@ -604,4 +607,41 @@ double now_s(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+unsigned long host_tsc_khz(void)
+{
+#ifdef __x86_64__
+	struct timespec a, b, pause = { 0, 100 * 1000 * 1000 };
+	unsigned long long t0, t1;
+	double ns;
+
+	clock_gettime(CLOCK_MONOTONIC_RAW, &a);
+	t0 = __rdtsc();
+	nanosleep(&pause, NULL);
+	t1 = __rdtsc();
+	clock_gettime(CLOCK_MONOTONIC_RAW, &b);
+	ns = (double)(b.tv_sec - a.tv_sec) * 1e9 + (double)(b.tv_nsec - a.tv_nsec);
+	return (unsigned long)((double)(t1 - t0) / ns * 1e6);
+#else
+	return 0;
+#endif
+}
+
+const char *require_microvm(const char *suite)
+{
+	static char dir[PATH_MAX];
+	const char *env = getenv("VIGIL_GUEST_DIR");
+	char path[PATH_MAX + 16];
+
+	snprintf(dir, sizeof(dir), "%s", env ? env : "build/guest");
+	snprintf(path, sizeof(path), "%s/vmlinuz", dir);
+	if (access(path, R_OK) != 0 || sh("command -v qemu-system-x86_64 >/dev/null") != 0) {
+		fprintf(stderr,
+			"%s: skipped: no qemu-system-x86_64 or no guest in %s (make guest builds "
+			"it)\n",
+			suite, dir);
+		exit(EXIT_SKIP);
+	}
+	return dir;
 }

@@ -121,6 +121,20 @@ void kill_wait(pid_t pid);
 /* CLOCK_MONOTONIC in seconds. */
 double now_s(void);
 
+/*
+ * The host's TSC rate in kHz (rdtsc against CLOCK_MONOTONIC_RAW over 100 ms),
+ * for a TCG guest's tsc_early_khz=: its PIT calibration fails now and then
+ * (DESIGN.md); 0 off x86-64.
+ */
+unsigned long host_tsc_khz(void);
+
+/*
+ * The directory of the tests' microVM (scripts/guest/build-microvm.sh):
+ * $VIGIL_GUEST_DIR, else build/guest. Exits 77 saying why when it has no
+ * kernel or there is no qemu-system-x86_64.
+ */
+const char *require_microvm(const char *suite);
+
 /* Runs the formatted shell command; its exit status (128 when it did not exit). */
 int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Its standard output when it exits with 0, else NULL. Free it. */
