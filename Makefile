@@ -109,8 +109,11 @@ GUEST_SUITES := check_vigild_limits check_vigild_jail check_meter_cpu check_mete
 .PHONY: all tests check check-unit check-priv check-guest bench demo guest install uninstall \
 	clean format format-check vmlinux-update bpf-compat fuzz fuzz-run torture
 .DELETE_ON_ERROR:
+# objects that only pattern rules name are intermediate to make: kept, or every
+# `make tests` deletes and rebuilds them
 .SECONDARY: $(BPF_OBJS) $(BPF_COMPAT_OBJS) $(BENCH_SUPPORT_OBJS) \
-	$(call obj,$(wildcard tests/fuzz/fuzz_*.c))
+	$(call obj,$(wildcard tests/fuzz/fuzz_*.c) $(wildcard tests/unit/*.c tests/priv/*.c \
+	tests/bench/bench_*.c))
 
 all: $(SKELS) $(VIGIL) $(VIGILD)
 
