@@ -281,8 +281,16 @@ static bool figures(struct cur *c, const struct vigil_usage_field *(*field)(size
 	char key[64];
 
 	for (size_t i = 0; i < n; i++) {
-		snprintf(key, sizeof(key), "%s\"%s\":", i ? "," : "{", field(i)->name);
-		if (!lit(c, key) || !u64(c, &v[i]))
+		size_t len = (size_t)snprintf(key, sizeof(key), "%s\"%s\":", i ? "," : "{",
+					      field(i)->name);
+
+		if (c->want)
+			return false;
+		/* named after the table's key: `key` is gone when the message is made */
+		if ((size_t)(c->end - c->p) < len || memcmp(c->p, key, len) != 0)
+			return fail(c, field(i)->name);
+		c->p += len;
+		if (!u64(c, &v[i]))
 			return false;
 	}
 	return lit(c, "}");
