@@ -84,10 +84,10 @@ static void make_env(void)
 	       "ip -n %s addr add %s/32 dev %s && ip -n %s link set %s up && "
 	       "ip -n %s route add %s/32 dev %s && ip -n %s route add default via %s && "
 	       "ip route add %s dev %s",
-	       peer_ns, peer_host_if, peer_if, peer_ns, peer_host_addr, peer_host_if,
-	       peer_host_if, peer_addr, peer_host_if, peer_host_if, peer_ns, peer_addr, peer_if,
-	       peer_ns, peer_if, peer_ns, peer_host_addr, peer_if, peer_ns, peer_host_addr,
-	       deny_prefix, peer_host_if) != 0) {
+	       peer_ns, peer_host_if, peer_if, peer_ns, peer_host_addr, peer_host_if, peer_host_if,
+	       peer_addr, peer_host_if, peer_host_if, peer_ns, peer_addr, peer_if, peer_ns, peer_if,
+	       peer_ns, peer_host_addr, peer_if, peer_ns, peer_host_addr, deny_prefix,
+	       peer_host_if) != 0) {
 		fprintf(stderr, "microvm: setting up the peer namespace failed\n");
 		remove_env();
 		abort();
