@@ -61,7 +61,10 @@ int vigil_net_detach(const char *pin_dir, int ifindex);
  */
 int vigil_net_forget_others(const char *pin_dir, const int *keep, size_t n);
 
-/* "10.0.0.0/8", "fd00::/8"; a bare address is a host prefix. Host bits must be zero. */
+/*
+ * A network prefix as vigil_cidr_parse_as() reads one ("10.0.0.0/8",
+ * "fd00::/8", a bare address for one host), as a trie key.
+ */
 int vigil_prefix_parse(const char *cidr, struct vigil_prefix_key *ret);
 /* IPv4-mapped keys print as IPv4. -ENOSPC when `buf` is too small. */
 int vigil_prefix_format(const struct vigil_prefix_key *k, char *buf, size_t len);

@@ -4,12 +4,11 @@
  * the kernel, and the nft command text of the table's base: sets, maps, base
  * chains and the deny list. The workloads' own rules are in nft_wl.c.
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
+#include "cidr.h"
 #include "errmsg.h"
 #include "nft_internal.h"
 #include "workload_spec.h"
@@ -45,50 +44,23 @@ void nft_prefix(char buf[NFT_NAME_SIZE], const char *id)
 			*p = '_';
 }
 
-/*
- * An IPv4 or IPv6 address, or a prefix "addr/n" with its host bits zero.
- * Returns AF_INET or AF_INET6, or -EINVAL.
- */
 int nft_check_prefix(const char *s)
 {
-	char addr[INET6_ADDRSTRLEN];
-	const char *slash = strchr(s, '/');
-	size_t n = slash ? (size_t)(slash - s) : strlen(s);
-	unsigned char a[16];
-	unsigned long len, bits;
-	int family;
-	char *end;
+	struct vigil_cidr c;
 
-	if (n == 0 || n >= sizeof(addr))
-		return -EINVAL;
-	memcpy(addr, s, n);
-	addr[n] = '\0';
-	family = strchr(addr, ':') ? AF_INET6 : AF_INET;
-	if (inet_pton(family, addr, a) != 1)
-		return -EINVAL;
-	bits = family == AF_INET ? 32 : 128;
-	len = bits;
-	if (slash) {
-		if (slash[1] < '0' || slash[1] > '9')
-			return -EINVAL;
-		len = strtoul(slash + 1, &end, 10);
-		if (*end || len > bits)
-			return -EINVAL;
-	}
-	for (unsigned long i = len; i < bits; i++)
-		if (a[i / 8] & (0x80 >> (i % 8)))
-			return -EINVAL;
-	return family;
+	return vigil_cidr_parse_as(s, VIGIL_CIDR_NETWORK, &c) < 0 ? -EINVAL : c.family;
 }
 
 /* A unicast address of the family, without prefix length, for a workload. */
 static bool address_valid(const char *s, int family)
 {
-	unsigned char a[16];
+	const unsigned char *a;
+	struct vigil_cidr c;
 
-	if (!s || strchr(s, '/') || nft_check_prefix(s) != family)
+	if (!s || strchr(s, '/') || vigil_cidr_parse_as(s, VIGIL_CIDR_NETWORK, &c) < 0 ||
+	    c.family != family)
 		return false;
-	inet_pton(family, s, a);
+	a = c.bytes;
 	if (family == AF_INET)
 		return a[0] != 0 && a[0] < 224; /* not 0/8, multicast or reserved */
 	return a[0] != 0xff && !(a[0] == 0xfe && (a[1] & 0xc0) == 0x80) &&
