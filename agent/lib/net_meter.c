@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "addr_class.h"
 #include "cidr.h"
 #include "net.skel.h"
 #include "pin.h"
@@ -48,17 +49,6 @@ static const char *const trie_names[N_TRIES] = {
 union trie_key {
 	struct vigil_prefix4_key v4;
 	struct vigil_prefix_key v6;
-};
-
-/*
- * Besides RFC 1918, CGNAT, link-local, loopback and ULA: "this network",
- * multicast and broadcast, which do not reach the public internet (IPv6
- * neighbour discovery and router solicitations are multicast).
- */
-static const char *const default_private[] = {
-	"10.0.0.0/8",  "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10",	"169.254.0.0/16",
-	"127.0.0.0/8", "0.0.0.0/8",	"224.0.0.0/4",	  "255.255.255.255/32", "::1/128",
-	"fe80::/10",   "fc00::/7",	"ff00::/8",
 };
 
 static bool is_v4_mapped(const struct vigil_prefix_key *k)
@@ -179,6 +169,8 @@ static bool ifaddr_prefix(const struct ifaddrs *ifa, struct vigil_prefix_key *re
 /* Defaults only into empty tries: an admin may have deleted some of them. */
 static int fill_defaults_if_empty(const int fds[N_TRIES])
 {
+	size_t n_classes;
+	const struct vigil_addr_class *classes = vigil_addr_classes(&n_classes);
 	struct vigil_prefix_key k;
 	union trie_key any;
 	struct ifaddrs *ifas;
@@ -190,8 +182,9 @@ static int fill_defaults_if_empty(const int fds[N_TRIES])
 		if (errno != ENOENT)
 			return -errno;
 	}
-	for (size_t i = 0; i < sizeof(default_private) / sizeof(default_private[0]) && !err; i++) {
-		err = vigil_prefix_parse(default_private[i], &k);
+	/* every class, denied or not, is private */
+	for (size_t i = 0; i < n_classes && !err; i++) {
+		err = vigil_prefix_parse(classes[i].prefix, &k);
 		if (!err)
 			err = add_prefix(fds, &k);
 	}

@@ -25,9 +25,9 @@
  * loaded. `workload_cgroup_level` is the depth of workload cgroups below the
  * cgroup v2 root, as the meter has it: a tap's reader is its workload's when
  * its cgroup is. When it loaded and both private tries (vigil_private_v4,
- * vigil_private_nets for IPv6) are empty, fills in the private ranges (RFC
- * 1918, CGNAT, link-local, loopback, ULA) and the subnets of the host's own
- * addresses. *ret_adopted = true when everything was already pinned.
+ * vigil_private_nets for IPv6) are empty, fills in every address class
+ * (addr_class.h) and the subnets of the host's own addresses.
+ * *ret_adopted = true when everything was already pinned.
  */
 int vigil_net_meter_load(const char *pin_dir, unsigned int workload_cgroup_level,
 			 bool *ret_adopted);

@@ -71,7 +71,7 @@ struct vigil_nft_opts {
 	/* denied destinations besides the defaults, IPv4 or IPv6 prefixes */
 	const char *const *deny;
 	size_t n_deny;
-	/* leave out RFC 1918, 100.64/10, 169.254/16, fc00::/7, fe80::/10, fec0::/10 */
+	/* leave out the address classes denied by default (addr_class.h) */
 	bool no_default_deny;
 	bool no_owner; /* do not claim the table (lets other actors edit it) */
 };

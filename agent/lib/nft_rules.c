@@ -8,21 +8,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "addr_class.h"
 #include "cidr.h"
 #include "errmsg.h"
 #include "nft_internal.h"
 #include "workload_spec.h"
-
-static const char *const default_deny[] = {
-	"10.0.0.0/8",	  /* RFC 1918 */
-	"172.16.0.0/12",  /* RFC 1918 */
-	"192.168.0.0/16", /* RFC 1918 */
-	"100.64.0.0/10",  /* CGNAT (RFC 6598) */
-	"169.254.0.0/16", /* link-local, incl. cloud metadata 169.254.169.254 */
-	"fc00::/7",	  /* unique local (RFC 4193) */
-	"fe80::/10",	  /* link-local */
-	"fec0::/10",	  /* site-local, deprecated but routable inside sites */
-};
 
 static const char *const reason_names[VIGIL_NFT_N_REASONS] = {
 	[VIGIL_NFT_DROP_SPOOF] = "spoof",     [VIGIL_NFT_DROP_DENY] = "deny",
@@ -277,14 +267,11 @@ void nft_base_cmds(struct vigil_strbuf *b, const char *flags)
 		   "dport map @" NFT_FWD_UDP "\n");
 }
 
-/* The prefixes of the deny list of one family, each after a ", " but the first. */
-static size_t put_prefixes(struct vigil_strbuf *b, const char *const *p, size_t n, int family,
-			   size_t k)
+/* `prefix` in the deny list of `family`, after a ", " if it is not the first (*k). */
+static void put_prefix(struct vigil_strbuf *b, const char *prefix, int family, size_t *k)
 {
-	for (size_t i = 0; i < n; i++)
-		if (nft_check_prefix(p[i]) == family)
-			vigil_strbuf_printf(b, "%s%s", k++ ? ", " : "", p[i]);
-	return k;
+	if (nft_check_prefix(prefix) == family)
+		vigil_strbuf_printf(b, "%s%s", (*k)++ ? ", " : "", prefix);
 }
 
 void nft_deny_cmds(struct vigil_strbuf *b, const struct vigil_nft_opts *opts)
@@ -293,16 +280,20 @@ void nft_deny_cmds(struct vigil_strbuf *b, const struct vigil_nft_opts *opts)
 		const char *set;
 		int family;
 	} sets[] = { { NFT_DENY4, AF_INET }, { NFT_DENY6, AF_INET6 } };
-	size_t n_default = opts->no_default_deny ? 0 : sizeof(default_deny) / sizeof(*default_deny);
+	size_t n_classes;
+	const struct vigil_addr_class *classes = vigil_addr_classes(&n_classes);
 
 	for (size_t i = 0; i < sizeof(sets) / sizeof(*sets); i++) {
-		size_t start, k;
+		size_t start, k = 0;
 
 		vigil_strbuf_printf(b, "flush set " NFT_T " %s\n", sets[i].set);
 		start = b->len;
 		vigil_strbuf_printf(b, "add element " NFT_T " %s { ", sets[i].set);
-		k = put_prefixes(b, default_deny, n_default, sets[i].family, 0);
-		k = put_prefixes(b, opts->deny, opts->n_deny, sets[i].family, k);
+		for (size_t c = 0; c < n_classes && !opts->no_default_deny; c++)
+			if (classes[c].denied)
+				put_prefix(b, classes[c].prefix, sets[i].family, &k);
+		for (size_t d = 0; d < opts->n_deny; d++)
+			put_prefix(b, opts->deny[d], sets[i].family, &k);
 		if (k)
 			vigil_strbuf_puts(b, " }\n");
 		else /* nothing of this family: no element command at all */
