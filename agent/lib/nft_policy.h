@@ -86,6 +86,11 @@ enum vigil_nft_reason {
 	VIGIL_NFT_DROP_RATE,   /* over egress_mbit */
 	VIGIL_NFT_DROP_CONN,   /* a new connection over max_connections */
 	VIGIL_NFT_DROP_EGRESS, /* a new flow out to a destination outside egress_to */
+	/*
+	 * Harmless: neighbour discovery or a listener report to the host from a
+	 * workload given no IPv6 address (its kernel has IPv6 on all the same).
+	 */
+	VIGIL_NFT_DROP_NO_IPV6,
 	VIGIL_NFT_N_REASONS,
 };
 

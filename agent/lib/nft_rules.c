@@ -19,6 +19,7 @@ static const char *const reason_names[VIGIL_NFT_N_REASONS] = {
 	[VIGIL_NFT_DROP_W2W] = "w2w",	      [VIGIL_NFT_DROP_HOST] = "host",
 	[VIGIL_NFT_DROP_INBOUND] = "inbound", [VIGIL_NFT_DROP_RATE] = "rate",
 	[VIGIL_NFT_DROP_CONN] = "conn",	      [VIGIL_NFT_DROP_EGRESS] = "egress",
+	[VIGIL_NFT_DROP_NO_IPV6] = "no_ipv6",
 };
 
 const char *vigil_nft_reason_name(enum vigil_nft_reason r)

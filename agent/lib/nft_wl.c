@@ -316,11 +316,12 @@ static void spoof_rules(struct nft_batch *b, const char *chain, const char *pfx,
 /*
  * Neighbour discovery and multicast listener reports, from the workload's
  * link-local, unspecified or own address, are how a kernel brings up any
- * link: let them reach the host when the workload has IPv6, drop them
- * uncounted otherwise (they are no attack, and would drown the spoof counter).
- * ip6 saddr <source> icmpv6 type @vigil_nd_types accept|drop
+ * link: let them reach the host when the workload has IPv6. Otherwise they
+ * are dropped under a reason of their own: they are no attack, and would
+ * drown the spoof counter.
+ * ip6 saddr <source> icmpv6 type @vigil_nd_types accept | counter ... drop
  */
-static void neighbour_rules(struct nft_batch *b, const char *chain,
+static void neighbour_rules(struct nft_batch *b, const char *chain, const char *pfx,
 			    const struct vigil_nft_workload *w)
 {
 	const char *sources[] = { "::", "fe80::/10", w->ipv6 };
@@ -332,8 +333,12 @@ static void neighbour_rules(struct nft_batch *b, const char *chain,
 		u8_is(&r, NFT_META_L4PROTO, ICMPV6_PROTO);
 		payload(&r, NFT_PAYLOAD_TRANSPORT_HEADER, ICMPV6_TYPE, 1);
 		lookup(&r, NFT_ND_TYPES, false);
-		verdict(&r, w->ipv6 ? NF_ACCEPT : NF_DROP, NULL);
-		put(b, NFPROTO_INET, &r);
+		if (w->ipv6) {
+			verdict(&r, NF_ACCEPT, NULL);
+			put(b, NFPROTO_INET, &r);
+		} else {
+			put_drop(b, NFPROTO_INET, &r, pfx, VIGIL_NFT_DROP_NO_IPV6);
+		}
 	}
 }
 
@@ -476,7 +481,7 @@ static void host_rules(struct nft_batch *b, const char *host, const char *pfx,
 {
 	struct rule r;
 
-	neighbour_rules(b, host, w);
+	neighbour_rules(b, host, pfx, w);
 	spoof_rules(b, host, pfx, w);
 	established_accept(b, host);
 	port_rules(b, host, w->host_services, w->n_host_services, NULL, 0);
