@@ -14,6 +14,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "addr_class.h"
+#include "cidr.h"
 #include "net.skel.h"
 #include "pin.h"
 #include "rtnl.h"
@@ -49,17 +51,6 @@ union trie_key {
 	struct vigil_prefix_key v6;
 };
 
-/*
- * Besides RFC 1918, CGNAT, link-local, loopback and ULA: "this network",
- * multicast and broadcast, which do not reach the public internet (IPv6
- * neighbour discovery and router solicitations are multicast).
- */
-static const char *const default_private[] = {
-	"10.0.0.0/8",  "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10",	"169.254.0.0/16",
-	"127.0.0.0/8", "0.0.0.0/8",	"224.0.0.0/4",	  "255.255.255.255/32", "::1/128",
-	"fe80::/10",   "fc00::/7",	"ff00::/8",
-};
-
 static bool is_v4_mapped(const struct vigil_prefix_key *k)
 {
 	static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
@@ -67,67 +58,30 @@ static bool is_v4_mapped(const struct vigil_prefix_key *k)
 	return k->prefixlen >= V4_MAPPED_PREFIX && memcmp(k->addr, mapped, sizeof(mapped)) == 0;
 }
 
-/* Clears the host bits of addr; returns true when some were set. */
-static bool mask_host_bits(uint8_t addr[16], unsigned int prefixlen)
+/* Whether k is a prefix, its host bits zero: what a trie may hold. */
+static bool key_valid(const struct vigil_prefix_key *k)
 {
-	bool had = false;
+	struct vigil_cidr c = { .family = AF_INET6, .prefixlen = k->prefixlen };
 
-	for (unsigned int i = 0; i < 16; i++) {
-		unsigned int bits = prefixlen > i * 8 ? prefixlen - i * 8 : 0;
-		uint8_t mask = bits >= 8 ? 0xff : (uint8_t)(0xff00 >> bits);
-
-		had = had || (addr[i] & ~mask);
-		addr[i] &= mask;
-	}
-	return had;
-}
-
-static int parse_len(const char *s, unsigned int max, unsigned int *ret)
-{
-	unsigned int v = 0;
-
-	if (!*s || strlen(s) > 3)
-		return -EINVAL;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9')
-			return -EINVAL;
-		v = v * 10 + (unsigned int)(*s - '0');
-	}
-	if (v > max)
-		return -EINVAL;
-	*ret = v;
-	return 0;
+	memcpy(c.bytes, k->addr, sizeof(c.bytes));
+	return k->prefixlen <= 128 && vigil_cidr_host_bits_all(&c, false);
 }
 
 int vigil_prefix_parse(const char *cidr, struct vigil_prefix_key *ret)
 {
 	struct vigil_prefix_key k = { 0 };
-	char addr[INET6_ADDRSTRLEN];
-	const char *slash = strchr(cidr, '/');
-	size_t addr_len = slash ? (size_t)(slash - cidr) : strlen(cidr);
-	unsigned int len;
-	int err;
+	struct vigil_cidr c;
 
-	if (addr_len == 0 || addr_len >= sizeof(addr))
+	if (vigil_cidr_parse_as(cidr, VIGIL_CIDR_NETWORK, &c) < 0)
 		return -EINVAL;
-	memcpy(addr, cidr, addr_len);
-	addr[addr_len] = '\0';
-	if (inet_pton(AF_INET, addr, &k.addr[12]) == 1) {
+	if (c.family == AF_INET) {
 		k.addr[10] = k.addr[11] = 0xff;
-		len = 32;
-		err = slash ? parse_len(slash + 1, 32, &len) : 0;
-		k.prefixlen = V4_MAPPED_PREFIX + len;
-	} else if (inet_pton(AF_INET6, addr, k.addr) == 1) {
-		len = 128;
-		err = slash ? parse_len(slash + 1, 128, &len) : 0;
-		k.prefixlen = len;
+		memcpy(&k.addr[12], c.bytes, 4);
+		k.prefixlen = V4_MAPPED_PREFIX + c.prefixlen;
 	} else {
-		return -EINVAL;
+		memcpy(k.addr, c.bytes, sizeof(k.addr));
+		k.prefixlen = c.prefixlen;
 	}
-	if (err)
-		return err;
-	if (mask_host_bits(k.addr, k.prefixlen))
-		return -EINVAL;
 	*ret = k;
 	return 0;
 }
@@ -171,12 +125,11 @@ static struct vigil_prefix_key from_trie_key(enum trie t, const union trie_key *
 
 static int add_prefix(const int fds[N_TRIES], const struct vigil_prefix_key *k)
 {
-	struct vigil_prefix_key copy = *k;
 	union trie_key key;
 	uint8_t one = 1;
 	enum trie t;
 
-	if (k->prefixlen > 128 || mask_host_bits(copy.addr, copy.prefixlen))
+	if (!key_valid(k))
 		return -EINVAL;
 	t = to_trie_key(k, &key);
 	return bpf_map_update_elem(fds[t], &key, &one, BPF_ANY) < 0 ? -errno : 0;
@@ -216,6 +169,8 @@ static bool ifaddr_prefix(const struct ifaddrs *ifa, struct vigil_prefix_key *re
 /* Defaults only into empty tries: an admin may have deleted some of them. */
 static int fill_defaults_if_empty(const int fds[N_TRIES])
 {
+	size_t n_classes;
+	const struct vigil_addr_class *classes = vigil_addr_classes(&n_classes);
 	struct vigil_prefix_key k;
 	union trie_key any;
 	struct ifaddrs *ifas;
@@ -227,8 +182,9 @@ static int fill_defaults_if_empty(const int fds[N_TRIES])
 		if (errno != ENOENT)
 			return -errno;
 	}
-	for (size_t i = 0; i < sizeof(default_private) / sizeof(default_private[0]) && !err; i++) {
-		err = vigil_prefix_parse(default_private[i], &k);
+	/* every class, denied or not, is private */
+	for (size_t i = 0; i < n_classes && !err; i++) {
+		err = vigil_prefix_parse(classes[i].prefix, &k);
 		if (!err)
 			err = add_prefix(fds, &k);
 	}

@@ -25,9 +25,9 @@
  * loaded. `workload_cgroup_level` is the depth of workload cgroups below the
  * cgroup v2 root, as the meter has it: a tap's reader is its workload's when
  * its cgroup is. When it loaded and both private tries (vigil_private_v4,
- * vigil_private_nets for IPv6) are empty, fills in the private ranges (RFC
- * 1918, CGNAT, link-local, loopback, ULA) and the subnets of the host's own
- * addresses. *ret_adopted = true when everything was already pinned.
+ * vigil_private_nets for IPv6) are empty, fills in every address class
+ * (addr_class.h) and the subnets of the host's own addresses.
+ * *ret_adopted = true when everything was already pinned.
  */
 int vigil_net_meter_load(const char *pin_dir, unsigned int workload_cgroup_level,
 			 bool *ret_adopted);
@@ -61,7 +61,10 @@ int vigil_net_detach(const char *pin_dir, int ifindex);
  */
 int vigil_net_forget_others(const char *pin_dir, const int *keep, size_t n);
 
-/* "10.0.0.0/8", "fd00::/8"; a bare address is a host prefix. Host bits must be zero. */
+/*
+ * A network prefix as vigil_cidr_parse_as() reads one ("10.0.0.0/8",
+ * "fd00::/8", a bare address for one host), as a trie key.
+ */
 int vigil_prefix_parse(const char *cidr, struct vigil_prefix_key *ret);
 /* IPv4-mapped keys print as IPv4. -ENOSPC when `buf` is too small. */
 int vigil_prefix_format(const struct vigil_prefix_key *k, char *buf, size_t len);

@@ -71,7 +71,7 @@ struct vigil_nft_opts {
 	/* denied destinations besides the defaults, IPv4 or IPv6 prefixes */
 	const char *const *deny;
 	size_t n_deny;
-	/* leave out RFC 1918, 100.64/10, 169.254/16, fc00::/7, fe80::/10, fec0::/10 */
+	/* leave out the address classes denied by default (addr_class.h) */
 	bool no_default_deny;
 	bool no_owner; /* do not claim the table (lets other actors edit it) */
 };
@@ -86,6 +86,11 @@ enum vigil_nft_reason {
 	VIGIL_NFT_DROP_RATE,   /* over egress_mbit */
 	VIGIL_NFT_DROP_CONN,   /* a new connection over max_connections */
 	VIGIL_NFT_DROP_EGRESS, /* a new flow out to a destination outside egress_to */
+	/*
+	 * Harmless: neighbour discovery or a listener report to the host from a
+	 * workload given no IPv6 address (its kernel has IPv6 on all the same).
+	 */
+	VIGIL_NFT_DROP_NO_IPV6,
 	VIGIL_NFT_N_REASONS,
 };
 

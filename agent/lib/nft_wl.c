@@ -13,7 +13,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include <libnftnl/expr.h>
@@ -24,6 +23,7 @@
 #include <net/if_arp.h>
 #include <netinet/in.h>
 
+#include "cidr.h"
 #include "nft_internal.h"
 
 const struct nft_wl_chain nft_wl_chains[NFT_WL_N_CHAINS] = {
@@ -221,46 +221,39 @@ static void family_is(struct rule *r, int family)
 }
 
 /*
- * ip saddr, ip6 daddr ... (op) an address or a prefix, which the workload
- * check has vetted. As nft does, so that `nft list` shows it as a prefix: a
- * prefix of whole bytes compares those bytes, any other the whole address
- * after a mask.
+ * ip saddr, ip6 daddr ... (op) an address or a prefix of either family,
+ * which the workload check has vetted. As nft does, so that `nft list`
+ * shows it as a prefix: a prefix of whole bytes compares those bytes, any
+ * other the whole address after a mask.
  */
-static void addr_match(struct rule *r, int family, bool source, const char *text, uint32_t op)
+static void addr_match(struct rule *r, bool source, const char *text, uint32_t op)
 {
-	uint8_t addr[16] = { 0 }, m[16] = { 0 };
-	size_t size = family == AF_INET ? 4 : 16, bits = size * 8, bytes;
-	char buf[INET6_ADDRSTRLEN + 8];
-	char *slash;
+	uint8_t m[16] = { 0 };
+	struct vigil_cidr c;
+	size_t bytes;
 
-	snprintf(buf, sizeof(buf), "%s", text);
-	slash = strchr(buf, '/');
-	if (slash) {
-		*slash = '\0';
-		bits = strtoul(slash + 1, NULL, 10);
-	}
-	if (inet_pton(family, buf, addr) != 1) {
+	if (vigil_cidr_parse_as(text, VIGIL_CIDR_NETWORK, &c) < 0) {
 		r->failed = true;
 		return;
 	}
-	family_is(r, family);
-	if (!bits) {
+	family_is(r, c.family);
+	if (!c.prefixlen) {
 		/* any address at all: nothing to compare, and != matches nothing */
 		if (op == NFT_CMP_NEQ)
 			r->failed = true;
 		return;
 	}
-	bytes = bits % 8 ? size : bits / 8;
+	bytes = c.prefixlen % 8 ? vigil_cidr_addr_len(&c) : c.prefixlen / 8;
 	payload(r, NFT_PAYLOAD_NETWORK_HEADER,
-		family == AF_INET ? (source ? IP4_SADDR : IP4_DADDR)
-				  : (source ? IP6_SADDR : IP6_DADDR),
+		c.family == AF_INET ? (source ? IP4_SADDR : IP4_DADDR)
+				    : (source ? IP6_SADDR : IP6_DADDR),
 		(uint32_t)bytes);
-	if (bits % 8) {
-		memset(m, 0xff, bits / 8);
-		m[bits / 8] = (uint8_t)(0xff << (8 - bits % 8));
+	if (c.prefixlen % 8) {
+		memset(m, 0xff, c.prefixlen / 8);
+		m[c.prefixlen / 8] = (uint8_t)(0xff << (8 - c.prefixlen % 8));
 		mask(r, m, bytes);
 	}
-	cmp(r, op, addr, bytes);
+	cmp(r, op, c.bytes, bytes);
 }
 
 /* ether saddr != mac (nft's dependency: an Ethernet interface) */
@@ -310,11 +303,11 @@ static void spoof_rules(struct nft_batch *b, const char *chain, const char *pfx,
 		put_drop(b, NFPROTO_INET, &r, pfx, VIGIL_NFT_DROP_SPOOF);
 	}
 	r = rule_new(NFPROTO_INET, chain); /* ip saddr != ipv4 */
-	addr_match(&r, AF_INET, true, w->ipv4, NFT_CMP_NEQ);
+	addr_match(&r, true, w->ipv4, NFT_CMP_NEQ);
 	put_drop(b, NFPROTO_INET, &r, pfx, VIGIL_NFT_DROP_SPOOF);
 	r = rule_new(NFPROTO_INET, chain);
 	if (w->ipv6) /* ip6 saddr != ipv6 */
-		addr_match(&r, AF_INET6, true, w->ipv6, NFT_CMP_NEQ);
+		addr_match(&r, true, w->ipv6, NFT_CMP_NEQ);
 	else /* meta nfproto ipv6: no IPv6 address is assigned, so any source is spoofed */
 		family_is(&r, AF_INET6);
 	put_drop(b, NFPROTO_INET, &r, pfx, VIGIL_NFT_DROP_SPOOF);
@@ -323,11 +316,12 @@ static void spoof_rules(struct nft_batch *b, const char *chain, const char *pfx,
 /*
  * Neighbour discovery and multicast listener reports, from the workload's
  * link-local, unspecified or own address, are how a kernel brings up any
- * link: let them reach the host when the workload has IPv6, drop them
- * uncounted otherwise (they are no attack, and would drown the spoof counter).
- * ip6 saddr <source> icmpv6 type @vigil_nd_types accept|drop
+ * link: let them reach the host when the workload has IPv6. Otherwise they
+ * are dropped under a reason of their own: they are no attack, and would
+ * drown the spoof counter.
+ * ip6 saddr <source> icmpv6 type @vigil_nd_types accept | counter ... drop
  */
-static void neighbour_rules(struct nft_batch *b, const char *chain,
+static void neighbour_rules(struct nft_batch *b, const char *chain, const char *pfx,
 			    const struct vigil_nft_workload *w)
 {
 	const char *sources[] = { "::", "fe80::/10", w->ipv6 };
@@ -335,12 +329,16 @@ static void neighbour_rules(struct nft_batch *b, const char *chain,
 	for (size_t i = 0; i < sizeof(sources) / sizeof(*sources) && sources[i]; i++) {
 		struct rule r = rule_new(NFPROTO_INET, chain);
 
-		addr_match(&r, AF_INET6, true, sources[i], NFT_CMP_EQ);
+		addr_match(&r, true, sources[i], NFT_CMP_EQ);
 		u8_is(&r, NFT_META_L4PROTO, ICMPV6_PROTO);
 		payload(&r, NFT_PAYLOAD_TRANSPORT_HEADER, ICMPV6_TYPE, 1);
 		lookup(&r, NFT_ND_TYPES, false);
-		verdict(&r, w->ipv6 ? NF_ACCEPT : NF_DROP, NULL);
-		put(b, NFPROTO_INET, &r);
+		if (w->ipv6) {
+			verdict(&r, NF_ACCEPT, NULL);
+			put(b, NFPROTO_INET, &r);
+		} else {
+			put_drop(b, NFPROTO_INET, &r, pfx, VIGIL_NFT_DROP_NO_IPV6);
+		}
 	}
 }
 
@@ -411,7 +409,7 @@ static void prefix_rules(struct nft_batch *b, const char *from, const char *chai
 		return;
 	for (size_t i = 0; i < n; i++) {
 		r = rule_new(NFPROTO_INET, chain);
-		addr_match(&r, nft_check_prefix(prefixes[i]), source, prefixes[i], NFT_CMP_EQ);
+		addr_match(&r, source, prefixes[i], NFT_CMP_EQ);
 		verdict(&r, NFT_RETURN, NULL);
 		put(b, NFPROTO_INET, &r);
 	}
@@ -483,7 +481,7 @@ static void host_rules(struct nft_batch *b, const char *host, const char *pfx,
 {
 	struct rule r;
 
-	neighbour_rules(b, host, w);
+	neighbour_rules(b, host, pfx, w);
 	spoof_rules(b, host, pfx, w);
 	established_accept(b, host);
 	port_rules(b, host, w->host_services, w->n_host_services, NULL, 0);

@@ -24,6 +24,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "addr_class.h"
 #include "bpf_log.h"
 #include "meter_loader.h"
 #include "net_meter.h"
@@ -285,11 +286,11 @@ START_TEST(test_counts_split_by_destination)
 }
 END_TEST
 
+/* Every address class, denied or not, is private from the start; the host's subnet too. */
 START_TEST(test_load_fills_defaults_and_adopts)
 {
-	static const char *const want[] = { "10.0.0.0/8",    "172.16.0.0/12",  "192.168.0.0/16",
-					    "100.64.0.0/10", "169.254.0.0/16", "127.0.0.0/8",
-					    "::1/128",	     "fe80::/10",      "fc00::/7" };
+	size_t n_classes;
+	const struct vigil_addr_class *classes = vigil_addr_classes(&n_classes);
 	char buf[VIGIL_PREFIX_STRLEN];
 	struct vigil_meter_opts opts = { .pin_dir = pin_dir };
 	struct vigil_prefix_key *keys;
@@ -299,8 +300,8 @@ START_TEST(test_load_fills_defaults_and_adopts)
 
 	load();
 	ck_assert_int_eq(vigil_private_prefix_list(pin_dir, &keys, &n), 0);
-	for (size_t w = 0; w <= sizeof(want) / sizeof(want[0]); w++) {
-		const char *p = w < sizeof(want) / sizeof(want[0]) ? want[w] : host_net;
+	for (size_t w = 0; w <= n_classes; w++) {
+		const char *p = w < n_classes ? classes[w].prefix : host_net;
 		bool found = false;
 
 		for (size_t i = 0; i < n && !found; i++) {
@@ -368,11 +369,15 @@ static bool listed(const char *cidr)
 	return found;
 }
 
-/* `vigil -j net private show`: the prefixes as an array of objects. */
-static bool cli_lists(const char *cidr)
+/*
+ * `vigil -j net private show`: the prefixes as an array of objects, an
+ * address class's with its "class". Whether it lists `cidr`, with `class`
+ * (NULL: none).
+ */
+static bool cli_lists_as(const char *cidr, const char *class)
 {
 	struct cmd_result r;
-	struct json_object *doc, *entry, *prefix;
+	struct json_object *doc, *entry, *prefix, *why;
 	bool found = false;
 
 	ck_assert_int_eq(run_vigil(&r, "-j", "--pin-dir", pin_dir, "net", "private", "show", NULL),
@@ -385,10 +390,21 @@ static bool cli_lists(const char *cidr)
 		entry = json_object_array_get_idx(doc, i);
 		ck_assert(json_object_object_get_ex(entry, "prefix", &prefix));
 		found = strcmp(json_object_get_string(prefix), cidr) == 0;
+		if (found && class) {
+			ck_assert_msg(json_object_object_get_ex(entry, "class", &why), "%s", cidr);
+			ck_assert_str_eq(json_object_get_string(why), class);
+		} else if (found) {
+			ck_assert_msg(!json_object_object_get_ex(entry, "class", NULL), "%s", cidr);
+		}
 	}
 	json_object_put(doc);
 	cmd_result_free(&r);
 	return found;
+}
+
+static bool cli_lists(const char *cidr)
+{
+	return cli_lists_as(cidr, NULL);
 }
 
 START_TEST(test_private_prefixes_api_and_cli)
@@ -412,7 +428,14 @@ START_TEST(test_private_prefixes_api_and_cli)
 	ck_assert_int_eq(vigil_private_prefix_add(pin_dir, &k), 0);
 	ck_assert(listed("198.18.0.0/15"));
 	ck_assert(cli_lists("198.18.0.0/15"));
-	ck_assert(cli_lists("fc00::/7"));
+	ck_assert(cli_lists_as("fc00::/7", "unique local (RFC 4193)"));
+	ck_assert(cli_lists_as("fec0::/10", vigil_addr_class_of("fec0::/10")->why));
+	ck_assert_int_eq(run_vigil(&r, "--pin-dir", pin_dir, "net", "private", "show", NULL), 0);
+	ck_assert_msg(r.status == 0 &&
+			      strstr(r.out, "\n10.0.0.0/8  private network (RFC 1918)\n") &&
+			      strstr(r.out, "\n198.18.0.0/15\n"),
+		      "%s", r.out);
+	cmd_result_free(&r);
 	ck_assert_int_eq(vigil_private_prefix_delete(pin_dir, &k), 0);
 	ck_assert_int_eq(vigil_private_prefix_delete(pin_dir, &k), -ENOENT);
 	ck_assert(!cli_lists("198.18.0.0/15"));

@@ -1036,6 +1036,13 @@ START_TEST(test_cli_show_and_check)
 	ck_assert(json_object_object_get_ex(j, "rules", &v));
 	ck_assert(strstr(json_object_get_string(v), "chain wl_t_a_out"));
 	ck_assert(strstr(json_object_get_string(v), "tcp dport 3001 accept"));
+	/* no IPv6: its neighbour discovery to the host is counted apart */
+	ck_assert_msg(strstr(json_object_get_string(v),
+			     "ip6 saddr fe80::/10 icmpv6 type @vigil_nd_types counter name "
+			     "\"wl_t_a_drop_no_ipv6\" drop"),
+		      "%s", json_object_get_string(v));
+	/* listed as every reason is (A's own kernel may have sent some: its count is its own) */
+	(void)json_u64(j, "drops", "no_ipv6", "bytes");
 	json_object_put(j);
 
 	ck_assert(run_vigil(&r, "net", "show", "t-a", NULL) == 0);
@@ -1063,6 +1070,7 @@ START_TEST(test_cli_show_and_check)
 	ck_assert(run_vigil(&r, "net", "show", NULL) == 0);
 	ck_assert_int_eq(r.status, 0);
 	ck_assert_msg(strstr(r.out, "t-b ") && strstr(r.out, " wb "), "%s", r.out);
+	ck_assert_msg(strstr(r.out, "   egress  no_ipv6  (packets dropped)\n"), "%s", r.out);
 	cmd_result_free(&r);
 
 	ck_assert_ptr_null(net_check(0, NULL));

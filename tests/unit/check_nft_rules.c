@@ -152,6 +152,15 @@ static char *batch_rules(const struct vigil_nft_workload *w)
 	return vigil_strbuf_steal(&out, NULL);
 }
 
+static size_t occurrences(const char *text, const char *what)
+{
+	size_t n = 0;
+
+	for (const char *p = strstr(text, what); p; p = strstr(p + 1, what))
+		n++;
+	return n;
+}
+
 START_TEST(test_rule_batch)
 {
 	struct vigil_nft_workload w = good();
@@ -179,6 +188,18 @@ START_TEST(test_rule_batch)
 			 "[ meta load nfproto => reg 1 ] [ cmp eq reg 1 0x0000000a ] "
 			 "[ objref type 1 name wl_relay_1_drop_spoof ] [ immediate reg 0 drop ]"));
 	ck_assert(!strstr(text, "limit"));
+	/* its neighbour discovery to the host, from :: or fe80::/10: dropped and counted apart */
+	ck_assert(strstr(text,
+			 "inet vigil wl_relay_1_host [ meta load nfproto => reg 1 ] [ cmp eq "
+			 "reg 1 0x0000000a ] [ payload load 16b @ network header + 8 => reg 1 "
+			 "] [ cmp eq reg 1 0x00000000 0x00000000 0x00000000 0x00000000 ] [ "
+			 "meta load l4proto => reg 1 ] [ cmp eq reg 1 0x0000003a ] [ payload "
+			 "load 1b @ transport header + 0 => reg 1 ] [ lookup reg 1 set "
+			 "vigil_nd_types ] [ objref type 1 name wl_relay_1_drop_no_ipv6 ] [ "
+			 "immediate reg 0 drop ]"));
+	ck_assert_uint_eq(occurrences(text, "set vigil_nd_types ] [ objref type 1 name "
+					    "wl_relay_1_drop_no_ipv6 ] [ immediate reg 0 drop ]"),
+			  2);
 	free(text);
 
 	w.ipv6 = "2001:db8::2";
@@ -187,6 +208,9 @@ START_TEST(test_rule_batch)
 	w.inbound_from = (const char *const[]){ "198.18.4.0/22", "2001:db8:1::/48" };
 	w.n_inbound_from = 2;
 	text = batch_rules(&w);
+	/* with IPv6, its neighbour discovery from ::, fe80::/10 and its address reaches the host */
+	ck_assert_uint_eq(occurrences(text, "set vigil_nd_types ] [ immediate reg 0 accept ]"), 3);
+	ck_assert(!strstr(text, "objref type 1 name wl_relay_1_drop_no_ipv6"));
 	/* ip6 saddr != 2001:db8::2 */
 	ck_assert(strstr(text, "[ payload load 16b @ network header + 8 => reg 1 ] [ cmp neq reg 1 "
 			       "0xb80d0120 0x00000000 0x00000000 0x02000000 ]"));
