@@ -109,8 +109,11 @@ GUEST_SUITES := check_vigild_limits check_vigild_jail check_meter_cpu check_mete
 .PHONY: all tests check check-unit check-priv check-guest bench demo guest install uninstall \
 	clean format format-check vmlinux-update bpf-compat fuzz fuzz-run torture
 .DELETE_ON_ERROR:
+# objects that only pattern rules name are intermediate to make: kept, or every
+# `make tests` deletes and rebuilds them
 .SECONDARY: $(BPF_OBJS) $(BPF_COMPAT_OBJS) $(BENCH_SUPPORT_OBJS) \
-	$(call obj,$(wildcard tests/fuzz/fuzz_*.c))
+	$(call obj,$(wildcard tests/fuzz/fuzz_*.c) $(wildcard tests/unit/*.c tests/priv/*.c \
+	tests/bench/bench_*.c))
 
 all: $(SKELS) $(VIGIL) $(VIGILD)
 
@@ -196,7 +199,8 @@ tests: all bpf-compat $(UNIT_TESTS) $(PRIV_TESTS)
 
 guest: $(GUEST_DIR)/stamp
 
-$(GUEST_DIR)/stamp: scripts/guest/build-microvm.sh scripts/guest/init
+$(GUEST_DIR)/stamp: scripts/guest/build-microvm.sh scripts/guest/init scripts/guest/serve \
+		scripts/guest/kernel.sh
 	$(call msg,GUEST,$(GUEST_DIR))
 	$(Q)scripts/guest/build-microvm.sh $(GUEST_DIR)
 
@@ -205,6 +209,7 @@ $(GUEST_DIR)/stamp: scripts/guest/build-microvm.sh scripts/guest/init
 check: tests guest
 	$(Q)VIGIL=$(abspath $(VIGIL)) VIGILD=$(abspath $(VIGILD)) \
 		VIGIL_GUEST_DIR=$(abspath $(GUEST_DIR)) VIGIL_BPF_OBJECT_DIRS="$(BPF_OBJECT_DIRS)" \
+		VIGIL_EXAMPLES_DIR=$(abspath deploy/examples) \
 		tests/run-suites.sh $(UNIT_TESTS) $(PRIV_TESTS)
 
 # The guest lane: the suites above inside a microVM of Debian 12's kernel.
@@ -219,6 +224,7 @@ check-unit: tests
 check-priv: tests guest
 	$(Q)VIGIL=$(abspath $(VIGIL)) VIGILD=$(abspath $(VIGILD)) \
 		VIGIL_GUEST_DIR=$(abspath $(GUEST_DIR)) VIGIL_BPF_OBJECT_DIRS="$(BPF_OBJECT_DIRS)" \
+		VIGIL_EXAMPLES_DIR=$(abspath deploy/examples) \
 		tests/run-suites.sh $(PRIV_TESTS)
 
 # The fault matrix in full (tests/priv/check_vigild_torture.c): vigild killed

@@ -15,22 +15,64 @@
 #define VIGIL_ID_SIZE 40
 
 /*
- * Counters of one workload on one CPU; user space sums the CPUs. Only ever
- * added to, so a reader sees monotonic values.
+ * The network counters of one workload on one CPU, one copy per epoch bank
+ * (struct vigil_usage.net). X(name, what it counts); the struct and every
+ * decoder of the map are made from this list.
+ *
+ * tx: frames the workload sent, counted on arrival at the host side of its
+ * interface (tc ingress, before the host's packet filter), split by the
+ * class of their destination; the dropped ones are those the host's packet
+ * filter (vigil's isolation) then dropped, so what was let through is the
+ * sent minus the dropped, per class.
+ * rx: frames for the workload. A veth's are counted at tc egress, and the
+ * undelivered ones are those dropped after it (the veth could not hand them
+ * to the workload's end); a tap's are counted when the VMM reads them, as the
+ * tap's own counters do, so none of them goes undelivered.
+ */
+#define VIGIL_NET_COUNTERS(X)                                                      \
+	X(tx_bytes, "bytes sent")                                                  \
+	X(tx_packets, "frames sent")                                               \
+	X(tx_public_bytes, "bytes sent to public destinations")                   \
+	X(tx_private_bytes, "bytes sent to private destinations")                 \
+	X(tx_dropped_public_bytes, "of those to public ones, bytes dropped")      \
+	X(tx_dropped_private_bytes, "of those to private ones, bytes dropped")    \
+	X(tx_dropped_packets, "frames sent and dropped")                          \
+	X(rx_bytes, "bytes for the workload (veth: at tc egress; tap: read)")    \
+	X(rx_packets, "frames for the workload")                                   \
+	X(rx_undelivered_bytes, "of rx_bytes, dropped after tc egress (veth)")   \
+	X(rx_undelivered_packets, "of rx_packets, dropped after tc egress (veth)")
+
+#define VIGIL_COUNTER_MEMBER(name, what) __u64 name;
+
+struct vigil_net_bank {
+	VIGIL_NET_COUNTERS(VIGIL_COUNTER_MEMBER)
+};
+
+/* The other counters of one workload on one CPU. */
+#define VIGIL_HOST_COUNTERS(X)                                                     \
+	X(cpu_ns, "CPU time")                                                      \
+	X(disk_read_bytes, "bytes read from disk")                                 \
+	X(disk_write_bytes, "bytes written or dirtied")                            \
+	X(disk_read_ops, "read bios")                                              \
+	X(disk_write_ops, "write bios")                                            \
+	X(net_drop_packets, "unicast frames to or from the workload lost")
+
+/*
+ * The network counters are kept in two banks: a frame is counted into the
+ * bank of the epoch (vigil_net_epoch) current when it reached tc, and so is
+ * its drop, however the epoch moved meanwhile. A reader that moves the epoch
+ * on and waits until every CPU has left the code that was running then sees
+ * the old bank complete: every frame in it with its verdict (meter_loader.c).
+ */
+#define VIGIL_NET_BANKS 2
+
+/*
+ * Everything counted for one workload on one CPU; user space sums the CPUs.
+ * Only ever added to, so a reader sees monotonic values.
  */
 struct vigil_usage {
-	__u64 cpu_ns;
-	__u64 disk_read_bytes;
-	__u64 disk_write_bytes;
-	__u64 disk_read_ops;
-	__u64 disk_write_ops;
-	__u64 net_rx_bytes;
-	__u64 net_tx_bytes;
-	__u64 net_rx_packets;
-	__u64 net_tx_packets;
-	__u64 net_tx_public_bytes;
-	__u64 net_tx_private_bytes;
-	__u64 net_drop_packets;
+	VIGIL_HOST_COUNTERS(VIGIL_COUNTER_MEMBER)
+	struct vigil_net_bank net[VIGIL_NET_BANKS];
 };
 
 /*

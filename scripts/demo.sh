@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
-# The main job: install the dependencies, build, set the host up (bpffs),
-# start vigild on private paths (its own state directory, socket,
-# pins, cgroup parent and HTTP port: nothing of an admin's vigild is
-# touched), run a demonstration workload jailed in its own cgroup and
-# namespaces (CPU, memory, disk and network use), and show what the kernel
-# metered for it, cross-checked against cgroup v2 where it can be, as
-# Prometheus metrics, and as the signed ledger record of its deletion.
+# The main job: installs the dependencies, builds vigil and the workload
+# microVM image, starts vigild on paths of its own, runs the demonstration
+# microVM (deploy/examples/demo-vm.json: QEMU under TCG, jailed under the
+# qemu seccomp profile) and shows it being metered live, then its isolation,
+# its Prometheus series, its final ledger record and the ledger's
+# verification, and cleans up.
 #
-#   scripts/demo.sh            run for DEMO_SECONDS (default 12), then clean up
-#   scripts/demo.sh --keep     leave vigild and the workload running
+#   scripts/demo.sh            watch for DEMO_SECONDS (default 20), then clean up
+#   scripts/demo.sh --keep     leave vigild and the microVM running
 #
-# Run as root.
+# Nothing of an admin's vigild is touched: the demo's vigild runs in a network
+# namespace of its own (its nftables table, the microVM's tap and the peer it
+# talks to are in there), with its own state directory, control socket, bpffs
+# mount, cgroup parent and HTTP port. Run as root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,132 +26,172 @@ case "${1:-}" in
 	;;
 esac
 if [ "$(id -u)" -ne 0 ]; then
-	echo "demo: run as root: vigil loads BPF programs and makes cgroups and interfaces" >&2
+	echo "demo: run as root: vigil loads BPF programs and makes cgroups, namespaces and taps" >&2
 	exit 1
 fi
-scripts/install-deps.sh
-make -j"$(nproc 2>/dev/null || echo 2)"
 
-seconds=${DEMO_SECONDS:-12}
-# the demo's own paths, none of them vigild's defaults
+seconds=${DEMO_SECONDS:-20}
 demo=/run/vigil-demo
 state=$demo/state
 sock=$demo/run/vigil.sock
-pins=/sys/fs/bpf/vigil-demo
-images=/var/tmp/vigil-demo-images
+bpffs=$demo/bpffs
+pins=$bpffs/vigil
+images=$demo/images/demo-vm
+netns=vigil-demo
+peer=vigil-demo-peer
 port=19477
-vigil=(build/vigil --socket "$sock" --pin-dir "$pins")
-# deleted workloads keep their id until their usage is exported: a fresh one per run
-id="demo-$(date +%s)"
-data="$images/$id.data"
-log=$demo/vigild.log
-spec=$(mktemp /tmp/vigil-demo-XXXXXX.json)
+id=demo-vm
+build_log=/tmp/vigil-demo-build.log
+started=$(date +%s)
 vigild_pid=""
+peer_pid=""
+
+step() {
+	printf '\n== %s\n' "$*"
+}
+
+in_ns() {
+	nsenter --net="/run/netns/$netns" "$@"
+}
+
+vigil() {
+	in_ns build/vigil --socket "$sock" --pin-dir "$pins" "$@"
+}
 
 cleanup() {
-	rm -f "$spec" "$data"
-	if ! $keep; then
-		"${vigil[@]}" workload delete "$id" >/dev/null 2>&1 || true
-		if [ -n "$vigild_pid" ]; then
-			kill "$vigild_pid" 2>/dev/null || true
-			wait "$vigild_pid" 2>/dev/null || true
-			# the table and the pins outlive vigild by design; the demo's go with it
-			nft delete table inet vigil 2>/dev/null || true
-			nft delete table arp vigil 2>/dev/null || true
-			rm -rf "$pins"
-			rmdir "$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)/vigil-demo" 2>/dev/null || true
-		fi
+	local status=$?
+
+	if $keep && [ "$status" -eq 0 ]; then
+		return
 	fi
+	if [ -n "$vigild_pid" ]; then
+		vigil workload delete "$id" >/dev/null 2>&1 || true
+		kill "$vigild_pid" 2>/dev/null || true
+		wait "$vigild_pid" 2>/dev/null || true
+	fi
+	if [ -n "$peer_pid" ]; then
+		kill "$peer_pid" 2>/dev/null || true
+		wait "$peer_pid" 2>/dev/null || true
+	fi
+	# the namespaces take the tap, the peer's link and vigil's table with them
+	ip netns del "$peer" 2>/dev/null || true
+	ip netns del "$netns" 2>/dev/null || true
+	# removing the pins detaches the programs
+	if mountpoint -q "$bpffs"; then
+		rm -rf "${pins:?}"
+		umount "$bpffs"
+	fi
+	rmdir "$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)/vigil-demo" 2>/dev/null || true
+	rm -rf "$demo"
+	[ "$status" -eq 0 ] || echo "demo: failed (status $status); vigild's log was $demo/vigild.log" >&2
 }
+
+step "installing what vigil needs (scripts/install-deps.sh)"
+scripts/install-deps.sh
+step "building vigil and the microVM image (make all guest; its output: $build_log)"
+if ! make -j"$(nproc 2>/dev/null || echo 2)" all guest >"$build_log" 2>&1; then
+	tail -n 30 "$build_log" >&2
+	echo "demo: the build failed (all of it in $build_log)" >&2
+	exit 1
+fi
+echo "built $(build/vigil version | head -1)"
+
+if ip netns list | grep -qw "$netns"; then
+	echo "demo: a demo is running already (network namespace $netns): 'ip netns del $netns' and" \
+		"'scripts/demo.sh' after it, or leave it" >&2
+	exit 1
+fi
 trap cleanup EXIT
 
-echo
-echo "== vigil version"
-"${vigil[@]}" version
-echo
-echo "== vigil feature probe --mount"
-"${vigil[@]}" feature probe --mount
+step "a network namespace for the demo's vigild ($netns) and a peer on the internet ($peer)"
+# the peer: 198.51.100.2 behind a /32 of the demo's own, so it is no subnet of
+# its host (those are denied to workloads) and counts as public
+mkdir -p "$demo/run" "$images"
+ip netns add "$netns"
+ip netns add "$peer"
+ip -n "$netns" link set lo up
+ip -n "$netns" link add vd-peer type veth peer name eth0 netns "$peer"
+ip -n "$netns" addr add 198.51.100.1/32 dev vd-peer
+ip -n "$netns" link set vd-peer up
+ip -n "$netns" route add 198.51.100.2/32 dev vd-peer
+# the denied prefix leads to the peer too: nothing leaves the namespaces
+ip -n "$netns" route add 203.0.113.0/24 dev vd-peer
+in_ns sysctl -qw net.ipv4.ip_forward=1
+ip -n "$peer" addr add 198.51.100.2/32 dev eth0
+ip -n "$peer" link set eth0 up
+ip -n "$peer" link set lo up
+ip -n "$peer" route add 198.51.100.1/32 dev eth0
+ip -n "$peer" route add default via 198.51.100.1
+# the peer reads what the microVM sends it and answers 4 KiB
+printf '#!/bin/sh\nwc -c >/dev/null\nhead -c 4096 /dev/zero\n' >"$demo/run/answer"
+chmod 0755 "$demo/run/answer"
+nsenter --net="/run/netns/$peer" busybox nc -ll -p 5001 -e "$demo/run/answer" &
+peer_pid=$!
+echo "the microVM's peer listens on 198.51.100.2:5001; 203.0.113.0/24 is denied to workloads"
 
-echo
-if "${vigil[@]}" workload list >/dev/null 2>&1; then
-	echo "== the demo's vigild is already running (--keep); using it"
-else
-	echo "== starting vigild on the demo's paths under $demo (log: $log)"
-	mkdir -p "$demo/run" "$images"
-	build/vigild --state-dir "$state" --socket "$sock" --pin-dir "$pins" \
-		--cgroup-parent vigil-demo --listen "127.0.0.1:$port" --image-dir "$images" \
-		>"$log" 2>&1 &
-	vigild_pid=$!
-	for _ in $(seq 100); do
-		"${vigil[@]}" workload list >/dev/null 2>&1 && break
-		if ! kill -0 "$vigild_pid" 2>/dev/null; then
-			cat "$log" >&2
-			exit 1
-		fi
-		sleep 0.1
-	done
-fi
+step "starting vigild (state $state, pins $pins, cgroup vigil-demo, HTTP 127.0.0.1:$port in $netns)"
+mkdir -p "$bpffs"
+mount -t bpf bpf "$bpffs"
+# nsenter itself, not a function: $! is then vigild's own pid
+nsenter --net="/run/netns/$netns" build/vigild --state-dir "$state" --socket "$sock" \
+	--bpffs "$bpffs" --pin-dir "$pins" --cgroup-parent vigil-demo --listen "127.0.0.1:$port" --image-dir "$demo/images" \
+	--deny 203.0.113.0/24 --epoch 5 >"$demo/vigild.log" 2>&1 &
+vigild_pid=$!
+for _ in $(seq 100); do
+	vigil workload list >/dev/null 2>&1 && break
+	if ! kill -0 "$vigild_pid" 2>/dev/null; then
+		cat "$demo/vigild.log" >&2
+		exit 1
+	fi
+	sleep 0.1
+done
+echo "vigild is up (pid $vigild_pid, log $demo/vigild.log)"
 
-# Each round: 4 x 64 MiB through a 64 MiB buffer (CPU and memory), 16 MiB
-# written with O_DIRECT to the one host file its jail may write (disk), and
-# a datagram to the host, which its isolation drops and counts (nothing to
-# the host but declared services). The host pings it (network). It runs
-# jailed, as the default is: its own uid, no capabilities, a private root
-# and /proc, the generic seccomp profile.
-: >"$data"
-chmod 0666 "$data"
-cat >"$spec" <<EOF
-{
-  "id": "$id",
-  "owner": "demo-tenant",
-  "vcpus": 1,
-  "memory_mib": 256,
-  "command": ["bash", "-c",
-    "while :; do dd if=/dev/zero of=/dev/null bs=64M count=4 2>/dev/null; dd if=/dev/zero of=$data bs=1M count=16 oflag=direct conv=notrunc 2>/dev/null; echo x >/dev/udp/198.18.0.1/9; sleep 1; done"],
-  "network": {"mode": "veth", "ipv4": "198.18.0.2/30", "host_ipv4": "198.18.0.1/30",
-              "inbound": ["tcp/3001"], "egress_mbit": 100, "max_connections": 512},
-  "jail": {"rw_paths": ["$data"]}
-}
-EOF
-echo
-echo "== vigil workload create + start ($id)"
-"${vigil[@]}" workload create "$spec"
-"${vigil[@]}" workload start "$id"
-echo
-echo "== vigil workload show $id (its jail, and the limits this host enforces)"
-"${vigil[@]}" workload show "$id"
-echo
-echo "== metering for $seconds s"
-ping -i 0.5 -w "$seconds" -q 198.18.0.2 >/dev/null 2>&1 || true
-echo
-echo "== vigil usage show $id"
-"${vigil[@]}" usage show "$id"
-echo
-echo "== vigil usage show $id --check (the kernel's cgroup v2 figures beside vigil's)"
-"${vigil[@]}" usage show "$id" --check
-echo
-echo "== vigil -j usage show $id"
-"${vigil[@]}" -j -p usage show "$id"
-echo
-echo "== vigil net show $id (its nftables isolation and drop counters)"
-"${vigil[@]}" net show "$id"
-echo
-echo "== vigil prog show"
-"${vigil[@]}" prog show
-echo
-echo "== GET http://127.0.0.1:$port/metrics (the workload's series)"
-curl -s "http://127.0.0.1:$port/metrics" | grep "workload=\"$id\""
-if ! $keep; then
-	echo
-	echo "== vigil workload delete $id: its final ledger record"
-	"${vigil[@]}" workload delete "$id" >/dev/null
-	"${vigil[@]}" ledger show --db "$state/ledger.db" --limit 1
-	echo
-	echo "== vigil ledger verify --db $state/ledger.db"
-	"${vigil[@]}" ledger verify --db "$state/ledger.db"
-fi
+step "the demonstration microVM (deploy/examples/demo-vm.json)"
+cp build/guest/vmlinuz build/guest/initrd.img "$images/"
+truncate -s 64M "$images/disk.img"
+# TCG calibrates the guest's TSC against an emulated PIT, which fails now and
+# then: the guest is told the host's rate
+khz=$(awk -F': ' '/^cpu MHz/ { printf "%d", $2 * 1000; exit }' /proc/cpuinfo)
+sed -e "s|/srv/vigil/images/demo-vm|$images|g" \
+	-e "s|\"console=ttyS0 |\"console=ttyS0 tsc_early_khz=$khz |" \
+	deploy/examples/demo-vm.json >"$demo/demo-vm.json"
+vigil workload create "$demo/demo-vm.json" >/dev/null
+uid=$(vigil -j workload show "$id" | sed -n 's/.*"uid": *\([0-9]*\).*/\1/p' | head -1)
+# the jail runs QEMU as the workload's own uid: its disk is that uid's
+chown "$uid:$uid" "$images/disk.img"
+vigil workload start "$id" >/dev/null
+vigil workload show "$id" | grep -E "^(workload|state|pid|network|jail|  uid|  ro paths|  rw paths):"
+echo "its guest burns CPU, writes its disk and sends to the peer in a loop; at boot it tries the"
+echo "host, the denied prefix, and a spoofed source address, which its isolation drops"
+
+step "vigil top: the microVM metered live, every second for $seconds s"
+vigil top --delay 1 --iterations "$seconds"
+
+step "vigil net show $id: its isolation, and what each rule dropped"
+vigil net show "$id"
+
+step "vigil usage show $id"
+vigil usage show "$id"
+
+step "its series on http://127.0.0.1:$port/metrics"
+in_ns curl -s "http://127.0.0.1:$port/metrics" | grep "workload=\"$id\""
+
 if $keep; then
-	echo
-	echo "vigild and workload $id keep running; 'build/vigil --socket $sock workload delete $id' and"
-	echo "'kill ${vigild_pid:-<vigild pid>}' end them."
+	step "left running"
+	echo "vigild (pid $vigild_pid) and $id keep running in network namespace $netns;"
+	echo "'ip netns del $peer $netns', 'kill $vigild_pid', 'umount $bpffs' and 'rm -rf $demo' end them."
+	exit 0
 fi
+
+step "vigil workload stop $id, then delete: the final ledger record"
+vigil workload stop "$id" >/dev/null
+vigil workload show "$id" | grep -E "^(state|ended)" || true
+vigil workload delete "$id" >/dev/null
+vigil ledger show --db "$state/ledger.db" --limit 1
+
+step "vigil ledger verify --db $state/ledger.db"
+vigil ledger verify --db "$state/ledger.db"
+
+echo
+echo "demo: done in $(($(date +%s) - started)) s; cleaning up"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite on a fresh machine: installs the dependencies, builds
 # vigil and its tests twice (plain, and with ASan+UBSan), runs every suite of
-# both builds, a short pass of the fuzzers, then the guest lane (make
+# both builds, the demo (scripts/demo.sh, timed), a short pass of the fuzzers,
+# then the guest lane (make
 # check-guest: the privileged suites that need Debian 12's kernel and pure
 # cgroup v2, in a microVM), and ends
 # with the total "N passed, N failed, N skipped".
@@ -44,6 +45,29 @@ for variant in plain sanitize; do
 	RESULTS_FILE=$results SUITE_LABEL="$variant" \
 		make "${make_args[@]}" check || status=1
 done
+
+echo "== demo (scripts/demo.sh, the README's main command: must end well within 60 s)"
+if [ "$(id -u)" -ne 0 ]; then
+	echo "test: the demo needs root: skipped"
+	echo "0 0 1" >>"$results"
+else
+	demo_start=$(date +%s)
+	if scripts/demo.sh; then
+		demo_s=$(($(date +%s) - demo_start))
+		if [ "$demo_s" -le 60 ]; then
+			echo "demo: passed in $demo_s s"
+			echo "1 0 0" >>"$results"
+		else
+			echo "demo: FAILED: it took $demo_s s, more than 60"
+			echo "0 1 0" >>"$results"
+			status=1
+		fi
+	else
+		echo "demo: FAILED"
+		echo "0 1 0" >>"$results"
+		status=1
+	fi
+fi
 
 echo "== fuzz (libFuzzer, ${FUZZ_SECONDS:-10} s per harness; make fuzz runs 60 s each)"
 RESULTS_FILE=$results make -j"$jobs" fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-10}" || status=1

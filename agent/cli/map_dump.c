@@ -77,17 +77,39 @@ static void key_prefix4(const void *key)
 	print_prefix(&k);
 }
 
+static void print_counters(const void *base, const struct vigil_raw_counter *c, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		char fmt[64];
+		__u64 v;
+
+		memcpy(&v, (const char *)base + c[i].offset, sizeof(v));
+		snprintf(fmt, sizeof(fmt), " %s %%llu", c[i].name);
+		print_u64(PRINT_ANY, c[i].name, fmt, v);
+	}
+}
+
 static void value_usage(const void *value)
 {
-	for (size_t i = 0; i < vigil_usage_n_fields; i++) {
-		const struct vigil_usage_field *f = &vigil_usage_fields[i];
-		char fmt[64];
+	const struct vigil_usage *u = value;
 
-		if (!f->per_cpu)
-			continue;
-		snprintf(fmt, sizeof(fmt), " %s %%llu", f->name);
-		print_u64(PRINT_ANY, f->name, fmt, vigil_usage_field_get(value, f));
+	print_counters(u, vigil_host_counters, vigil_n_host_counters);
+	open_json_array("net");
+	for (unsigned int bank = 0; bank < VIGIL_NET_BANKS; bank++) {
+		open_json_object(NULL);
+		print_u64(PRINT_ANY, "bank", " | bank %llu:", bank);
+		print_counters(&u->net[bank], vigil_net_counters, vigil_n_net_counters);
+		close_json_object();
 	}
+	close_json_array();
+}
+
+static void value_u32(const void *value)
+{
+	__u32 v;
+
+	memcpy(&v, value, sizeof(v));
+	print_u64(PRINT_ANY, "value", " %llu", v);
 }
 
 static void value_mem(const void *value)
@@ -153,6 +175,7 @@ static const struct decoder decoders[] = {
 	{ "vigil_slots", sizeof(__u32), sizeof(struct vigil_slot), key_u32, value_slot,
 	  slot_unused },
 	{ "vigil_cg_slot", sizeof(__u64), sizeof(__u32), key_u64, value_slot_number, NULL },
+	{ VIGIL_NET_EPOCH_MAP, sizeof(__u32), sizeof(__u32), key_u32, value_u32, NULL },
 	{ "vigil_if_slot", sizeof(__u32), sizeof(__u32), key_u32, value_slot_number, NULL },
 	{ "vigil_private_v4", sizeof(struct vigil_prefix4_key), sizeof(__u8), key_prefix4,
 	  value_class, NULL },

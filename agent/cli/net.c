@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "addr_class.h"
 #include "net_meter.h"
 #include "nft_policy.h"
 #include "objects.h"
@@ -27,6 +28,7 @@ static int do_net_help(int argc, char **argv)
 		   "Bytes a workload sends are metered as private when their destination is\n"
 		   "in the private prefixes, public otherwise. The list is vigil's pinned\n"
 		   "tries (--pin-dir); changes apply to the next packet, in every workload.\n"
+		   "show names the address class of each default prefix.\n"
 		   "\n"
 		   "  CIDR  an IPv4 or IPv6 prefix such as 10.0.0.0/8 or fd00::/8 (host bits\n"
 		   "        zero); a bare address means that one host\n"
@@ -57,6 +59,7 @@ static int report(const char *path, const char *what, int err)
 
 static int do_private_show(int argc, char **argv)
 {
+	const struct vigil_addr_class *class;
 	char buf[VIGIL_PREFIX_STRLEN];
 	struct vigil_prefix_key *keys;
 	size_t n;
@@ -72,9 +75,13 @@ static int do_private_show(int argc, char **argv)
 		err = vigil_prefix_format(&keys[i], buf, sizeof(buf));
 		if (err)
 			break;
+		class = vigil_addr_class_of(buf);
 		open_json_object(NULL);
-		print_string(PRINT_ANY, "prefix", "%s\n", buf);
+		print_string(PRINT_ANY, "prefix", "%s", buf);
 		print_string(PRINT_JSON, "family", NULL, strchr(buf, ':') ? "ipv6" : "ipv4");
+		if (class)
+			print_string(PRINT_ANY, "class", "  %s", class->why);
+		print_text("\n");
 		close_json_object();
 	}
 	close_json_array();

@@ -52,18 +52,40 @@ static void note_flags(struct vigild *d)
 	}
 }
 
+/* The inputs of one epoch, by slot, for the snapshot to fill in. */
+struct epoch_usage {
+	struct vigil_ledger_input *in;
+	/* index into `in` + 1 of each slot's workload; 0: none */
+	uint32_t *input_of_slot;
+};
+
+static int take_usage(uint32_t slot, const struct vigil_slot *s,
+		      const struct vigil_workload_usage *u, void *ctx)
+{
+	struct epoch_usage *e = ctx;
+
+	if (e->input_of_slot[slot])
+		e->in[e->input_of_slot[slot] - 1].usage = *u;
+	return 0;
+}
+
 /*
  * Appends the records of the workloads in `only` (or of every workload when
- * NULL): one epoch, one transaction. Called with d->ledger_lock held.
+ * NULL): one epoch, one transaction, every workload's figures from one
+ * snapshot of the meter. Called with d->ledger_lock held.
  */
 static int append_locked(struct vigild *d, const struct wl *only, uint64_t end_ns)
 {
 	struct vigil_ledger_input *in = calloc(d->n_wls ? d->n_wls : 1, sizeof(*in));
+	uint32_t *input_of_slot = calloc(VIGIL_MAX_WORKLOADS, sizeof(*input_of_slot));
+	struct epoch_usage e = { in, input_of_slot };
 	size_t n = 0;
-	int ret;
+	int ret = 0;
 
-	if (!in)
-		return -ENOMEM;
+	if (!in || !input_of_slot) {
+		ret = -ENOMEM;
+		goto out;
+	}
 	for (size_t i = 0; i < d->n_wls; i++) {
 		const struct wl *w = d->wls[i];
 		struct vigil_ledger_input *x = &in[n];
@@ -75,13 +97,15 @@ static int append_locked(struct vigild *d, const struct wl *only, uint64_t end_n
 		x->alloc.vcpus = w->rec.spec.vcpus;
 		x->alloc.memory_mib = w->rec.spec.memory_mib;
 		x->alloc.volume_mib = w->rec.spec.volume_size_mib;
+		x->alloc.egress_mbit = w->rec.spec.policy.egress_mbit;
 		x->boot_id = d->boot_id;
 		x->final = w->rec.state == VIGIL_WL_DELETED;
-		ret = vigil_meter_read(d->meter, w->rec.slot, &x->usage);
-		if (ret < 0)
-			goto out;
-		n++;
+		input_of_slot[w->rec.slot] = (uint32_t)++n;
 	}
+	if (n)
+		ret = vigil_meter_read_all(d->meter, take_usage, &e);
+	if (ret < 0)
+		goto out;
 	ret = n ? vigil_ledger_append_epoch(d->ledger, d->window_start_ns, end_ns, in, n) : 0;
 	if (ret < 0) {
 		d->ledger_status.failing = true;
@@ -99,6 +123,7 @@ static int append_locked(struct vigild *d, const struct wl *only, uint64_t end_n
 	if (!only)
 		d->window_start_ns = end_ns;
 out:
+	free(input_of_slot);
 	free(in);
 	return ret;
 }

@@ -344,6 +344,8 @@ bool net_present(const struct vigil_workload *r);
 /* A veth's own end gets its fixed MAC back; 1 when it had another. */
 int net_check_mac(const struct vigil_workload *r);
 int net_link_up(const struct vigil_workload *r);
+/* Meters its interface into its slot (the filters replaced when they are there). */
+int net_meter_attach(const struct vigild *d, const struct vigil_workload *r);
 /* -ENODEV when the interface is gone. */
 int net_link_delete(const struct vigil_workload *r);
 /* Removes whichever of them is there. */

@@ -96,7 +96,7 @@ static void repair_network(struct vigild *d, struct wl *w)
 meter:
 	workload_subnet_private(d, r);
 	/* replaces the filters in place when they are there already */
-	ret = vigil_net_attach(d->pin_dir, r->ifindex, r->slot);
+	ret = net_meter_attach(d, r);
 	if (!ret)
 		ret = net_link_up(r);
 	if (ret < 0)

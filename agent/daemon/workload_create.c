@@ -152,7 +152,7 @@ static int workload_meter_interface(struct vigild *d, struct wl *w, struct vigil
 	slot->ifindex = (__u32)w->rec.ifindex;
 	if (w->rec.ifindex <= 0)
 		return 0;
-	ret = vigil_net_attach(d->pin_dir, w->rec.ifindex, w->rec.slot);
+	ret = net_meter_attach(d, &w->rec);
 	return ret ? ret : net_link_up(&w->rec);
 }
 

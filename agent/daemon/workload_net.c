@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "daemon.h"
+#include "net_meter.h"
 #include "netns.h"
 #include "tap.h"
 #include "veth.h"
@@ -101,6 +102,13 @@ int net_link_up(const struct vigil_workload *r)
 {
 	return r->spec.net_mode == VIGIL_NET_TAP ? vigil_tap_up(r->host_ifname)
 						 : vigil_veth_up(r->host_ifname);
+}
+
+int net_meter_attach(const struct vigild *d, const struct vigil_workload *r)
+{
+	return vigil_net_attach(d->pin_dir, r->ifindex, r->slot,
+				r->spec.net_mode == VIGIL_NET_TAP ? VIGIL_NET_LINK_TAP
+								  : VIGIL_NET_LINK_VETH);
 }
 
 int net_link_delete(const struct vigil_workload *r)

@@ -2,34 +2,47 @@
 #include "cidr.h"
 
 #include <arpa/inet.h>
-#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
+
+#include "decimal.h"
+
+int vigil_cidr_parse_as(const char *text, enum vigil_cidr_form form, struct vigil_cidr *ret)
+{
+	const char *slash = strchr(text, '/');
+	size_t n = slash ? (size_t)(slash - text) : strlen(text);
+	char addr[INET6_ADDRSTRLEN];
+	struct vigil_cidr c = { 0 };
+	unsigned long len;
+
+	if (n == 0 || n >= sizeof(addr) || (!slash && form == VIGIL_CIDR_ADDRESS))
+		return -EINVAL;
+	memcpy(addr, text, n);
+	addr[n] = '\0';
+	c.family = strchr(addr, ':') ? AF_INET6 : AF_INET;
+	if (inet_pton(c.family, addr, c.bytes) != 1)
+		return -EINVAL;
+	len = vigil_cidr_addr_len(&c) * 8;
+	if (slash && vigil_parse_decimal(slash + 1, 0, len, &len) < 0)
+		return -EINVAL;
+	c.prefixlen = (unsigned int)len;
+	if (form == VIGIL_CIDR_NETWORK && !vigil_cidr_host_bits_all(&c, false))
+		return -EINVAL;
+	*ret = c;
+	return 0;
+}
 
 int vigil_cidr_parse(const char *text, struct vigil_cidr *ret)
 {
-	char buf[VIGIL_CIDR6_SIZE], *slash, *end;
-	struct vigil_cidr c = { 0 };
-	unsigned long n, min, max;
+	struct vigil_cidr c;
 
-	if (strlen(text) >= sizeof(buf))
+	if (vigil_cidr_parse_as(text, VIGIL_CIDR_ADDRESS, &c) < 0)
 		return -EINVAL;
-	snprintf(buf, sizeof(buf), "%s", text);
-	slash = strchr(buf, '/');
-	if (!slash || !isdigit((unsigned char)slash[1]))
-		return -EINVAL;
-	*slash = '\0';
-	c.family = strchr(buf, ':') ? AF_INET6 : AF_INET;
 	/* a routed point-to-point subnet: room for two addresses, IPv6's at least a /64 */
-	min = c.family == AF_INET6 ? 64 : 1;
-	max = c.family == AF_INET6 ? 127 : 30;
-	errno = 0;
-	n = strtoul(slash + 1, &end, 10);
-	if (*end || errno || n < min || n > max || inet_pton(c.family, buf, c.bytes) != 1)
+	if (c.family == AF_INET6 ? c.prefixlen < 64 || c.prefixlen > 127
+				 : c.prefixlen < 1 || c.prefixlen > 30)
 		return -EINVAL;
-	c.prefixlen = (unsigned int)n;
 	*ret = c;
 	return 0;
 }

@@ -11,7 +11,13 @@
 /* "ffff:...:ffff/128" and the NUL: INET6_ADDRSTRLEN counts the NUL */
 #define VIGIL_CIDR6_SIZE (INET6_ADDRSTRLEN + 4)
 
-/* An interface address and its prefix length. */
+/*
+ * IPv4 and IPv6 prefixes in text, and the one parser every caller uses: the
+ * workload spec's interface addresses, the meters' private prefixes, the nft
+ * policy's prefixes and the rules built from them.
+ */
+
+/* An address and a prefix length: a network, or an interface address in its subnet. */
 struct vigil_cidr {
 	int family; /* AF_INET or AF_INET6 */
 	unsigned int prefixlen;
@@ -22,6 +28,23 @@ struct vigil_cidr {
 	};
 };
 
+/* What vigil_cidr_parse_as() takes a text to be. */
+enum vigil_cidr_form {
+	/*
+	 * A network, "198.18.0.0/15" or "fd00::/8", its host bits zero; a bare
+	 * address is the prefix of that one host (/32, /128).
+	 */
+	VIGIL_CIDR_NETWORK,
+	/* An address in its subnet, "198.18.0.2/30": the length required, host bits any. */
+	VIGIL_CIDR_ADDRESS,
+};
+
+/*
+ * An address as inet_pton() reads it (IPv6 when it holds a ':'), then "/"
+ * and a length in decimal digits, at most 32 or 128. -EINVAL for anything
+ * else, and *ret is left as it was.
+ */
+int vigil_cidr_parse_as(const char *text, enum vigil_cidr_form form, struct vigil_cidr *ret);
 /*
  * An interface address "a.b.c.d/len" with a prefix of 1 to 30, or
  * "x:x::x/len" with one of 64 to 127, so that the subnet holds the other

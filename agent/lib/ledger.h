@@ -78,6 +78,7 @@ struct vigil_ledger_alloc {
 	uint64_t vcpus;
 	uint64_t memory_mib;
 	uint64_t volume_mib;
+	uint64_t egress_mbit; /* 0: no limit */
 };
 
 struct vigil_ledger_input {
@@ -101,6 +102,13 @@ enum {
 	VIGIL_LEDGER_CPU_OVER_ALLOC = 1 << 1,
 	/* the memory peak rose above memory_mib in this window */
 	VIGIL_LEDGER_MEMORY_OVER_ALLOC = 1 << 2,
+	/*
+	 * more reached public destinations in the window than egress_mbit lets
+	 * through: the rate over the window, its burst, and the frames' link headers
+	 */
+	VIGIL_LEDGER_NET_OVER_EGRESS_LIMIT = 1 << 3,
+	/* the window's public + private + dropped bytes are not what was sent */
+	VIGIL_LEDGER_NET_TX_UNBALANCED = 1 << 4,
 };
 
 /*

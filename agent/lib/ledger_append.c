@@ -97,6 +97,40 @@ static int save_state(struct append *a, const char *workload, const struct wl_st
 	return rc == SQLITE_DONE ? 0 : sql_fail(a, rc, "saving a workload's state");
 }
 
+static uint64_t delta_of(const struct ledger_record *r, const char *name)
+{
+	return r->delta[ledger_counter_index(name)];
+}
+
+/*
+ * The network figures' own plausibility: what was let through and what was
+ * dropped add up to what was sent, and no more reached public destinations
+ * than the egress limit lets through. The limit polices what the forward
+ * chain sees (IP packets): it allows its rate over the window and its burst
+ * (nft_wl.c: 100 ms of the rate and 64 KiB), and the meter counts each
+ * frame's Ethernet header as well.
+ */
+static unsigned int network_flags(const struct ledger_record *r,
+				  const struct vigil_ledger_alloc *alloc, uint64_t window_ns)
+{
+	uint64_t sent = delta_of(r, "net_tx_bytes"), frames = delta_of(r, "net_tx_packets");
+	uint64_t public = delta_of(r, "net_tx_public_bytes");
+	unsigned __int128 allowed;
+	unsigned int flags = 0;
+
+	if (public + delta_of(r, "net_tx_private_bytes") + delta_of(r, "net_tx_dropped_bytes") !=
+	    sent)
+		flags |= VIGIL_LEDGER_NET_TX_UNBALANCED;
+	if (alloc->egress_mbit) {
+		allowed =
+			(unsigned __int128)alloc->egress_mbit * 125000u * window_ns / 1000000000u +
+			alloc->egress_mbit * 12500u + 65536u + (unsigned __int128)frames * 18u;
+		if (public > allowed)
+			flags |= VIGIL_LEDGER_NET_OVER_EGRESS_LIMIT;
+	}
+	return flags;
+}
+
 /*
  * The figures of one record from the workload's state and the BPF figures.
  * After a reboot (new boot_id) the BPF figures restarted at zero, so they
@@ -129,7 +163,7 @@ static int figures(struct vigil_ledger *l, const struct vigil_ledger_input *in, 
 	for (int i = 0; i < LEDGER_N_COUNTERS; i++) {
 		uint64_t raw;
 
-		memcpy(&raw, (const char *)&in->usage + ledger_counters[i].offset, sizeof(raw));
+		raw = vigil_usage_field_get(&in->usage, ledger_counter((size_t)i));
 		if (continues && !same_boot) {
 			s->base[i] = prev[i];
 		} else if (same_boot && raw < s->raw[i]) {
@@ -141,9 +175,9 @@ static int figures(struct vigil_ledger *l, const struct vigil_ledger_input *in, 
 		r->delta[i] = r->counters[i] - prev[i];
 	}
 	window = r->window_end - r->window_start;
-	if ((unsigned __int128)r->delta[LEDGER_CPU_NS] >
-	    (unsigned __int128)in->alloc.vcpus * window)
+	if ((unsigned __int128)delta_of(r, "cpu_ns") > (unsigned __int128)in->alloc.vcpus * window)
 		r->flags |= VIGIL_LEDGER_CPU_OVER_ALLOC;
+	r->flags |= network_flags(r, &in->alloc, window);
 	/* a peak above the limit is flagged in the window it was reached, not ever after */
 	if (in->alloc.memory_mib && in->usage.mem_peak_bytes > in->alloc.memory_mib * MIB &&
 	    (!same_boot || in->usage.mem_peak_bytes > s->mem_peak))
@@ -179,8 +213,8 @@ static int append_one(struct append *a, const struct vigil_ledger_input *in, uin
 	snprintf(r.owner, sizeof(r.owner), "%s", in->owner);
 	snprintf(r.agent_version, sizeof(r.agent_version), "%s", l->agent_version);
 	r.alloc = in->alloc;
-	r.mem_bytes = in->usage.mem_bytes;
-	r.mem_peak_bytes = in->usage.mem_peak_bytes;
+	for (size_t i = 0; i < LEDGER_N_GAUGES; i++)
+		r.gauges[i] = vigil_usage_field_get(&in->usage, ledger_gauge(i));
 	r.final = in->final;
 
 	cj_reset(&l->msg);

@@ -97,6 +97,27 @@ int ledger_db_host_key(sqlite3 *db, uint8_t key[VIGIL_LEDGER_KEY_BYTES])
 	return ret;
 }
 
+int ledger_db_format(sqlite3 *db, char *buf, size_t len)
+{
+	sqlite3_stmt *st = NULL;
+	const char *v;
+	int rc, ret;
+
+	rc = sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'format'", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return ledger_sqlite_errno(db, rc);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		v = (const char *)sqlite3_column_text(st, 0);
+		snprintf(buf, len, "%s", v ? v : "");
+		ret = 0;
+	} else {
+		ret = rc == SQLITE_DONE ? -ENOENT : ledger_sqlite_errno(db, rc);
+	}
+	sqlite3_finalize(st);
+	return ret;
+}
+
 int vigil_ledger_parse_key(const char *hex, uint8_t key[VIGIL_LEDGER_KEY_BYTES])
 {
 	uint8_t tmp[VIGIL_LEDGER_KEY_BYTES];
@@ -127,9 +148,11 @@ static int bind_host_key(struct vigil_ledger *l)
 	int ret = ledger_db_host_key(l->db, stored);
 
 	if (ret == -ENOENT) {
-		snprintf(sql, sizeof(sql),
-			 "INSERT INTO meta(key, value) VALUES('host_key', '%s'), ('format', '1')",
-			 l->host_key_hex);
+		snprintf(
+			sql, sizeof(sql),
+			"INSERT INTO meta(key, value) VALUES('host_key', '%s'), ('format', '" LEDGER_FORMAT
+			"')",
+			l->host_key_hex);
 		return exec(l, sql);
 	}
 	if (ret) {

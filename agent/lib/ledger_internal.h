@@ -41,6 +41,15 @@ int ledger_db_schema(sqlite3 *db);
 int ledger_db_host_key(sqlite3 *db, uint8_t key[VIGIL_LEDGER_KEY_BYTES]);
 
 /*
+ * The records' format (meta "format"), written with the host key: 2 since
+ * the network figures net_tx_dropped_bytes and net_tx_dropped_packets and
+ * alloc.egress_mbit joined them (1 before).
+ */
+#define LEDGER_FORMAT "2"
+/* meta "format" into `buf`: 0, -ENOENT when the ledger has none yet */
+int ledger_db_format(sqlite3 *db, char *buf, size_t len);
+
+/*
  * Verifies the ledger in `db` (see vigil_ledger_verify_db), or with
  * `last_epoch` only its last epoch: its records, their link to the record
  * before, its root and signature, and that each of its workloads' stored

@@ -2,44 +2,76 @@
 #include "ledger_record.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-
-#define COUNTER(field)                                                 \
-	{                                                              \
-#field, offsetof(struct vigil_workload_usage, c.field) \
-	}
-
-/* sorted by name: canonical JSON writes keys in this order */
-const struct ledger_counter ledger_counters[LEDGER_N_COUNTERS] = {
-	COUNTER(cpu_ns),
-	COUNTER(disk_read_bytes),
-	COUNTER(disk_read_ops),
-	COUNTER(disk_write_bytes),
-	COUNTER(disk_write_ops),
-	{ "mem_byte_seconds", offsetof(struct vigil_workload_usage, mem_byte_seconds) },
-	COUNTER(net_drop_packets),
-	COUNTER(net_rx_bytes),
-	COUNTER(net_rx_packets),
-	COUNTER(net_tx_bytes),
-	COUNTER(net_tx_packets),
-	COUNTER(net_tx_private_bytes),
-	COUNTER(net_tx_public_bytes),
-};
 
 /* the flag bits in order, which is also their names' sorted order */
 const char *const ledger_flag_names[LEDGER_N_FLAGS] = {
-	"counter_regressed",
-	"cpu_over_alloc",
-	"memory_over_alloc",
+	"counter_regressed",	 "cpu_over_alloc",    "memory_over_alloc",
+	"net_over_egress_limit", "net_tx_unbalanced",
 };
 
-static void write_counters(struct cj_buf *b, const char *key, const uint64_t *v)
+static struct {
+	pthread_once_t once;
+	const struct vigil_usage_field *counters[LEDGER_N_COUNTERS];
+	const struct vigil_usage_field *gauges[LEDGER_N_GAUGES];
+} order = { PTHREAD_ONCE_INIT, { NULL }, { NULL } };
+
+static int by_name(const void *a, const void *b)
+{
+	const struct vigil_usage_field *const *x = a, *const *y = b;
+
+	return strcmp((*x)->name, (*y)->name);
+}
+
+/* canonical JSON writes keys sorted: the usage table's order is for people */
+static void sort_fields(void)
+{
+	size_t nc = 0, ng = 0;
+
+	for (size_t i = 0; i < vigil_usage_n_fields; i++) {
+		const struct vigil_usage_field *f = &vigil_usage_fields[i];
+
+		if (f->kind == VIGIL_USAGE_COUNTER)
+			order.counters[nc++] = f;
+		else
+			order.gauges[ng++] = f;
+	}
+	qsort(order.counters, nc, sizeof(order.counters[0]), by_name);
+	qsort(order.gauges, ng, sizeof(order.gauges[0]), by_name);
+}
+
+const struct vigil_usage_field *ledger_counter(size_t i)
+{
+	pthread_once(&order.once, sort_fields);
+	return order.counters[i];
+}
+
+const struct vigil_usage_field *ledger_gauge(size_t i)
+{
+	pthread_once(&order.once, sort_fields);
+	return order.gauges[i];
+}
+
+size_t ledger_counter_index(const char *name)
+{
+	size_t i = 0;
+
+	while (i < LEDGER_N_COUNTERS && strcmp(ledger_counter(i)->name, name) != 0)
+		i++;
+	return i;
+}
+
+static void write_figures(struct cj_buf *b, const char *key,
+			  const struct vigil_usage_field *(*field)(size_t), size_t n,
+			  const uint64_t *v)
 {
 	cj_lit(b, key);
-	for (int i = 0; i < LEDGER_N_COUNTERS; i++) {
+	for (size_t i = 0; i < n; i++) {
 		cj_lit(b, i ? ",\"" : "{\"");
-		cj_lit(b, ledger_counters[i].name);
+		cj_lit(b, field(i)->name);
 		cj_lit(b, "\":");
 		cj_u64(b, v[i]);
 	}
@@ -53,7 +85,9 @@ int ledger_record_message(const struct ledger_record *r, struct cj_buf *b, size_
 
 	cj_lit(b, "{\"agent_version\":");
 	cj_string(b, r->agent_version);
-	cj_lit(b, ",\"alloc\":{\"memory_mib\":");
+	cj_lit(b, ",\"alloc\":{\"egress_mbit\":");
+	cj_u64(b, r->alloc.egress_mbit);
+	cj_lit(b, ",\"memory_mib\":");
 	cj_u64(b, r->alloc.memory_mib);
 	cj_lit(b, ",\"vcpus\":");
 	cj_u64(b, r->alloc.vcpus);
@@ -61,8 +95,8 @@ int ledger_record_message(const struct ledger_record *r, struct cj_buf *b, size_
 	cj_u64(b, r->alloc.volume_mib);
 	cj_lit(b, "},\"boot_id\":");
 	cj_string(b, r->boot_id);
-	write_counters(b, ",\"counters\":", r->counters);
-	write_counters(b, ",\"delta\":", r->delta);
+	write_figures(b, ",\"counters\":", ledger_counter, LEDGER_N_COUNTERS, r->counters);
+	write_figures(b, ",\"delta\":", ledger_counter, LEDGER_N_COUNTERS, r->delta);
 	cj_lit(b, r->final ? ",\"final\":true,\"flags\":[" : ",\"final\":false,\"flags\":[");
 	for (unsigned int i = 0; i < LEDGER_N_FLAGS; i++) {
 		if (!(r->flags & (1u << i)))
@@ -72,11 +106,9 @@ int ledger_record_message(const struct ledger_record *r, struct cj_buf *b, size_
 		first = false;
 		cj_string(b, ledger_flag_names[i]);
 	}
-	cj_lit(b, "],\"gauges\":{\"mem_bytes\":");
-	cj_u64(b, r->mem_bytes);
-	cj_lit(b, ",\"mem_peak_bytes\":");
-	cj_u64(b, r->mem_peak_bytes);
-	cj_lit(b, "},\"host_key\":");
+	cj_lit(b, "]");
+	write_figures(b, ",\"gauges\":", ledger_gauge, LEDGER_N_GAUGES, r->gauges);
+	cj_lit(b, ",\"host_key\":");
 	cj_hex(b, r->host_key, sizeof(r->host_key));
 	cj_lit(b, ",\"owner\":");
 	cj_string(b, r->owner);
@@ -243,13 +275,22 @@ static bool hex(struct cur *c, uint8_t *bin, size_t len)
 	return lit(c, "\"");
 }
 
-static bool counters(struct cur *c, uint64_t *v)
+static bool figures(struct cur *c, const struct vigil_usage_field *(*field)(size_t), size_t n,
+		    uint64_t *v)
 {
-	char key[40];
+	char key[64];
 
-	for (int i = 0; i < LEDGER_N_COUNTERS; i++) {
-		snprintf(key, sizeof(key), "%s\"%s\":", i ? "," : "{", ledger_counters[i].name);
-		if (!lit(c, key) || !u64(c, &v[i]))
+	for (size_t i = 0; i < n; i++) {
+		size_t len = (size_t)snprintf(key, sizeof(key), "%s\"%s\":", i ? "," : "{",
+					      field(i)->name);
+
+		if (c->want)
+			return false;
+		/* named after the table's key: `key` is gone when the message is made */
+		if ((size_t)(c->end - c->p) < len || memcmp(c->p, key, len) != 0)
+			return fail(c, field(i)->name);
+		c->p += len;
+		if (!u64(c, &v[i]))
 			return false;
 	}
 	return lit(c, "}");
@@ -286,7 +327,9 @@ int ledger_record_parse(const char *line, size_t len, struct ledger_record *r,
 
 	lit(&c, "{\"agent_version\":");
 	string(&c, r->agent_version, sizeof(r->agent_version));
-	lit(&c, ",\"alloc\":{\"memory_mib\":");
+	lit(&c, ",\"alloc\":{\"egress_mbit\":");
+	u64(&c, &r->alloc.egress_mbit);
+	lit(&c, ",\"memory_mib\":");
 	u64(&c, &r->alloc.memory_mib);
 	lit(&c, ",\"vcpus\":");
 	u64(&c, &r->alloc.vcpus);
@@ -295,9 +338,9 @@ int ledger_record_parse(const char *line, size_t len, struct ledger_record *r,
 	lit(&c, "},\"boot_id\":");
 	string(&c, r->boot_id, sizeof(r->boot_id));
 	lit(&c, ",\"counters\":");
-	counters(&c, r->counters);
+	figures(&c, ledger_counter, LEDGER_N_COUNTERS, r->counters);
 	lit(&c, ",\"delta\":");
-	counters(&c, r->delta);
+	figures(&c, ledger_counter, LEDGER_N_COUNTERS, r->delta);
 	lit(&c, ",\"final\":");
 	if (!c.want && c.p < c.end && *c.p == 't')
 		r->final = lit(&c, "true");
@@ -305,11 +348,9 @@ int ledger_record_parse(const char *line, size_t len, struct ledger_record *r,
 		r->final = !lit(&c, "false");
 	lit(&c, ",\"flags\":");
 	flags(&c, &r->flags);
-	lit(&c, ",\"gauges\":{\"mem_bytes\":");
-	u64(&c, &r->mem_bytes);
-	lit(&c, ",\"mem_peak_bytes\":");
-	u64(&c, &r->mem_peak_bytes);
-	lit(&c, "},\"host_key\":");
+	lit(&c, ",\"gauges\":");
+	figures(&c, ledger_gauge, LEDGER_N_GAUGES, r->gauges);
+	lit(&c, ",\"host_key\":");
 	hex(&c, r->host_key, sizeof(r->host_key));
 	lit(&c, ",\"owner\":");
 	string(&c, r->owner, sizeof(r->owner));

@@ -8,25 +8,25 @@
 
 #include "canon_json.h"
 #include "ledger.h"
+#include "usage_fields.h"
 
 /*
- * One ledger record and its canonical JSON. The figures that only grow
- * (CPU, disk, network, memory byte-seconds) are "counters" and "delta"; the
- * memory gauges, which may fall, are "gauges".
+ * One ledger record and its canonical JSON. The usage figures that only
+ * grow (CPU, disk, network, memory byte-seconds) are "counters" and
+ * "delta"; those that may fall (the memory gauges) are "gauges": the usage
+ * table's rows of each kind (usage_fields.h), in the order of their names.
  */
-#define LEDGER_N_COUNTERS 13
+#define LEDGER_N_COUNTERS VIGIL_USAGE_N_COUNTERS
+#define LEDGER_N_GAUGES	  VIGIL_USAGE_N_GAUGES
 /* the plausibility flags, by bit (VIGIL_LEDGER_COUNTER_REGRESSED ...) */
-#define LEDGER_N_FLAGS 3
+#define LEDGER_N_FLAGS 5
 extern const char *const ledger_flag_names[LEDGER_N_FLAGS];
 
-/* a counter's JSON key and where it sits in struct vigil_workload_usage, in key order */
-struct ledger_counter {
-	const char *name;
-	size_t offset;
-};
-extern const struct ledger_counter ledger_counters[LEDGER_N_COUNTERS];
-/* where cpu_ns is in that order */
-#define LEDGER_CPU_NS 0
+/* The i-th counter, or gauge, in the order of their JSON keys. */
+const struct vigil_usage_field *ledger_counter(size_t i);
+const struct vigil_usage_field *ledger_gauge(size_t i);
+/* The index of the counter named `name`; LEDGER_N_COUNTERS when none is. */
+size_t ledger_counter_index(const char *name);
 
 struct ledger_record {
 	uint64_t seq;
@@ -41,8 +41,7 @@ struct ledger_record {
 	struct vigil_ledger_alloc alloc;
 	uint64_t counters[LEDGER_N_COUNTERS];
 	uint64_t delta[LEDGER_N_COUNTERS];
-	uint64_t mem_bytes;
-	uint64_t mem_peak_bytes;
+	uint64_t gauges[LEDGER_N_GAUGES];
 	unsigned int flags;
 	bool final;
 	uint8_t sig[VIGIL_LEDGER_SIG_BYTES];

@@ -304,15 +304,16 @@ static int check_workload(struct verifier *v, const struct ledger_record *r, cha
 		if (continues && r->counters[i] < prev) {
 			snprintf(why, len,
 				 "counters went backwards (%s: %llu after %llu in record %llu)",
-				 ledger_counters[i].name, (unsigned long long)r->counters[i],
-				 (unsigned long long)prev, (unsigned long long)t->seq);
+				 ledger_counter((size_t)i)->name,
+				 (unsigned long long)r->counters[i], (unsigned long long)prev,
+				 (unsigned long long)t->seq);
 			return -EBADMSG;
 		}
 		/* a workload first seen in a partial export has an unknown past */
 		if ((continues || t->used || v->from_start) &&
 		    r->delta[i] != r->counters[i] - prev) {
 			snprintf(why, len, "delta does not match the counters (%s)",
-				 ledger_counters[i].name);
+				 ledger_counter((size_t)i)->name);
 			return -EBADMSG;
 		}
 	}
@@ -643,6 +644,23 @@ static int check_states(struct verifier *v, sqlite3 *db)
 	return 0;
 }
 
+/* Records of another format than this vigil's cannot be read as such, let alone extended. */
+static int check_format(struct verifier *v, sqlite3 *db)
+{
+	char format[16];
+	int r = ledger_db_format(db, format, sizeof(format));
+
+	if (r == -ENOENT || (!r && strcmp(format, LEDGER_FORMAT) == 0))
+		return 0;
+	if (r)
+		return r;
+	return fail(
+		v, 0, 0,
+		"its records are of format %s; this vigil reads and writes format " LEDGER_FORMAT
+		" (net_tx_dropped_*, alloc.egress_mbit): keep it with the vigil that wrote it",
+		format);
+}
+
 int ledger_verify_conn(sqlite3 *db, const uint8_t *pubkey, bool last_epoch,
 		       struct vigil_ledger_check *ret)
 {
@@ -665,6 +683,8 @@ int ledger_verify_conn(sqlite3 *db, const uint8_t *pubkey, bool last_epoch,
 			v.have_key = true;
 		}
 	}
+	if (!r)
+		r = check_format(&v, db);
 	if (!r && last_epoch)
 		r = epoch_before_last(db, &from);
 	if (!r)

@@ -4,17 +4,22 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "cpu_fence.h"
 #include "meter.skel.h"
 #include "net_meter.h"
 #include "pin.h"
+#include "usage_fields.h"
 
 #define SLOTS_PER_BATCH 256U
 
@@ -25,12 +30,14 @@ enum pinned_map {
 	MAP_SLOTS,
 	MAP_CG_SLOT,
 	MAP_CG_GEN,
+	MAP_NET_EPOCH,
 	N_PINNED_MAPS,
 };
 
 static const char *const pinned_map_names[N_PINNED_MAPS] = {
-	[MAP_USAGE] = "vigil_usage",	 [MAP_MEM] = "vigil_mem",	[MAP_SLOTS] = "vigil_slots",
-	[MAP_CG_SLOT] = "vigil_cg_slot", [MAP_CG_GEN] = "vigil_cg_gen",
+	[MAP_USAGE] = "vigil_usage",   [MAP_MEM] = "vigil_mem",
+	[MAP_SLOTS] = "vigil_slots",   [MAP_CG_SLOT] = "vigil_cg_slot",
+	[MAP_CG_GEN] = "vigil_cg_gen", [MAP_NET_EPOCH] = VIGIL_NET_EPOCH_MAP,
 };
 
 /* Every pin the tracing object owns, for unpinning: its links, then its maps. */
@@ -42,16 +49,27 @@ static const char *const link_names[] = {
 
 static const char *const private_map_names[] = { "vigil_task", "vigil_mm" };
 
+/* A slot as the first pass of a snapshot saw it, and its complete bank. */
+struct first_pass {
+	struct vigil_slot slot;
+	struct vigil_net_bank net;
+};
+
 struct vigil_meter {
 	int map_fds[N_PINNED_MAPS];
+	int dir_fd;
 	bool adopted;
 	int ncpus;
 	long page_size;
+	/* held by a snapshot, with a lock on dir_fd; guards what follows */
+	pthread_mutex_t lock;
 	/* one batch of per-CPU usage values, mem values, slots */
 	struct vigil_usage *percpu;
 	struct vigil_mem *mem;
 	struct vigil_slot *slots;
 	__u32 *keys;
+	/* per slot */
+	struct first_pass *first_pass;
 };
 
 static struct bpf_program *link_prog(struct vigil_meter_bpf *skel, size_t i)
@@ -117,6 +135,8 @@ static int meter_alloc(struct vigil_meter **ret)
 		return -ENOMEM;
 	for (size_t i = 0; i < N_PINNED_MAPS; i++)
 		m->map_fds[i] = -1;
+	m->dir_fd = -1;
+	pthread_mutex_init(&m->lock, NULL);
 	m->page_size = sysconf(_SC_PAGESIZE);
 	m->ncpus = libbpf_num_possible_cpus();
 	if (m->ncpus <= 0) {
@@ -129,7 +149,8 @@ static int meter_alloc(struct vigil_meter **ret)
 	m->mem = calloc(SLOTS_PER_BATCH, sizeof(*m->mem));
 	m->slots = calloc(SLOTS_PER_BATCH, sizeof(*m->slots));
 	m->keys = calloc(SLOTS_PER_BATCH, sizeof(*m->keys));
-	if (!m->percpu || !m->mem || !m->slots || !m->keys) {
+	m->first_pass = calloc(VIGIL_MAX_WORKLOADS, sizeof(*m->first_pass));
+	if (!m->percpu || !m->mem || !m->slots || !m->keys || !m->first_pass) {
 		vigil_meter_close(m);
 		return -ENOMEM;
 	}
@@ -139,6 +160,9 @@ static int meter_alloc(struct vigil_meter **ret)
 
 static int open_pinned_maps(const char *dir, struct vigil_meter *m)
 {
+	m->dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (m->dir_fd < 0)
+		return -errno;
 	for (size_t i = 0; i < N_PINNED_MAPS; i++) {
 		m->map_fds[i] = vigil_pin_open(dir, pinned_map_names[i]);
 		if (m->map_fds[i] < 0)
@@ -163,7 +187,8 @@ int vigil_meter_open(const struct vigil_meter_opts *opts, struct vigil_meter **r
 	if (!all_pinned)
 		err = load_missing_links(opts);
 	if (!err)
-		err = vigil_net_meter_load(opts->pin_dir, &net_adopted);
+		err = vigil_net_meter_load(opts->pin_dir, opts->workload_cgroup_level,
+					   &net_adopted);
 	if (!err)
 		err = open_pinned_maps(opts->pin_dir, m);
 	if (err) {
@@ -201,6 +226,10 @@ void vigil_meter_close(struct vigil_meter *m)
 		if (m->map_fds[i] >= 0)
 			close(m->map_fds[i]);
 	}
+	if (m->dir_fd >= 0)
+		close(m->dir_fd);
+	pthread_mutex_destroy(&m->lock);
+	free(m->first_pass);
 	free(m->percpu);
 	free(m->mem);
 	free(m->slots);
@@ -274,15 +303,18 @@ int vigil_meter_slot_reset(struct vigil_meter *m, uint32_t slot)
 {
 	struct vigil_slot free_slot = { .state = VIGIL_SLOT_FREE };
 	struct vigil_mem mem = { 0 };
+	int err = 0;
 
 	if (slot >= VIGIL_MAX_WORKLOADS)
 		return -ERANGE;
+	pthread_mutex_lock(&m->lock);
 	memset(m->percpu, 0, (size_t)m->ncpus * sizeof(*m->percpu));
 	if (bpf_map_update_elem(m->map_fds[MAP_USAGE], &slot, m->percpu, BPF_ANY) < 0 ||
 	    bpf_map_update_elem(m->map_fds[MAP_MEM], &slot, &mem, BPF_ANY) < 0 ||
 	    bpf_map_update_elem(m->map_fds[MAP_SLOTS], &slot, &free_slot, BPF_ANY) < 0)
-		return -errno;
-	return 0;
+		err = -errno;
+	pthread_mutex_unlock(&m->lock);
+	return err;
 }
 
 static uint64_t monotonic_ms(void)
@@ -293,49 +325,100 @@ static uint64_t monotonic_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+static void add_bank(struct vigil_net_bank *sum, const struct vigil_net_bank *bank)
+{
+	for (size_t i = 0; i < vigil_n_net_counters; i++) {
+		uint64_t a, b;
+
+		memcpy(&a, (const char *)sum + vigil_net_counters[i].offset, sizeof(a));
+		memcpy(&b, (const char *)bank + vigil_net_counters[i].offset, sizeof(b));
+		a += b;
+		memcpy((char *)sum + vigil_net_counters[i].offset, &a, sizeof(a));
+	}
+}
+
+/* The counters of `bank` in one slot's per-CPU values, summed over CPUs. */
+static void sum_bank(const struct vigil_meter *m, const struct vigil_usage *percpu,
+		     unsigned int bank, struct vigil_net_bank *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	for (int cpu = 0; cpu < m->ncpus; cpu++)
+		add_bank(ret, &percpu[cpu].net[bank]);
+}
+
+/* The sums of one slot: its other counters, `bank`'s network counters, and `other`, the other bank's. */
 static void sum_usage(const struct vigil_meter *m, const struct vigil_usage *percpu,
+		      unsigned int bank, const struct vigil_net_bank *other,
 		      const struct vigil_mem *mem, uint64_t now_ms,
 		      struct vigil_workload_usage *ret)
 {
+	struct vigil_usage_sums s = { 0 };
 	uint64_t page_ms;
 
-	memset(ret, 0, sizeof(*ret));
 	for (int cpu = 0; cpu < m->ncpus; cpu++) {
-		const struct vigil_usage *u = &percpu[cpu];
+		for (size_t i = 0; i < vigil_n_host_counters; i++) {
+			uint64_t a, b;
 
-		ret->c.cpu_ns += u->cpu_ns;
-		ret->c.disk_read_bytes += u->disk_read_bytes;
-		ret->c.disk_write_bytes += u->disk_write_bytes;
-		ret->c.disk_read_ops += u->disk_read_ops;
-		ret->c.disk_write_ops += u->disk_write_ops;
-		ret->c.net_rx_bytes += u->net_rx_bytes;
-		ret->c.net_tx_bytes += u->net_tx_bytes;
-		ret->c.net_rx_packets += u->net_rx_packets;
-		ret->c.net_tx_packets += u->net_tx_packets;
-		ret->c.net_tx_public_bytes += u->net_tx_public_bytes;
-		ret->c.net_tx_private_bytes += u->net_tx_private_bytes;
-		ret->c.net_drop_packets += u->net_drop_packets;
+			memcpy(&a, (const char *)&s + vigil_host_counters[i].offset, sizeof(a));
+			memcpy(&b, (const char *)&percpu[cpu] + vigil_host_counters[i].offset,
+			       sizeof(b));
+			a += b;
+			memcpy((char *)&s + vigil_host_counters[i].offset, &a, sizeof(a));
+		}
 	}
-	ret->mem_bytes = mem->pages > 0 ? (uint64_t)mem->pages * (uint64_t)m->page_size : 0;
-	ret->mem_peak_bytes =
+	sum_bank(m, percpu, bank, &s.net);
+	add_bank(&s.net, other);
+	s.mem_bytes = mem->pages > 0 ? (uint64_t)mem->pages * (uint64_t)m->page_size : 0;
+	s.mem_peak_bytes =
 		mem->peak_pages > 0 ? (uint64_t)mem->peak_pages * (uint64_t)m->page_size : 0;
 	/* see struct vigil_mem: the integral is now * pages - sum(d_i * t_i) */
 	page_ms = now_ms * (uint64_t)mem->pages - mem->page_ms_weighted;
-	ret->mem_byte_seconds =
-		(uint64_t)((unsigned __int128)page_ms * (uint64_t)m->page_size / 1000);
+	s.mem_byte_seconds = (uint64_t)((unsigned __int128)page_ms * (uint64_t)m->page_size / 1000);
+	vigil_usage_from_sums(&s, ret);
 }
 
-int vigil_meter_read(struct vigil_meter *m, uint32_t slot, struct vigil_workload_usage *ret)
+/*
+ * Moves the network counters on to the next bank and waits until no CPU can
+ * still count into the one before, which is then complete; returns it.
+ */
+static int freeze_bank(struct vigil_meter *m, unsigned int *ret_bank)
 {
-	struct vigil_mem mem;
+	__u32 zero = 0, epoch;
+	int err;
 
-	if (slot >= VIGIL_MAX_WORKLOADS)
-		return -ERANGE;
-	if (bpf_map_lookup_elem(m->map_fds[MAP_USAGE], &slot, m->percpu) < 0 ||
-	    bpf_map_lookup_elem(m->map_fds[MAP_MEM], &slot, &mem) < 0)
+	if (bpf_map_lookup_elem(m->map_fds[MAP_NET_EPOCH], &zero, &epoch) < 0)
 		return -errno;
-	sum_usage(m, m->percpu, &mem, monotonic_ms(), ret);
+	epoch++;
+	if (bpf_map_update_elem(m->map_fds[MAP_NET_EPOCH], &zero, &epoch, BPF_ANY) < 0)
+		return -errno;
+	err = vigil_cpu_fence();
+	if (err)
+		return err;
+	*ret_bank = (epoch - 1) & (VIGIL_NET_BANKS - 1);
 	return 0;
+}
+
+/*
+ * A snapshot is taken by one reader at a time (the epoch is everyone's):
+ * threads of a process through the mutex, processes through a lock on the
+ * pin directory.
+ */
+static int snapshot_begin(struct vigil_meter *m)
+{
+	pthread_mutex_lock(&m->lock);
+	if (flock(m->dir_fd, LOCK_EX) < 0) {
+		int err = -errno;
+
+		pthread_mutex_unlock(&m->lock);
+		return err;
+	}
+	return 0;
+}
+
+static void snapshot_end(struct vigil_meter *m)
+{
+	flock(m->dir_fd, LOCK_UN);
+	pthread_mutex_unlock(&m->lock);
 }
 
 /* Reads keys [first, first + *count) of an array map in one call. */
@@ -352,10 +435,52 @@ static int lookup_range(int fd, __u32 first, __u32 *count, __u32 *keys, void *va
 	return 0;
 }
 
-int vigil_meter_read_all(struct vigil_meter *m, vigil_meter_slot_fn fn, void *ctx)
+/* One slot in both passes of a snapshot, so a slot reused in between is told apart. */
+static bool same_workload(const struct vigil_slot *a, const struct vigil_slot *b)
 {
-	struct vigil_workload_usage usage;
-	uint64_t now_ms = monotonic_ms();
+	return a->created_unix_ns == b->created_unix_ns &&
+	       strncmp(a->workload, b->workload, sizeof(a->workload)) == 0;
+}
+
+int vigil_meter_read(struct vigil_meter *m, uint32_t slot, struct vigil_workload_usage *ret)
+{
+	struct vigil_slot before, after;
+	struct vigil_net_bank first;
+	unsigned int bank;
+	struct vigil_mem mem;
+	int err;
+
+	if (slot >= VIGIL_MAX_WORKLOADS)
+		return -ERANGE;
+	err = snapshot_begin(m);
+	if (err)
+		return err;
+	err = freeze_bank(m, &bank);
+	if (!err && (bpf_map_lookup_elem(m->map_fds[MAP_SLOTS], &slot, &before) < 0 ||
+		     bpf_map_lookup_elem(m->map_fds[MAP_USAGE], &slot, m->percpu) < 0))
+		err = -errno;
+	if (!err) {
+		sum_bank(m, m->percpu, bank, &first);
+		err = freeze_bank(m, &bank);
+	}
+	if (!err && (bpf_map_lookup_elem(m->map_fds[MAP_SLOTS], &slot, &after) < 0 ||
+		     bpf_map_lookup_elem(m->map_fds[MAP_USAGE], &slot, m->percpu) < 0 ||
+		     bpf_map_lookup_elem(m->map_fds[MAP_MEM], &slot, &mem) < 0))
+		err = -errno;
+	if (!err) {
+		if (!same_workload(&before, &after))
+			memset(&first, 0, sizeof(first));
+		sum_usage(m, m->percpu, bank, &first, &mem, monotonic_ms(), ret);
+	}
+	snapshot_end(m);
+	return err;
+}
+
+/* Calls `fn` for every slot that is not free, in batches, with `bank`'s counters of the first pass. */
+typedef int (*pass_fn)(struct vigil_meter *m, __u32 first, __u32 n, unsigned int bank, void *ctx);
+
+static int read_pass(struct vigil_meter *m, bool with_mem, unsigned int bank, pass_fn fn, void *ctx)
+{
 	int err;
 
 	for (__u32 first = 0; first < VIGIL_MAX_WORKLOADS; first += SLOTS_PER_BATCH) {
@@ -370,23 +495,81 @@ int vigil_meter_read_all(struct vigil_meter *m, vigil_meter_slot_fn fn, void *ct
 		if (!any)
 			continue;
 		err = lookup_range(m->map_fds[MAP_USAGE], first, &n_usage, m->keys, m->percpu);
-		if (!err)
+		if (!err && with_mem)
 			err = lookup_range(m->map_fds[MAP_MEM], first, &n_mem, m->keys, m->mem);
 		if (err)
 			return err;
-		if (n_usage < n_slots || n_mem < n_slots)
+		if (n_usage < n_slots || (with_mem && n_mem < n_slots))
 			return -EIO;
-		for (__u32 i = 0; i < n_slots; i++) {
-			if (m->slots[i].state == VIGIL_SLOT_FREE)
-				continue;
-			sum_usage(m, &m->percpu[(size_t)i * (size_t)m->ncpus], &m->mem[i], now_ms,
-				  &usage);
-			err = fn(first + i, &m->slots[i], &usage, ctx);
-			if (err)
-				return err;
-		}
+		err = fn(m, first, n_slots, bank, ctx);
+		if (err)
+			return err;
 	}
 	return 0;
+}
+
+static int keep_first_pass(struct vigil_meter *m, __u32 first, __u32 n, unsigned int bank,
+			   void *ctx)
+{
+	for (__u32 i = 0; i < n; i++) {
+		if (m->slots[i].state == VIGIL_SLOT_FREE)
+			continue;
+		m->first_pass[first + i].slot = m->slots[i];
+		sum_bank(m, &m->percpu[(size_t)i * (size_t)m->ncpus], bank,
+			 &m->first_pass[first + i].net);
+	}
+	return 0;
+}
+
+struct second_pass {
+	vigil_meter_slot_fn fn;
+	void *ctx;
+	uint64_t now_ms;
+};
+
+static int report_second_pass(struct vigil_meter *m, __u32 first, __u32 n, unsigned int bank,
+			      void *ctx)
+{
+	const struct vigil_net_bank none = { 0 };
+	struct second_pass *p = ctx;
+	struct vigil_workload_usage usage;
+	int err;
+
+	for (__u32 i = 0; i < n; i++) {
+		const struct first_pass *f = &m->first_pass[first + i];
+
+		if (m->slots[i].state == VIGIL_SLOT_FREE)
+			continue;
+		sum_usage(m, &m->percpu[(size_t)i * (size_t)m->ncpus], bank,
+			  same_workload(&f->slot, &m->slots[i]) ? &f->net : &none, &m->mem[i],
+			  p->now_ms, &usage);
+		err = p->fn(first + i, &m->slots[i], &usage, p->ctx);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+int vigil_meter_read_all(struct vigil_meter *m, vigil_meter_slot_fn fn, void *ctx)
+{
+	struct second_pass p = { fn, ctx, 0 };
+	unsigned int bank;
+	int err;
+
+	err = snapshot_begin(m);
+	if (err)
+		return err;
+	memset(m->first_pass, 0, VIGIL_MAX_WORKLOADS * sizeof(*m->first_pass));
+	err = freeze_bank(m, &bank);
+	if (!err)
+		err = read_pass(m, false, bank, keep_first_pass, NULL);
+	if (!err)
+		err = freeze_bank(m, &bank);
+	p.now_ms = monotonic_ms();
+	if (!err)
+		err = read_pass(m, true, bank, report_second_pass, &p);
+	snapshot_end(m);
+	return err;
 }
 
 int vigil_meter_unpin(const char *pin_dir)

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "meter.h"
+#include "usage_fields.h"
 
 /*
  * The metering programs and the accounting maps, pinned under one bpffs
@@ -43,22 +44,25 @@ int vigil_meter_slot_set(struct vigil_meter *m, uint32_t slot, const struct vigi
 /* Zeroes a slot's counters and marks it free, before it is reused. */
 int vigil_meter_slot_reset(struct vigil_meter *m, uint32_t slot);
 
-/* Everything metered for one workload, summed over CPUs, in base units. */
-struct vigil_workload_usage {
-	struct vigil_usage c;
-	uint64_t mem_bytes;
-	uint64_t mem_peak_bytes;
-	uint64_t mem_byte_seconds;
-};
-
+/*
+ * Reads are snapshots: every frame in one has its verdict (a frame that was
+ * between tc and the packet filter when the read began is counted with its
+ * verdict or not at all), so public + private + dropped = tx in each, and
+ * the figures never go down from one to the next. Each moves the network
+ * counters' epoch on twice and waits for the CPUs after each move
+ * (vigil_cpu_fence); one reader at a time, in this process and across
+ * processes (a lock on the pin directory). A slot's usage, per the usage
+ * table (usage_fields.h).
+ */
 int vigil_meter_read(struct vigil_meter *m, uint32_t slot, struct vigil_workload_usage *ret);
 
 typedef int (*vigil_meter_slot_fn)(uint32_t slot, const struct vigil_slot *s,
 				   const struct vigil_workload_usage *u, void *ctx);
 /*
- * Calls `fn` for every slot that is not free, reading the maps in batches
- * (a few syscalls for thousands of workloads). A non-zero return from `fn`
- * stops the walk and is returned.
+ * Calls `fn` for every slot that is not free, from one snapshot of them all,
+ * reading the maps in batches (a few syscalls for thousands of workloads).
+ * `fn` runs within the snapshot, so it must not read the meter itself. A
+ * non-zero return from `fn` stops the walk and is returned.
  */
 int vigil_meter_read_all(struct vigil_meter *m, vigil_meter_slot_fn fn, void *ctx);
 

@@ -120,108 +120,6 @@ static void put_header(struct writer *w, const char *name, enum family_type type
 	}
 }
 
-/* A per-workload figure: where it is in struct vigil_workload_usage and how it is scaled. */
-struct sample {
-	size_t offset;
-	const char *extra_label; /* `,class="public"` or NULL */
-};
-
-struct family {
-	const char *name;
-	enum family_type type;
-	const char *unit;
-	const char *help;
-	unsigned int decimals; /* the value is in 10^-decimals of the unit */
-	struct sample samples[2];
-};
-
-#define USAGE(field) offsetof(struct vigil_workload_usage, field)
-#define C(field)     offsetof(struct vigil_workload_usage, c.field)
-
-static const struct family workload_families[] = {
-	{ "vigil_workload_cpu_seconds",
-	  COUNTER,
-	  "seconds",
-	  "CPU time used by the workload's tasks.",
-	  9,
-	  { { C(cpu_ns), NULL } } },
-	{ "vigil_workload_memory_bytes",
-	  GAUGE,
-	  "bytes",
-	  "Resident memory of the workload's processes.",
-	  0,
-	  { { USAGE(mem_bytes), NULL } } },
-	{ "vigil_workload_memory_peak_bytes",
-	  GAUGE,
-	  "bytes",
-	  "Highest resident memory of the workload since it was created.",
-	  0,
-	  { { USAGE(mem_peak_bytes), NULL } } },
-	{ "vigil_workload_memory_byte_seconds",
-	  COUNTER,
-	  NULL,
-	  "Resident memory integrated over time.",
-	  0,
-	  { { USAGE(mem_byte_seconds), NULL } } },
-	{ "vigil_workload_disk_read_bytes",
-	  COUNTER,
-	  "bytes",
-	  "Bytes the workload read from disk.",
-	  0,
-	  { { C(disk_read_bytes), NULL } } },
-	{ "vigil_workload_disk_written_bytes",
-	  COUNTER,
-	  "bytes",
-	  "Bytes the workload wrote (or dirtied) to disk.",
-	  0,
-	  { { C(disk_write_bytes), NULL } } },
-	{ "vigil_workload_disk_reads",
-	  COUNTER,
-	  NULL,
-	  "Block read requests the workload submitted.",
-	  0,
-	  { { C(disk_read_ops), NULL } } },
-	{ "vigil_workload_disk_writes",
-	  COUNTER,
-	  NULL,
-	  "Block write requests the workload submitted.",
-	  0,
-	  { { C(disk_write_ops), NULL } } },
-	{ "vigil_workload_network_receive_bytes",
-	  COUNTER,
-	  "bytes",
-	  "Bytes received by the workload's interface, L2 headers included.",
-	  0,
-	  { { C(net_rx_bytes), NULL } } },
-	{ "vigil_workload_network_transmit_bytes",
-	  COUNTER,
-	  "bytes",
-	  "Bytes sent by the workload, L2 headers included, by destination class.",
-	  0,
-	  { { C(net_tx_public_bytes), ",class=\"public\"" },
-	    { C(net_tx_private_bytes), ",class=\"private\"" } } },
-	{ "vigil_workload_network_receive_packets",
-	  COUNTER,
-	  NULL,
-	  "Packets received by the workload's interface.",
-	  0,
-	  { { C(net_rx_packets), NULL } } },
-	{ "vigil_workload_network_transmit_packets",
-	  COUNTER,
-	  NULL,
-	  "Packets sent by the workload.",
-	  0,
-	  { { C(net_tx_packets), NULL } } },
-	{ "vigil_workload_network_dropped_packets",
-	  COUNTER,
-	  NULL,
-	  "Unicast packets to or from the workload dropped on its interface.",
-	  0,
-	  { { C(net_drop_packets), NULL } } },
-};
-
-#define N_WORKLOAD_FAMILIES (sizeof(workload_families) / sizeof(workload_families[0]))
-
 static void put_value(struct vigil_strbuf *b, uint64_t v, unsigned int decimals)
 {
 	vigil_strbuf_putc(b, ' ');
@@ -229,29 +127,52 @@ static void put_value(struct vigil_strbuf *b, uint64_t v, unsigned int decimals)
 	vigil_strbuf_putc(b, '\n');
 }
 
-static void put_workload_family(struct writer *w, const struct family *f,
+/* A usage figure's family as exposed: nanoseconds become seconds. */
+static const char *family_unit(enum vigil_unit unit)
+{
+	return unit == VIGIL_UNIT_NS ? "seconds" : unit == VIGIL_UNIT_BYTES ? "bytes" : NULL;
+}
+
+static bool family_started_before(size_t row)
+{
+	for (size_t i = 0; i < row; i++) {
+		if (vigil_usage_fields[i].metric &&
+		    strcmp(vigil_usage_fields[i].metric, vigil_usage_fields[row].metric) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* The family of usage table row `first` (its first row): every workload's samples of each row. */
+static void put_workload_family(struct writer *w, size_t first,
 				const struct vigil_metrics_snapshot *s)
 {
-	size_t name_len = strlen(f->name);
+	const struct vigil_usage_field *f = &vigil_usage_fields[first];
+	enum family_type type = f->kind == VIGIL_USAGE_COUNTER ? COUNTER : GAUGE;
+	unsigned int decimals = f->unit == VIGIL_UNIT_NS ? 9 : 0;
+	size_t name_len = strlen(f->metric);
 
-	put_header(w, f->name, f->type, f->unit, f->help);
+	put_header(w, f->metric, type, family_unit(f->unit), f->help);
 	for (size_t i = 0; i < s->n_workloads; i++) {
 		const struct vigil_metrics_workload *wl = &s->workloads[i];
 
-		for (size_t k = 0; k < 2 && (k == 0 || f->samples[k].extra_label); k++) {
-			uint64_t v;
+		for (size_t row = first; row < vigil_usage_n_fields; row++) {
+			const struct vigil_usage_field *r = &vigil_usage_fields[row];
 
-			memcpy(&v, (const char *)&wl->usage + f->samples[k].offset, sizeof(v));
-			vigil_strbuf_add(w->b, f->name, name_len);
-			if (f->type == COUNTER)
+			if (!r->metric || strcmp(r->metric, f->metric) != 0)
+				continue;
+			vigil_strbuf_add(w->b, f->metric, name_len);
+			if (type == COUNTER)
 				vigil_strbuf_add(w->b, "_total", 6);
 			vigil_strbuf_putc(w->b, '{');
 			put_label(w->b, true, "workload", wl->slot.workload,
 				  strnlen(wl->slot.workload, sizeof(wl->slot.workload)));
-			if (f->samples[k].extra_label)
-				vigil_strbuf_puts(w->b, f->samples[k].extra_label);
+			if (r->label) {
+				vigil_strbuf_putc(w->b, ',');
+				vigil_strbuf_puts(w->b, r->label);
+			}
 			vigil_strbuf_putc(w->b, '}');
-			put_value(w->b, v, f->decimals);
+			put_value(w->b, vigil_usage_field_get(&wl->usage, r), decimals);
 		}
 	}
 }
@@ -383,8 +304,9 @@ int vigil_metrics_write(const struct vigil_metrics_snapshot *s, enum vigil_metri
 
 	/* about 1.2 kB per workload: grow once, not a dozen times */
 	vigil_strbuf_reserve(out, 2048 + s->n_workloads * 1400);
-	for (size_t i = 0; i < N_WORKLOAD_FAMILIES; i++)
-		put_workload_family(&w, &workload_families[i], s);
+	for (size_t i = 0; i < vigil_usage_n_fields; i++)
+		if (vigil_usage_fields[i].metric && !family_started_before(i))
+			put_workload_family(&w, i, s);
 	put_workload_info(&w, s);
 	put_workload_limits(&w, s);
 	put_progs(&w, s);

@@ -14,14 +14,18 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "addr_class.h"
+#include "cidr.h"
 #include "net.skel.h"
 #include "pin.h"
 #include "rtnl.h"
 
-#define PIN_PROG_INGRESS "prog_tc_ingress"
-#define PIN_PROG_EGRESS	 "prog_tc_egress"
-#define PIN_LINK_KFREE	 "link_kfree_skb"
-#define MAP_IF_SLOT	 "vigil_if_slot"
+#define PIN_PROG_INGRESS  "prog_tc_ingress"
+#define PIN_PROG_EGRESS	  "prog_tc_egress"
+#define PIN_LINK_KFREE	  "link_kfree_skb"
+#define PIN_LINK_TAP_READ "link_tap_read"
+#define MAP_IF_SLOT	  "vigil_if_slot"
+#define MAP_PENDING	  "vigil_net_pending"
 
 /*
  * vigil's filters on an interface: a fixed handle and priority, so attaching
@@ -47,17 +51,6 @@ union trie_key {
 	struct vigil_prefix_key v6;
 };
 
-/*
- * Besides RFC 1918, CGNAT, link-local, loopback and ULA: "this network",
- * multicast and broadcast, which do not reach the public internet (IPv6
- * neighbour discovery and router solicitations are multicast).
- */
-static const char *const default_private[] = {
-	"10.0.0.0/8",  "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10",	"169.254.0.0/16",
-	"127.0.0.0/8", "0.0.0.0/8",	"224.0.0.0/4",	  "255.255.255.255/32", "::1/128",
-	"fe80::/10",   "fc00::/7",	"ff00::/8",
-};
-
 static bool is_v4_mapped(const struct vigil_prefix_key *k)
 {
 	static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
@@ -65,67 +58,30 @@ static bool is_v4_mapped(const struct vigil_prefix_key *k)
 	return k->prefixlen >= V4_MAPPED_PREFIX && memcmp(k->addr, mapped, sizeof(mapped)) == 0;
 }
 
-/* Clears the host bits of addr; returns true when some were set. */
-static bool mask_host_bits(uint8_t addr[16], unsigned int prefixlen)
+/* Whether k is a prefix, its host bits zero: what a trie may hold. */
+static bool key_valid(const struct vigil_prefix_key *k)
 {
-	bool had = false;
+	struct vigil_cidr c = { .family = AF_INET6, .prefixlen = k->prefixlen };
 
-	for (unsigned int i = 0; i < 16; i++) {
-		unsigned int bits = prefixlen > i * 8 ? prefixlen - i * 8 : 0;
-		uint8_t mask = bits >= 8 ? 0xff : (uint8_t)(0xff00 >> bits);
-
-		had = had || (addr[i] & ~mask);
-		addr[i] &= mask;
-	}
-	return had;
-}
-
-static int parse_len(const char *s, unsigned int max, unsigned int *ret)
-{
-	unsigned int v = 0;
-
-	if (!*s || strlen(s) > 3)
-		return -EINVAL;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9')
-			return -EINVAL;
-		v = v * 10 + (unsigned int)(*s - '0');
-	}
-	if (v > max)
-		return -EINVAL;
-	*ret = v;
-	return 0;
+	memcpy(c.bytes, k->addr, sizeof(c.bytes));
+	return k->prefixlen <= 128 && vigil_cidr_host_bits_all(&c, false);
 }
 
 int vigil_prefix_parse(const char *cidr, struct vigil_prefix_key *ret)
 {
 	struct vigil_prefix_key k = { 0 };
-	char addr[INET6_ADDRSTRLEN];
-	const char *slash = strchr(cidr, '/');
-	size_t addr_len = slash ? (size_t)(slash - cidr) : strlen(cidr);
-	unsigned int len;
-	int err;
+	struct vigil_cidr c;
 
-	if (addr_len == 0 || addr_len >= sizeof(addr))
+	if (vigil_cidr_parse_as(cidr, VIGIL_CIDR_NETWORK, &c) < 0)
 		return -EINVAL;
-	memcpy(addr, cidr, addr_len);
-	addr[addr_len] = '\0';
-	if (inet_pton(AF_INET, addr, &k.addr[12]) == 1) {
+	if (c.family == AF_INET) {
 		k.addr[10] = k.addr[11] = 0xff;
-		len = 32;
-		err = slash ? parse_len(slash + 1, 32, &len) : 0;
-		k.prefixlen = V4_MAPPED_PREFIX + len;
-	} else if (inet_pton(AF_INET6, addr, k.addr) == 1) {
-		len = 128;
-		err = slash ? parse_len(slash + 1, 128, &len) : 0;
-		k.prefixlen = len;
+		memcpy(&k.addr[12], c.bytes, 4);
+		k.prefixlen = V4_MAPPED_PREFIX + c.prefixlen;
 	} else {
-		return -EINVAL;
+		memcpy(k.addr, c.bytes, sizeof(k.addr));
+		k.prefixlen = c.prefixlen;
 	}
-	if (err)
-		return err;
-	if (mask_host_bits(k.addr, k.prefixlen))
-		return -EINVAL;
 	*ret = k;
 	return 0;
 }
@@ -169,12 +125,11 @@ static struct vigil_prefix_key from_trie_key(enum trie t, const union trie_key *
 
 static int add_prefix(const int fds[N_TRIES], const struct vigil_prefix_key *k)
 {
-	struct vigil_prefix_key copy = *k;
 	union trie_key key;
 	uint8_t one = 1;
 	enum trie t;
 
-	if (k->prefixlen > 128 || mask_host_bits(copy.addr, copy.prefixlen))
+	if (!key_valid(k))
 		return -EINVAL;
 	t = to_trie_key(k, &key);
 	return bpf_map_update_elem(fds[t], &key, &one, BPF_ANY) < 0 ? -errno : 0;
@@ -214,6 +169,8 @@ static bool ifaddr_prefix(const struct ifaddrs *ifa, struct vigil_prefix_key *re
 /* Defaults only into empty tries: an admin may have deleted some of them. */
 static int fill_defaults_if_empty(const int fds[N_TRIES])
 {
+	size_t n_classes;
+	const struct vigil_addr_class *classes = vigil_addr_classes(&n_classes);
 	struct vigil_prefix_key k;
 	union trie_key any;
 	struct ifaddrs *ifas;
@@ -225,8 +182,9 @@ static int fill_defaults_if_empty(const int fds[N_TRIES])
 		if (errno != ENOENT)
 			return -errno;
 	}
-	for (size_t i = 0; i < sizeof(default_private) / sizeof(default_private[0]) && !err; i++) {
-		err = vigil_prefix_parse(default_private[i], &k);
+	/* every class, denied or not, is private */
+	for (size_t i = 0; i < n_classes && !err; i++) {
+		err = vigil_prefix_parse(classes[i].prefix, &k);
 		if (!err)
 			err = add_prefix(fds, &k);
 	}
@@ -253,18 +211,19 @@ static int pin_prog(struct bpf_program *prog, const char *dir, const char *name)
 	return err ? err : bpf_program__pin(prog, path);
 }
 
-static int attach_kfree_skb(struct vigil_net_bpf *skel, const char *dir)
+/* Attaches a tracing program and pins its link as `name`, unless it was pinned already. */
+static int attach_tracer(struct bpf_program *prog, const char *dir, const char *name)
 {
 	struct bpf_link *link;
 	char path[PATH_MAX];
 	int err;
 
-	if (!bpf_program__autoload(skel->progs.vigil_kfree_skb))
+	if (!bpf_program__autoload(prog))
 		return 0;
-	link = bpf_program__attach(skel->progs.vigil_kfree_skb);
+	link = bpf_program__attach(prog);
 	if (!link)
 		return -errno;
-	err = vigil_pin_path(path, sizeof(path), dir, PIN_LINK_KFREE);
+	err = vigil_pin_path(path, sizeof(path), dir, name);
 	if (!err)
 		err = bpf_link__pin(link, path);
 	/* the pinned link keeps the program attached without us */
@@ -272,18 +231,19 @@ static int attach_kfree_skb(struct vigil_net_bpf *skel, const char *dir)
 	return err;
 }
 
-int vigil_net_meter_load(const char *pin_dir, bool *ret_adopted)
+int vigil_net_meter_load(const char *pin_dir, unsigned int workload_cgroup_level, bool *ret_adopted)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, open_opts, .pin_root_path = pin_dir);
 	bool have_ingress = vigil_pinned(pin_dir, PIN_PROG_INGRESS);
 	bool have_egress = vigil_pinned(pin_dir, PIN_PROG_EGRESS);
-	bool have_link = vigil_pinned(pin_dir, PIN_LINK_KFREE);
+	bool have_kfree = vigil_pinned(pin_dir, PIN_LINK_KFREE);
+	bool have_tap_read = vigil_pinned(pin_dir, PIN_LINK_TAP_READ);
 	struct vigil_net_bpf *skel;
 	int tries[N_TRIES];
 	struct stat ns;
 	int err;
 
-	if (have_ingress && have_egress && have_link) {
+	if (have_ingress && have_egress && have_kfree && have_tap_read) {
 		*ret_adopted = true;
 		return 0;
 	}
@@ -295,16 +255,20 @@ int vigil_net_meter_load(const char *pin_dir, bool *ret_adopted)
 	if (!skel)
 		return -errno;
 	skel->rodata->host_netns_ino = (__u32)ns.st_ino;
+	skel->rodata->workload_cgroup_level = workload_cgroup_level;
 	bpf_program__set_autoload(skel->progs.vigil_tc_ingress, !have_ingress);
 	bpf_program__set_autoload(skel->progs.vigil_tc_egress, !have_egress);
-	bpf_program__set_autoload(skel->progs.vigil_kfree_skb, !have_link);
+	bpf_program__set_autoload(skel->progs.vigil_kfree_skb, !have_kfree);
+	bpf_program__set_autoload(skel->progs.vigil_tap_read, !have_tap_read);
 	err = vigil_net_bpf__load(skel);
 	if (!err)
 		err = pin_prog(skel->progs.vigil_tc_ingress, pin_dir, PIN_PROG_INGRESS);
 	if (!err)
 		err = pin_prog(skel->progs.vigil_tc_egress, pin_dir, PIN_PROG_EGRESS);
 	if (!err)
-		err = attach_kfree_skb(skel, pin_dir);
+		err = attach_tracer(skel->progs.vigil_kfree_skb, pin_dir, PIN_LINK_KFREE);
+	if (!err)
+		err = attach_tracer(skel->progs.vigil_tap_read, pin_dir, PIN_LINK_TAP_READ);
 	if (!err) {
 		tries[TRIE_V4] = bpf_map__fd(skel->maps.vigil_private_v4);
 		tries[TRIE_V6] = bpf_map__fd(skel->maps.vigil_private_nets);
@@ -319,9 +283,10 @@ int vigil_net_meter_load(const char *pin_dir, bool *ret_adopted)
 
 int vigil_net_meter_unpin(const char *pin_dir)
 {
-	/* the link first: unpinning it detaches the tracer */
-	static const char *const pins[] = { PIN_LINK_KFREE, PIN_PROG_INGRESS, PIN_PROG_EGRESS,
-					    MAP_IF_SLOT };
+	/* the links first: unpinning them detaches the tracers */
+	static const char *const pins[] = { PIN_LINK_KFREE,	PIN_LINK_TAP_READ, PIN_PROG_INGRESS,
+					    PIN_PROG_EGRESS,	MAP_IF_SLOT,	   MAP_PENDING,
+					    VIGIL_NET_EPOCH_MAP };
 	int err = vigil_unpin(pin_dir, pins, sizeof(pins) / sizeof(pins[0]));
 	int err2 = vigil_unpin(pin_dir, trie_names, N_TRIES);
 
@@ -358,7 +323,7 @@ static int tc_attach_one(int ifindex, enum bpf_tc_attach_point point, int prog_f
 	return bpf_tc_attach(&hook, &opts);
 }
 
-int vigil_net_attach(const char *pin_dir, int ifindex, uint32_t slot)
+int vigil_net_attach(const char *pin_dir, int ifindex, uint32_t slot, enum vigil_net_link link)
 {
 	int slot_fd, ingress_fd = -1, egress_fd = -1, err;
 	__u32 key = (__u32)ifindex;
@@ -371,8 +336,11 @@ int vigil_net_attach(const char *pin_dir, int ifindex, uint32_t slot)
 	if (slot_fd < 0)
 		return slot_fd;
 	ingress_fd = vigil_pin_open(pin_dir, PIN_PROG_INGRESS);
-	egress_fd = ingress_fd < 0 ? -1 : vigil_pin_open(pin_dir, PIN_PROG_EGRESS);
-	err = ingress_fd < 0 ? ingress_fd : egress_fd < 0 ? egress_fd : 0;
+	if (link == VIGIL_NET_LINK_VETH)
+		egress_fd = ingress_fd < 0 ? -1 : vigil_pin_open(pin_dir, PIN_PROG_EGRESS);
+	err = ingress_fd < 0				       ? ingress_fd
+	      : (link == VIGIL_NET_LINK_VETH && egress_fd < 0) ? egress_fd
+							       : 0;
 	/* the slot first, so the filters count from their first packet */
 	if (!err && bpf_map_update_elem(slot_fd, &key, &slot, BPF_ANY) < 0)
 		err = -errno;
@@ -381,7 +349,9 @@ int vigil_net_attach(const char *pin_dir, int ifindex, uint32_t slot)
 		if (!err)
 			err = tc_attach_one(ifindex, BPF_TC_INGRESS, ingress_fd);
 		if (!err)
-			err = tc_attach_one(ifindex, BPF_TC_EGRESS, egress_fd);
+			err = link == VIGIL_NET_LINK_VETH
+				      ? tc_attach_one(ifindex, BPF_TC_EGRESS, egress_fd)
+				      : tc_detach_one(ifindex, BPF_TC_EGRESS);
 		if (err) {
 			tc_detach_one(ifindex, BPF_TC_INGRESS);
 			tc_detach_one(ifindex, BPF_TC_EGRESS);

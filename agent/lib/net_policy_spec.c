@@ -95,28 +95,45 @@ static int parse_ports(struct json_object *net, const char *key, struct vigil_nf
 	return 0;
 }
 
-static int parse_prefixes(struct json_object *net, struct vigil_net_policy *p, char *err,
-			  size_t len)
+/* A list of prefixes as strings; what they say is the nft policy's to check. */
+static int parse_prefixes(struct json_object *net, const char *key, char ***ret, size_t *n,
+			  char *err, size_t len)
 {
 	struct json_object *a;
-	int r = get_array(net, "inbound_from", &a, &p->n_inbound_from, err, len);
+	int r = get_array(net, key, &a, n, err, len);
 
-	if (r || !p->n_inbound_from)
+	if (r || !*n)
 		return r;
-	p->inbound_from = calloc(p->n_inbound_from, sizeof(*p->inbound_from));
-	if (!p->inbound_from)
+	*ret = calloc(*n, sizeof(**ret));
+	if (!*ret)
 		return -ENOMEM;
-	for (size_t i = 0; i < p->n_inbound_from; i++) {
+	for (size_t i = 0; i < *n; i++) {
 		struct json_object *v = json_object_array_get_idx(a, i);
 
 		if (!json_object_is_type(v, json_type_string))
-			return vigil_invalid(err, len, "network.inbound_from[%zu] must be a string",
-					     i);
-		p->inbound_from[i] = strdup(json_object_get_string(v));
-		if (!p->inbound_from[i])
+			return vigil_invalid(err, len, "network.%s[%zu] must be a string", key, i);
+		(*ret)[i] = strdup(json_object_get_string(v));
+		if (!(*ret)[i])
 			return -ENOMEM;
 	}
 	return 0;
+}
+
+/*
+ * An empty list would read as "no new flow anywhere" to one reader and as
+ * "no limit" (what an absent list means) to another: it is refused.
+ */
+static int parse_egress_to(struct json_object *net, struct vigil_net_policy *p, char *err,
+			   size_t len)
+{
+	struct json_object *a;
+
+	if (json_object_object_get_ex(net, "egress_to", &a) &&
+	    json_object_is_type(a, json_type_array) && !json_object_array_length(a))
+		return vigil_invalid(err, len,
+				     "network.egress_to is empty: list the prefixes new flows "
+				     "may go to, or leave it out for any destination");
+	return parse_prefixes(net, "egress_to", &p->egress_to, &p->n_egress_to, err, len);
 }
 
 static unsigned int port_field(struct json_object *o, const char *key)
@@ -197,7 +214,10 @@ int vigil_net_policy_parse(struct json_object *net, struct vigil_net_policy *ret
 		r = parse_ports(net, "host_services", &p.host_services, &p.n_host_services, err,
 				len);
 	if (!r)
-		r = parse_prefixes(net, &p, err, len);
+		r = parse_prefixes(net, "inbound_from", &p.inbound_from, &p.n_inbound_from, err,
+				   len);
+	if (!r)
+		r = parse_egress_to(net, &p, err, len);
 	if (!r)
 		r = parse_forwards(net, &p, err, len);
 	if (!r)
@@ -225,6 +245,15 @@ static struct json_object *ports_json(const struct vigil_nft_port *p, size_t n)
 	return a;
 }
 
+static struct json_object *strings_json(char *const *s, size_t n)
+{
+	struct json_object *a = json_object_new_array();
+
+	for (size_t i = 0; a && i < n; i++)
+		json_object_array_add(a, json_object_new_string(s[i]));
+	return a;
+}
+
 void vigil_net_policy_to_json(const struct vigil_net_policy *p, struct json_object *net)
 {
 	if (p->n_inbound)
@@ -232,13 +261,12 @@ void vigil_net_policy_to_json(const struct vigil_net_policy *p, struct json_obje
 	if (p->n_host_services)
 		json_object_object_add(net, "host_services",
 				       ports_json(p->host_services, p->n_host_services));
-	if (p->n_inbound_from) {
-		struct json_object *a = json_object_new_array();
-
-		for (size_t i = 0; a && i < p->n_inbound_from; i++)
-			json_object_array_add(a, json_object_new_string(p->inbound_from[i]));
-		json_object_object_add(net, "inbound_from", a);
-	}
+	if (p->n_inbound_from)
+		json_object_object_add(net, "inbound_from",
+				       strings_json(p->inbound_from, p->n_inbound_from));
+	if (p->n_egress_to)
+		json_object_object_add(net, "egress_to",
+				       strings_json(p->egress_to, p->n_egress_to));
 	if (p->n_forwards) {
 		struct json_object *a = json_object_new_array();
 
@@ -263,11 +291,17 @@ void vigil_net_policy_to_json(const struct vigil_net_policy *p, struct json_obje
 				       json_object_new_int64(p->max_connections));
 }
 
+static void free_strings(char **s, size_t n)
+{
+	for (size_t i = 0; s && i < n; i++)
+		free(s[i]);
+	free(s);
+}
+
 void vigil_net_policy_free(struct vigil_net_policy *p)
 {
-	for (size_t i = 0; i < p->n_inbound_from; i++)
-		free(p->inbound_from[i]);
-	free(p->inbound_from);
+	free_strings(p->inbound_from, p->n_inbound_from);
+	free_strings(p->egress_to, p->n_egress_to);
 	free(p->inbound);
 	free(p->host_services);
 	free(p->forwards);
@@ -280,6 +314,8 @@ void vigil_net_policy_workload(const struct vigil_net_policy *p, struct vigil_nf
 	w->n_inbound = p->n_inbound;
 	w->inbound_from = (const char *const *)p->inbound_from;
 	w->n_inbound_from = p->n_inbound_from;
+	w->egress_to = (const char *const *)p->egress_to;
+	w->n_egress_to = p->n_egress_to;
 	w->host_services = p->host_services;
 	w->n_host_services = p->n_host_services;
 	w->forwards = p->forwards;

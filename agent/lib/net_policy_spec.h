@@ -12,6 +12,7 @@
  * A spec's "network" isolation fields:
  *   "inbound": [3001, "udp/3001"]          ports open to the outside (a number: TCP)
  *   "inbound_from": ["198.51.100.7/32"]    if given, inbound only from these prefixes
+ *   "egress_to": ["198.51.100.7/32"]       if given, new flows out only to these prefixes
  *   "host_services": ["udp/53"]            host ports the workload may reach
  *   "forwards": [{"proto": "tcp", "host_port": 3001, "port": 3001}]
  *   "egress_mbit": 100, "max_connections": 1000
@@ -21,6 +22,8 @@ struct vigil_net_policy {
 	size_t n_inbound;
 	char **inbound_from;
 	size_t n_inbound_from;
+	char **egress_to;
+	size_t n_egress_to;
 	struct vigil_nft_port *host_services;
 	size_t n_host_services;
 	struct vigil_nft_forward *forwards;

@@ -28,7 +28,7 @@
 /* "wl_<id>" with '-' as '_' (nft names take no '-'; ids hold no '_'). */
 void nft_prefix(char buf[NFT_NAME_SIZE], const char *id);
 
-/* AF_INET or AF_INET6 for an address or a prefix with zero host bits, else -EINVAL. */
+/* The family of a network as vigil_cidr_parse_as() reads one, else -EINVAL. */
 int nft_check_prefix(const char *s);
 int nft_check_opts(const struct vigil_nft_opts *opts, char *err, size_t len);
 
@@ -89,7 +89,7 @@ void nft_ifname_key(char key[IFNAMSIZ], const char *ifname);
 int nft_socket_open(void);
 
 /* A workload's chains, "<prefix>_<suffix>", in the order they are deleted in. */
-#define NFT_WL_N_CHAINS 5
+#define NFT_WL_N_CHAINS 6
 struct nft_wl_chain {
 	int family; /* NFPROTO_INET or NFPROTO_ARP */
 	const char *family_name;

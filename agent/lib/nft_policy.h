@@ -56,6 +56,9 @@ struct vigil_nft_workload {
 	/* if any, inbound only from these prefixes (IPv4 or IPv6) */
 	const char *const *inbound_from;
 	size_t n_inbound_from;
+	/* if any, new flows out only to these prefixes (IPv4 or IPv6) */
+	const char *const *egress_to;
+	size_t n_egress_to;
 	const struct vigil_nft_port *host_services; /* host ports it may reach */
 	size_t n_host_services;
 	const struct vigil_nft_forward *forwards; /* IPv4 only */
@@ -68,7 +71,7 @@ struct vigil_nft_opts {
 	/* denied destinations besides the defaults, IPv4 or IPv6 prefixes */
 	const char *const *deny;
 	size_t n_deny;
-	/* leave out RFC 1918, 100.64/10, 169.254/16, fc00::/7, fe80::/10, fec0::/10 */
+	/* leave out the address classes denied by default (addr_class.h) */
 	bool no_default_deny;
 	bool no_owner; /* do not claim the table (lets other actors edit it) */
 };
@@ -80,8 +83,14 @@ enum vigil_nft_reason {
 	VIGIL_NFT_DROP_W2W,
 	VIGIL_NFT_DROP_HOST,
 	VIGIL_NFT_DROP_INBOUND,
-	VIGIL_NFT_DROP_RATE, /* over egress_mbit */
-	VIGIL_NFT_DROP_CONN, /* a new connection over max_connections */
+	VIGIL_NFT_DROP_RATE,   /* over egress_mbit */
+	VIGIL_NFT_DROP_CONN,   /* a new connection over max_connections */
+	VIGIL_NFT_DROP_EGRESS, /* a new flow out to a destination outside egress_to */
+	/*
+	 * Harmless: neighbour discovery or a listener report to the host from a
+	 * workload given no IPv6 address (its kernel has IPv6 on all the same).
+	 */
+	VIGIL_NFT_DROP_NO_IPV6,
 	VIGIL_NFT_N_REASONS,
 };
 

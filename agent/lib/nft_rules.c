@@ -4,32 +4,22 @@
  * the kernel, and the nft command text of the table's base: sets, maps, base
  * chains and the deny list. The workloads' own rules are in nft_wl.c.
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
+#include "addr_class.h"
+#include "cidr.h"
 #include "errmsg.h"
 #include "nft_internal.h"
 #include "workload_spec.h"
-
-static const char *const default_deny[] = {
-	"10.0.0.0/8",	  /* RFC 1918 */
-	"172.16.0.0/12",  /* RFC 1918 */
-	"192.168.0.0/16", /* RFC 1918 */
-	"100.64.0.0/10",  /* CGNAT (RFC 6598) */
-	"169.254.0.0/16", /* link-local, incl. cloud metadata 169.254.169.254 */
-	"fc00::/7",	  /* unique local (RFC 4193) */
-	"fe80::/10",	  /* link-local */
-	"fec0::/10",	  /* site-local, deprecated but routable inside sites */
-};
 
 static const char *const reason_names[VIGIL_NFT_N_REASONS] = {
 	[VIGIL_NFT_DROP_SPOOF] = "spoof",     [VIGIL_NFT_DROP_DENY] = "deny",
 	[VIGIL_NFT_DROP_W2W] = "w2w",	      [VIGIL_NFT_DROP_HOST] = "host",
 	[VIGIL_NFT_DROP_INBOUND] = "inbound", [VIGIL_NFT_DROP_RATE] = "rate",
-	[VIGIL_NFT_DROP_CONN] = "conn",
+	[VIGIL_NFT_DROP_CONN] = "conn",	      [VIGIL_NFT_DROP_EGRESS] = "egress",
+	[VIGIL_NFT_DROP_NO_IPV6] = "no_ipv6",
 };
 
 const char *vigil_nft_reason_name(enum vigil_nft_reason r)
@@ -45,50 +35,23 @@ void nft_prefix(char buf[NFT_NAME_SIZE], const char *id)
 			*p = '_';
 }
 
-/*
- * An IPv4 or IPv6 address, or a prefix "addr/n" with its host bits zero.
- * Returns AF_INET or AF_INET6, or -EINVAL.
- */
 int nft_check_prefix(const char *s)
 {
-	char addr[INET6_ADDRSTRLEN];
-	const char *slash = strchr(s, '/');
-	size_t n = slash ? (size_t)(slash - s) : strlen(s);
-	unsigned char a[16];
-	unsigned long len, bits;
-	int family;
-	char *end;
+	struct vigil_cidr c;
 
-	if (n == 0 || n >= sizeof(addr))
-		return -EINVAL;
-	memcpy(addr, s, n);
-	addr[n] = '\0';
-	family = strchr(addr, ':') ? AF_INET6 : AF_INET;
-	if (inet_pton(family, addr, a) != 1)
-		return -EINVAL;
-	bits = family == AF_INET ? 32 : 128;
-	len = bits;
-	if (slash) {
-		if (slash[1] < '0' || slash[1] > '9')
-			return -EINVAL;
-		len = strtoul(slash + 1, &end, 10);
-		if (*end || len > bits)
-			return -EINVAL;
-	}
-	for (unsigned long i = len; i < bits; i++)
-		if (a[i / 8] & (0x80 >> (i % 8)))
-			return -EINVAL;
-	return family;
+	return vigil_cidr_parse_as(s, VIGIL_CIDR_NETWORK, &c) < 0 ? -EINVAL : c.family;
 }
 
 /* A unicast address of the family, without prefix length, for a workload. */
 static bool address_valid(const char *s, int family)
 {
-	unsigned char a[16];
+	const unsigned char *a;
+	struct vigil_cidr c;
 
-	if (!s || strchr(s, '/') || nft_check_prefix(s) != family)
+	if (!s || strchr(s, '/') || vigil_cidr_parse_as(s, VIGIL_CIDR_NETWORK, &c) < 0 ||
+	    c.family != family)
 		return false;
-	inet_pton(family, s, a);
+	a = c.bytes;
 	if (family == AF_INET)
 		return a[0] != 0 && a[0] < 224; /* not 0/8, multicast or reserved */
 	return a[0] != 0xff && !(a[0] == 0xfe && (a[1] & 0xc0) == 0x80) &&
@@ -168,6 +131,20 @@ static int check_forwards(const struct vigil_nft_forward *f, size_t n, char *err
 	return r;
 }
 
+/* field: the spec's name of the list, e.g. "egress_to" */
+static int check_prefixes(const char *const *p, size_t n, const char *field, char *err, size_t len)
+{
+	if (n > VIGIL_NFT_MAX_PREFIXES)
+		return vigil_invalid(err, len, "%s: %zu prefixes, at most %d", field, n,
+				     VIGIL_NFT_MAX_PREFIXES);
+	for (size_t i = 0; i < n; i++)
+		if (!p[i] || nft_check_prefix(p[i]) < 0)
+			return vigil_invalid(
+				err, len, "%s \"%s\": not an IPv4 or IPv6 prefix (host bits zero)",
+				field, p[i] ? p[i] : "");
+	return 0;
+}
+
 static int check_limits(const struct vigil_nft_workload *w, char *err, size_t len)
 {
 	if (w->egress_mbit > VIGIL_NFT_MAX_MBIT)
@@ -195,17 +172,11 @@ static int check_fields(const struct vigil_nft_workload *w, char *err, size_t le
 				     w->ipv6);
 	if (w->mac && !mac_valid(w->mac))
 		return vigil_invalid(err, len, "mac \"%s\": not xx:xx:xx:xx:xx:xx", w->mac);
-	if (w->n_inbound_from > VIGIL_NFT_MAX_PREFIXES)
-		return vigil_invalid(err, len, "%zu inbound source prefixes, at most %d",
-				     w->n_inbound_from, VIGIL_NFT_MAX_PREFIXES);
-	for (size_t i = 0; i < w->n_inbound_from; i++)
-		if (!w->inbound_from[i] || nft_check_prefix(w->inbound_from[i]) < 0)
-			return vigil_invalid(
-				err, len,
-				"inbound source \"%s\": not an IPv4 or IPv6 prefix (host bits "
-				"zero)",
-				w->inbound_from[i] ? w->inbound_from[i] : "");
-	r = check_ports(w->inbound, w->n_inbound, "inbound ports", err, len);
+	r = check_prefixes(w->inbound_from, w->n_inbound_from, "inbound_from", err, len);
+	if (!r)
+		r = check_prefixes(w->egress_to, w->n_egress_to, "egress_to", err, len);
+	if (!r)
+		r = check_ports(w->inbound, w->n_inbound, "inbound ports", err, len);
 	if (!r)
 		r = check_ports(w->host_services, w->n_host_services, "host services", err, len);
 	if (!r)
@@ -297,14 +268,11 @@ void nft_base_cmds(struct vigil_strbuf *b, const char *flags)
 		   "dport map @" NFT_FWD_UDP "\n");
 }
 
-/* The prefixes of the deny list of one family, each after a ", " but the first. */
-static size_t put_prefixes(struct vigil_strbuf *b, const char *const *p, size_t n, int family,
-			   size_t k)
+/* `prefix` in the deny list of `family`, after a ", " if it is not the first (*k). */
+static void put_prefix(struct vigil_strbuf *b, const char *prefix, int family, size_t *k)
 {
-	for (size_t i = 0; i < n; i++)
-		if (nft_check_prefix(p[i]) == family)
-			vigil_strbuf_printf(b, "%s%s", k++ ? ", " : "", p[i]);
-	return k;
+	if (nft_check_prefix(prefix) == family)
+		vigil_strbuf_printf(b, "%s%s", (*k)++ ? ", " : "", prefix);
 }
 
 void nft_deny_cmds(struct vigil_strbuf *b, const struct vigil_nft_opts *opts)
@@ -313,16 +281,20 @@ void nft_deny_cmds(struct vigil_strbuf *b, const struct vigil_nft_opts *opts)
 		const char *set;
 		int family;
 	} sets[] = { { NFT_DENY4, AF_INET }, { NFT_DENY6, AF_INET6 } };
-	size_t n_default = opts->no_default_deny ? 0 : sizeof(default_deny) / sizeof(*default_deny);
+	size_t n_classes;
+	const struct vigil_addr_class *classes = vigil_addr_classes(&n_classes);
 
 	for (size_t i = 0; i < sizeof(sets) / sizeof(*sets); i++) {
-		size_t start, k;
+		size_t start, k = 0;
 
 		vigil_strbuf_printf(b, "flush set " NFT_T " %s\n", sets[i].set);
 		start = b->len;
 		vigil_strbuf_printf(b, "add element " NFT_T " %s { ", sets[i].set);
-		k = put_prefixes(b, default_deny, n_default, sets[i].family, 0);
-		k = put_prefixes(b, opts->deny, opts->n_deny, sets[i].family, k);
+		for (size_t c = 0; c < n_classes && !opts->no_default_deny; c++)
+			if (classes[c].denied)
+				put_prefix(b, classes[c].prefix, sets[i].family, &k);
+		for (size_t d = 0; d < opts->n_deny; d++)
+			put_prefix(b, opts->deny[d], sets[i].family, &k);
 		if (k)
 			vigil_strbuf_puts(b, " }\n");
 		else /* nothing of this family: no element command at all */

@@ -6,13 +6,13 @@
  *
  * Where nft would make an anonymous set, a rule per member does the same:
  * a workload's chains are reached through verdict maps, so only its own
- * packets pay for its own few ports. The inbound source prefixes get a chain
- * of their own that returns on a match (`!= { a, b }` is "none of them").
+ * packets pay for its own few ports. The inbound source prefixes and the
+ * egress destination prefixes each get a chain of their own that returns on
+ * a match and drops what is left (`!= { a, b }` is "none of them").
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include <libnftnl/expr.h>
@@ -23,15 +23,16 @@
 #include <net/if_arp.h>
 #include <netinet/in.h>
 
+#include "cidr.h"
 #include "nft_internal.h"
 
 const struct nft_wl_chain nft_wl_chains[NFT_WL_N_CHAINS] = {
 	{ NFPROTO_INET, "inet", "out" },  { NFPROTO_INET, "inet", "in" },
-	{ NFPROTO_INET, "inet", "from" }, { NFPROTO_INET, "inet", "host" },
-	{ NFPROTO_ARP, "arp", "arp" },
+	{ NFPROTO_INET, "inet", "from" }, { NFPROTO_INET, "inet", "to" },
+	{ NFPROTO_INET, "inet", "host" }, { NFPROTO_ARP, "arp", "arp" },
 };
 
-enum { OUT, IN, FROM, HOST, ARP };
+enum { OUT, IN, FROM, TO, HOST, ARP };
 
 /* offsets in the IPv4, IPv6, ARP (Ethernet/IPv4) and transport headers */
 #define IP4_SADDR    12
@@ -220,46 +221,39 @@ static void family_is(struct rule *r, int family)
 }
 
 /*
- * ip saddr, ip6 daddr ... (op) an address or a prefix, which the workload
- * check has vetted. As nft does, so that `nft list` shows it as a prefix: a
- * prefix of whole bytes compares those bytes, any other the whole address
- * after a mask.
+ * ip saddr, ip6 daddr ... (op) an address or a prefix of either family,
+ * which the workload check has vetted. As nft does, so that `nft list`
+ * shows it as a prefix: a prefix of whole bytes compares those bytes, any
+ * other the whole address after a mask.
  */
-static void addr_match(struct rule *r, int family, bool source, const char *text, uint32_t op)
+static void addr_match(struct rule *r, bool source, const char *text, uint32_t op)
 {
-	uint8_t addr[16] = { 0 }, m[16] = { 0 };
-	size_t size = family == AF_INET ? 4 : 16, bits = size * 8, bytes;
-	char buf[INET6_ADDRSTRLEN + 8];
-	char *slash;
+	uint8_t m[16] = { 0 };
+	struct vigil_cidr c;
+	size_t bytes;
 
-	snprintf(buf, sizeof(buf), "%s", text);
-	slash = strchr(buf, '/');
-	if (slash) {
-		*slash = '\0';
-		bits = strtoul(slash + 1, NULL, 10);
-	}
-	if (inet_pton(family, buf, addr) != 1) {
+	if (vigil_cidr_parse_as(text, VIGIL_CIDR_NETWORK, &c) < 0) {
 		r->failed = true;
 		return;
 	}
-	family_is(r, family);
-	if (!bits) {
+	family_is(r, c.family);
+	if (!c.prefixlen) {
 		/* any address at all: nothing to compare, and != matches nothing */
 		if (op == NFT_CMP_NEQ)
 			r->failed = true;
 		return;
 	}
-	bytes = bits % 8 ? size : bits / 8;
+	bytes = c.prefixlen % 8 ? vigil_cidr_addr_len(&c) : c.prefixlen / 8;
 	payload(r, NFT_PAYLOAD_NETWORK_HEADER,
-		family == AF_INET ? (source ? IP4_SADDR : IP4_DADDR)
-				  : (source ? IP6_SADDR : IP6_DADDR),
+		c.family == AF_INET ? (source ? IP4_SADDR : IP4_DADDR)
+				    : (source ? IP6_SADDR : IP6_DADDR),
 		(uint32_t)bytes);
-	if (bits % 8) {
-		memset(m, 0xff, bits / 8);
-		m[bits / 8] = (uint8_t)(0xff << (8 - bits % 8));
+	if (c.prefixlen % 8) {
+		memset(m, 0xff, c.prefixlen / 8);
+		m[c.prefixlen / 8] = (uint8_t)(0xff << (8 - c.prefixlen % 8));
 		mask(r, m, bytes);
 	}
-	cmp(r, op, addr, bytes);
+	cmp(r, op, c.bytes, bytes);
 }
 
 /* ether saddr != mac (nft's dependency: an Ethernet interface) */
@@ -309,11 +303,11 @@ static void spoof_rules(struct nft_batch *b, const char *chain, const char *pfx,
 		put_drop(b, NFPROTO_INET, &r, pfx, VIGIL_NFT_DROP_SPOOF);
 	}
 	r = rule_new(NFPROTO_INET, chain); /* ip saddr != ipv4 */
-	addr_match(&r, AF_INET, true, w->ipv4, NFT_CMP_NEQ);
+	addr_match(&r, true, w->ipv4, NFT_CMP_NEQ);
 	put_drop(b, NFPROTO_INET, &r, pfx, VIGIL_NFT_DROP_SPOOF);
 	r = rule_new(NFPROTO_INET, chain);
 	if (w->ipv6) /* ip6 saddr != ipv6 */
-		addr_match(&r, AF_INET6, true, w->ipv6, NFT_CMP_NEQ);
+		addr_match(&r, true, w->ipv6, NFT_CMP_NEQ);
 	else /* meta nfproto ipv6: no IPv6 address is assigned, so any source is spoofed */
 		family_is(&r, AF_INET6);
 	put_drop(b, NFPROTO_INET, &r, pfx, VIGIL_NFT_DROP_SPOOF);
@@ -322,11 +316,12 @@ static void spoof_rules(struct nft_batch *b, const char *chain, const char *pfx,
 /*
  * Neighbour discovery and multicast listener reports, from the workload's
  * link-local, unspecified or own address, are how a kernel brings up any
- * link: let them reach the host when the workload has IPv6, drop them
- * uncounted otherwise (they are no attack, and would drown the spoof counter).
- * ip6 saddr <source> icmpv6 type @vigil_nd_types accept|drop
+ * link: let them reach the host when the workload has IPv6. Otherwise they
+ * are dropped under a reason of their own: they are no attack, and would
+ * drown the spoof counter.
+ * ip6 saddr <source> icmpv6 type @vigil_nd_types accept | counter ... drop
  */
-static void neighbour_rules(struct nft_batch *b, const char *chain,
+static void neighbour_rules(struct nft_batch *b, const char *chain, const char *pfx,
 			    const struct vigil_nft_workload *w)
 {
 	const char *sources[] = { "::", "fe80::/10", w->ipv6 };
@@ -334,12 +329,16 @@ static void neighbour_rules(struct nft_batch *b, const char *chain,
 	for (size_t i = 0; i < sizeof(sources) / sizeof(*sources) && sources[i]; i++) {
 		struct rule r = rule_new(NFPROTO_INET, chain);
 
-		addr_match(&r, AF_INET6, true, sources[i], NFT_CMP_EQ);
+		addr_match(&r, true, sources[i], NFT_CMP_EQ);
 		u8_is(&r, NFT_META_L4PROTO, ICMPV6_PROTO);
 		payload(&r, NFT_PAYLOAD_TRANSPORT_HEADER, ICMPV6_TYPE, 1);
 		lookup(&r, NFT_ND_TYPES, false);
-		verdict(&r, w->ipv6 ? NF_ACCEPT : NF_DROP, NULL);
-		put(b, NFPROTO_INET, &r);
+		if (w->ipv6) {
+			verdict(&r, NF_ACCEPT, NULL);
+			put(b, NFPROTO_INET, &r);
+		} else {
+			put_drop(b, NFPROTO_INET, &r, pfx, VIGIL_NFT_DROP_NO_IPV6);
+		}
 	}
 }
 
@@ -395,12 +394,41 @@ static void rate_rule(struct nft_batch *b, const char *chain, const char *pfx,
 }
 
 /*
- * To the outside: within its rate; replies to flows the inbound policy let
- * in; new flows never to another workload or a denied prefix.
+ * A chain of prefixes, when there are any: `chain` returns for a packet
+ * whose source (or destination) is in one of them and drops the rest,
+ * counted for `reason`; `from` jumps to it.
+ * ip saddr P return, for each P; counter name ... drop; in from: jump chain
  */
-static void out_rules(struct nft_batch *b, const char *out, const char *pfx,
+static void prefix_rules(struct nft_batch *b, const char *from, const char *chain,
+			 const char *const *prefixes, size_t n, bool source, const char *pfx,
+			 enum vigil_nft_reason reason)
+{
+	struct rule r;
+
+	if (!n)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		r = rule_new(NFPROTO_INET, chain);
+		addr_match(&r, source, prefixes[i], NFT_CMP_EQ);
+		verdict(&r, NFT_RETURN, NULL);
+		put(b, NFPROTO_INET, &r);
+	}
+	r = rule_new(NFPROTO_INET, chain);
+	put_drop(b, NFPROTO_INET, &r, pfx, reason);
+	r = rule_new(NFPROTO_INET, from);
+	verdict(&r, NFT_JUMP, chain);
+	put(b, NFPROTO_INET, &r);
+}
+
+/*
+ * To the outside: within its rate; replies to flows the inbound policy let
+ * in; new flows never to another workload or a denied prefix, and only to
+ * egress_to when it is given.
+ */
+static void out_rules(struct nft_batch *b, const struct chains *c,
 		      const struct vigil_nft_workload *w)
 {
+	const char *out = c->name[OUT], *pfx = c->pfx;
 	static const struct {
 		int family;
 		const char *set;
@@ -423,6 +451,9 @@ static void out_rules(struct nft_batch *b, const char *out, const char *pfx,
 		lookup(&r, deny[i].set, false);
 		put_drop(b, NFPROTO_INET, &r, pfx, VIGIL_NFT_DROP_DENY);
 	}
+	/* before the connection limit, so that a refused flow is not counted against it */
+	prefix_rules(b, out, c->name[TO], w->egress_to, w->n_egress_to, false, pfx,
+		     VIGIL_NFT_DROP_EGRESS);
 	conn_rule(b, out, pfx, w);
 	r = rule_new(NFPROTO_INET, out);
 	verdict(&r, NF_ACCEPT, NULL);
@@ -436,21 +467,8 @@ static void in_rules(struct nft_batch *b, const struct chains *c,
 	struct rule r;
 
 	established_accept(b, c->name[IN]);
-	if (w->n_inbound_from) {
-		/* ip saddr P return, for each P; then the drop */
-		for (size_t i = 0; i < w->n_inbound_from; i++) {
-			r = rule_new(NFPROTO_INET, c->name[FROM]);
-			addr_match(&r, nft_check_prefix(w->inbound_from[i]), true,
-				   w->inbound_from[i], NFT_CMP_EQ);
-			verdict(&r, NFT_RETURN, NULL);
-			put(b, NFPROTO_INET, &r);
-		}
-		r = rule_new(NFPROTO_INET, c->name[FROM]);
-		put_drop(b, NFPROTO_INET, &r, c->pfx, VIGIL_NFT_DROP_INBOUND);
-		r = rule_new(NFPROTO_INET, c->name[IN]);
-		verdict(&r, NFT_JUMP, c->name[FROM]);
-		put(b, NFPROTO_INET, &r);
-	}
+	prefix_rules(b, c->name[IN], c->name[FROM], w->inbound_from, w->n_inbound_from, true,
+		     c->pfx, VIGIL_NFT_DROP_INBOUND);
 	conn_rule(b, c->name[IN], c->pfx, w);
 	port_rules(b, c->name[IN], w->inbound, w->n_inbound, w->forwards, w->n_forwards);
 	r = rule_new(NFPROTO_INET, c->name[IN]);
@@ -463,7 +481,7 @@ static void host_rules(struct nft_batch *b, const char *host, const char *pfx,
 {
 	struct rule r;
 
-	neighbour_rules(b, host, w);
+	neighbour_rules(b, host, pfx, w);
 	spoof_rules(b, host, pfx, w);
 	established_accept(b, host);
 	port_rules(b, host, w->host_services, w->n_host_services, NULL, 0);
@@ -570,7 +588,7 @@ void nft_workload_batch(struct nft_batch *b, const struct vigil_nft_workload *w)
 	for (int i = 0; i < NFT_WL_N_CHAINS; i++)
 		nft_batch_flush_chain(b, nft_wl_chains[i].family, c.name[i]);
 	arp_rules(b, c.name[ARP], c.pfx, w);
-	out_rules(b, c.name[OUT], c.pfx, w);
+	out_rules(b, &c, w);
 	in_rules(b, &c, w);
 	host_rules(b, c.name[HOST], c.pfx, w);
 	keyed_elems(b, NFT_MSG_NEWSETELEM, w->ifname, &c);

@@ -3,35 +3,16 @@
 
 #include <string.h>
 
-/* per-CPU fields are read from struct vigil_usage values with the same offsets */
-_Static_assert(offsetof(struct vigil_workload_usage, c) == 0, "usage counters come first");
+#define FIELD_ROW(name, unit, kind, metric, label, help, value) \
+	{ #name,                                                \
+	  offsetof(struct vigil_workload_usage, name),          \
+	  VIGIL_UNIT_##unit,                                    \
+	  VIGIL_USAGE_##kind,                                   \
+	  metric,                                               \
+	  label,                                                \
+	  help },
 
-#define COUNTER(field, unit)                                                       \
-	{                                                                          \
-#field, offsetof(struct vigil_workload_usage, c.field), unit, true \
-	}
-#define MEMORY(field, unit)                                                       \
-	{                                                                         \
-#field, offsetof(struct vigil_workload_usage, field), unit, false \
-	}
-
-const struct vigil_usage_field vigil_usage_fields[] = {
-	COUNTER(cpu_ns, VIGIL_UNIT_NS),
-	MEMORY(mem_bytes, VIGIL_UNIT_BYTES),
-	MEMORY(mem_peak_bytes, VIGIL_UNIT_BYTES),
-	MEMORY(mem_byte_seconds, VIGIL_UNIT_BYTE_SECONDS),
-	COUNTER(disk_read_bytes, VIGIL_UNIT_BYTES),
-	COUNTER(disk_write_bytes, VIGIL_UNIT_BYTES),
-	COUNTER(disk_read_ops, VIGIL_UNIT_COUNT),
-	COUNTER(disk_write_ops, VIGIL_UNIT_COUNT),
-	COUNTER(net_rx_bytes, VIGIL_UNIT_BYTES),
-	COUNTER(net_tx_bytes, VIGIL_UNIT_BYTES),
-	COUNTER(net_rx_packets, VIGIL_UNIT_COUNT),
-	COUNTER(net_tx_packets, VIGIL_UNIT_COUNT),
-	COUNTER(net_tx_public_bytes, VIGIL_UNIT_BYTES),
-	COUNTER(net_tx_private_bytes, VIGIL_UNIT_BYTES),
-	COUNTER(net_drop_packets, VIGIL_UNIT_COUNT),
-};
+const struct vigil_usage_field vigil_usage_fields[] = { VIGIL_USAGE_FIELDS(FIELD_ROW) };
 
 const size_t vigil_usage_n_fields = sizeof(vigil_usage_fields) / sizeof(vigil_usage_fields[0]);
 
@@ -43,3 +24,18 @@ const struct vigil_usage_field *vigil_usage_field_find(const char *name)
 	}
 	return NULL;
 }
+
+void vigil_usage_from_sums(const struct vigil_usage_sums *s, struct vigil_workload_usage *ret)
+{
+#define FIELD_VALUE(name, unit, kind, metric, label, help, value) ret->name = (value);
+	VIGIL_USAGE_FIELDS(FIELD_VALUE)
+#undef FIELD_VALUE
+}
+
+#define HOST_ROW(name, what) { #name, offsetof(struct vigil_usage, name) },
+#define NET_ROW(name, what)  { #name, offsetof(struct vigil_net_bank, name) },
+
+const struct vigil_raw_counter vigil_host_counters[] = { VIGIL_HOST_COUNTERS(HOST_ROW) };
+const size_t vigil_n_host_counters = sizeof(vigil_host_counters) / sizeof(vigil_host_counters[0]);
+const struct vigil_raw_counter vigil_net_counters[] = { VIGIL_NET_COUNTERS(NET_ROW) };
+const size_t vigil_n_net_counters = sizeof(vigil_net_counters) / sizeof(vigil_net_counters[0]);

@@ -15,9 +15,10 @@ static const char *const top_fields[] = { "id",	     "owner",	"vcpus",  "memory_
 					  "command", "network", "volume", "jail",
 					  "stop",    "restart", NULL };
 static const char *const network_fields[] = {
-	"mode",		 "ipv4",     "ipv6",	    "host_ipv4",       "host_ipv6",
-	"vmm_uid",	 "vmm_gid",  "mac",	    "inbound",	       "inbound_from",
-	"host_services", "forwards", "egress_mbit", "max_connections", NULL
+	"mode",	     "ipv4",	      "ipv6",	  "host_ipv4",	 "host_ipv6",
+	"vmm_uid",   "vmm_gid",	      "mac",	  "inbound",	 "inbound_from",
+	"egress_to", "host_services", "forwards", "egress_mbit", "max_connections",
+	NULL
 };
 /* the network fields of tap mode alone */
 static const char *const tap_fields[] = { "vmm_uid", "vmm_gid", "mac", NULL };

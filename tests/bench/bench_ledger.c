@@ -63,9 +63,9 @@ int main(void)
 				.alloc = { 2, 4096, 20480 },
 				.boot_id = "8d3e1c6a-5b1f-4c1e-9b0a-3f2d1c0b9a87",
 			};
-			in[w].usage.c.cpu_ns = (uint64_t)(e + 1) * 987654321ull + (uint64_t)w;
-			in[w].usage.c.net_tx_bytes = (uint64_t)(e + 1) * 12345678ull;
-			in[w].usage.c.net_rx_bytes = (uint64_t)(e + 1) * 23456789ull;
+			in[w].usage.cpu_ns = (uint64_t)(e + 1) * 987654321ull + (uint64_t)w;
+			in[w].usage.net_tx_bytes = (uint64_t)(e + 1) * 12345678ull;
+			in[w].usage.net_rx_bytes = (uint64_t)(e + 1) * 23456789ull;
 			in[w].usage.mem_bytes = 1ull << 31;
 			in[w].usage.mem_peak_bytes = 3ull << 30;
 			in[w].usage.mem_byte_seconds = (uint64_t)(e + 1) * 60 * (1ull << 31);

@@ -122,7 +122,7 @@ static int bench(void)
 	bool adopted;
 	int fd, err;
 
-	err = vigil_net_meter_load(pin_dir, &adopted);
+	err = vigil_net_meter_load(pin_dir, 0, &adopted);
 	if (err) {
 		fprintf(stderr, "bench_tc: loading the network meter: %s\n", strerror(-err));
 		return err;

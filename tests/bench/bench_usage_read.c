@@ -164,7 +164,7 @@ static int sum_slot(uint32_t slot, const struct vigil_slot *s, const struct vigi
 {
 	uint64_t *sink = ctx;
 
-	*sink += u->c.cpu_ns + u->c.disk_read_bytes + u->c.net_tx_bytes + u->mem_bytes + slot;
+	*sink += u->cpu_ns + u->disk_read_bytes + u->net_tx_bytes + u->mem_bytes + slot;
 	return 0;
 }
 

@@ -52,7 +52,7 @@ static uint64_t metered_ns(struct vigil_meter *m, uint32_t slot)
 	struct vigil_workload_usage u;
 
 	ck_assert_int_eq(vigil_meter_read(m, slot, &u), 0);
-	return u.c.cpu_ns;
+	return u.cpu_ns;
 }
 
 static void assert_within_percent(uint64_t got, uint64_t want, double percent, const char *what)

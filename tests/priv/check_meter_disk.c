@@ -161,30 +161,29 @@ START_TEST(test_disk_bytes_exact)
 	device_bytes(&dev_read, &dev_written);
 	ck_assert_int_eq(vigil_meter_read(m, 4, &u), 0);
 
-	mf_assert_within_percent(u.c.disk_write_bytes, 2 * FILE_MIB * MIB,
-				 MF_DISK_TOLERANCE_PERCENT,
+	mf_assert_within_percent(u.disk_write_bytes, 2 * FILE_MIB * MIB, MF_DISK_TOLERANCE_PERCENT,
 				 "disk_write_bytes (O_DIRECT + buffered/fsync)", "known 128 MiB");
-	mf_assert_within_percent(u.c.disk_read_bytes, FILE_MIB * MIB, MF_DISK_TOLERANCE_PERCENT,
+	mf_assert_within_percent(u.disk_read_bytes, FILE_MIB * MIB, MF_DISK_TOLERANCE_PERCENT,
 				 "disk_read_bytes (cold cache)", "known 64 MiB");
-	mf_assert_within_percent(u.c.disk_read_bytes, dev_read - dev_read0,
-				 MF_DISK_TOLERANCE_PERCENT, "disk_read_bytes", "device bytes read");
+	mf_assert_within_percent(u.disk_read_bytes, dev_read - dev_read0, MF_DISK_TOLERANCE_PERCENT,
+				 "disk_read_bytes", "device bytes read");
 	/* the device also wrote the journal: never less than what was charged */
-	ck_assert_uint_le(u.c.disk_write_bytes, dev_written - dev_written0);
+	ck_assert_uint_le(u.disk_write_bytes, dev_written - dev_written0);
 	printf("ops: %llu reads, %llu writes submitted by the workload\n",
-	       (unsigned long long)u.c.disk_read_ops, (unsigned long long)u.c.disk_write_ops);
+	       (unsigned long long)u.disk_read_ops, (unsigned long long)u.disk_write_ops);
 	/*
 	 * Bios carry from one page to many large folios, so only bounds hold:
 	 * the reads, the direct writes and the fsync's writeback each took
 	 * at least one, and none carried less than a page.
 	 */
-	ck_assert_uint_ge(u.c.disk_read_ops, 1);
-	ck_assert_uint_ge(u.c.disk_write_ops, 2);
-	ck_assert_uint_le(u.c.disk_read_ops, FILE_MIB * MIB / 4096);
-	ck_assert_uint_le(u.c.disk_write_ops, 2 * FILE_MIB * MIB / 4096);
+	ck_assert_uint_ge(u.disk_read_ops, 1);
+	ck_assert_uint_ge(u.disk_write_ops, 2);
+	ck_assert_uint_le(u.disk_read_ops, FILE_MIB * MIB / 4096);
+	ck_assert_uint_le(u.disk_write_ops, 2 * FILE_MIB * MIB / 4096);
 
 	ck_assert_int_eq(vigil_meter_read(m, 5, &other), 0);
-	ck_assert_uint_eq(other.c.disk_read_bytes + other.c.disk_write_bytes, 0);
-	ck_assert_uint_eq(other.c.disk_read_ops + other.c.disk_write_ops, 0);
+	ck_assert_uint_eq(other.disk_read_bytes + other.disk_write_bytes, 0);
+	ck_assert_uint_eq(other.disk_read_ops + other.disk_write_ops, 0);
 	vigil_meter_close(m);
 }
 END_TEST

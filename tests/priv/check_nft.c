@@ -12,6 +12,7 @@
  *   L  ("LAN", denied) eth0 198.18.0.10/30 <-> wl 198.18.0.9/30
  *   I  ("internet")  eth0 198.18.0.14/30  <-> wi 198.18.0.13/30
  *
+ * and a second "internet" host, 198.18.0.65 on I's loopback, routed via I.
  * with IPv6 2001:2:0:{a,b,c,d}::2/64 <-> ::1 in the same order.
  *
  * Deleting the namespaces (unchecked fixture) removes links and the table.
@@ -41,6 +42,8 @@
 #include "testutil.h"
 
 #define A_MAC "02:00:5e:12:00:02"
+/* a second host of the "internet", behind I */
+#define I2_ADDR "198.18.0.65"
 
 static char ns_r[32], ns_a[32], ns_b[32], ns_l[32], ns_i[32];
 
@@ -83,6 +86,9 @@ static void make_namespaces(void)
 	leaf(ns_l, "wl", "198.18.0.9", "198.18.0.10");
 	leaf(ns_i, "wi", "198.18.0.13", "198.18.0.14");
 	sh("ip -n %s link set eth0 address " A_MAC, ns_a);
+	sh("ip -n %s addr add " I2_ADDR "/32 dev lo && ip -n %s route add " I2_ADDR
+	   "/32 via 198.18.0.14",
+	   ns_i, ns_r);
 	sh("ip netns exec %s sysctl -qw net.ipv6.conf.all.forwarding=1", ns_r);
 	leaf6(ns_a, "wa", "2001:2:0:a::1", "2001:2:0:a::2");
 	leaf6(ns_b, "wb", "2001:2:0:b::1", "2001:2:0:b::2");
@@ -542,6 +548,73 @@ START_TEST(test_inbound_only_from_declared_sources)
 }
 END_TEST
 
+/*
+ * egress_to: new flows out only to those prefixes, after the deny list and
+ * the workload-to-workload rule; replies to what came in still go out.
+ */
+START_TEST(test_egress_only_to_declared_destinations)
+{
+	static const char *const to_i[] = { "198.18.0.14/32", "198.18.0.8/30", "198.18.0.6/32" };
+	static const char *const to_i2[] = { I2_ADDR "/32" };
+	static const char *const to_i2_v6[] = { I2_ADDR "/32", "2001:2:0:d::/64" };
+	struct vigil_nft_workload a = wl_a(), b = wl_b();
+	struct vigil_nft *h = init(&opts);
+	pid_t srv = listen_in(ns_a, 3001);
+	uint64_t deny, w2w, egress;
+
+	apply(h, &b);
+	a.egress_to = to_i;
+	a.n_egress_to = 3;
+	apply(h, &a);
+	ck_assert(ping_ok(ns_a, "198.18.0.14"));
+	ck_assert_uint_eq(drops("t-a", VIGIL_NFT_DROP_EGRESS), 0);
+	/* one echo request to a destination it did not declare: one drop, counted as egress */
+	ck_assert(ping_ok(ns_i, I2_ADDR));
+	ck_assert(!ping_ok(ns_a, I2_ADDR));
+	ck_assert_uint_eq(drops("t-a", VIGIL_NFT_DROP_EGRESS), 1);
+	/* declared, but denied, or another workload's: those rules come first */
+	deny = drops("t-a", VIGIL_NFT_DROP_DENY);
+	w2w = drops("t-a", VIGIL_NFT_DROP_W2W);
+	ck_assert(!ping_ok(ns_a, "198.18.0.10"));
+	ck_assert(!ping_ok(ns_a, "198.18.0.6"));
+	ck_assert_uint_eq(drops("t-a", VIGIL_NFT_DROP_DENY), deny + 1);
+	ck_assert_uint_eq(drops("t-a", VIGIL_NFT_DROP_W2W), w2w + 1);
+	ck_assert_uint_eq(drops("t-a", VIGIL_NFT_DROP_EGRESS), 1);
+
+	/* replaced: I itself is no longer a destination, but what I opens is answered */
+	a.egress_to = to_i2;
+	a.n_egress_to = 1;
+	apply(h, &a);
+	ck_assert(ping_ok(ns_a, I2_ADDR));
+	ck_assert(!ping_ok(ns_a, "198.18.0.14"));
+	ck_assert_uint_eq(drops("t-a", VIGIL_NFT_DROP_EGRESS), 2);
+	ck_assert(connect_ok(ns_i, "198.18.0.2", 3001));
+	ck_assert_uint_eq(drops("t-a", VIGIL_NFT_DROP_EGRESS), 2);
+
+	/* IPv6: only the prefixes of its family count; none declared, none allowed */
+	a.ipv6 = "2001:2:0:a::2";
+	apply(h, &a);
+	ck_assert(!ping6_ok(ns_a, "2001:2:0:d::2"));
+	egress = drops("t-a", VIGIL_NFT_DROP_EGRESS);
+	ck_assert_uint_ge(egress, 3);
+	a.egress_to = to_i2_v6;
+	a.n_egress_to = 2;
+	apply(h, &a);
+	ck_assert(ping6_ok(ns_a, "2001:2:0:d::2"));
+	ck_assert_uint_eq(drops("t-a", VIGIL_NFT_DROP_EGRESS), egress);
+
+	/* left out again: anywhere but the deny list, the chain empty, the counter kept */
+	a.egress_to = NULL;
+	a.n_egress_to = 0;
+	apply(h, &a);
+	ck_assert(ping_ok(ns_a, "198.18.0.14"));
+	ck_assert(!listed("jump wl_t_a_to"));
+	ck_assert_uint_eq(drops("t-a", VIGIL_NFT_DROP_EGRESS), egress);
+	kill_wait(srv);
+	vigil_nft_free(h);
+}
+END_TEST
+
 START_TEST(test_reconcile_repairs_and_prunes)
 {
 	struct vigil_nft_opts o = opts;
@@ -864,6 +937,7 @@ START_TEST(test_listing_reads_as_nft)
 						    { VIGIL_NFT_UDP, 53 } };
 	static const struct vigil_nft_forward fwd[] = { { VIGIL_NFT_TCP, 8080, 3005 } };
 	static const char *const from[] = { "198.18.4.0/22", "2001:2:0:f::/64" };
+	static const char *const to[] = { "198.18.7.0/24", "2001:2:0:7::/64" };
 	static const char *const lines[] = {
 		"ether saddr != 02:00:5e:00:00:0f counter name \"wl_t_full_drop_spoof\" drop",
 		"ip saddr != 198.18.0.30 counter name \"wl_t_full_drop_spoof\" drop",
@@ -874,6 +948,10 @@ START_TEST(test_listing_reads_as_nft)
 		"oifname @vigil_wl_ifs counter name \"wl_t_full_drop_w2w\" drop",
 		"ip daddr @vigil_deny4 counter name \"wl_t_full_drop_deny\" drop",
 		"ip6 daddr @vigil_deny6 counter name \"wl_t_full_drop_deny\" drop",
+		"jump wl_t_full_to",
+		"ip daddr 198.18.7.0/24 return",
+		"ip6 daddr 2001:2:0:7::/64 return",
+		"counter name \"wl_t_full_drop_egress\" drop",
 		"ct state new ct count over 5 counter name \"wl_t_full_drop_conn\" drop",
 		"jump wl_t_full_from",
 		"tcp dport 3001 accept",
@@ -898,6 +976,8 @@ START_TEST(test_listing_reads_as_nft)
 		.n_inbound = 2,
 		.inbound_from = from,
 		.n_inbound_from = 2,
+		.egress_to = to,
+		.n_egress_to = 2,
 		.forwards = fwd,
 		.n_forwards = 1,
 		.egress_mbit = 20,
@@ -956,6 +1036,13 @@ START_TEST(test_cli_show_and_check)
 	ck_assert(json_object_object_get_ex(j, "rules", &v));
 	ck_assert(strstr(json_object_get_string(v), "chain wl_t_a_out"));
 	ck_assert(strstr(json_object_get_string(v), "tcp dport 3001 accept"));
+	/* no IPv6: its neighbour discovery to the host is counted apart */
+	ck_assert_msg(strstr(json_object_get_string(v),
+			     "ip6 saddr fe80::/10 icmpv6 type @vigil_nd_types counter name "
+			     "\"wl_t_a_drop_no_ipv6\" drop"),
+		      "%s", json_object_get_string(v));
+	/* listed as every reason is (A's own kernel may have sent some: its count is its own) */
+	(void)json_u64(j, "drops", "no_ipv6", "bytes");
 	json_object_put(j);
 
 	ck_assert(run_vigil(&r, "net", "show", "t-a", NULL) == 0);
@@ -983,6 +1070,7 @@ START_TEST(test_cli_show_and_check)
 	ck_assert(run_vigil(&r, "net", "show", NULL) == 0);
 	ck_assert_int_eq(r.status, 0);
 	ck_assert_msg(strstr(r.out, "t-b ") && strstr(r.out, " wb "), "%s", r.out);
+	ck_assert_msg(strstr(r.out, "   egress  no_ipv6  (packets dropped)\n"), "%s", r.out);
 	cmd_result_free(&r);
 
 	ck_assert_ptr_null(net_check(0, NULL));
@@ -1038,6 +1126,7 @@ static Suite *nft_suite(void)
 	tcase_add_test(tc, test_table_without_persist_is_replaced);
 	tcase_add_test(tc, test_policy_both_ways);
 	tcase_add_test(tc, test_inbound_only_from_declared_sources);
+	tcase_add_test(tc, test_egress_only_to_declared_destinations);
 	tcase_add_test(tc, test_reconcile_repairs_and_prunes);
 	tcase_add_test(tc, test_remove);
 	tcase_add_test(tc, test_bad_input_changes_nothing);

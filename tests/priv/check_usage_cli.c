@@ -136,6 +136,8 @@ static const char *const usage_keys[] = {
 	"net_tx_packets",
 	"net_tx_public_bytes",
 	"net_tx_private_bytes",
+	"net_tx_dropped_bytes",
+	"net_tx_dropped_packets",
 	"net_drop_packets",
 };
 
@@ -406,6 +408,84 @@ START_TEST(test_map_dump_unknown)
 }
 END_TEST
 
+/* A burner of `ms` milliseconds in the workload's cgroup, running when this returns. */
+static pid_t burn_in_workload(int ms)
+{
+	char procs[PATH_MAX + 16], arg[16];
+	int fd;
+	pid_t pid;
+
+	snprintf(procs, sizeof(procs), "%s/cgroup.procs", workload_cg);
+	snprintf(arg, sizeof(arg), "%d", ms);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		fd = open(procs, O_WRONLY | O_CLOEXEC);
+		if (fd < 0 || dprintf(fd, "0\n") < 0)
+			_exit(1);
+		spin_cpu(ms);
+		_exit(0);
+	}
+	return pid;
+}
+
+/*
+ * vigil top: rates over two readings, from the pinned maps; one JSON array
+ * with -j, a table per refresh otherwise; its options' errors name them.
+ */
+START_TEST(test_top)
+{
+	const char *text_args[] = { "--pin-dir", pin_dir, "top", "-n", "2", "-d", "0.2", NULL };
+	struct json_object *doc, *o = NULL;
+	struct cmd_result r;
+	pid_t burner;
+	int status;
+
+	doc = vigil_json(pin_dir, 0, "top", "--delay", "0.3", NULL);
+	ck_assert(json_object_is_type(doc, json_type_array));
+	for (size_t i = 0; i < json_object_array_length(doc); i++)
+		if (strcmp(json_object_get_string(
+				   field(json_object_array_get_idx(doc, i), "workload")),
+			   workload_id) == 0)
+			o = json_object_array_get_idx(doc, i);
+	ck_assert_ptr_nonnull(o);
+	/* nothing runs in it: no CPU */
+	ck_assert_double_eq(json_object_get_double(field(o, "cpu_percent")), 0.0);
+	ck_assert_double_eq_tol(json_object_get_double(field(o, "interval_seconds")), 0.3, 1e-9);
+	field(field(o, "usage"), "net_tx_dropped_bytes");
+	json_object_put(doc);
+
+	burner = burn_in_workload(1500);
+	doc = vigil_json(pin_dir, 0, "top", "--delay", "0.5", NULL);
+	o = json_object_array_get_idx(doc, 0);
+	printf("top: %s at %.1f%% CPU while burning\n",
+	       json_object_get_string(field(o, "workload")),
+	       json_object_get_double(field(o, "cpu_percent")));
+	ck_assert_str_eq(json_object_get_string(field(o, "workload")), workload_id);
+	ck_assert_double_gt(json_object_get_double(field(o, "cpu_percent")), 10.0);
+	ck_assert_double_le(json_object_get_double(field(o, "cpu_percent")), 105.0);
+	json_object_put(doc);
+	ck_assert_int_eq(waitpid(burner, &status, 0), burner);
+
+	ck_assert_int_eq(run_vigil_args(&r, text_args, 7), 0);
+	ck_assert_msg(r.status == 0, "%s", r.err);
+	ck_assert_ptr_nonnull(strstr(r.out, workload_id));
+	/* two refreshes, each a table with its header */
+	ck_assert_ptr_nonnull(strstr(strstr(r.out, "CPU%") + 1, "CPU%"));
+	cmd_result_free(&r);
+
+	doc = vigil_json(pin_dir, 2, "top", "--delay", "0.01", NULL);
+	ck_assert_ptr_nonnull(strstr(error_of(doc), "--delay \"0.01\""));
+	json_object_put(doc);
+	doc = vigil_json(pin_dir, 2, "top", "--sort", "size", NULL);
+	ck_assert_ptr_nonnull(strstr(error_of(doc), "--sort \"size\""));
+	json_object_put(doc);
+	doc = vigil_json(empty_dir, 1, "top", NULL, NULL, NULL);
+	ck_assert_ptr_nonnull(strstr(error_of(doc), "not loaded"));
+	json_object_put(doc);
+}
+END_TEST
+
 static Suite *usage_cli_suite(void)
 {
 	Suite *s = suite_create("usage_cli");
@@ -425,6 +505,8 @@ static Suite *usage_cli_suite(void)
 	tcase_add_test(tc, test_map_dump_per_cpu_sum);
 	tcase_add_test(tc, test_map_dump_private_v4);
 	tcase_add_test(tc, test_map_dump_unknown);
+	/* last: it burns more CPU in the workload */
+	tcase_add_test(tc, test_top);
 	suite_add_tcase(s, tc);
 	return s;
 }

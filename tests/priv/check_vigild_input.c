@@ -157,6 +157,11 @@ static const struct bad_request bad_requests[] = {
 	  "network.inbound[0] must be a port number, \"tcp/PORT\" or \"udp/PORT\"" },
 	{ VETH("\"inbound\":[\"sctp/80\"]"), 0, "network.inbound[0] must be a port number" },
 	{ VETH("\"inbound_from\":[7]"), 0, "network.inbound_from[0] must be a string" },
+	{ VETH("\"egress_to\":[" ENTRIES_64 ",\"x\"]"), 0,
+	  "network.egress_to has 65 entries, at most 64" },
+	{ VETH("\"egress_to\":[]"), 0, "workload \"n1\": network.egress_to is empty" },
+	{ VETH("\"egress_to\":[\"198.18.7.1/24\"]"), 0,
+	  "workload \"n1\": egress_to \"198.18.7.1/24\": not an IPv4 or IPv6 prefix" },
 	{ VETH("\"inbound\":{}"), 0, "network.inbound must be an array" },
 	{ CREATE("\"id\":\"j1\",\"owner\":\"t\",\"vcpus\":1,\"memory_mib\":64,"
 		 "\"command\":[\"sleep\"],\"jail\":{\"enabled\":\"yes\"}"),

@@ -10,10 +10,14 @@
  */
 #include <arpa/inet.h>
 #include <check.h>
+#include <linux/if_packet.h>
+#include <net/ethernet.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stddef.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -109,15 +113,31 @@ static uint64_t nft_drops(const struct wl *w, const char *reason)
 	return n;
 }
 
-/* The workload's net_drop_packets, as metered into the pinned maps. */
-static uint64_t metered_drops(const struct wl *w)
+/* A figure of the workload's usage, as metered into the pinned maps. */
+static uint64_t metered(const struct wl *w, const char *field)
 {
 	struct json_object *o = show("usage", w);
-	int64_t n = vf_jint(o, "net_drop_packets");
+	int64_t n = vf_jint(o, field);
 
 	json_object_put(o);
 	ck_assert_int_ge(n, 0);
 	return (uint64_t)n;
+}
+
+static uint64_t metered_drops(const struct wl *w)
+{
+	return metered(w, "net_drop_packets");
+}
+
+/* What it sent was let through (public, private) or dropped, and nothing else. */
+static void assert_tx_split(const struct wl *w)
+{
+	struct json_object *o = show("usage", w);
+
+	ck_assert_int_eq(vf_jint(o, "net_tx_public_bytes") + vf_jint(o, "net_tx_private_bytes") +
+				 vf_jint(o, "net_tx_dropped_bytes"),
+			 vf_jint(o, "net_tx_bytes"));
+	json_object_put(o);
 }
 
 /* Whether a TCP connection from the workload's namespace to addr:port completes. */
@@ -323,21 +343,29 @@ static void burst_dropped_from(const char *ns, const char *from, const char *to,
 			       const struct wl *w, const char *reason)
 {
 	uint64_t rule0 = nft_drops(w, reason), metered0 = metered_drops(w);
-	uint64_t rule = rule0, metered = metered0;
+	uint64_t sent0 = metered(w, "net_tx_dropped_packets");
+	uint64_t sent_bytes0 = metered(w, "net_tx_dropped_bytes");
+	uint64_t rule = rule0, now = metered0;
+	bool by_w = strcmp(reason, "inbound") != 0;
 	double end = now_s() + 5;
 
 	udp_burst_from(ns, from, to, port, BURST);
-	while ((rule < rule0 + BURST || metered < metered0 + BURST) && now_s() < end) {
+	while ((rule < rule0 + BURST || now < metered0 + BURST) && now_s() < end) {
 		usleep(20 * 1000);
 		rule = nft_drops(w, reason);
-		metered = metered_drops(w);
+		now = metered_drops(w);
 	}
 	printf("%d datagrams to %s:%d: %s drops +%llu, net_drop_packets of %s +%llu\n", BURST, to,
 	       port, reason, (unsigned long long)(rule - rule0), w->id,
-	       (unsigned long long)(metered - metered0));
+	       (unsigned long long)(now - metered0));
 	ck_assert_uint_eq(rule - rule0, BURST);
-	ck_assert_uint_ge(metered - metered0, BURST);
-	ck_assert_uint_le(metered - metered0, BURST + DROP_SLACK);
+	ck_assert_uint_ge(now - metered0, BURST);
+	ck_assert_uint_le(now - metered0, BURST + DROP_SLACK);
+	/* what it sent and isolation dropped is not let through, to the byte */
+	ck_assert_uint_eq(metered(w, "net_tx_dropped_packets") - sent0, by_w ? BURST : 0);
+	ck_assert_uint_eq(metered(w, "net_tx_dropped_bytes") - sent_bytes0,
+			  by_w ? udp_burst_frame_bytes(BURST, strchr(to, ':') != NULL) : 0);
+	assert_tx_split(w);
 }
 
 /* The same from the namespace's choice of source address. */
@@ -878,6 +906,188 @@ START_TEST(test_ipv6_workload)
 }
 END_TEST
 
+/* The sum of the workload's drop counters over every reason, per `vigil net show`. */
+static uint64_t nft_drops_all(const struct wl *w)
+{
+	struct json_object *o = net_show(w), *drops, *packets;
+	uint64_t n = 0;
+
+	ck_assert(json_object_object_get_ex(o, "drops", &drops));
+	json_object_object_foreach(drops, reason, why)
+	{
+		ck_assert_msg(json_object_object_get_ex(why, "packets", &packets), "%s", reason);
+		n += (uint64_t)json_object_get_int64(packets);
+	}
+	json_object_put(o);
+	return n;
+}
+
+#define ICMP6_ECHO_REQUEST  128
+#define ND_ROUTER_SOLICIT   133
+#define ND_NEIGHBOR_SOLICIT 135
+
+/* An ICMPv6 message: its type and code, and what follows the checksum. */
+struct icmp6_msg {
+	uint8_t type, code;
+	uint8_t body[28];
+	size_t body_len;
+};
+
+/*
+ * Sends `m` from src to dst in one Ethernet frame to dst_mac, out of the
+ * workload's eth0 with its MAC, on a packet socket: the workload's kernel
+ * need not have IPv6. Returns the frame's length.
+ */
+static size_t send_icmp6(const struct wl *w, const uint8_t dst_mac[6], const char *src,
+			 const char *dst, struct icmp6_msg m)
+{
+	struct __attribute__((packed)) {
+		uint8_t dst_mac[6], src_mac[6];
+		uint16_t type;
+		uint32_t ver_class_flow;
+		uint16_t payload_len;
+		uint8_t next, hops;
+		struct in6_addr src, dst;
+		uint8_t icmp[4 + sizeof(m.body)];
+	} f = { .type = htons(0x86dd), .ver_class_flow = htonl(6u << 28), .next = 58, .hops = 255 };
+	struct __attribute__((packed)) {
+		struct in6_addr src, dst;
+		uint32_t len;
+		uint8_t zero[3], next;
+		uint8_t icmp[4 + sizeof(m.body)];
+	} pseudo = { .next = 58 };
+	size_t icmp_len = 4 + m.body_len, len = offsetof(typeof(f), icmp) + icmp_len;
+	char ns[PATH_MAX + 80];
+	uint16_t checksum;
+	int status;
+	pid_t pid;
+
+	ck_assert(inet_pton(AF_INET6, src, &f.src) == 1 && inet_pton(AF_INET6, dst, &f.dst) == 1);
+	f.payload_len = htons((uint16_t)icmp_len);
+	memcpy(f.dst_mac, dst_mac, 6);
+	f.icmp[0] = m.type;
+	f.icmp[1] = m.code;
+	memcpy(f.icmp + 4, m.body, m.body_len);
+	pseudo.src = f.src;
+	pseudo.dst = f.dst;
+	pseudo.len = htonl((uint32_t)icmp_len);
+	memcpy(pseudo.icmp, f.icmp, icmp_len);
+	checksum = inet_checksum(&pseudo, offsetof(typeof(pseudo), icmp) + icmp_len);
+	memcpy(f.icmp + 2, &checksum, 2);
+	snprintf(ns, sizeof(ns), "%s/%s", vf.netns_dir, w->id);
+	pid = fork();
+	ck_assert(pid >= 0);
+	if (pid == 0) {
+		struct sockaddr_ll ll = { .sll_family = AF_PACKET,
+					  .sll_halen = ETH_ALEN,
+					  .sll_protocol = htons(0x86dd) };
+		struct ifreq ifr = { .ifr_name = "eth0" };
+		int s;
+
+		enter_netns(ns);
+		s = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(0x86dd));
+		if (s < 0 || ioctl(s, SIOCGIFHWADDR, &ifr) < 0)
+			_exit(1);
+		memcpy(f.src_mac, ifr.ifr_hwaddr.sa_data, 6);
+		ll.sll_ifindex = (int)if_nametoindex("eth0");
+		memcpy(ll.sll_addr, dst_mac, 6);
+		_exit(sendto(s, &f, len, 0, (struct sockaddr *)&ll, sizeof(ll)) == (ssize_t)len
+			      ? 0
+			      : 2);
+	}
+	ck_assert(waitpid(pid, &status, 0) == pid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "ICMPv6 from %s: status %d",
+		      src, status);
+	return len;
+}
+
+/*
+ * A workload given no IPv6 whose kernel has IPv6 on all the same: its router
+ * and neighbour solicitations to the host are dropped, each counted once as
+ * no_ipv6, and are in its net_drop_packets as every isolation drop is; any
+ * other IPv6 (an echo request from the same link-local address) is a spoof.
+ */
+START_TEST(test_no_ipv6_neighbour_discovery)
+{
+	static const uint8_t all_routers_mac[6] = { 0x33, 0x33, 0, 0, 0, 2 };
+	struct wl w = names("noip6", 0);
+	uint8_t host_mac[6], solicited_mac[6] = { 0x33, 0x33, 0xff };
+	char err[512], path[PATH_MAX], *host_ll, *mac, solicited[64];
+	uint64_t no_ipv6_0, spoof0, all0, drops0, sent0, sent_bytes0, bytes = 0;
+	struct icmp6_msg ns = { .type = ND_NEIGHBOR_SOLICIT, .body_len = 20 };
+	struct in6_addr target;
+	double end;
+
+	ck_assert_msg(vf_vigild_up(), "vigild did not come up");
+	ck_assert_msg(create(&w, "", err, sizeof(err)) == 0, "create: %s", err);
+	/* the frames are this test's alone: the workload's own kernel sends none */
+	ck_assert_int_eq(sh("nsenter --net=%s/%s sysctl -qw net.ipv6.conf.eth0.disable_ipv6=1",
+			    vf.netns_dir, w.id),
+			 0);
+	/* a host that routes IPv6 listens to all-routers (ff02::2), where solicitations go */
+	ck_assert_int_eq(sh("sysctl -qw net.ipv6.conf.%s.forwarding=1", w.ifname), 0);
+	host_ll = NULL;
+	for (end = now_s() + 5; !host_ll && now_s() < end; usleep(50 * 1000)) {
+		host_ll = sh_output("ip -6 -o addr show dev %s scope link -tentative | "
+				    "awk '{print $4}' | cut -d/ -f1",
+				    w.ifname);
+		if (host_ll && !host_ll[0])
+			free(host_ll), host_ll = NULL;
+	}
+	ck_assert_msg(host_ll, "%s has no link-local address", w.ifname);
+	host_ll[strcspn(host_ll, "\n")] = '\0';
+	snprintf(path, sizeof(path), "/sys/class/net/%s/address", w.ifname);
+	mac = read_file(path);
+	ck_assert(mac && tap_guest_parse_mac(strtok(mac, "\n"), host_mac));
+	free(mac);
+	/* the host's solicited-node group, ff02::1:ffXX:XXXX, and its MAC */
+	ck_assert(inet_pton(AF_INET6, host_ll, &target) == 1);
+	snprintf(solicited, sizeof(solicited), "ff02::1:ff%02x:%02x%02x", target.s6_addr[13],
+		 target.s6_addr[14], target.s6_addr[15]);
+	memcpy(solicited_mac + 3, &target.s6_addr[13], 3);
+	memcpy(ns.body + 4, &target, sizeof(target));
+
+	no_ipv6_0 = nft_drops(&w, "no_ipv6");
+	spoof0 = nft_drops(&w, "spoof");
+	all0 = nft_drops_all(&w);
+	drops0 = metered_drops(&w);
+	sent0 = metered(&w, "net_tx_dropped_packets");
+	sent_bytes0 = metered(&w, "net_tx_dropped_bytes");
+
+	/* a router solicitation as a kernel sends it when the link comes up */
+	bytes += send_icmp6(&w, all_routers_mac, "fe80::2", "ff02::2",
+			    (struct icmp6_msg){ .type = ND_ROUTER_SOLICIT, .body_len = 4 });
+	/* duplicate address detection's, from ::, for the host's own address */
+	bytes += send_icmp6(&w, solicited_mac, "::", solicited, ns);
+	/* address resolution's, from its link-local address, with its MAC as an option */
+	ns.body_len = 28;
+	ns.body[20] = 1; /* source link-layer address, 8 bytes */
+	ns.body[21] = 1;
+	bytes += send_icmp6(&w, solicited_mac, "fe80::2", solicited, ns);
+	/* an echo request is no neighbour discovery */
+	bytes += send_icmp6(&w, host_mac, "fe80::2", host_ll,
+			    (struct icmp6_msg){ .type = ICMP6_ECHO_REQUEST, .body_len = 4 });
+
+	for (end = now_s() + 5; now_s() < end; usleep(20 * 1000))
+		if (nft_drops(&w, "no_ipv6") >= no_ipv6_0 + 3 && nft_drops(&w, "spoof") > spoof0 &&
+		    metered_drops(&w) >= drops0 + 4)
+			break;
+	printf("no IPv6: neighbour discovery %llu drops, spoof %llu, net_drop_packets +%llu\n",
+	       (unsigned long long)(nft_drops(&w, "no_ipv6") - no_ipv6_0),
+	       (unsigned long long)(nft_drops(&w, "spoof") - spoof0),
+	       (unsigned long long)(metered_drops(&w) - drops0));
+	ck_assert_uint_eq(nft_drops(&w, "no_ipv6"), no_ipv6_0 + 3);
+	ck_assert_uint_eq(nft_drops(&w, "spoof"), spoof0 + 1);
+	ck_assert_uint_eq(nft_drops_all(&w), all0 + 4);
+	/* every isolation drop is in a reason's counter */
+	ck_assert_uint_eq(metered_drops(&w), drops0 + 4);
+	ck_assert_uint_eq(metered(&w, "net_tx_dropped_packets"), sent0 + 4);
+	ck_assert_uint_eq(metered(&w, "net_tx_dropped_bytes"), sent_bytes0 + bytes);
+	assert_tx_split(&w);
+	free(host_ll);
+}
+END_TEST
+
 /*
  * The VMM ends without the sanitizers' exit-time leak check: its tracer,
  * killed by the jail's filter when it calls ptrace, would leave the process
@@ -908,5 +1118,6 @@ int main(int argc, char **argv)
 	vf_add_case(s, "tap", test_tap_workload, vf_make_env, vf_remove_env);
 	vf_add_case(s, "veth_mac", test_veth_mac_spoofing, vf_make_env, vf_remove_env);
 	vf_add_case(s, "ipv6", test_ipv6_workload, vf_make_env, vf_remove_env);
+	vf_add_case(s, "no_ipv6", test_no_ipv6_neighbour_discovery, vf_make_env, vf_remove_env);
 	return run_suite(s);
 }

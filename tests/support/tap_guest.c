@@ -10,6 +10,7 @@
 #include <netinet/if_ether.h>
 #include <netinet/ip.h>
 #include <netinet/ip_icmp.h>
+#include <netinet/tcp.h>
 #include <netinet/udp.h>
 #include <poll.h>
 #include <stdio.h>
@@ -173,7 +174,8 @@ int tap_guest_echo(struct tap_guest *g, const uint8_t *src_mac, uint16_t id)
 	return send_ip(g, &f, src_mac, g->host, IPPROTO_ICMP, len);
 }
 
-int tap_guest_udp(struct tap_guest *g, const uint8_t *src_mac, uint16_t port, const char *payload)
+int tap_guest_udp(struct tap_guest *g, const uint8_t *src_mac, struct in_addr to, uint16_t port,
+		  const char *payload)
 {
 	struct frame f = { 0 };
 	struct udphdr *udp = (struct udphdr *)((struct iphdr *)l3_of(&f) + 1);
@@ -184,7 +186,7 @@ int tap_guest_udp(struct tap_guest *g, const uint8_t *src_mac, uint16_t port, co
 				.dest = htons(port),
 				.len = htons((uint16_t)len) };
 	memcpy(udp + 1, payload, strlen(payload));
-	return send_ip(g, &f, src_mac, g->host, IPPROTO_UDP, len);
+	return send_ip(g, &f, src_mac, to, IPPROTO_UDP, len);
 }
 
 /* The host asks who has the guest's address: the guest answers. */
@@ -233,6 +235,67 @@ static bool icmp_in(struct tap_guest *g, struct frame *in, size_t n, uint16_t ec
 	return false;
 }
 
+/* The TCP checksum: over the IPv4 pseudo-header and the segment. */
+static uint16_t tcp_checksum(const struct iphdr *ip, const void *segment, size_t len)
+{
+	struct {
+		uint32_t saddr, daddr;
+		uint8_t zero, proto;
+		uint16_t len;
+		uint8_t segment[sizeof(struct tcphdr)];
+	} __attribute__((packed)) pseudo = { .saddr = ip->saddr,
+					     .daddr = ip->daddr,
+					     .proto = IPPROTO_TCP,
+					     .len = htons((uint16_t)len) };
+
+	memcpy(pseudo.segment, segment, len);
+	return inet_checksum(&pseudo, sizeof(pseudo) - sizeof(pseudo.segment) + len);
+}
+
+/*
+ * A SYN to the guest's tcp_port: said on stdout, and answered with a SYN-ACK
+ * without options, which completes the peer's connect(). Nothing else of TCP
+ * is answered: what follows the handshake is the peer's to give up on.
+ */
+static void tcp_in(struct tap_guest *g, struct frame *in, size_t n)
+{
+	struct iphdr *ip = l3_of(in);
+	struct tcphdr *tcp = (struct tcphdr *)(ip + 1), syn;
+	struct frame out = { 0 };
+	struct iphdr *oip = l3_of(&out);
+	struct tcphdr *otcp = (struct tcphdr *)(oip + 1);
+	char from[INET_ADDRSTRLEN];
+
+	if (!g->tcp_port || n < L3_OFF + sizeof(*ip) + sizeof(*tcp) || ip->ihl != 5 ||
+	    ip->protocol != IPPROTO_TCP || ip->daddr != g->addr.s_addr)
+		return;
+	syn = *tcp;
+	if (ntohs(syn.dest) != g->tcp_port || !syn.syn || syn.ack)
+		return;
+	inet_ntop(AF_INET, &ip->saddr, from, sizeof(from));
+	printf("tcp syn from %s:%u to port %u\n", from, ntohs(syn.source), g->tcp_port);
+	fflush(stdout);
+	*otcp = (struct tcphdr){ .source = syn.dest,
+				 .dest = syn.source,
+				 .seq = htonl(0x7669676c),
+				 .ack_seq = htonl(ntohl(syn.seq) + 1),
+				 .doff = sizeof(*otcp) / 4,
+				 .syn = 1,
+				 .ack = 1,
+				 .window = htons(65535) };
+	*oip = (struct iphdr){ .version = 4,
+			       .ihl = 5,
+			       .tot_len = htons((uint16_t)(sizeof(*oip) + sizeof(*otcp))),
+			       .ttl = 64,
+			       .protocol = IPPROTO_TCP,
+			       .saddr = g->addr.s_addr,
+			       .daddr = ip->saddr };
+	oip->check = inet_checksum(oip, sizeof(*oip));
+	otcp->check = tcp_checksum(oip, otcp, sizeof(*otcp));
+	send_frame(g, &out, g->mac, eth_of(in)->ether_shost, ETHERTYPE_IP,
+		   sizeof(*oip) + sizeof(*otcp));
+}
+
 static double now_ms(void)
 {
 	struct timespec t;
@@ -259,13 +322,35 @@ bool tap_guest_serve(struct tap_guest *g, int ms, uint16_t echo_id)
 		/* IPv6 neighbour discovery and MLD come too: only ARP and IPv4 count */
 		if (ntohs(eth_of(&in)->ether_type) == ETHERTYPE_ARP)
 			answer_arp(g, &in, (size_t)n);
-		else if (ntohs(eth_of(&in)->ether_type) == ETHERTYPE_IP)
+		else if (ntohs(eth_of(&in)->ether_type) == ETHERTYPE_IP) {
+			tcp_in(g, &in, (size_t)n);
 			reply |= icmp_in(g, &in, (size_t)n, echo_id);
+		}
 	}
 	return reply;
 }
 
 #define VMM_ECHO_ID 0x7674
+
+/* argv[2..4] of a VMM's command line, MAC ADDR HOST_ADDR, into g. */
+static bool guest_args(struct tap_guest *g, char **argv)
+{
+	return tap_guest_parse_mac(argv[2], g->mac) && inet_pton(AF_INET, argv[3], &g->addr) == 1 &&
+	       inet_pton(AF_INET, argv[4], &g->host) == 1;
+}
+
+/* Attaches g to `tap` and says "attached IFNAME", or why not. */
+static int guest_attach_said(struct tap_guest *g, const char *tap)
+{
+	int ret = tap_guest_attach(g, tap);
+
+	if (ret < 0)
+		printf("attaching to %s: %s\n", tap, strerror(-ret));
+	else
+		printf("attached %s\n", g->ifname);
+	fflush(stdout);
+	return ret;
+}
 
 int tap_vmm_main(int argc, char **argv)
 {
@@ -273,36 +358,59 @@ int tap_vmm_main(int argc, char **argv)
 	uint8_t other[ETH_ALEN];
 	int ret, service, port, ms;
 
-	if (argc != 8 || !tap_guest_parse_mac(argv[2], g.mac) ||
-	    inet_pton(AF_INET, argv[3], &g.addr) != 1 ||
-	    inet_pton(AF_INET, argv[4], &g.host) != 1) {
+	if (argc != 8 || !guest_args(&g, argv)) {
 		fprintf(stderr, "usage: --vmm TAP MAC ADDR HOST_ADDR SERVICE_PORT OTHER_PORT MS\n");
 		return 1;
 	}
 	service = atoi(argv[5]);
 	port = atoi(argv[6]);
 	ms = atoi(argv[7]);
-	ret = tap_guest_attach(&g, argv[1]);
-	if (ret < 0) {
-		printf("attaching to %s: %s\n", argv[1], strerror(-ret));
+	if (guest_attach_said(&g, argv[1]) < 0)
 		return 1;
-	}
-	printf("attached %s\n", g.ifname);
-	fflush(stdout);
 	memcpy(other, g.mac, ETH_ALEN);
 	other[ETH_ALEN - 1] ^= 0x01;
 	ret = tap_guest_echo(&g, g.mac, VMM_ECHO_ID);
 	if (!ret)
-		ret = tap_guest_udp(&g, g.mac, (uint16_t)service, "service");
+		ret = tap_guest_udp(&g, g.mac, g.host, (uint16_t)service, "service");
 	if (!ret)
-		ret = tap_guest_udp(&g, g.mac, (uint16_t)port, "other");
+		ret = tap_guest_udp(&g, g.mac, g.host, (uint16_t)port, "other");
 	if (!ret)
-		ret = tap_guest_udp(&g, other, (uint16_t)service, "spoofed");
+		ret = tap_guest_udp(&g, other, g.host, (uint16_t)service, "spoofed");
 	if (ret < 0) {
 		printf("sending: %s\n", strerror(-ret));
 		return 1;
 	}
 	printf("echo reply: %s\n", tap_guest_serve(&g, ms, VMM_ECHO_ID) ? "yes" : "no");
+	close(g.fd);
+	return 0;
+}
+
+int tap_server_main(int argc, char **argv)
+{
+	struct tap_guest g = { .fd = -1 };
+	int port;
+
+	if (argc < 7 || !guest_args(&g, argv)) {
+		fprintf(stderr, "usage: --server TAP MAC ADDR HOST_ADDR PORT MS [DEST...]\n");
+		return 1;
+	}
+	port = atoi(argv[5]);
+	g.tcp_port = (uint16_t)port;
+	if (guest_attach_said(&g, argv[1]) < 0)
+		return 1;
+	for (int i = 7; i < argc; i++) {
+		struct in_addr to;
+
+		if (inet_pton(AF_INET, argv[i], &to) != 1 ||
+		    tap_guest_udp(&g, g.mac, to, (uint16_t)port, "egress") < 0) {
+			printf("sending to %s failed\n", argv[i]);
+			return 1;
+		}
+		printf("sent to %s\n", argv[i]);
+	}
+	fflush(stdout);
+	tap_guest_serve(&g, atoi(argv[6]), 0);
+	printf("done\n");
 	close(g.fd);
 	return 0;
 }

@@ -19,6 +19,8 @@ struct tap_guest {
 	uint8_t host_mac[ETH_ALEN]; /* the tap's, read from sysfs */
 	struct in_addr addr, host;
 	char ifname[IF_NAMESIZE];
+	/* nonzero: TCP SYNs to this port are answered with a SYN-ACK and reported on stdout */
+	uint16_t tcp_port;
 };
 
 /* "02:00:5e:00:53:01" into mac; false when it is not one. */
@@ -33,12 +35,14 @@ bool tap_guest_parse_mac(const char *text, uint8_t mac[ETH_ALEN]);
 int tap_guest_attach(struct tap_guest *g, const char *ifname);
 /* An ICMP echo request to the host, sent from src_mac (the guest's: g->mac). */
 int tap_guest_echo(struct tap_guest *g, const uint8_t *src_mac, uint16_t id);
-/* A UDP datagram to host:port, sent from src_mac. */
-int tap_guest_udp(struct tap_guest *g, const uint8_t *src_mac, uint16_t port, const char *payload);
+/* A UDP datagram to to:port (through the host, its gateway), sent from src_mac. */
+int tap_guest_udp(struct tap_guest *g, const uint8_t *src_mac, struct in_addr to, uint16_t port,
+		  const char *payload);
 /*
- * Reads frames for `ms`, answering the host's ARP requests and echo
- * requests for the guest's address; true when an echo reply of `echo_id`
- * came from the host.
+ * Reads frames for `ms`, answering the host's ARP requests, echo requests
+ * for the guest's address and, with tcp_port set, SYNs to that port (each
+ * one said on stdout: "tcp syn from ADDR:PORT to port N"); true when an
+ * echo reply of `echo_id` came from the host.
  */
 bool tap_guest_serve(struct tap_guest *g, int ms, uint16_t echo_id);
 
@@ -51,5 +55,14 @@ bool tap_guest_serve(struct tap_guest *g, int ms, uint16_t echo_id);
  * milliseconds, then says "echo reply: yes" or "no". 0, or 1 on errors.
  */
 int tap_vmm_main(int argc, char **argv);
+
+/*
+ * A server's guest: `--server TAP MAC ADDR HOST_ADDR PORT MS [DEST...]`
+ * (argv[0] is "--server"). Attaches, says "attached", sends a datagram
+ * "egress" to each DEST:PORT and says "sent to DEST", then for MS
+ * milliseconds answers ARP, echo requests and TCP SYNs to PORT, and says
+ * "done". 0, or 1 on errors.
+ */
+int tap_server_main(int argc, char **argv);
 
 #endif

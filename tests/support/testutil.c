@@ -23,6 +23,9 @@
 #include <time.h>
 #include <unistd.h>
 #include <zlib.h>
+#ifdef __x86_64__
+#include <x86intrin.h>
+#endif
 
 #include "spawn.h"
 
@@ -482,6 +485,23 @@ int sh(const char *fmt, ...)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
 }
 
+char *sh_output(const char *fmt, ...)
+{
+	char cmd[1024];
+	char *argv[] = { "/bin/sh", "-c", cmd, NULL };
+	struct cmd_result r = { 0 };
+	char *out = NULL;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	if (run_cmd(argv, &r) == 0 && r.status == 0)
+		out = strdup(r.out);
+	cmd_result_free(&r);
+	return out;
+}
+
 /* addr:port, IPv4 or IPv6 (asserts it is an address); NULL: any IPv4 address. */
 static socklen_t sockaddr_of(const char *addr, int port, struct sockaddr_storage *ret)
 {
@@ -506,6 +526,15 @@ void udp_burst(const char *netns, const char *addr, int port, int n)
 	udp_burst_from(netns, NULL, addr, port, n);
 }
 
+uint64_t udp_burst_frame_bytes(int n, bool ipv6)
+{
+	uint64_t bytes = 0;
+
+	for (int i = 0; i < n; i++)
+		bytes += 14 + (ipv6 ? 40 : 20) + 8 + 100 + 20 * (i % 50);
+	return bytes;
+}
+
 void udp_burst_from(const char *netns, const char *from, const char *addr, int port, int n)
 {
 	static const char payload[100 + 20 * 49];
@@ -521,7 +550,8 @@ void udp_burst_from(const char *netns, const char *from, const char *addr, int p
 	if (pid == 0) {
 		int s;
 
-		enter_netns(netns);
+		if (netns)
+			enter_netns(netns);
 		s = socket(to.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 		if (s < 0 || (from && bind(s, (struct sockaddr *)&src, src_len)))
 			_exit(1);
@@ -577,4 +607,41 @@ double now_s(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+unsigned long host_tsc_khz(void)
+{
+#ifdef __x86_64__
+	struct timespec a, b, pause = { 0, 100 * 1000 * 1000 };
+	unsigned long long t0, t1;
+	double ns;
+
+	clock_gettime(CLOCK_MONOTONIC_RAW, &a);
+	t0 = __rdtsc();
+	nanosleep(&pause, NULL);
+	t1 = __rdtsc();
+	clock_gettime(CLOCK_MONOTONIC_RAW, &b);
+	ns = (double)(b.tv_sec - a.tv_sec) * 1e9 + (double)(b.tv_nsec - a.tv_nsec);
+	return (unsigned long)((double)(t1 - t0) / ns * 1e6);
+#else
+	return 0;
+#endif
+}
+
+const char *require_microvm(const char *suite)
+{
+	static char dir[PATH_MAX];
+	const char *env = getenv("VIGIL_GUEST_DIR");
+	char path[PATH_MAX + 16];
+
+	snprintf(dir, sizeof(dir), "%s", env ? env : "build/guest");
+	snprintf(path, sizeof(path), "%s/vmlinuz", dir);
+	if (access(path, R_OK) != 0 || sh("command -v qemu-system-x86_64 >/dev/null") != 0) {
+		fprintf(stderr,
+			"%s: skipped: no qemu-system-x86_64 or no guest in %s (make guest builds "
+			"it)\n",
+			suite, dir);
+		exit(EXIT_SKIP);
+	}
+	return dir;
 }

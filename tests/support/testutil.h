@@ -99,12 +99,14 @@ void enter_netns(const char *name);
 
 /*
  * Sends n UDP datagrams of 100 to 1080 bytes from the namespace `netns` (as
- * enter_netns() takes it) to addr:port, IPv4 or IPv6; returns once all are
- * sent.
+ * enter_netns() takes it; NULL: this one) to addr:port, IPv4 or IPv6;
+ * returns once all are sent.
  */
 void udp_burst(const char *netns, const char *addr, int port, int n);
 /* The same from the source address `from`, one of the namespace's. */
 void udp_burst_from(const char *netns, const char *from, const char *addr, int port, int n);
+/* The bytes of the Ethernet frames those n datagrams make, to IPv6 or IPv4. */
+uint64_t udp_burst_frame_bytes(int n, bool ipv6);
 
 /*
  * A TCP listener on addr:port, IPv4 or IPv6 (NULL: any IPv4 address) in the namespace `ip netns
@@ -119,7 +121,23 @@ void kill_wait(pid_t pid);
 /* CLOCK_MONOTONIC in seconds. */
 double now_s(void);
 
+/*
+ * The host's TSC rate in kHz (rdtsc against CLOCK_MONOTONIC_RAW over 100 ms),
+ * for a TCG guest's tsc_early_khz=: its PIT calibration fails now and then
+ * (DESIGN.md); 0 off x86-64.
+ */
+unsigned long host_tsc_khz(void);
+
+/*
+ * The directory of the tests' microVM (scripts/guest/build-microvm.sh):
+ * $VIGIL_GUEST_DIR, else build/guest. Exits 77 saying why when it has no
+ * kernel or there is no qemu-system-x86_64.
+ */
+const char *require_microvm(const char *suite);
+
 /* Runs the formatted shell command; its exit status (128 when it did not exit). */
 int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Its standard output when it exits with 0, else NULL. Free it. */
+char *sh_output(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #endif

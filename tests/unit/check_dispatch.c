@@ -179,7 +179,8 @@ START_TEST(test_cli_prefixes_and_help)
 	run_vigil(&r, "help", NULL);
 	ck_assert_int_eq(r.status, 0);
 	ck_assert_ptr_nonnull(strstr(
-		r.out, "OBJECT := { feature | workload | usage | prog | map | net | ledger }"));
+		r.out,
+		"OBJECT := { feature | workload | usage | prog | map | net | ledger | top }"));
 	cmd_result_free(&r);
 
 	/* every object has help, reached by its shortest prefix */

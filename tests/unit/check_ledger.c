@@ -68,9 +68,10 @@ static struct vigil_ledger_input input(const char *id, const char *boot, uint64_
 		.boot_id = boot,
 	};
 
-	in.usage.c.cpu_ns = cpu_ns;
-	in.usage.c.net_tx_bytes = cpu_ns / 1000;
-	in.usage.c.disk_write_bytes = cpu_ns / 10;
+	in.usage.cpu_ns = cpu_ns;
+	in.usage.net_tx_bytes = cpu_ns / 1000;
+	in.usage.net_tx_public_bytes = cpu_ns / 1000;
+	in.usage.disk_write_bytes = cpu_ns / 10;
 	in.usage.mem_bytes = 64ull << 20;
 	in.usage.mem_peak_bytes = 100ull << 20;
 	in.usage.mem_byte_seconds = cpu_ns * 3;
@@ -565,6 +566,82 @@ START_TEST(test_plausibility_flags)
 }
 END_TEST
 
+/*
+ * What was let through and what was dropped add up to what was sent, or the
+ * record says so; no more reaches public destinations than the egress limit
+ * lets through in the window (its rate, its burst, link headers).
+ */
+START_TEST(test_network_flags)
+{
+	struct vigil_ledger *l = open_ledger();
+	struct vigil_ledger_input in;
+	struct vigil_ledger_check c;
+	struct json_object *r;
+	/* 8 Mbit/s for 1 s: 1 MB, a burst of 100 ms (100 kB) and 64 KiB */
+	const uint64_t allowed = 1000000 + 100000 + 65536;
+
+	one(&in, BOOT_A, SEC / 10);
+	in.alloc.egress_mbit = 8;
+	in.usage.net_tx_packets = 100;
+	in.usage.net_tx_bytes = allowed + 100 * 18;
+	in.usage.net_tx_public_bytes = allowed + 100 * 18;
+	ck_assert_int_eq(vigil_ledger_append_epoch(l, T0, T0 + SEC, &in, 1), 0);
+	/* one byte more than that in the next second */
+	in.usage.net_tx_packets = 200;
+	in.usage.net_tx_bytes += allowed + 100 * 18 + 1;
+	in.usage.net_tx_public_bytes = in.usage.net_tx_bytes;
+	ck_assert_int_eq(vigil_ledger_append_epoch(l, 0, T0 + 2 * SEC, &in, 1), 0);
+	/* dropped bytes that were never sent */
+	in.usage.net_tx_dropped_bytes = 5;
+	ck_assert_int_eq(vigil_ledger_append_epoch(l, 0, T0 + 3 * SEC, &in, 1), 0);
+	/* a window whose own figures add up is not flagged; no limit */
+	in.alloc.egress_mbit = 0;
+	in.usage.net_tx_bytes += 5;
+	in.usage.net_tx_private_bytes += 5;
+	ck_assert_int_eq(vigil_ledger_append_epoch(l, 0, T0 + 4 * SEC, &in, 1), 0);
+
+	r = record_json(l, 1);
+	ck_assert_uint_eq(json_object_array_length(json_object_object_get(r, "flags")), 0);
+	ck_assert_uint_eq(field(r, "alloc", "egress_mbit"), 8);
+	json_object_put(r);
+	r = record_json(l, 2);
+	ck_assert(has_flag(r, "net_over_egress_limit") && !has_flag(r, "net_tx_unbalanced"));
+	json_object_put(r);
+	r = record_json(l, 3);
+	ck_assert(has_flag(r, "net_tx_unbalanced"));
+	json_object_put(r);
+	r = record_json(l, 4);
+	ck_assert_uint_eq(json_object_array_length(json_object_object_get(r, "flags")), 0);
+	ck_assert_uint_eq(field(r, "counters", "net_tx_dropped_bytes"), 5);
+	json_object_put(r);
+	ck_assert_msg(vigil_ledger_verify_db(db_path, NULL, &c) == 0, "%s", c.reason);
+	vigil_ledger_close(l);
+}
+END_TEST
+
+/* A ledger of another record format is refused by name, by verify and by a writer. */
+START_TEST(test_other_format_refused)
+{
+	struct vigil_ledger_opts opts = { .state_dir = dir, .agent_version = "0.1.0-test" };
+	struct vigil_ledger *l = open_ledger();
+	struct vigil_ledger_check c;
+	char err[512] = "";
+	sqlite3 *db;
+
+	append_epochs(l, 0, 1, 1);
+	vigil_ledger_close(l);
+	db = db_open();
+	db_exec(db, "UPDATE meta SET value = '1' WHERE key = 'format'");
+	sqlite3_close(db);
+	ck_assert_int_eq(vigil_ledger_verify_db(db_path, NULL, &c), -EBADMSG);
+	ck_assert_msg(strstr(c.reason, "records are of format 1"), "%s", c.reason);
+	l = NULL;
+	ck_assert_int_ne(vigil_ledger_open(&opts, &l, err, sizeof(err)), 0);
+	ck_assert_msg(strstr(err, "records are of format 1"), "%s", err);
+	ck_assert_ptr_null(l);
+}
+END_TEST
+
 static struct vigil_ledger_proof *proof_round_trip(const struct vigil_ledger_proof *p)
 {
 	struct vigil_ledger_proof *q;
@@ -958,6 +1035,8 @@ static Suite *ledger_suite(void)
 	tcase_add_test(tc, test_counters_across_reboot);
 	tcase_add_test(tc, test_final_record_and_new_life);
 	tcase_add_test(tc, test_plausibility_flags);
+	tcase_add_test(tc, test_network_flags);
+	tcase_add_test(tc, test_other_format_refused);
 	tcase_add_test(tc, test_merkle_proofs_odd_epoch);
 	tcase_add_test(tc, test_merkle_paths_all_sizes);
 	tcase_add_test(tc, test_key_file_permissions);

@@ -28,10 +28,10 @@ static struct vigil_metrics_snapshot make_snapshot(void)
 	memset(workloads, 0, sizeof(workloads));
 	snprintf(a->slot.workload, sizeof(a->slot.workload), "relay-1");
 	a->slot.state = VIGIL_SLOT_ACTIVE;
-	a->usage.c.cpu_ns = 1500000000;
-	a->usage.c.net_tx_public_bytes = 10;
-	a->usage.c.net_tx_private_bytes = 20;
-	a->usage.c.disk_write_bytes = 4096;
+	a->usage.cpu_ns = 1500000000;
+	a->usage.net_tx_public_bytes = 10;
+	a->usage.net_tx_private_bytes = 20;
+	a->usage.disk_write_bytes = 4096;
 	a->usage.mem_bytes = 1 << 20;
 	a->usage.mem_byte_seconds = 123;
 	a->has_alloc = true;
@@ -44,7 +44,7 @@ static struct vigil_metrics_snapshot make_snapshot(void)
 	snprintf(a->alloc.limits[1].name, sizeof(a->alloc.limits[1].name), "memory");
 	snprintf(b->slot.workload, sizeof(b->slot.workload), "relay-2");
 	b->slot.state = VIGIL_SLOT_DELETED;
-	b->usage.c.cpu_ns = 7;
+	b->usage.cpu_ns = 7;
 	snprintf(progs[0].name, sizeof(progs[0].name), "vigil_sched_switch");
 	progs[0].run_cnt = 42;
 	progs[0].run_time_ns = 3000;

@@ -71,7 +71,23 @@ START_TEST(test_workload_check)
 	ck_assert(strstr(err, "relay-1\": inbound ports: protocol 7"));
 	w = good(), w.inbound_from = from, w.n_inbound_from = 2;
 	ck_assert_int_eq(vigil_nft_workload_check(&w, err, sizeof(err)), -EINVAL);
-	ck_assert(strstr(err, "198.19.0.1/24"));
+	ck_assert_msg(strstr(err, "relay-1\": inbound_from \"198.19.0.1/24\": not an IPv4 or "
+				  "IPv6 prefix (host bits zero)"),
+		      "%s", err);
+	w = good(), w.egress_to = from, w.n_egress_to = 2;
+	ck_assert_int_eq(vigil_nft_workload_check(&w, err, sizeof(err)), -EINVAL);
+	ck_assert_msg(strstr(err, "relay-1\": egress_to \"198.19.0.1/24\": not an IPv4 or "
+				  "IPv6 prefix (host bits zero)"),
+		      "%s", err);
+	w = good(), w.egress_to = (const char *const[]){ "198.18.0.0/15", "2001:db8::/32", "" };
+	w.n_egress_to = 2;
+	ck_assert_int_eq(vigil_nft_workload_check(&w, err, sizeof(err)), 0);
+	w.n_egress_to = 3;
+	ck_assert_int_eq(vigil_nft_workload_check(&w, err, sizeof(err)), -EINVAL);
+	ck_assert_msg(strstr(err, "egress_to \"\""), "%s", err);
+	w = good(), w.egress_to = from, w.n_egress_to = VIGIL_NFT_MAX_PREFIXES + 1;
+	ck_assert_int_eq(vigil_nft_workload_check(&w, err, sizeof(err)), -EINVAL);
+	ck_assert_msg(strstr(err, "relay-1\": egress_to: 65 prefixes, at most 64"), "%s", err);
 	w = good(), w.ipv4 = "224.0.0.1";
 	ck_assert_int_eq(vigil_nft_workload_check(&w, err, sizeof(err)), -EINVAL);
 	w = good(), w.ipv6 = "fe80::1";
@@ -136,6 +152,15 @@ static char *batch_rules(const struct vigil_nft_workload *w)
 	return vigil_strbuf_steal(&out, NULL);
 }
 
+static size_t occurrences(const char *text, const char *what)
+{
+	size_t n = 0;
+
+	for (const char *p = strstr(text, what); p; p = strstr(p + 1, what))
+		n++;
+	return n;
+}
+
 START_TEST(test_rule_batch)
 {
 	struct vigil_nft_workload w = good();
@@ -163,6 +188,18 @@ START_TEST(test_rule_batch)
 			 "[ meta load nfproto => reg 1 ] [ cmp eq reg 1 0x0000000a ] "
 			 "[ objref type 1 name wl_relay_1_drop_spoof ] [ immediate reg 0 drop ]"));
 	ck_assert(!strstr(text, "limit"));
+	/* its neighbour discovery to the host, from :: or fe80::/10: dropped and counted apart */
+	ck_assert(strstr(text,
+			 "inet vigil wl_relay_1_host [ meta load nfproto => reg 1 ] [ cmp eq "
+			 "reg 1 0x0000000a ] [ payload load 16b @ network header + 8 => reg 1 "
+			 "] [ cmp eq reg 1 0x00000000 0x00000000 0x00000000 0x00000000 ] [ "
+			 "meta load l4proto => reg 1 ] [ cmp eq reg 1 0x0000003a ] [ payload "
+			 "load 1b @ transport header + 0 => reg 1 ] [ lookup reg 1 set "
+			 "vigil_nd_types ] [ objref type 1 name wl_relay_1_drop_no_ipv6 ] [ "
+			 "immediate reg 0 drop ]"));
+	ck_assert_uint_eq(occurrences(text, "set vigil_nd_types ] [ objref type 1 name "
+					    "wl_relay_1_drop_no_ipv6 ] [ immediate reg 0 drop ]"),
+			  2);
 	free(text);
 
 	w.ipv6 = "2001:db8::2";
@@ -171,6 +208,9 @@ START_TEST(test_rule_batch)
 	w.inbound_from = (const char *const[]){ "198.18.4.0/22", "2001:db8:1::/48" };
 	w.n_inbound_from = 2;
 	text = batch_rules(&w);
+	/* with IPv6, its neighbour discovery from ::, fe80::/10 and its address reaches the host */
+	ck_assert_uint_eq(occurrences(text, "set vigil_nd_types ] [ immediate reg 0 accept ]"), 3);
+	ck_assert(!strstr(text, "objref type 1 name wl_relay_1_drop_no_ipv6"));
 	/* ip6 saddr != 2001:db8::2 */
 	ck_assert(strstr(text, "[ payload load 16b @ network header + 8 => reg 1 ] [ cmp neq reg 1 "
 			       "0xb80d0120 0x00000000 0x00000000 0x02000000 ]"));
@@ -189,6 +229,42 @@ START_TEST(test_rule_batch)
 	ck_assert(strstr(text, "[ payload load 6b @ network header + 8 => reg 1 ] [ cmp eq reg 1 "
 			       "0xb80d0120 0x00000100 ] [ immediate reg 0 return ]"));
 	ck_assert(strstr(text, "[ immediate reg 0 jump -> wl_relay_1_from ]"));
+	/* no egress_to: no jump to the egress chain, and nothing in it */
+	ck_assert(!strstr(text, "wl_relay_1_to"));
+	ck_assert(!strstr(text, "wl_relay_1_drop_egress"));
+	free(text);
+}
+END_TEST
+
+/* The egress chain: a return per destination prefix, the drop, and the out chain's jump. */
+START_TEST(test_egress_rules)
+{
+	struct vigil_nft_workload w = good();
+	char *text, *jump, *deny, *conn, *accept_all;
+
+	w.max_connections = 100;
+	w.egress_to = (const char *const[]){ "198.18.7.0/24", "2001:db8:1::/48" };
+	w.n_egress_to = 2;
+	text = batch_rules(&w);
+	/* ip daddr 198.18.7.0/24 return: the destination's three bytes */
+	ck_assert_msg(strstr(text, "inet vigil wl_relay_1_to [ meta load nfproto => reg 1 ] "
+				   "[ cmp eq reg 1 0x00000002 ] [ payload load 3b @ network header "
+				   "+ 16 => reg 1 ] [ cmp eq reg 1 0x000712c6 ] "
+				   "[ immediate reg 0 return ]"),
+		      "%s", text);
+	/* ip6 daddr 2001:db8:1::/48 return */
+	ck_assert(strstr(text, "[ payload load 6b @ network header + 24 => reg 1 ] [ cmp eq reg 1 "
+			       "0xb80d0120 0x00000100 ] [ immediate reg 0 return ]"));
+	/* then everything else is dropped and counted as egress */
+	ck_assert(strstr(text, "inet vigil wl_relay_1_to [ objref type 1 name "
+			       "wl_relay_1_drop_egress ] [ immediate reg 0 drop ]"));
+	/* the out chain jumps there after the deny list and before the connection limit */
+	jump = strstr(text, "inet vigil wl_relay_1_out [ immediate reg 0 jump -> wl_relay_1_to ]");
+	deny = strstr(text, "vigil_deny6");
+	conn = strstr(text, "[ connlimit count 100 flags 1 ]");
+	accept_all = strstr(text, "inet vigil wl_relay_1_out [ immediate reg 0 accept ]");
+	ck_assert_msg(jump && deny && conn && accept_all, "%s", text);
+	ck_assert_msg(deny < jump && jump < conn && conn < accept_all, "%s", text);
 	free(text);
 }
 END_TEST
@@ -230,6 +306,7 @@ static Suite *nft_rules_suite(void)
 	tcase_add_test(tc, test_prefixes);
 	tcase_add_test(tc, test_workload_check);
 	tcase_add_test(tc, test_rule_batch);
+	tcase_add_test(tc, test_egress_rules);
 	tcase_add_test(tc, test_state_parse);
 	suite_add_tcase(s, tc);
 	return s;

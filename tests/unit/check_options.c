@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* Option parsing: global options, command options, and the JSON contract. */
 #include <check.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "decimal.h"
 #include "objects.h"
 #include "print.h"
 #include "testutil.h"
@@ -160,6 +162,48 @@ START_TEST(test_cli_timeout_on_silent_daemon)
 }
 END_TEST
 
+/* Numbers of the command line: whole, or with a few decimals in fixed point. */
+START_TEST(test_decimal_numbers)
+{
+	static const struct {
+		const char *text;
+		unsigned int decimals;
+		unsigned long min, max;
+		int ret;
+		unsigned long value;
+	} cases[] = {
+		{ "5", 0, 0, 10, 0, 5 },
+		{ "5", 3, 0, 10000, 0, 5000 },
+		{ "0.25", 3, 0, 10000, 0, 250 },
+		{ "1.5", 1, 0, 100, 0, 15 },
+		{ "0.001", 3, 0, 10000, 0, 1 },
+		{ "0.0001", 3, 0, 10000, -EINVAL, 0 },
+		{ "1.5", 0, 0, 10, -EINVAL, 0 },
+		{ ".5", 3, 0, 10000, -EINVAL, 0 },
+		{ "5.", 3, 0, 10000, -EINVAL, 0 },
+		{ "1.2.3", 3, 0, 10000, -EINVAL, 0 },
+		{ "-1", 3, 0, 10000, -EINVAL, 0 },
+		{ " 1", 3, 0, 10000, -EINVAL, 0 },
+		{ "1s", 3, 0, 10000, -EINVAL, 0 },
+		{ "", 3, 0, 10000, -EINVAL, 0 },
+		{ "0.05", 3, 100, 10000, -ERANGE, 0 },
+		{ "11", 3, 100, 10000, -ERANGE, 0 },
+		{ "99999999999999999999", 0, 0, 10, -ERANGE, 0 },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		unsigned long v = 0;
+		int r = vigil_parse_fixed(cases[i].text, cases[i].decimals, cases[i].min,
+					  cases[i].max, &v);
+
+		ck_assert_msg(r == cases[i].ret, "\"%s\" (%u decimals): %d, want %d", cases[i].text,
+			      cases[i].decimals, r, cases[i].ret);
+		if (!r)
+			ck_assert_uint_eq(v, cases[i].value);
+	}
+}
+END_TEST
+
 START_TEST(test_cmd_getopt_values)
 {
 	char *argv[] = { "probe", "--mount", "--path", "/x", "-h", NULL };
@@ -307,6 +351,7 @@ static Suite *options_suite(void)
 	tcase_add_test(global, test_global_unknown_short);
 	tcase_add_test(global, test_global_timeout);
 	tcase_add_test(command, test_cmd_getopt_values);
+	tcase_add_test(command, test_decimal_numbers);
 	tcase_add_test(command, test_cmd_getopt_errors);
 	tcase_add_test(cli, test_cli_json_always_one_document);
 	tcase_add_test(cli, test_cli_version_fields);

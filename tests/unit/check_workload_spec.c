@@ -232,8 +232,8 @@ END_TEST
 /* One entry over each list's limit: refused with the limit named, and nothing freed twice. */
 START_TEST(test_network_list_limits)
 {
-	static const char *const lists[] = { "inbound", "inbound_from", "host_services",
-					     "forwards" };
+	static const char *const lists[] = { "inbound", "inbound_from", "egress_to",
+					     "host_services", "forwards" };
 	char spec[8192], entries[4096];
 	size_t used = 0;
 
@@ -252,6 +252,53 @@ START_TEST(test_network_list_limits)
 			 VIGIL_NFT_MAX_PORTS + 1, VIGIL_NFT_MAX_PORTS);
 		expect_error(spec, msg);
 	}
+}
+END_TEST
+
+#define EGRESS(x)                                                                              \
+	"{\"id\":\"bp-1\"," BASE ",\"network\":{\"mode\":\"veth\",\"ipv4\":\"198.18.0.2/30\"," \
+	"\"host_ipv4\":\"198.18.0.1/30\",\"egress_to\":" x "}}"
+
+/* egress_to: prefixes of either family, kept through the record, bad ones named. */
+START_TEST(test_egress_to)
+{
+	struct vigil_workload_spec s, t;
+	struct vigil_workload_addrs addrs;
+	struct vigil_nft_workload w;
+	struct json_object *o;
+	char err[256] = "";
+
+	ck_assert_msg(vigil_workload_spec_parse(EGRESS("[\"198.18.7.1/32\",\"2001:db8::/32\"]"), &s,
+						err, sizeof(err)) == 0,
+		      "%s", err);
+	ck_assert_uint_eq(s.policy.n_egress_to, 2);
+	ck_assert_str_eq(s.policy.egress_to[0], "198.18.7.1/32");
+	vigil_workload_spec_nft(&s, "vg-bp-1", &addrs, &w);
+	ck_assert_uint_eq(w.n_egress_to, 2);
+	ck_assert_str_eq(w.egress_to[1], "2001:db8::/32");
+	o = vigil_workload_spec_to_json(&s);
+	ck_assert_msg(vigil_workload_spec_from_json(o, &t, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_uint_eq(t.policy.n_egress_to, 2);
+	ck_assert_str_eq(t.policy.egress_to[0], "198.18.7.1/32");
+	ck_assert_str_eq(t.policy.egress_to[1], "2001:db8::/32");
+	json_object_put(o);
+	vigil_workload_spec_free(&t);
+	vigil_workload_spec_free(&s);
+	/* left out: no limit, and none in the record */
+	ck_assert_int_eq(vigil_workload_spec_parse("{\"id\":\"a\"," BASE "}", &s, err, sizeof(err)),
+			 0);
+	ck_assert_uint_eq(s.policy.n_egress_to, 0);
+	vigil_workload_spec_free(&s);
+
+	expect_error(EGRESS("[]"), "workload \"bp-1\": network.egress_to is empty: list the "
+				   "prefixes new flows may go to, or leave it out for any "
+				   "destination");
+	expect_error(EGRESS("\"198.18.7.1/32\""), "network.egress_to must be an array");
+	expect_error(EGRESS("[7]"), "workload \"bp-1\": network.egress_to[0] must be a string");
+	expect_error(EGRESS("[\"198.18.7.1/24\"]"),
+		     "workload \"bp-1\": egress_to \"198.18.7.1/24\": not an IPv4 or IPv6 prefix "
+		     "(host bits zero)");
+	expect_error(EGRESS("[\"relay.example\"]"), "egress_to \"relay.example\": not an IPv4");
 }
 END_TEST
 
@@ -719,6 +766,7 @@ static Suite *spec_suite(void)
 	tcase_add_test(tc, test_command);
 	tcase_add_test(tc, test_network_rules);
 	tcase_add_test(tc, test_network_list_limits);
+	tcase_add_test(tc, test_egress_to);
 	tcase_add_test(tc, test_workload_mac);
 	tcase_add_test(tc, test_valid_tap_and_round_trip);
 	tcase_add_test(tc, test_tap_rules);
