@@ -208,7 +208,7 @@ void wl_qmp_event(struct vigild *d, void *ptr, uint32_t events)
 	struct wl_qmp *q = ptr;
 	char buf[VIGIL_QMP_LINE_MAX];
 	ssize_t n;
-	int ret = 0;
+	int ret = 0, err;
 
 	if (!w)
 		return;
@@ -224,8 +224,8 @@ void wl_qmp_event(struct vigild *d, void *ptr, uint32_t events)
 	} else if (events & (EPOLLHUP | EPOLLERR)) {
 		ret = vigil_qmp_fail(&q->proto, "the VMM closed the QMP connection");
 	}
-	if (!ret && flush(d, q) < 0)
-		ret = vigil_qmp_fail(&q->proto, "writing: %s", strerror(errno));
+	if (!ret && (err = flush(d, q)) < 0)
+		ret = vigil_qmp_fail(&q->proto, "writing: %s", strerror(-err));
 	if (ret)
 		finish(d, w, ret, q->proto.err);
 }

@@ -490,7 +490,9 @@ START_TEST(test_microvm)
 	ck_assert_uint_eq((uint64_t)vf_jint(counters, "net_tx_bytes"), tx);
 	ck_assert_uint_eq((uint64_t)vf_jint(counters, "net_tx_dropped_bytes"), dropped_bytes);
 	ck_assert_uint_eq((uint64_t)vf_jint(counters, "cpu_ns"), metered);
-	ck_assert(json_object_object_get_ex(rec, "flags", &j) && json_object_array_length(j) == 0);
+	ck_assert_msg(json_object_object_get_ex(rec, "flags", &j) &&
+			      json_object_array_length(j) == 0,
+		      "the final record is flagged: %s", json_object_to_json_string(rec));
 	json_object_put(rec);
 	snprintf(db, sizeof(db), "%s/ledger.db", vf.state);
 	ck_assert_int_eq(run_vigil(&r, "ledger", "verify", "--db", db, NULL), 0);
