@@ -98,12 +98,21 @@ enum vigil_slot_state {
 };
 
 /* Which workload a slot belongs to, so readers need nothing but bpffs. */
+/* "restarting" and the NUL: the longest state a workload is shown in */
+#define VIGIL_RUN_STATE_SIZE 16
+
 struct vigil_slot {
 	char workload[VIGIL_ID_SIZE];
 	__u64 cgroup_id;
 	__u64 created_unix_ns;
 	__u32 ifindex;
 	__u32 state;
+	/*
+	 * What vigild last recorded of the workload ("running", "stopped", ...,
+	 * as `vigil workload show` says), for readers of the maps alone; written
+	 * by vigild, never by the programs.
+	 */
+	char run_state[VIGIL_RUN_STATE_SIZE];
 };
 
 /*

@@ -147,6 +147,8 @@ static void value_slot(const void *value)
 	print_u64(PRINT_ANY, "created_unix_ns", " created_unix_ns %llu", s.created_unix_ns);
 	print_u64(PRINT_ANY, "ifindex", " ifindex %llu", s.ifindex);
 	print_string(PRINT_ANY, "state", " state %s", slot_state_name(s.state));
+	snprintf(id, sizeof(id), "%.*s", (int)sizeof(s.run_state), s.run_state);
+	print_string(PRINT_ANY, "run_state", " run_state %s", id);
 }
 
 static bool slot_unused(const void *value)

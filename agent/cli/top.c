@@ -218,11 +218,6 @@ static int row_cmp(const void *a, const void *b)
 	return strncmp(x->slot.workload, y->slot.workload, sizeof(x->slot.workload));
 }
 
-static const char *state_name(const struct vigil_slot *s)
-{
-	return s->state == VIGIL_SLOT_DELETED ? "deleted" : "active";
-}
-
 static const char *rate(char *buf, size_t len, double bps)
 {
 	char tmp[32];
@@ -261,7 +256,7 @@ static void print_table(const struct reading *r, double delay_s, bool redraw)
 	print_text("vigil top  %s  %zu workload%s, every %.1f s, sorted by %s%s\n", when, r->n,
 		   r->n == 1 ? "" : "s", delay_s, sorts[sort_by].name,
 		   redraw ? "  (keys: c m d n x i sort, q quits)" : "");
-	print_text("%-20s %-7s %6s %10s %11s %11s %11s %11s %11s %7s  %s\n", "WORKLOAD", "STATE",
+	print_text("%-20s %-10s %6s %10s %11s %11s %11s %11s %11s %7s  %s\n", "WORKLOAD", "STATE",
 		   "CPU%", "MEMORY", "DISK READ", "DISK WRITE", "NET RX", "NET TX", "TX DROPPED",
 		   "LOST/s", "DROPS BY REASON (total)");
 	for (size_t i = 0; i < r->n; i++) {
@@ -276,9 +271,9 @@ static void print_table(const struct reading *r, double delay_s, bool redraw)
 			snprintf(lost, sizeof(lost), "-");
 		}
 		reasons_text(w, why, sizeof(why));
-		print_text("%-20.*s %-7s %6s %10s %11s %11s %11s %11s %11s %7s  %s\n",
+		print_text("%-20.*s %-10s %6s %10s %11s %11s %11s %11s %11s %7s  %s\n",
 			   (int)strnlen(w->slot.workload, sizeof(w->slot.workload)),
-			   w->slot.workload, state_name(&w->slot), cpu,
+			   w->slot.workload, vigil_slot_state_name(&w->slot), cpu,
 			   fmt_bytes(a, sizeof(a), w->u.mem_bytes),
 			   w->has_rates ? rate(b, sizeof(b), w->disk_read_bps) : "-",
 			   w->has_rates ? rate(c, sizeof(c), w->disk_write_bps) : "-",
@@ -300,7 +295,7 @@ static void print_json(const struct reading *r, double delay_s)
 		open_json_object(NULL);
 		print_string(PRINT_JSON, "workload", NULL, w->slot.workload);
 		print_u64(PRINT_JSON, "slot", NULL, w->slot_index);
-		print_string(PRINT_JSON, "state", NULL, state_name(&w->slot));
+		print_string(PRINT_JSON, "state", NULL, vigil_slot_state_name(&w->slot));
 		print_double(PRINT_JSON, "interval_seconds", NULL, delay_s, 3);
 		if (w->has_rates) {
 			print_double(PRINT_JSON, "cpu_percent", NULL, w->cpu_percent, 2);

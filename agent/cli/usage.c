@@ -42,11 +42,6 @@ struct show_ctx {
 	int cg2_err;
 };
 
-static const char *slot_state_name(__u32 state)
-{
-	return state == VIGIL_SLOT_DELETED ? "deleted" : "active";
-}
-
 static void print_figures(const struct vigil_workload_usage *u)
 {
 	char buf[64];
@@ -170,7 +165,7 @@ static int show_one(uint32_t slot, const struct vigil_slot *s, const struct vigi
 	open_json_object(NULL);
 	print_string(PRINT_ANY, "workload", "workload %s", s->workload);
 	print_u64(PRINT_ANY, "slot", "  slot %llu", slot);
-	print_string(PRINT_ANY, "state", "  %s\n", slot_state_name(s->state));
+	print_string(PRINT_ANY, "state", "  %s\n", vigil_slot_state_name(s));
 	print_figures(u);
 	if (ctx->check)
 		print_check(ctx, s, u);

@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cgroup_limits.h"
 #include "crash_point.h"
 #include "daemon.h"
 #include "log.h"
@@ -98,6 +99,8 @@ static int append_locked(struct vigild *d, const struct wl *only, uint64_t end_n
 		x->alloc.memory_mib = w->rec.spec.memory_mib;
 		x->alloc.volume_mib = w->rec.spec.volume_size_mib;
 		x->alloc.egress_mbit = w->rec.spec.policy.egress_mbit;
+		x->memory_allowed_bytes = vigil_limit_memory_bytes(
+			w->rec.spec.memory_mib, w->rec.spec.net_mode == VIGIL_NET_TAP);
 		x->boot_id = d->boot_id;
 		x->final = w->rec.state == VIGIL_WL_DELETED;
 		input_of_slot[w->rec.slot] = (uint32_t)++n;

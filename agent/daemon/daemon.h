@@ -158,6 +158,13 @@ bool wl_cgroup_empty(const struct wl *w);
  * sets it in the daemon; 0 at once when it is recorded already.
  */
 int wl_record_pending(struct vigild *d, struct wl *w, enum vigil_workload_pending why);
+/*
+ * Writes a workload's record, and then what it says the workload is doing
+ * into its slot, where readers of the maps alone (`vigil usage show`, `vigil
+ * top`, /metrics) find it. The record's result: a slot that cannot be
+ * written is logged.
+ */
+int wl_save(struct vigild *d, const struct vigil_workload *r);
 
 /* workload_create.c */
 int wl_create(struct vigild *d, struct json_object *spec, struct wl **ret, struct req_err *e);

@@ -125,6 +125,7 @@ static void repair_slot(struct vigild *d, struct wl *w)
 	int ret;
 
 	snprintf(want.workload, sizeof(want.workload), "%s", r->spec.id);
+	snprintf(want.run_state, sizeof(want.run_state), "%s", vigil_workload_record_state(r));
 	if (vigil_meter_slot_get(d->meter, r->slot, &have) < 0 ||
 	    memcmp(&have, &want, sizeof(want))) {
 		vlog_wl(LOG_NOTICE, r->spec.id, "slot %u did not match its record, set", r->slot);
@@ -310,8 +311,7 @@ int repair_state(struct vigild *d)
 		if (w->rec.state != VIGIL_WL_DELETED)
 			ended = repair_workload(d, w);
 		repair_slot(d, w);
-		if (memcmp(&before, &w->rec, sizeof(before)) &&
-		    (ret = vigil_registry_save(d->state_dir, &w->rec)) < 0)
+		if (memcmp(&before, &w->rec, sizeof(before)) && (ret = wl_save(d, &w->rec)) < 0)
 			vlog_wl(LOG_ERR, w->rec.spec.id, "writing its record: %s", strerror(-ret));
 		wl_resume_pending(d, w);
 		wl_restart_resume(d, w, ended);

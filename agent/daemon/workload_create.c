@@ -262,6 +262,8 @@ static int register_workload(struct vigild *d, struct wl *w, struct req_err *e)
 	int ret;
 
 	snprintf(slot.workload, sizeof(slot.workload), "%s", r->spec.id);
+	snprintf(slot.run_state, sizeof(slot.run_state), "%s",
+		 vigil_workload_state_name(VIGIL_WL_CREATED));
 	ret = workload_meter_interface(d, w, &slot);
 	if (ret < 0)
 		return req_fail(e, ret, "workload \"%s\": metering %s: %s", r->spec.id,
@@ -281,7 +283,7 @@ static int register_workload(struct vigild *d, struct wl *w, struct req_err *e)
 		goto fail_slot;
 	}
 	crash_point(CRASH_CREATE_SLOT);
-	ret = vigil_registry_save(d->state_dir, r);
+	ret = wl_save(d, r);
 	if (ret < 0) {
 		req_fail(e, ret, "workload \"%s\": writing its record in %s: %s", r->spec.id,
 			 d->state_dir, strerror(-ret));

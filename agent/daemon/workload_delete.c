@@ -98,7 +98,7 @@ int wl_delete_finish(struct vigild *d, struct wl *w, int ret, const char *failed
 	deleted.state = VIGIL_WL_DELETED;
 	deleted.pending = VIGIL_PENDING_NONE;
 	deleted.restart_due_unix_ns = 0;
-	ret = vigil_registry_save(d->state_dir, &deleted);
+	ret = wl_save(d, &deleted);
 	if (ret < 0)
 		return req_fail(e, ret, "workload \"%s\": writing its record: %s", r->spec.id,
 				strerror(-ret));

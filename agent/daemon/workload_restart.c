@@ -67,7 +67,7 @@ int wl_restart_cancel(struct vigild *d, struct wl *w, struct req_err *e)
 	if (!w->restart_due_ms)
 		return 0;
 	rec.restart_due_unix_ns = 0;
-	ret = vigil_registry_save(d->state_dir, &rec);
+	ret = wl_save(d, &rec);
 	if (ret < 0)
 		return req_fail(e, ret, "workload \"%s\": recording the cancel of its restart: %s",
 				rec.spec.id, strerror(-ret));
@@ -112,7 +112,7 @@ void wl_restart_resume(struct vigild *d, struct wl *w, bool ended_unseen)
 	} else {
 		return;
 	}
-	ret = vigil_registry_save(d->state_dir, r);
+	ret = wl_save(d, r);
 	if (ret < 0)
 		vlog_wl(LOG_ERR, r->spec.id, "recording its restart schedule: %s", strerror(-ret));
 }
@@ -154,7 +154,7 @@ static void restart(struct vigild *d, struct wl *w)
 	/* a start that fails is a failure too: the back-off goes on */
 	vlog_wl(LOG_ERR, id, "restart %u failed: %s; restart %u in %u ms", w->rec.restarts, e.msg,
 		w->rec.restarts + 1, wl_restart_schedule(d, w));
-	ret = vigil_registry_save(d->state_dir, &w->rec);
+	ret = wl_save(d, &w->rec);
 	if (ret < 0)
 		vlog_wl(LOG_ERR, id, "recording its restart schedule: %s", strerror(-ret));
 }

@@ -106,7 +106,7 @@ int wl_run(struct vigild *d, struct wl *w, struct req_err *e)
 	w->child = true;
 	ret = wl_watch(d, w);
 	if (!ret)
-		ret = vigil_registry_save(d->state_dir, &w->rec);
+		ret = wl_save(d, &w->rec);
 	if (ret < 0) {
 		/* not recorded as running, so it must not run */
 		req_fail(e, ret, "workload \"%s\": recording its start: %s", w->rec.spec.id,
@@ -210,7 +210,7 @@ static void record_exit(struct vigild *d, struct wl *w, bool may_restart)
 		snprintf(restart, sizeof(restart), "; restart %u in %u ms", w->rec.restarts + 1,
 			 delay);
 	}
-	ret = vigil_registry_save(d->state_dir, &w->rec);
+	ret = wl_save(d, &w->rec);
 	vlog_wl(restart[0] ? LOG_NOTICE : LOG_INFO, w->rec.spec.id, "process %d %s%s", w->rec.pid,
 		w->rec.has_exit ? vigil_workload_exit_reason(&w->rec) : "exited (status unknown)",
 		restart);
@@ -337,7 +337,7 @@ int wl_stop_progress(struct vigild *d, struct wl *w, int *ret_err, struct req_er
 		*ret_err =
 			req_fail(e, -EBUSY, "workload \"%s\": processes left in %s after SIGKILL",
 				 w->rec.spec.id, w->rec.cgroup);
-		if (vigil_registry_save(d->state_dir, &w->rec) < 0)
+		if (wl_save(d, &w->rec) < 0)
 			vlog_wl(LOG_ERR, w->rec.spec.id, "recording its failed stop");
 		return 1;
 	}
@@ -351,7 +351,7 @@ int wl_stop_progress(struct vigild *d, struct wl *w, int *ret_err, struct req_er
 		return 1;
 	}
 	w->rec.state = VIGIL_WL_STOPPED;
-	if (vigil_registry_save(d->state_dir, &w->rec) < 0)
+	if (wl_save(d, &w->rec) < 0)
 		*ret_err = req_fail(e, -EIO, "workload \"%s\": recording its stop failed",
 				    w->rec.spec.id);
 	return 1;

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "log.h"
 #include "errmsg.h"
 
 /* Messages name what a client sent: escaped once here for the log and the reply. */
@@ -50,6 +51,19 @@ int wl_add(struct vigild *d, struct wl *w)
 	return 0;
 }
 
+int wl_save(struct vigild *d, const struct vigil_workload *r)
+{
+	int ret = vigil_registry_save(d->state_dir, r), err;
+
+	if (ret < 0)
+		return ret;
+	err = vigil_meter_slot_set_run_state(d->meter, r->slot, vigil_workload_record_state(r));
+	if (err)
+		vlog_wl(LOG_WARNING, r->spec.id, "recording its state in slot %u: %s", r->slot,
+			strerror(-err));
+	return ret;
+}
+
 int wl_record_pending(struct vigild *d, struct wl *w, enum vigil_workload_pending why)
 {
 	struct vigil_workload rec = w->rec;
@@ -58,7 +72,7 @@ int wl_record_pending(struct vigild *d, struct wl *w, enum vigil_workload_pendin
 	if (w->rec.pending == why)
 		return 0;
 	rec.pending = why;
-	ret = vigil_registry_save(d->state_dir, &rec);
+	ret = wl_save(d, &rec);
 	if (!ret)
 		w->rec.pending = why;
 	return ret;

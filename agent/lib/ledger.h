@@ -88,6 +88,11 @@ struct vigil_ledger_input {
 	struct vigil_ledger_alloc alloc;
 	/* /proc/sys/kernel/random/boot_id: the BPF figures restart at zero when it changes */
 	const char *boot_id;
+	/*
+	 * the memory its allocation allows, in bytes: memory_mib, and for a
+	 * microVM's VMM its own overhead (memory.max); 0: memory_mib
+	 */
+	uint64_t memory_allowed_bytes;
 	/* what the BPF maps hold now */
 	struct vigil_workload_usage usage;
 	/* the workload was deleted: its last record */
@@ -100,7 +105,7 @@ enum {
 	VIGIL_LEDGER_COUNTER_REGRESSED = 1 << 0,
 	/* the window's CPU time exceeds vcpus x window */
 	VIGIL_LEDGER_CPU_OVER_ALLOC = 1 << 1,
-	/* the memory peak rose above memory_mib in this window */
+	/* the memory peak rose above what the allocation allows in this window */
 	VIGIL_LEDGER_MEMORY_OVER_ALLOC = 1 << 2,
 	/*
 	 * more reached public destinations in the window than egress_mbit lets

@@ -143,7 +143,7 @@ static int figures(struct vigil_ledger *l, const struct vigil_ledger_input *in, 
 	bool continues = s->exists && !s->final;
 	bool same_boot = continues && strcmp(s->boot_id, in->boot_id) == 0;
 	uint64_t prev[LEDGER_N_COUNTERS] = { 0 };
-	uint64_t window;
+	uint64_t window, allowed;
 
 	r->window_start = continues ? s->window_end : ws;
 	r->window_end = we;
@@ -179,7 +179,8 @@ static int figures(struct vigil_ledger *l, const struct vigil_ledger_input *in, 
 		r->flags |= VIGIL_LEDGER_CPU_OVER_ALLOC;
 	r->flags |= network_flags(r, &in->alloc, window);
 	/* a peak above the limit is flagged in the window it was reached, not ever after */
-	if (in->alloc.memory_mib && in->usage.mem_peak_bytes > in->alloc.memory_mib * MIB &&
+	allowed = in->memory_allowed_bytes ? in->memory_allowed_bytes : in->alloc.memory_mib * MIB;
+	if (in->alloc.memory_mib && in->usage.mem_peak_bytes > allowed &&
 	    (!same_boot || in->usage.mem_peak_bytes > s->mem_peak))
 		r->flags |= VIGIL_LEDGER_MEMORY_OVER_ALLOC;
 	memcpy(s->counters, r->counters, sizeof(s->counters));

@@ -299,6 +299,33 @@ int vigil_meter_slot_set(struct vigil_meter *m, uint32_t slot, const struct vigi
 	return 0;
 }
 
+int vigil_meter_slot_set_run_state(struct vigil_meter *m, uint32_t slot, const char *state)
+{
+	struct vigil_slot s;
+	int err;
+
+	if (strlen(state) >= sizeof(s.run_state))
+		return -EINVAL;
+	err = vigil_meter_slot_get(m, slot, &s);
+	if (err || !strcmp(s.run_state, state))
+		return err;
+	memset(s.run_state, 0, sizeof(s.run_state));
+	memcpy(s.run_state, state, strlen(state));
+	return vigil_meter_slot_set(m, slot, &s);
+}
+
+const char *vigil_slot_state_name(const struct vigil_slot *s)
+{
+	if (s->state == VIGIL_SLOT_FREE)
+		return "free";
+	if (s->state == VIGIL_SLOT_DELETED)
+		return "deleted";
+	/* written by vigild with its NUL; a map changed by hand may lack it */
+	if (!s->run_state[0] || !memchr(s->run_state, '\0', sizeof(s->run_state)))
+		return "created";
+	return s->run_state;
+}
+
 int vigil_meter_slot_reset(struct vigil_meter *m, uint32_t slot)
 {
 	struct vigil_slot free_slot = { .state = VIGIL_SLOT_FREE };

@@ -41,6 +41,14 @@ int vigil_meter_remove_cgroup(struct vigil_meter *m, uint64_t cgroup_id);
 
 int vigil_meter_slot_get(struct vigil_meter *m, uint32_t slot, struct vigil_slot *ret);
 int vigil_meter_slot_set(struct vigil_meter *m, uint32_t slot, const struct vigil_slot *s);
+/* Records the workload's state in its slot, for readers of the maps; -EINVAL when too long. */
+int vigil_meter_slot_set_run_state(struct vigil_meter *m, uint32_t slot, const char *state);
+/*
+ * The state to show of a slot's workload: "deleted", what vigild last
+ * recorded in it, or "created" when it recorded nothing yet.
+ */
+const char *vigil_slot_state_name(const struct vigil_slot *s);
+
 /* Zeroes a slot's counters and marks it free, before it is reused. */
 int vigil_meter_slot_reset(struct vigil_meter *m, uint32_t slot);
 

@@ -177,18 +177,6 @@ static void put_workload_family(struct writer *w, size_t first,
 	}
 }
 
-static const char *state_name(uint32_t state)
-{
-	switch (state) {
-	case VIGIL_SLOT_ACTIVE:
-		return "active";
-	case VIGIL_SLOT_DELETED:
-		return "deleted";
-	default:
-		return "unknown";
-	}
-}
-
 static void put_workload_info(struct writer *w, const struct vigil_metrics_snapshot *s)
 {
 	put_header(w, "vigil_workload", INFO, NULL,
@@ -202,7 +190,7 @@ static void put_workload_info(struct writer *w, const struct vigil_metrics_snaps
 		if (wl->has_alloc)
 			put_label(w->b, false, "owner", wl->alloc.owner,
 				  strnlen(wl->alloc.owner, sizeof(wl->alloc.owner)));
-		put_cstr_label(w->b, false, "state", state_name(wl->slot.state));
+		put_cstr_label(w->b, false, "state", vigil_slot_state_name(&wl->slot));
 		if (wl->has_alloc) {
 			put_u64_label(w->b, "vcpus", wl->alloc.vcpus);
 			put_u64_label(w->b, "memory_mib", wl->alloc.memory_mib);

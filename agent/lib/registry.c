@@ -22,6 +22,17 @@ static const char *const state_names[] = {
 	[VIGIL_WL_DELETED] = "deleted",
 };
 
+const char *vigil_workload_record_state(const struct vigil_workload *r)
+{
+	if (r->pending == VIGIL_PENDING_STOP)
+		return "stopping";
+	if (r->pending == VIGIL_PENDING_DELETE)
+		return "deleting";
+	if (r->state == VIGIL_WL_STOPPED && r->restart_due_unix_ns)
+		return "restarting";
+	return vigil_workload_state_name(r->state);
+}
+
 const char *vigil_workload_state_name(enum vigil_workload_state s)
 {
 	return s <= VIGIL_WL_DELETED ? state_names[s] : "unknown";

@@ -67,6 +67,11 @@ struct vigil_workload {
 };
 
 const char *vigil_workload_state_name(enum vigil_workload_state s);
+/*
+ * What the record says the workload is doing: "stopping" or "deleting" while
+ * one is pending, "restarting" while a restart is due, else its state.
+ */
+const char *vigil_workload_record_state(const struct vigil_workload *r);
 /* "stop", "delete"; NULL for none */
 const char *vigil_workload_pending_name(enum vigil_workload_pending p);
 /*

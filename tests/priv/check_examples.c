@@ -56,6 +56,9 @@ static struct {
 	{ .doc = "192.0.2.10", .byte = 70 },   /* the block producer */
 	{ .doc = "192.0.2.1", .byte = 73 },    /* the demo VM's host end */
 	{ .doc = "192.0.2.2", .byte = 74 },    /* the demo VM */
+	{ .doc = "192.0.2.77", .byte = 75 },   /* the demo VM's spoofed source */
+	{ .doc = "203.0.113.1", .byte = 76 },  /* the demo's denied address */
+	{ .doc = "198.51.100.2", .byte = 77 }, /* the demo's peer */
 };
 #define N_ADDRS (sizeof(addrs) / sizeof(addrs[0]))
 

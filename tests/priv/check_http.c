@@ -90,7 +90,7 @@ static void make_certificates(void)
 static void make_host_objects(void)
 {
 	struct vigil_meter_opts opts = { 0 };
-	struct vigil_slot slot = { .state = VIGIL_SLOT_ACTIVE };
+	struct vigil_slot slot = { .state = VIGIL_SLOT_ACTIVE, .run_state = "running" };
 	struct vigil_meter *m;
 	uint64_t id;
 
@@ -253,7 +253,7 @@ START_TEST(test_metrics_cpu_matches_cpu_stat)
 	mf_assert_within_percent((uint64_t)(seconds * 1e9 + 0.5), workload_cpu_stat_ns(), 1.0,
 				 "/metrics cpu seconds", "cpu.stat");
 	snprintf(prefix, sizeof(prefix),
-		 "vigil_workload_info{workload=\"%s\",owner=\"tenant \\\"a\\\"\",state=\"active\","
+		 "vigil_workload_info{workload=\"%s\",owner=\"tenant \\\"a\\\"\",state=\"running\","
 		 "vcpus=\"2\",memory_mib=\"512\"}",
 		 workload_id);
 	ck_assert(sample(r.body, prefix) == 1.0);

@@ -26,6 +26,7 @@
 
 #include "cgroup.h"
 #include "meter_loader.h"
+#include "prom.h"
 #include "testutil.h"
 #include "vigild_fixture.h"
 
@@ -271,6 +272,74 @@ START_TEST(test_exit_is_stopped_and_usage_stays)
 	ck_assert_int_gt(vf_jint(u, "cpu_ns"), 0);
 	ck_assert_str_eq(vf_jstr(u, "workload"), id);
 	json_object_put(o);
+}
+END_TEST
+
+/* What `vigil -j usage show ID` (the pinned maps alone) says the workload is doing. */
+static const char *pinned_state(const char *id, char *buf, size_t len)
+{
+	char pin_dir[PATH_MAX + 8];
+	struct json_object *o, *v;
+	struct cmd_result r;
+
+	snprintf(pin_dir, sizeof(pin_dir), "%s/vigil", vf.bpffs);
+	ck_assert_int_eq(run_vigil(&r, "-j", "--pin-dir", pin_dir, "usage", "show", id, NULL), 0);
+	ck_assert_msg(r.status == 0, "usage show: %s", r.out);
+	o = parse_json(r.out);
+	ck_assert(o && json_object_object_get_ex(o, "state", &v));
+	snprintf(buf, len, "%s", json_object_get_string(v));
+	json_object_put(o);
+	cmd_result_free(&r);
+	return buf;
+}
+
+/* The state label of its vigil_workload_info on /metrics. */
+static const char *metrics_state(const char *id, char *buf, size_t len)
+{
+	char url[64], want[96], *p;
+	struct reply r;
+
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u/metrics", vf_http_port());
+	curl(&r, url, NULL, NULL, NULL, NULL, NULL, NULL);
+	ck_assert_int_eq(r.status, 200);
+	snprintf(want, sizeof(want), "vigil_workload_info{workload=\"%s\"", id);
+	p = strstr(r.body, want);
+	ck_assert_msg(p && (p = strstr(p, "state=\"")), "no info of %s: %s", id, r.body);
+	snprintf(buf, len, "%.*s", (int)strcspn(p + 7, "\""), p + 7);
+	free(r.body);
+	return buf;
+}
+
+/*
+ * The three places a workload's state is read agree: `vigil workload show`
+ * (vigild), `vigil usage show` (the pinned maps alone) and /metrics.
+ */
+START_TEST(test_state_agrees_everywhere)
+{
+	char id[64], a[32], b[32];
+	struct json_object *o;
+	int status;
+
+	ck_assert_msg(vf_vigild_up(), "vigild did not come up");
+	vf_id_of(id, sizeof(id), "st");
+	vf_create_ok(id, "[\"sleep\",\"600\"]");
+	ck_assert_str_eq(pinned_state(id, a, sizeof(a)), "created");
+	ck_assert_str_eq(metrics_state(id, b, sizeof(b)), "created");
+	o = vf_wl_cmd(&status, "start", id);
+	ck_assert_int_eq(status, 0);
+	json_object_put(o);
+	o = vf_show(id);
+	ck_assert_str_eq(vf_state_of(o), "running");
+	json_object_put(o);
+	ck_assert_str_eq(pinned_state(id, a, sizeof(a)), "running");
+	ck_assert_str_eq(metrics_state(id, b, sizeof(b)), "running");
+	o = vf_wl_cmd(&status, "stop", id);
+	ck_assert_int_eq(status, 0);
+	json_object_put(o);
+	o = vf_wait_state(id, "stopped", 10);
+	json_object_put(o);
+	ck_assert_str_eq(pinned_state(id, a, sizeof(a)), "stopped");
+	ck_assert_str_eq(metrics_state(id, b, sizeof(b)), "stopped");
 }
 END_TEST
 
@@ -531,6 +600,7 @@ int main(int argc, char **argv)
 	vf_add_case(s, "round_trip", test_round_trip, vf_make_env, vf_remove_env);
 	vf_add_case(s, "bad_input", test_bad_input_changes_nothing, vf_make_env, vf_remove_env);
 	vf_add_case(s, "exit", test_exit_is_stopped_and_usage_stays, vf_make_env, vf_remove_env);
+	vf_add_case(s, "state", test_state_agrees_everywhere, vf_make_env, vf_remove_env);
 	vf_add_case(s, "restart", test_restart_keeps_workloads, vf_make_env, vf_remove_env);
 	vf_add_case(s, "veth", test_veth, vf_make_env, vf_remove_env);
 	vf_add_case(s, "kill9", test_kill9_mid_burn, vf_make_env, vf_remove_env);

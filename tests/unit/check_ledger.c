@@ -619,6 +619,30 @@ START_TEST(test_network_flags)
 }
 END_TEST
 
+/* A microVM's VMM is allowed its overhead beside the guest's memory: no flag within it. */
+START_TEST(test_vmm_memory_allowance)
+{
+	struct vigil_ledger *l = open_ledger();
+	struct vigil_ledger_input in;
+	struct json_object *r;
+
+	one(&in, BOOT_A, SEC / 10)->usage.mem_peak_bytes = 600ull << 20;
+	in.memory_allowed_bytes = (512ull + 256) << 20;
+	ck_assert_int_eq(vigil_ledger_append_epoch(l, T0, T0 + SEC, &in, 1), 0);
+	one(&in, BOOT_A, SEC / 5)->usage.mem_peak_bytes = 800ull << 20;
+	in.memory_allowed_bytes = (512ull + 256) << 20;
+	ck_assert_int_eq(vigil_ledger_append_epoch(l, 0, T0 + 2 * SEC, &in, 1), 0);
+	r = record_json(l, 1);
+	ck_assert(!has_flag(r, "memory_over_alloc"));
+	ck_assert_uint_eq(field(r, "alloc", "memory_mib"), 512);
+	json_object_put(r);
+	r = record_json(l, 2);
+	ck_assert(has_flag(r, "memory_over_alloc"));
+	json_object_put(r);
+	vigil_ledger_close(l);
+}
+END_TEST
+
 /* A ledger of another record format is refused by name, by verify and by a writer. */
 START_TEST(test_other_format_refused)
 {
@@ -1037,6 +1061,7 @@ static Suite *ledger_suite(void)
 	tcase_add_test(tc, test_plausibility_flags);
 	tcase_add_test(tc, test_network_flags);
 	tcase_add_test(tc, test_other_format_refused);
+	tcase_add_test(tc, test_vmm_memory_allowance);
 	tcase_add_test(tc, test_merkle_proofs_odd_epoch);
 	tcase_add_test(tc, test_merkle_paths_all_sizes);
 	tcase_add_test(tc, test_key_file_permissions);

@@ -28,6 +28,7 @@ static struct vigil_metrics_snapshot make_snapshot(void)
 	memset(workloads, 0, sizeof(workloads));
 	snprintf(a->slot.workload, sizeof(a->slot.workload), "relay-1");
 	a->slot.state = VIGIL_SLOT_ACTIVE;
+	snprintf(a->slot.run_state, sizeof(a->slot.run_state), "running");
 	a->usage.cpu_ns = 1500000000;
 	a->usage.net_tx_public_bytes = 10;
 	a->usage.net_tx_private_bytes = 20;
@@ -96,8 +97,9 @@ START_TEST(test_prometheus_names)
 		       "class=\"private\"} 20");
 	assert_line(t, "vigil_workload_network_dropped_packets_total{workload=\"relay-2\"} 0");
 	assert_line(t, "# TYPE vigil_workload_info gauge");
-	assert_line(t, "vigil_workload_info{workload=\"relay-1\",owner=\"pool-a\",state=\"active\","
-		       "vcpus=\"2\",memory_mib=\"2048\"} 1");
+	assert_line(t,
+		    "vigil_workload_info{workload=\"relay-1\",owner=\"pool-a\",state=\"running\","
+		    "vcpus=\"2\",memory_mib=\"2048\"} 1");
 	/* unknown to the daemon: no allocation labels rather than empty ones */
 	assert_line(t, "vigil_workload_info{workload=\"relay-2\",state=\"deleted\"} 1");
 	assert_line(t, "# TYPE vigil_workload_limits_enforced gauge");
