@@ -184,9 +184,13 @@ if $keep; then
 	exit 0
 fi
 
-step "vigil workload stop $id, then delete: the final ledger record"
+step "vigil workload stop $id: QMP's system_powerdown presses the guest's power button"
 vigil workload stop "$id" >/dev/null
-vigil workload show "$id" | grep -E "^(state|ended)" || true
+vigil workload show "$id" | grep -E "^(state|ended):" || true
+echo "the end of its console ($state/logs/$id.log):"
+tail -n 3 "$state/logs/$id.log"
+
+step "vigil workload delete $id: its final ledger record"
 vigil workload delete "$id" >/dev/null
 vigil ledger show --db "$state/ledger.db" --limit 1
 
