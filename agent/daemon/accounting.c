@@ -105,7 +105,10 @@ static int append_locked(struct vigild *d, const struct wl *only, uint64_t end_n
 		x->final = w->rec.state == VIGIL_WL_DELETED;
 		input_of_slot[w->rec.slot] = (uint32_t)++n;
 	}
-	if (n)
+	/* one workload's final record reads its slot alone */
+	if (n && only)
+		ret = vigil_meter_read(d->meter, only->rec.slot, &in[0].usage);
+	else if (n)
 		ret = vigil_meter_read_all(d->meter, take_usage, &e);
 	if (ret < 0)
 		goto out;

@@ -31,13 +31,15 @@ enum pinned_map {
 	MAP_CG_SLOT,
 	MAP_CG_GEN,
 	MAP_NET_EPOCH,
+	MAP_IF_SLOT,
 	N_PINNED_MAPS,
 };
 
 static const char *const pinned_map_names[N_PINNED_MAPS] = {
-	[MAP_USAGE] = "vigil_usage",   [MAP_MEM] = "vigil_mem",
-	[MAP_SLOTS] = "vigil_slots",   [MAP_CG_SLOT] = "vigil_cg_slot",
-	[MAP_CG_GEN] = "vigil_cg_gen", [MAP_NET_EPOCH] = VIGIL_NET_EPOCH_MAP,
+	[MAP_USAGE] = "vigil_usage",	 [MAP_MEM] = "vigil_mem",
+	[MAP_SLOTS] = "vigil_slots",	 [MAP_CG_SLOT] = "vigil_cg_slot",
+	[MAP_CG_GEN] = "vigil_cg_gen",	 [MAP_NET_EPOCH] = VIGIL_NET_EPOCH_MAP,
+	[MAP_IF_SLOT] = "vigil_if_slot",
 };
 
 /* Every pin the tracing object owns, for unpinning: its links, then its maps. */
@@ -473,8 +475,9 @@ int vigil_meter_read(struct vigil_meter *m, uint32_t slot, struct vigil_workload
 {
 	struct vigil_slot before, after;
 	struct vigil_net_bank first;
-	unsigned int bank;
+	unsigned int bank = 0;
 	struct vigil_mem mem;
+	bool plain;
 	int err;
 
 	if (slot >= VIGIL_MAX_WORKLOADS)
@@ -482,11 +485,15 @@ int vigil_meter_read(struct vigil_meter *m, uint32_t slot, struct vigil_workload
 	err = snapshot_begin(m);
 	if (err)
 		return err;
-	err = freeze_bank(m, &bank);
-	if (!err && (bpf_map_lookup_elem(m->map_fds[MAP_SLOTS], &slot, &before) < 0 ||
-		     bpf_map_lookup_elem(m->map_fds[MAP_USAGE], &slot, m->percpu) < 0))
+	if (bpf_map_lookup_elem(m->map_fds[MAP_SLOTS], &slot, &before) < 0)
 		err = -errno;
-	if (!err) {
+	/* a workload without an interface: nothing of it waits for a verdict */
+	plain = !err && !before.ifindex;
+	if (!err && !plain)
+		err = freeze_bank(m, &bank);
+	if (!err && !plain && bpf_map_lookup_elem(m->map_fds[MAP_USAGE], &slot, m->percpu) < 0)
+		err = -errno;
+	if (!err && !plain) {
 		sum_bank(m, m->percpu, bank, &first);
 		err = freeze_bank(m, &bank);
 	}
@@ -495,7 +502,9 @@ int vigil_meter_read(struct vigil_meter *m, uint32_t slot, struct vigil_workload
 		     bpf_map_lookup_elem(m->map_fds[MAP_MEM], &slot, &mem) < 0))
 		err = -errno;
 	if (!err) {
-		if (!same_workload(&before, &after))
+		if (plain)
+			sum_bank(m, m->percpu, bank ^ 1, &first);
+		else if (!same_workload(&before, &after))
 			memset(&first, 0, sizeof(first));
 		sum_usage(m, m->percpu, bank, &first, &mem, monotonic_ms(), ret);
 	}
@@ -552,6 +561,8 @@ struct second_pass {
 	vigil_meter_slot_fn fn;
 	void *ctx;
 	uint64_t now_ms;
+	/* no first pass: both banks of this read (nothing is metered on an interface) */
+	bool plain;
 };
 
 static int report_second_pass(struct vigil_meter *m, __u32 first, __u32 n, unsigned int bank,
@@ -560,16 +571,22 @@ static int report_second_pass(struct vigil_meter *m, __u32 first, __u32 n, unsig
 	const struct vigil_net_bank none = { 0 };
 	struct second_pass *p = ctx;
 	struct vigil_workload_usage usage;
+	struct vigil_net_bank other;
 	int err;
 
 	for (__u32 i = 0; i < n; i++) {
 		const struct first_pass *f = &m->first_pass[first + i];
+		const struct vigil_usage *percpu = &m->percpu[(size_t)i * (size_t)m->ncpus];
 
 		if (m->slots[i].state == VIGIL_SLOT_FREE)
 			continue;
-		sum_usage(m, &m->percpu[(size_t)i * (size_t)m->ncpus], bank,
-			  same_workload(&f->slot, &m->slots[i]) ? &f->net : &none, &m->mem[i],
-			  p->now_ms, &usage);
+		if (p->plain)
+			sum_bank(m, percpu, bank ^ 1, &other);
+		sum_usage(m, percpu, bank,
+			  p->plain				  ? &other
+			  : same_workload(&f->slot, &m->slots[i]) ? &f->net
+								  : &none,
+			  &m->mem[i], p->now_ms, &usage);
 		err = p->fn(first + i, &m->slots[i], &usage, p->ctx);
 		if (err)
 			return err;
@@ -577,21 +594,37 @@ static int report_second_pass(struct vigil_meter *m, __u32 first, __u32 n, unsig
 	return 0;
 }
 
+/*
+ * Whether any interface is metered: only then can a reading catch a frame
+ * between tc and its verdict. Without one, a single plain pass is a
+ * snapshot, and the fences' cost (the calling thread waits to run on every
+ * CPU, milliseconds on a busy host) is spared.
+ */
+static bool interfaces_metered(const struct vigil_meter *m)
+{
+	__u32 key;
+
+	return bpf_map_get_next_key(m->map_fds[MAP_IF_SLOT], NULL, &key) == 0 || errno != ENOENT;
+}
+
 int vigil_meter_read_all(struct vigil_meter *m, vigil_meter_slot_fn fn, void *ctx)
 {
-	struct second_pass p = { fn, ctx, 0 };
-	unsigned int bank;
+	struct second_pass p = { fn, ctx, 0, false };
+	unsigned int bank = 0;
 	int err;
 
 	err = snapshot_begin(m);
 	if (err)
 		return err;
 	memset(m->first_pass, 0, VIGIL_MAX_WORKLOADS * sizeof(*m->first_pass));
-	err = freeze_bank(m, &bank);
-	if (!err)
-		err = read_pass(m, false, bank, keep_first_pass, NULL);
-	if (!err)
+	p.plain = !interfaces_metered(m);
+	if (!p.plain) {
 		err = freeze_bank(m, &bank);
+		if (!err)
+			err = read_pass(m, false, bank, keep_first_pass, NULL);
+		if (!err)
+			err = freeze_bank(m, &bank);
+	}
 	p.now_ms = monotonic_ms();
 	if (!err)
 		err = read_pass(m, true, bank, report_second_pass, &p);

@@ -133,18 +133,19 @@ static const char *family_unit(enum vigil_unit unit)
 	return unit == VIGIL_UNIT_NS ? "seconds" : unit == VIGIL_UNIT_BYTES ? "bytes" : NULL;
 }
 
-static bool family_started_before(size_t row)
+/* Rows [first, ret) are one family: the usage table keeps a family's rows together. */
+static size_t family_end(size_t first)
 {
-	for (size_t i = 0; i < row; i++) {
-		if (vigil_usage_fields[i].metric &&
-		    strcmp(vigil_usage_fields[i].metric, vigil_usage_fields[row].metric) == 0)
-			return true;
-	}
-	return false;
+	size_t end = first + 1;
+
+	while (end < vigil_usage_n_fields && vigil_usage_fields[end].metric &&
+	       strcmp(vigil_usage_fields[end].metric, vigil_usage_fields[first].metric) == 0)
+		end++;
+	return end;
 }
 
-/* The family of usage table row `first` (its first row): every workload's samples of each row. */
-static void put_workload_family(struct writer *w, size_t first,
+/* The family of usage table rows [first, end): every workload's samples of each row. */
+static void put_workload_family(struct writer *w, size_t first, size_t end,
 				const struct vigil_metrics_snapshot *s)
 {
 	const struct vigil_usage_field *f = &vigil_usage_fields[first];
@@ -156,11 +157,9 @@ static void put_workload_family(struct writer *w, size_t first,
 	for (size_t i = 0; i < s->n_workloads; i++) {
 		const struct vigil_metrics_workload *wl = &s->workloads[i];
 
-		for (size_t row = first; row < vigil_usage_n_fields; row++) {
+		for (size_t row = first; row < end; row++) {
 			const struct vigil_usage_field *r = &vigil_usage_fields[row];
 
-			if (!r->metric || strcmp(r->metric, f->metric) != 0)
-				continue;
 			vigil_strbuf_add(w->b, f->metric, name_len);
 			if (type == COUNTER)
 				vigil_strbuf_add(w->b, "_total", 6);
@@ -292,9 +291,11 @@ int vigil_metrics_write(const struct vigil_metrics_snapshot *s, enum vigil_metri
 
 	/* about 1.2 kB per workload: grow once, not a dozen times */
 	vigil_strbuf_reserve(out, 2048 + s->n_workloads * 1400);
-	for (size_t i = 0; i < vigil_usage_n_fields; i++)
-		if (vigil_usage_fields[i].metric && !family_started_before(i))
-			put_workload_family(&w, i, s);
+	for (size_t i = 0, end; i < vigil_usage_n_fields; i = end) {
+		end = vigil_usage_fields[i].metric ? family_end(i) : i + 1;
+		if (vigil_usage_fields[i].metric)
+			put_workload_family(&w, i, end, s);
+	}
 	put_workload_info(&w, s);
 	put_workload_limits(&w, s);
 	put_progs(&w, s);

@@ -354,11 +354,31 @@ START_TEST(test_fixed_point)
 }
 END_TEST
 
+/* A family's rows are together in the usage table, so /metrics writes each family once. */
+START_TEST(test_usage_families_together)
+{
+	for (size_t i = 0; i < vigil_usage_n_fields; i++) {
+		const char *fam = vigil_usage_fields[i].metric;
+
+		for (size_t j = i + 2; fam && j < vigil_usage_n_fields; j++) {
+			const char *other = vigil_usage_fields[j].metric;
+
+			if (other && !strcmp(other, fam))
+				ck_assert_msg(
+					vigil_usage_fields[j - 1].metric &&
+						!strcmp(vigil_usage_fields[j - 1].metric, fam),
+					"%s: its rows are apart in the usage table", fam);
+		}
+	}
+}
+END_TEST
+
 static Suite *metrics_suite(void)
 {
 	Suite *s = suite_create("metrics");
 	TCase *tc = tcase_create("core");
 
+	tcase_add_test(tc, test_usage_families_together);
 	tcase_add_test(tc, test_prometheus_names);
 	tcase_add_test(tc, test_without_stats_ledger_or_previous_scrape);
 	tcase_add_test(tc, test_label_escaping);
