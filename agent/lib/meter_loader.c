@@ -471,6 +471,19 @@ static bool same_workload(const struct vigil_slot *a, const struct vigil_slot *b
 	       strncmp(a->workload, b->workload, sizeof(a->workload)) == 0;
 }
 
+/*
+ * Whether any interface is metered: only then can a reading catch a frame
+ * between tc and its verdict. Without one, a single plain pass is a
+ * snapshot, and the fences' cost (the calling thread waits to run on every
+ * CPU, milliseconds on a busy host) is spared.
+ */
+static bool interfaces_metered(const struct vigil_meter *m)
+{
+	__u32 key;
+
+	return bpf_map_get_next_key(m->map_fds[MAP_IF_SLOT], NULL, &key) == 0 || errno != ENOENT;
+}
+
 int vigil_meter_read(struct vigil_meter *m, uint32_t slot, struct vigil_workload_usage *ret)
 {
 	struct vigil_slot before, after;
@@ -487,8 +500,7 @@ int vigil_meter_read(struct vigil_meter *m, uint32_t slot, struct vigil_workload
 		return err;
 	if (bpf_map_lookup_elem(m->map_fds[MAP_SLOTS], &slot, &before) < 0)
 		err = -errno;
-	/* a workload without an interface: nothing of it waits for a verdict */
-	plain = !err && !before.ifindex;
+	plain = !err && !interfaces_metered(m);
 	if (!err && !plain)
 		err = freeze_bank(m, &bank);
 	if (!err && !plain && bpf_map_lookup_elem(m->map_fds[MAP_USAGE], &slot, m->percpu) < 0)
@@ -592,19 +604,6 @@ static int report_second_pass(struct vigil_meter *m, __u32 first, __u32 n, unsig
 			return err;
 	}
 	return 0;
-}
-
-/*
- * Whether any interface is metered: only then can a reading catch a frame
- * between tc and its verdict. Without one, a single plain pass is a
- * snapshot, and the fences' cost (the calling thread waits to run on every
- * CPU, milliseconds on a busy host) is spared.
- */
-static bool interfaces_metered(const struct vigil_meter *m)
-{
-	__u32 key;
-
-	return bpf_map_get_next_key(m->map_fds[MAP_IF_SLOT], NULL, &key) == 0 || errno != ENOENT;
 }
 
 int vigil_meter_read_all(struct vigil_meter *m, vigil_meter_slot_fn fn, void *ctx)
