@@ -19,4 +19,11 @@ int vigil_module_state(const char *name, enum vigil_module_state *ret);
 int vigil_module_load(const char *name);
 const char *vigil_module_state_name(enum vigil_module_state state);
 
+/*
+ * Makes sure the kernel can open an encrypted volume: device-mapper, its
+ * crypt target and (`need_loop`) loop devices, loading the modules that are
+ * modules. -ENOTSUP with `err` naming what this kernel lacks.
+ */
+int vigil_volume_kernel_ready(bool need_loop, char *err, size_t err_len);
+
 #endif
