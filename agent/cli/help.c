@@ -4,17 +4,10 @@
 #include "print.h"
 
 const struct cmd vigil_objects[] = {
-	{ "feature", do_feature },
-	{ "workload", do_workload },
-	{ "usage", do_usage },
-	{ "prog", do_prog },
-	{ "map", do_map },
-	{ "net", do_net },
-	{ "ledger", do_ledger },
-	{ "top", do_top },
-	{ "version", do_version },
-	{ "help", do_help },
-	{ NULL, NULL },
+	{ "feature", do_feature }, { "workload", do_workload }, { "usage", do_usage },
+	{ "prog", do_prog },	   { "map", do_map },		{ "net", do_net },
+	{ "volume", do_volume },   { "ledger", do_ledger },	{ "top", do_top },
+	{ "version", do_version }, { "help", do_help },		{ NULL, NULL },
 };
 
 int do_help(int argc, char **argv)
@@ -26,7 +19,7 @@ int do_help(int argc, char **argv)
 		"       vigil help\n"
 		"       vigil version\n"
 		"\n"
-		"OBJECT := { feature | workload | usage | prog | map | net | ledger | top }\n"
+		"OBJECT := { feature | workload | usage | prog | map | net | volume | ledger | top }\n"
 		"OPTIONS := { -j|--json | -p|--pretty | -d|--debug | -h|--help | -V|--version |\n"
 		"             -s|--socket PATH | --pin-dir PATH | --timeout SECONDS }\n"
 		"\n"

@@ -15,6 +15,7 @@ int do_map(int argc, char **argv);
 int do_net(int argc, char **argv);
 int do_ledger(int argc, char **argv);
 int do_top(int argc, char **argv);
+int do_volume(int argc, char **argv);
 int do_version(int argc, char **argv);
 int do_workload(int argc, char **argv);
 int do_help(int argc, char **argv);

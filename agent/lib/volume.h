@@ -37,7 +37,7 @@ struct vigil_volume_store {
 };
 
 enum vigil_volume_kdf {
-	VIGIL_VOLUME_KDF_PBKDF2, /* a high-entropy key: PBKDF2-SHA256, 1000 iterations */
+	VIGIL_VOLUME_KDF_PBKDF2,   /* a high-entropy key: PBKDF2-SHA256, 1000 iterations */
 	VIGIL_VOLUME_KDF_ARGON2ID, /* a passphrase: argon2id, memory bounded */
 };
 
@@ -54,11 +54,11 @@ struct vigil_volume_info {
 	char id[33];
 	char backing[4096];
 	bool backing_is_device;
-	uint64_t size_bytes;	  /* data */
-	uint64_t backing_bytes;	  /* header + data */
+	uint64_t size_bytes;	/* data */
+	uint64_t backing_bytes; /* header + data */
 	uint64_t created_unix_ns;
 	enum vigil_volume_kdf kdf;
-	bool open;		  /* its mapping exists */
+	bool open; /* its mapping exists */
 	char mapper[VIGIL_VOLUME_MAPPER_SIZE];
 	/* the mapping's device when open */
 	unsigned int dev_major, dev_minor;
@@ -105,16 +105,21 @@ int vigil_volume_info(const struct vigil_volume_store *st, const char *id,
 int vigil_volume_list(const struct vigil_volume_store *st, struct vigil_volume_info **ret,
 		      size_t *ret_n, char *err, size_t err_len);
 
+/* a stream's checksum in hex, and its NUL */
+#define VIGIL_VOLUME_SHA256_HEX 65
+
 /* Progress of an export or import: bytes done of `total`. */
 typedef void (*vigil_volume_progress_fn)(uint64_t done, uint64_t total, void *arg);
 
 /*
  * Writes a closed volume as one stream to `fd`: a header naming the
  * stream's format and the volume's size, the backing's bytes (LUKS2 header
- * and ciphertext), and a SHA-256 of all that before it. No key.
+ * and ciphertext), and a SHA-256 of all that before it (`ret_sha256`, for
+ * the tenant to compare with the import's). No key.
  */
 int vigil_volume_export(const struct vigil_volume_store *st, const char *id, int fd,
-			vigil_volume_progress_fn progress, void *arg, char *err, size_t err_len);
+			vigil_volume_progress_fn progress, void *arg,
+			char ret_sha256[VIGIL_VOLUME_SHA256_HEX], char *err, size_t err_len);
 /*
  * Recreates a volume from an export stream read from `fd` as `id` (NULL:
  * the id it was exported as). The backing file is written aside and only
@@ -122,6 +127,7 @@ int vigil_volume_export(const struct vigil_volume_store *st, const char *id, int
  * a truncated, corrupted or foreign stream leaves nothing behind.
  */
 int vigil_volume_import(const struct vigil_volume_store *st, const char *id, int fd,
-			vigil_volume_progress_fn progress, void *arg, char *err, size_t err_len);
+			vigil_volume_progress_fn progress, void *arg,
+			char ret_sha256[VIGIL_VOLUME_SHA256_HEX], char *err, size_t err_len);
 
 #endif
