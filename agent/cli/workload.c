@@ -1,15 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* vigil workload: asks vigild, over its control socket, to manage workloads. */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "control.h"
 #include "objects.h"
 #include "print.h"
 #include "usage_fields.h"
+#include "volume_key.h"
 #include "workload_spec.h"
 
 #define WORKLOAD_PATH "vigil workload"
@@ -20,6 +23,8 @@ static int do_workload_help(int argc, char **argv)
 	print_help(
 		"Usage: vigil workload create FILE\n"
 		"       vigil workload { start | stop | delete | show } ID\n"
+		"       vigil workload start ID --volume-key-file { FILE | - }\n"
+		"       vigil workload delete ID --keep-volume\n"
 		"       vigil workload show ID --seccomp\n"
 		"       vigil workload list\n"
 		"       vigil workload help\n"
@@ -29,7 +34,11 @@ static int do_workload_help(int argc, char **argv)
 		"jail, stop, restart). --seccomp prints the filter a jailed workload runs under, as\n"
 		"libseccomp's pseudo filter code.\n"
 		"A deleted workload's record and counters stay until its usage is exported,\n"
-		"so its id cannot be reused until then.\n");
+		"so its id cannot be reused until then.\n"
+		"A workload with a volume (spec volume.size_mib) starts with the tenant's key\n"
+		"(--volume-key-file, 32 to 512 bytes; - reads stdin) while its volume is closed:\n"
+		"the key goes to vigild through a pipe, never in a request's JSON. Its delete\n"
+		"erases the volume unless --keep-volume.\n");
 	return CLI_OK;
 }
 
@@ -42,12 +51,15 @@ static const char *str(struct json_object *o, const char *key)
 	return json_object_get_string(v);
 }
 
-/* Sends `req` (consumed); on success *ret is the response, else the error is reported. */
-static int call(struct json_object *req, struct json_object **ret)
+/*
+ * Sends `req` (consumed) with `fd` (unless -1); on success *ret is the
+ * response, else the error is reported.
+ */
+static int call_fd(struct json_object *req, int fd, struct json_object **ret)
 {
 	const char *path = vigil_global.socket_path;
 	struct json_object *resp = NULL;
-	int err = vigil_control_call(path, req, vigil_global.timeout_sec, &resp);
+	int err = vigil_control_call_fd(path, req, fd, vigil_global.timeout_sec, &resp);
 
 	json_object_put(req);
 	if (err == -ETIMEDOUT) {
@@ -67,6 +79,11 @@ static int call(struct json_object *req, struct json_object **ret)
 	}
 	*ret = resp;
 	return CLI_OK;
+}
+
+static int call(struct json_object *req, struct json_object **ret)
+{
+	return call_fd(req, -1, ret);
 }
 
 static struct json_object *request(const char *cmd, const char *id)
@@ -234,6 +251,26 @@ static void print_stop(struct json_object *w)
 	close_json_object();
 }
 
+/* Its volume: size, device, state, and what is wrong with it when something is. */
+static void print_volume(struct json_object *w)
+{
+	struct json_object *vol, *v;
+
+	if (!json_object_object_get_ex(w, "volume", &vol) ||
+	    json_object_is_type(vol, json_type_null)) {
+		print_null("volume");
+		return;
+	}
+	open_json_object("volume");
+	json_object_object_get_ex(vol, "size_mib", &v);
+	print_u64(PRINT_ANY, "size_mib", "volume:      %" PRIu64 " MiB", json_object_get_uint64(v));
+	print_string(PRINT_ANY, "device", " %s", str(vol, "device"));
+	print_string(PRINT_ANY, "state", " (%s)\n", str(vol, "state"));
+	if (str(vol, "problem"))
+		print_string(PRINT_ANY, "problem", "  problem:   %s\n", str(vol, "problem"));
+	close_json_object();
+}
+
 static void print_workload_detail(struct json_object *w)
 {
 	struct json_object *cmd;
@@ -241,6 +278,9 @@ static void print_workload_detail(struct json_object *w)
 	print_field(w, "id", "workload:");
 	print_field(w, "owner", "owner:");
 	print_field(w, "state", "state:");
+	/* after a host's reboot: what it waits for and how to give it */
+	if (str(w, "waiting_for"))
+		print_string(PRINT_ANY, "waiting_for", "waiting for: %s\n", str(w, "waiting_for"));
 	/* a stop or delete under way, or one that failed midway and is to be repeated */
 	print_field(w, "pending", "pending:");
 	print_field(w, "pid", "pid:");
@@ -266,6 +306,7 @@ static void print_workload_detail(struct json_object *w)
 	close_json_array();
 	print_text("\n");
 	print_network(w);
+	print_volume(w);
 	print_jail(w);
 	print_limits(w);
 }
@@ -303,18 +344,12 @@ static int print_one(struct json_object *resp, bool with_usage)
 	return CLI_OK;
 }
 
-static int run_id_cmd(int argc, char **argv, const char *cmd, bool with_usage)
+/* Sends `req` (consumed) with `fd` (unless -1) and prints the workload it answers with. */
+static int call_print(struct json_object *req, int fd, bool with_usage)
 {
-	char path[64], usage[64];
 	struct json_object *resp;
-	int status;
+	int status = call_fd(req, fd, &resp);
 
-	snprintf(path, sizeof(path), WORKLOAD_PATH " %s", cmd);
-	if (argc != 2) {
-		snprintf(usage, sizeof(usage), "%s: expected one workload ID", path);
-		return p_usage(WORKLOAD_HELP, "%s", usage);
-	}
-	status = call(request(cmd, argv[1]), &resp);
 	if (status != CLI_OK)
 		return status;
 	status = print_one(resp, with_usage);
@@ -322,9 +357,84 @@ static int run_id_cmd(int argc, char **argv, const char *cmd, bool with_usage)
 	return status;
 }
 
+static int run_id_cmd(int argc, char **argv, const char *cmd, bool with_usage)
+{
+	char path[64], usage[64];
+
+	snprintf(path, sizeof(path), WORKLOAD_PATH " %s", cmd);
+	if (argc != 2) {
+		snprintf(usage, sizeof(usage), "%s: expected one workload ID", path);
+		return p_usage(WORKLOAD_HELP, "%s", usage);
+	}
+	return call_print(request(cmd, argv[1]), -1, with_usage);
+}
+
+/* What a key file's read failed with, in words. */
+static const char *key_file_error(int err, char *buf, size_t len)
+{
+	switch (err) {
+	case -ENODATA:
+		return "it is empty";
+	case -EINVAL:
+		snprintf(buf, len, "it is shorter than %d bytes", VIGIL_VOLUME_KEY_MIN);
+		return buf;
+	case -EMSGSIZE:
+		snprintf(buf, len, "it is longer than %d bytes", VIGIL_VOLUME_KEY_MAX);
+		return buf;
+	case -ENOMEM:
+		return "no lockable memory for it (RLIMIT_MEMLOCK)";
+	default:
+		return strerror(-err);
+	}
+}
+
+/*
+ * The key into a pipe whose read end goes with the request: it fits the
+ * pipe's buffer whole (VIGIL_VOLUME_KEY_MAX <= PIPE_BUF), so vigild reads it
+ * without waiting. Our copy is wiped before the request is even sent.
+ */
+static int key_pipe(const char *file, int *ret_fd)
+{
+	struct vigil_volume_key *key = NULL;
+	int fds[2], r = vigil_volume_key_read_file(file, &key);
+	char why[64];
+	ssize_t n;
+
+	if (r < 0) {
+		p_err("volume key %s: %s", strcmp(file, "-") ? file : "(stdin)",
+		      key_file_error(r, why, sizeof(why)));
+		return CLI_FAIL;
+	}
+	if (pipe2(fds, O_CLOEXEC) < 0) {
+		vigil_volume_key_free(key);
+		p_err("volume key: pipe: %s", strerror(errno));
+		return CLI_FAIL;
+	}
+	n = write(fds[1], key->bytes, key->len);
+	r = n == (ssize_t)key->len ? 0 : n < 0 ? -errno : -EIO;
+	vigil_volume_key_free(key);
+	close(fds[1]);
+	if (r < 0) {
+		close(fds[0]);
+		p_err("volume key: writing it into a pipe: %s", strerror(-r));
+		return CLI_FAIL;
+	}
+	*ret_fd = fds[0];
+	return CLI_OK;
+}
+
 static int do_workload_start(int argc, char **argv)
 {
-	return run_id_cmd(argc, argv, "start", false);
+	int fd, status;
+
+	if (argc != 4 || strcmp(argv[2], "--volume-key-file") != 0)
+		return run_id_cmd(argc, argv, "start", false);
+	status = key_pipe(argv[3], &fd);
+	if (status != CLI_OK)
+		return status;
+	status = call_print(request("start", argv[1]), fd, false);
+	close(fd);
+	return status;
 }
 
 static int do_workload_stop(int argc, char **argv)
@@ -334,7 +444,13 @@ static int do_workload_stop(int argc, char **argv)
 
 static int do_workload_delete(int argc, char **argv)
 {
-	return run_id_cmd(argc, argv, "delete", false);
+	struct json_object *req;
+
+	if (argc != 3 || strcmp(argv[2], "--keep-volume") != 0)
+		return run_id_cmd(argc, argv, "delete", false);
+	req = request("delete", argv[1]);
+	json_object_object_add(req, "keep_volume", json_object_new_boolean(1));
+	return call_print(req, -1, false);
 }
 
 /* show ID --seccomp: the filter the workload runs under, as libseccomp prints it */
@@ -366,7 +482,7 @@ static int do_workload_show(int argc, char **argv)
 
 static int do_workload_create(int argc, char **argv)
 {
-	struct json_object *spec, *req, *resp;
+	struct json_object *spec, *req;
 	char err[256], *text;
 	size_t len = 0;
 	FILE *f;
@@ -396,12 +512,7 @@ static int do_workload_create(int argc, char **argv)
 	}
 	req = request("create", NULL);
 	json_object_object_add(req, "spec", spec);
-	r = call(req, &resp);
-	if (r != CLI_OK)
-		return r;
-	r = print_one(resp, false);
-	json_object_put(resp);
-	return r;
+	return call_print(req, -1, false);
 }
 
 static int do_workload_list(int argc, char **argv)

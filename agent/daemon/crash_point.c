@@ -25,6 +25,9 @@ static const char *const names[CRASH_POINTS] = {
 	[CRASH_SUBNETS_DENIED] = "subnets.denied",
 	[CRASH_RESTART_SCHEDULED] = "restart.scheduled",
 	[CRASH_RESTART_CANCELLED] = "restart.cancelled",
+	[CRASH_VOLUME_OPENED] = "volume.opened",
+	[CRASH_VOLUME_CLOSED] = "volume.closed",
+	[CRASH_DELETE_VOLUME] = "delete.volume",
 };
 
 static enum crash_point armed = CRASH_NONE;

@@ -51,6 +51,8 @@ struct wl {
 	struct wl_qmp *qmp;
 	/* its restart is due at this CLOCK_MONOTONIC ms; 0: none is scheduled */
 	uint64_t restart_due_ms;
+	/* its volume was still busy when vigild last tried to close it */
+	bool volume_busy;
 };
 
 /* What /metrics shows of a workload beside its counters, copied for the HTTP threads. */
@@ -59,10 +61,14 @@ struct alloc_entry {
 	struct vigil_workload_alloc alloc;
 };
 
+/* --backing-dir directories at most */
+#define VIGILD_MAX_BACKING_DIRS 16
+
 /* Control connections open at once; one more is refused with an error. */
 #define VIGILD_MAX_CONNS 64
 
 struct vigil_control_conn;
+struct vigil_volume_key;
 
 struct vigild {
 	const char *state_dir;
@@ -84,6 +90,8 @@ struct vigild {
 	unsigned int uid_base;
 	bool allow_unjailed;
 	char jail_root[PATH_MAX];
+	/* where volumes may be backed beside <state>/volumes/ (NULL-terminated) */
+	const char *backing_dirs[VIGILD_MAX_BACKING_DIRS + 1];
 	struct vigil_seccomp_filter filters[VIGIL_SECCOMP__COUNT][2];
 
 	struct vigil_meter *meter;
@@ -170,8 +178,11 @@ int wl_save(struct vigild *d, const struct vigil_workload *r);
 int wl_create(struct vigild *d, struct json_object *spec, struct wl **ret, struct req_err *e);
 
 /* workload_run.c */
-/* The admin's start: the restart policy's count starts over. */
-int wl_start(struct vigild *d, struct wl *w, struct req_err *e);
+/*
+ * The admin's start: the restart policy's count starts over. `key` (or
+ * NULL) opens its volume; the caller frees it.
+ */
+int wl_start(struct vigild *d, struct wl *w, const struct vigil_volume_key *key, struct req_err *e);
 /* Spawns its command and records it running: a start, the admin's or the restart policy's. */
 int wl_run(struct vigild *d, struct wl *w, struct req_err *e);
 /*
@@ -248,6 +259,40 @@ int jail_write_limits(struct vigild *d, struct wl *w, struct req_err *e);
 /* Starts it jailed; on success w->status_fd is the reaper's pipe. */
 int jail_spawn(struct vigild *d, struct wl *w, struct vigil_spawn_opts *o, char **argv, pid_t *pid,
 	       int *pidfd, struct req_err *e);
+
+/* workload_volume.c: a workload's encrypted volume (id = the workload's) */
+struct vigil_volume_store;
+void wl_volume_store(const struct vigild *d, struct vigil_volume_store *ret);
+/*
+ * The key a start request carried: the read end of a pipe its writer has
+ * closed, read without blocking. The descriptor stays the caller's.
+ */
+int wl_volume_key_read(const struct wl *w, int fd, struct vigil_volume_key **ret,
+		       struct req_err *e);
+/*
+ * Before a start: its volume opened with `key` (made first when it does
+ * not exist); nothing needed when it is open already (`*ret_opened` false
+ * then). -ENOKEY without a key for a closed volume.
+ */
+int wl_volume_attach(struct vigild *d, struct wl *w, const struct vigil_volume_key *key,
+		     bool *ret_opened, bool *ret_created, struct req_err *e);
+/* A start that failed after wl_volume_attach: what it did is undone. */
+void wl_volume_detach(struct vigild *d, struct wl *w, bool opened, bool created);
+/* Whether its volume's mapping exists (false without a volume). */
+bool wl_volume_is_open(const struct vigild *d, const struct wl *w);
+/* Its run is over: its volume is closed (a busy one is retried, then logged and left open). */
+void wl_volume_close(struct vigild *d, struct wl *w);
+/*
+ * It cannot start without its volume's key (a restart found it closed):
+ * recorded, and a restart scheduled is dropped.
+ */
+void wl_volume_wait_key(struct vigild *d, struct wl *w, const char *why);
+/* At a delete: erased, or (rec.keep_volume) closed and kept. */
+int wl_volume_delete(struct vigild *d, struct wl *w, struct req_err *e);
+/* After repair: a volume whose workload ended unseen, or that nothing uses any more. */
+void wl_volume_repair(struct vigild *d, struct wl *w, bool ended_unseen);
+/* What `workload show` says of it; NULL without a volume. */
+struct json_object *wl_volume_view(const struct vigild *d, const struct wl *w);
 
 /* workload_delete.c */
 #define WL_DELETE_WAITS 1

@@ -25,6 +25,7 @@
 #include "log.h"
 #include "jail_paths.h"
 #include "spawn.h"
+#include "volume.h"
 
 int jail_check_uid_range(unsigned int uid_base, unsigned int max_workloads)
 {
@@ -272,6 +273,29 @@ static int report_failure(const struct vigil_jail_plan *p, const struct vigil_ja
 	return req_fail(e, ret, "workload \"%s\": jail step %s: %s", id, step, strerror(-ret));
 }
 
+/* Its volume's node in the jail: the open mapping's device, at the path "{volume}" names. */
+static int volume_node(struct vigild *d, const struct wl *w, char *path, size_t len,
+		       struct vigil_jail_opts *jo, struct req_err *e)
+{
+	struct vigil_volume_store st;
+	struct vigil_volume_info info;
+	char err[512];
+	int ret;
+
+	wl_volume_store(d, &st);
+	ret = vigil_volume_info(&st, w->rec.spec.id, &info, err, sizeof(err));
+	if (!ret && !info.open)
+		return req_fail(e, -ENODEV, "workload \"%s\": its volume is not open",
+				w->rec.spec.id);
+	if (ret < 0)
+		return req_fail(e, ret, "workload \"%s\": its volume: %s", w->rec.spec.id, err);
+	vigil_volume_mapper_path(w->rec.spec.id, path, len);
+	jo->block_path = path;
+	jo->block_major = info.dev_major;
+	jo->block_minor = info.dev_minor;
+	return 0;
+}
+
 int jail_spawn(struct vigild *d, struct wl *w, struct vigil_spawn_opts *o, char **argv, pid_t *pid,
 	       int *pidfd, struct req_err *e)
 {
@@ -293,8 +317,13 @@ int jail_spawn(struct vigild *d, struct wl *w, struct vigil_spawn_opts *o, char 
 	struct vigil_jail_report rep = { 0 };
 	struct vigil_jail_plan *plan = NULL;
 	int status[2] = { -1, -1 }, ret;
-	char why[512];
+	char why[512], volume[VIGIL_VOLUME_MAPPER_SIZE];
 
+	if (r->spec.volume_size_mib) {
+		ret = volume_node(d, w, volume, sizeof(volume), &jo, e);
+		if (ret < 0)
+			return ret;
+	}
 	ret = jail_filter(d, &r->spec.jail, &jo.filter);
 	if (ret < 0)
 		return req_fail(e, ret, "workload \"%s\": seccomp profile \"%s\": %s", r->spec.id,

@@ -315,6 +315,7 @@ int repair_state(struct vigild *d)
 			vlog_wl(LOG_ERR, w->rec.spec.id, "writing its record: %s", strerror(-ret));
 		wl_resume_pending(d, w);
 		wl_restart_resume(d, w, ended);
+		wl_volume_repair(d, w, ended);
 	}
 	forget_orphan_interfaces(d);
 	return 0;

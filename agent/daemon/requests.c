@@ -4,10 +4,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "control.h"
 #include "daemon.h"
 #include "log.h"
 #include "usage_fields.h"
+#include "volume_key.h"
 
 static struct json_object *network_view(const struct vigil_workload *r)
 {
@@ -114,6 +117,8 @@ static const char *state_view(const struct wl *w)
 		return "deleting";
 	if (w->restart_due_ms)
 		return "restarting";
+	if (w->rec.state == VIGIL_WL_STOPPED && w->rec.volume_wants_key)
+		return "waiting";
 	return vigil_workload_state_name(w->rec.state);
 }
 
@@ -125,6 +130,13 @@ static struct json_object *workload_view(const struct vigild *d, const struct wl
 	json_object_object_add(o, "id", json_object_new_string(r->spec.id));
 	json_object_object_add(o, "owner", json_object_new_string(r->spec.owner));
 	json_object_object_add(o, "state", json_object_new_string(state_view(w)));
+	if (r->volume_wants_key && !w->stopping && !w->tearing_down) {
+		char why[128];
+
+		snprintf(why, sizeof(why),
+			 "volume key: vigil workload start %s --volume-key-file F", r->spec.id);
+		json_object_object_add(o, "waiting_for", json_object_new_string(why));
+	}
 	json_object_object_add(
 		o, "pending",
 		r->pending ? json_object_new_string(vigil_workload_pending_name(r->pending))
@@ -152,6 +164,7 @@ static struct json_object *workload_view(const struct vigild *d, const struct wl
 	json_object_object_add(o, "jail", jail_view(d, w));
 	json_object_object_add(o, "stop", stop_view(d, w));
 	json_object_object_add(o, "limits", limits_view(w));
+	json_object_object_add(o, "volume", wl_volume_view(d, w));
 	json_object_object_add(o, "created_unix_ns", json_object_new_uint64(r->created_unix_ns));
 	return o;
 }
@@ -290,11 +303,60 @@ static int begin_stop(struct vigild *d, struct wl *w, const char *cmd,
 }
 
 /*
+ * A stop of a workload that was not running but meant to (a restart due, or
+ * waiting for its volume key): it no longer waits, and its volume closes.
+ */
+static int stop_waiting(struct vigild *d, struct wl *w, struct req_err *e)
+{
+	int r;
+
+	if (w->rec.volume_wants_key) {
+		w->rec.volume_wants_key = false;
+		r = wl_save(d, &w->rec);
+		if (r < 0) {
+			w->rec.volume_wants_key = true;
+			return req_fail(e, r, "workload \"%s\": recording its stop: %s",
+					w->rec.spec.id, strerror(-r));
+		}
+	}
+	wl_volume_close(d, w);
+	return 0;
+}
+
+/*
+ * A delete's "keep_volume": true keeps the volume for `vigil volume`; it is
+ * in the record with the pending delete, so a delete finished after a crash
+ * keeps it too.
+ */
+static int delete_keeps_volume(struct wl *w, struct json_object *req, struct req_err *e)
+{
+	struct json_object *v;
+	bool keep = json_object_object_get_ex(req, "keep_volume", &v);
+
+	if (keep && !json_object_is_type(v, json_type_boolean))
+		return req_fail(e, -EINVAL,
+				"request \"delete\": \"keep_volume\" must be a boolean");
+	keep = keep && json_object_get_boolean(v);
+	if (keep && !w->rec.spec.volume_size_mib)
+		return req_fail(e, -EINVAL,
+				"workload \"%s\" has no volume: there is no volume to keep",
+				w->rec.spec.id);
+	if (w->rec.pending != VIGIL_PENDING_DELETE)
+		w->rec.keep_volume = keep;
+	else if (keep != w->rec.keep_volume)
+		return req_fail(e, -EINVAL,
+				"workload \"%s\": a delete that %s its volume is under way; repeat "
+				"it as it was",
+				w->rec.spec.id, w->rec.keep_volume ? "keeps" : "erases");
+	return 0;
+}
+
+/*
  * "stop" or "delete": a restart waiting for its back-off is cancelled first
  * (for a stop, that is all of it); a running workload is stopped by the
  * loop, which answers then.
  */
-static int stop_or_delete(struct vigild *d, const char *cmd, struct wl *w,
+static int stop_or_delete(struct vigild *d, const char *cmd, struct json_object *req, struct wl *w,
 			  struct vigil_control_conn *conn, struct json_object *resp,
 			  struct req_err *e)
 {
@@ -303,13 +365,37 @@ static int stop_or_delete(struct vigild *d, const char *cmd, struct wl *w,
 
 	if (r < 0)
 		return r;
-	if (strcmp(cmd, "stop") == 0 && was_restarting) {
+	if (strcmp(cmd, "stop") == 0 && (was_restarting || w->rec.volume_wants_key)) {
+		r = stop_waiting(d, w, e);
+		if (r < 0)
+			return r;
 		json_object_object_add(resp, "workload", workload_view(d, w));
 		return 0;
+	}
+	if (strcmp(cmd, "delete") == 0) {
+		r = delete_keeps_volume(w, req, e);
+		if (r < 0)
+			return r;
 	}
 	if (strcmp(cmd, "stop") == 0 || w->rec.state == VIGIL_WL_RUNNING || w->stopping)
 		return begin_stop(d, w, cmd, conn, e);
 	return delete_and_record(d, w, conn, resp, e);
+}
+
+/* A start, with the volume key its request's pipe brings (wiped once used). */
+static int start(struct vigild *d, struct wl *w, struct vigil_control_conn *conn, struct req_err *e)
+{
+	struct vigil_volume_key *key = NULL;
+	int fd = conn ? vigil_control_take_fd(conn) : -1, r = 0;
+
+	if (fd >= 0) {
+		r = wl_volume_key_read(w, fd, &key, e);
+		close(fd);
+	}
+	if (!r)
+		r = wl_start(d, w, key, e);
+	vigil_volume_key_free(key);
+	return r;
 }
 
 static int dispatch(struct vigild *d, const char *cmd, struct json_object *req,
@@ -325,6 +411,11 @@ static int dispatch(struct vigild *d, const char *cmd, struct json_object *req,
 				"delete, show)",
 				cmd);
 	vlog(LOG_DEBUG, "request \"%s\"", cmd);
+	if (conn && conn->passed_fd >= 0 && strcmp(cmd, "start") != 0)
+		return req_fail(e, -EINVAL,
+				"request \"%s\" takes no file descriptor (only a start does: its "
+				"volume key's pipe)",
+				cmd);
 	if (strcmp(cmd, "list") == 0)
 		return do_list(d, resp);
 	if (strcmp(cmd, "create") == 0) {
@@ -336,8 +427,8 @@ static int dispatch(struct vigild *d, const char *cmd, struct json_object *req,
 		if (r < 0)
 			return r;
 		if (strcmp(cmd, "stop") == 0 || strcmp(cmd, "delete") == 0)
-			return stop_or_delete(d, cmd, w, conn, resp, e);
-		r = strcmp(cmd, "start") == 0 ? wl_start(d, w, e) : 0; /* or show */
+			return stop_or_delete(d, cmd, req, w, conn, resp, e);
+		r = strcmp(cmd, "start") == 0 ? start(d, w, conn, e) : 0; /* or show */
 	}
 	if (r < 0)
 		return r;
@@ -394,8 +485,12 @@ struct json_object *handle_request(struct vigild *d, struct json_object *req,
 	struct req_err e = { 0 };
 	int r;
 
-	if (!json_object_object_get_ex(req, "cmd", &cmd) ||
-	    !json_object_is_type(cmd, json_type_string))
+	if (conn && conn->too_many_fds)
+		r = req_fail(&e, -EINVAL,
+			     "request: carries more than one file descriptor (a start takes one: "
+			     "its volume key's pipe)");
+	else if (!json_object_object_get_ex(req, "cmd", &cmd) ||
+		 !json_object_is_type(cmd, json_type_string))
 		r = req_fail(&e, -EINVAL, "request: \"cmd\" (a string) is required");
 	else
 		r = dispatch(d, json_object_get_string(cmd), req, conn, resp, &e);

@@ -49,6 +49,8 @@ struct daemon_opts {
 	size_t n_deny;
 	const char *image_dirs[VIGIL_MAX_IMAGE_DIRS];
 	size_t n_image_dirs;
+	const char *backing_dirs[VIGILD_MAX_BACKING_DIRS + 1];
+	size_t n_backing_dirs;
 	unsigned long uid_base;
 	bool allow_unjailed;
 };
@@ -60,8 +62,8 @@ static void usage(FILE *out)
 		"              [--cgroup-parent NAME] [--max-workloads N] [--stop-timeout SEC]\n"
 		"              [--listen HOST:PORT] [--tls-cert FILE --tls-key FILE\n"
 		"              [--tls-client-ca FILE]] [--epoch SEC] [--boot-id-file FILE]\n"
-		"              [--deny PREFIX]... [--image-dir DIR]... [--uid-base UID]\n"
-		"              [--allow-unjailed] [--log-level LEVEL]\n"
+		"              [--deny PREFIX]... [--image-dir DIR]... [--backing-dir DIR]...\n"
+		"              [--uid-base UID] [--allow-unjailed] [--log-level LEVEL]\n"
 		"       vigild --help | --version\n"
 		"\n"
 		"  --state-dir DIR       workload registry and logs (default " VIGIL_DEFAULT_STATE_DIR
@@ -90,13 +92,16 @@ static void usage(FILE *out)
 		"  --image-dir DIR       a directory whose files (kernel images, disks) jailed\n"
 		"                        workloads may declare in jail.ro_paths and\n"
 		"                        jail.rw_paths; repeatable, at most %d\n"
+		"  --backing-dir DIR     a directory whose block devices or files may back\n"
+		"                        volumes (STATE/volumes/ always may); repeatable, at\n"
+		"                        most %d\n"
 		"  --uid-base UID        workload slot N runs as uid and gid UID+N (default %u);\n"
 		"                        no account of the host may be in the range\n"
 		"  --allow-unjailed      accept specs with \"jail\": {\"enabled\": false}\n"
 		"  --log-level LEVEL     err, warning, notice, info (default) or debug; each\n"
 		"                        line on stderr carries its syslog priority (<3>..<7>)\n",
 		VIGIL_MAX_WORKLOADS, VIGIL_MAX_WORKLOADS, VIGIL_MAX_IMAGE_DIRS,
-		VIGIL_DEFAULT_UID_BASE);
+		VIGILD_MAX_BACKING_DIRS, VIGIL_DEFAULT_UID_BASE);
 }
 
 static int parse_ulong(const char *opt, const char *arg, unsigned long min, unsigned long max,
@@ -129,6 +134,7 @@ static int parse_opts(int argc, char **argv, struct daemon_opts *o)
 		{ "tls-client-ca", required_argument, NULL, 'A' },
 		{ "deny", required_argument, NULL, 'D' },
 		{ "image-dir", required_argument, NULL, 'I' },
+		{ "backing-dir", required_argument, NULL, 'G' },
 		{ "uid-base", required_argument, NULL, 'U' },
 		{ "allow-unjailed", no_argument, NULL, 'J' },
 		{ "log-level", required_argument, NULL, 'L' },
@@ -199,6 +205,14 @@ static int parse_opts(int argc, char **argv, struct daemon_opts *o)
 				return -EINVAL;
 			}
 			o->image_dirs[o->n_image_dirs++] = optarg;
+			break;
+		case 'G':
+			if (o->n_backing_dirs == VIGILD_MAX_BACKING_DIRS) {
+				vlog(LOG_ERR, "at most %d --backing-dir directories",
+				     VIGILD_MAX_BACKING_DIRS);
+				return -EINVAL;
+			}
+			o->backing_dirs[o->n_backing_dirs++] = optarg;
 			break;
 		case 'U':
 			if (parse_ulong("--uid-base", optarg, 1, UINT32_MAX - VIGIL_MAX_WORKLOADS,
@@ -534,6 +548,7 @@ int main(int argc, char **argv)
 	d.n_deny = o.n_deny;
 	memcpy(d.image_dirs, o.image_dirs, sizeof(o.image_dirs));
 	d.n_image_dirs = o.n_image_dirs;
+	memcpy(d.backing_dirs, o.backing_dirs, sizeof(o.backing_dirs));
 	d.uid_base = (unsigned int)o.uid_base;
 	d.allow_unjailed = o.allow_unjailed;
 	if (o.pin_dir)

@@ -126,9 +126,6 @@ static int check_new(struct vigild *d, const struct vigil_workload_spec *s, stru
 {
 	struct wl *old = wl_find(d, s->id);
 
-	if (s->volume_size_mib)
-		return req_fail(e, -EOPNOTSUPP, "workload \"%s\": volume: not supported yet",
-				s->id);
 	if (old && old->rec.state == VIGIL_WL_DELETED)
 		return req_fail(e, -EEXIST,
 				"workload \"%s\": the id belongs to a deleted workload whose usage "

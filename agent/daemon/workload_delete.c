@@ -88,6 +88,9 @@ int wl_delete_finish(struct vigild *d, struct wl *w, int ret, const char *failed
 			return req_fail(e, ret, "workload \"%s\": network namespace %s: %s",
 					r->spec.id, r->netns, strerror(-ret));
 	}
+	ret = wl_volume_delete(d, w, e);
+	if (ret < 0)
+		return ret;
 	/*
 	 * The record first: when it cannot be written (a full disk), the daemon,
 	 * the record and the slot all still say what they said, and the delete
@@ -98,6 +101,7 @@ int wl_delete_finish(struct vigild *d, struct wl *w, int ret, const char *failed
 	deleted.state = VIGIL_WL_DELETED;
 	deleted.pending = VIGIL_PENDING_NONE;
 	deleted.restart_due_unix_ns = 0;
+	deleted.volume_wants_key = false;
 	ret = wl_save(d, &deleted);
 	if (ret < 0)
 		return req_fail(e, ret, "workload \"%s\": writing its record: %s", r->spec.id,

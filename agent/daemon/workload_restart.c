@@ -36,7 +36,7 @@ bool wl_restart_wanted(const struct wl *w)
 	const struct vigil_workload *r = &w->rec;
 
 	if (r->spec.restart != VIGIL_RESTART_ON_FAILURE || r->state == VIGIL_WL_DELETED ||
-	    r->pending != VIGIL_PENDING_NONE)
+	    r->pending != VIGIL_PENDING_NONE || r->volume_wants_key)
 		return false;
 	/* an exit nobody saw (vigild was down) counts as a failure: it was meant to run */
 	return !r->has_exit || r->exit_status != 0 || r->exit_signal;
@@ -140,6 +140,11 @@ static void restart(struct vigild *d, struct wl *w)
 	if (!wl_cgroup_empty(w)) {
 		wl_cgroup_kill(d, w);
 		set_due(d, w, loop_now_ms() + RESTART_RETRY_MS);
+		return;
+	}
+	/* vigild has no key: a volume closed meanwhile waits for the tenant's */
+	if (w->rec.spec.volume_size_mib && !wl_volume_is_open(d, w)) {
+		wl_volume_wait_key(d, w, "its restart found its volume closed");
 		return;
 	}
 	set_due(d, w, 0);

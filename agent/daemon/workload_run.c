@@ -126,9 +126,10 @@ int wl_run(struct vigild *d, struct wl *w, struct req_err *e)
 	return 0;
 }
 
-int wl_start(struct vigild *d, struct wl *w, struct req_err *e)
+int wl_start(struct vigild *d, struct wl *w, const struct vigil_volume_key *key, struct req_err *e)
 {
 	struct vigil_workload before = w->rec;
+	bool opened, created;
 	int ret;
 
 	if (w->rec.state == VIGIL_WL_RUNNING || w->rec.state == VIGIL_WL_DELETED)
@@ -145,9 +146,16 @@ int wl_start(struct vigild *d, struct wl *w, struct req_err *e)
 	w->rec.restarts = 0;
 	w->rec.restart_delay_ms = 0;
 	w->rec.restart_due_unix_ns = 0;
+	ret = wl_volume_attach(d, w, key, &opened, &created, e);
+	if (ret < 0) {
+		w->rec = before;
+		return ret;
+	}
+	w->rec.volume_wants_key = false;
 	ret = wl_run(d, w, e);
 	if (ret < 0) {
 		w->rec = before;
+		wl_volume_detach(d, w, opened, created);
 		return ret;
 	}
 	wl_restart_forget(d, w);
@@ -223,6 +231,9 @@ static void record_exit(struct vigild *d, struct wl *w, bool may_restart)
 void wl_exited(struct vigild *d, struct wl *w)
 {
 	record_exit(d, w, !w->stopping && w->rec.pending == VIGIL_PENDING_NONE);
+	/* a restart keeps its volume open; a stop closes it once the stop is over */
+	if (!w->stopping && !w->restart_due_ms)
+		wl_volume_close(d, w);
 }
 
 static void set_stopping(struct vigild *d, struct wl *w, bool stopping)
@@ -348,12 +359,14 @@ int wl_stop_progress(struct vigild *d, struct wl *w, int *ret_err, struct req_er
 		w->rec.pending = VIGIL_PENDING_NONE;
 	if (w->pidfd >= 0) {
 		record_exit(d, w, false);
+		wl_volume_close(d, w);
 		return 1;
 	}
 	w->rec.state = VIGIL_WL_STOPPED;
 	if (wl_save(d, &w->rec) < 0)
 		*ret_err = req_fail(e, -EIO, "workload \"%s\": recording its stop failed",
 				    w->rec.spec.id);
+	wl_volume_close(d, w);
 	return 1;
 }
 

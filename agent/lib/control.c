@@ -109,12 +109,33 @@ static int read_msg(int fd, char **ret, size_t *ret_len)
 	return 0;
 }
 
-static int write_msg(int fd, const char *text)
+/* Sends `text`, `pass_fd` (unless -1) riding on its first bytes. */
+static int write_msg(int fd, const char *text, int pass_fd)
 {
 	size_t len = strlen(text);
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} ctl;
 
 	while (len) {
-		ssize_t n = send(fd, text, len, MSG_NOSIGNAL);
+		struct iovec iov = { .iov_base = (void *)text, .iov_len = len };
+		struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+		ssize_t n;
+
+		if (pass_fd >= 0) {
+			struct cmsghdr *cm;
+
+			memset(&ctl, 0, sizeof(ctl));
+			msg.msg_control = ctl.buf;
+			msg.msg_controllen = sizeof(ctl.buf);
+			cm = CMSG_FIRSTHDR(&msg);
+			cm->cmsg_level = SOL_SOCKET;
+			cm->cmsg_type = SCM_RIGHTS;
+			cm->cmsg_len = CMSG_LEN(sizeof(int));
+			memcpy(CMSG_DATA(cm), &pass_fd, sizeof(int));
+		}
+		n = sendmsg(fd, &msg, MSG_NOSIGNAL);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -122,6 +143,7 @@ static int write_msg(int fd, const char *text)
 			return errno == EAGAIN ? -ETIMEDOUT : -errno;
 		text += n;
 		len -= (size_t)n;
+		pass_fd = -1;
 	}
 	return 0;
 }
@@ -168,8 +190,51 @@ int vigil_control_accept(int listen_fd, struct vigil_control_conn **ret)
 		return -ENOMEM;
 	}
 	c->fd = fd;
+	c->passed_fd = -1;
 	*ret = c;
 	return 0;
+}
+
+/*
+ * Keeps the first descriptor a request carries; any more (in the same
+ * message or a later one) are closed and the request is marked to be
+ * refused.
+ */
+static void keep_fds(struct vigil_control_conn *c, struct msghdr *msg)
+{
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(msg); cm; cm = CMSG_NXTHDR(msg, cm)) {
+		size_t n;
+
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < n; i++) {
+			int fd;
+
+			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
+			if (c->passed_fd < 0 && !c->too_many_fds) {
+				c->passed_fd = fd;
+				continue;
+			}
+			close(fd);
+			c->too_many_fds = true;
+		}
+	}
+	/* descriptors the kernel could not fit in are closed by it: there were more */
+	if (msg->msg_flags & MSG_CTRUNC)
+		c->too_many_fds = true;
+	if (c->too_many_fds && c->passed_fd >= 0) {
+		close(c->passed_fd);
+		c->passed_fd = -1;
+	}
+}
+
+int vigil_control_take_fd(struct vigil_control_conn *c)
+{
+	int fd = c->passed_fd;
+
+	c->passed_fd = -1;
+	return fd;
 }
 
 int vigil_control_read(struct vigil_control_conn *c)
@@ -189,11 +254,24 @@ int vigil_control_read(struct vigil_control_conn *c)
 			c->in = grown;
 			c->in_cap = cap;
 		}
-		n = read(c->fd, c->in + c->in_len, c->in_cap - c->in_len - 1);
+		/* room for two: a second one is how a request with too many is told apart */
+		union {
+			struct cmsghdr align;
+			char buf[CMSG_SPACE(2 * sizeof(int))];
+		} ctl;
+		struct iovec iov = { .iov_base = c->in + c->in_len,
+				     .iov_len = c->in_cap - c->in_len - 1 };
+		struct msghdr msg = { .msg_iov = &iov,
+				      .msg_iovlen = 1,
+				      .msg_control = ctl.buf,
+				      .msg_controllen = sizeof(ctl.buf) };
+
+		n = recvmsg(c->fd, &msg, MSG_CMSG_CLOEXEC);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
 			return errno == EAGAIN ? 0 : -errno;
+		keep_fds(c, &msg);
 		if (n == 0)
 			return 1;
 		c->in_len += (size_t)n;
@@ -240,6 +318,8 @@ void vigil_control_close(struct vigil_control_conn *c)
 	if (!c)
 		return;
 	close(c->fd);
+	if (c->passed_fd >= 0)
+		close(c->passed_fd);
 	free(c->in);
 	free(c->out);
 	free(c);
@@ -247,6 +327,12 @@ void vigil_control_close(struct vigil_control_conn *c)
 
 int vigil_control_call(const char *path, struct json_object *req, unsigned int timeout_sec,
 		       struct json_object **ret_resp)
+{
+	return vigil_control_call_fd(path, req, -1, timeout_sec, ret_resp);
+}
+
+int vigil_control_call_fd(const char *path, struct json_object *req, int pass_fd,
+			  unsigned int timeout_sec, struct json_object **ret_resp)
 {
 	struct sockaddr_un addr;
 	char err[256], *text = NULL;
@@ -265,7 +351,7 @@ int vigil_control_call(const char *path, struct json_object *req, unsigned int t
 		r = errno == EAGAIN ? -ETIMEDOUT : -errno;
 		goto out;
 	}
-	r = write_msg(fd, json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN));
+	r = write_msg(fd, json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN), pass_fd);
 	if (!r && shutdown(fd, SHUT_WR) < 0)
 		r = -errno;
 	if (!r)

@@ -12,7 +12,9 @@
  * connection ({"cmd": "create", "spec": {...}}, {"cmd": "start", "id": ...}),
  * sent whole and ended by shutting down the write side, then one JSON
  * response ({"ok": true, ...} or {"error": "...", "hint": "..."}) before
- * the daemon closes the connection.
+ * the daemon closes the connection. A request may carry one file descriptor
+ * (SCM_RIGHTS, with its first bytes): a volume key comes as the read end of
+ * a pipe, never inside the JSON.
  */
 #define VIGIL_CONTROL_MAX_MSG (1024 * 1024)
 
@@ -37,6 +39,10 @@ struct vigil_control_conn {
 	 * whether its request waits for something other than the client */
 	uint64_t deadline_ms;
 	bool parked;
+	/* the descriptor the request carried, or -1; closed with the connection */
+	int passed_fd;
+	/* the request carried more than one (all closed): it is refused */
+	bool too_many_fds;
 };
 
 /*
@@ -57,6 +63,8 @@ int vigil_control_reply(struct vigil_control_conn *c, struct json_object *resp);
 /* Writes more of the reply: 1 when all is written, 0 for more, -errno. */
 int vigil_control_flush(struct vigil_control_conn *c);
 void vigil_control_close(struct vigil_control_conn *c);
+/* The descriptor the request carried (the caller closes it), or -1. */
+int vigil_control_take_fd(struct vigil_control_conn *c);
 
 /*
  * Client: sends `req`, returns the daemon's response (which may be an
@@ -65,5 +73,8 @@ void vigil_control_close(struct vigil_control_conn *c);
  */
 int vigil_control_call(const char *path, struct json_object *req, unsigned int timeout_sec,
 		       struct json_object **ret_resp);
+/* The same, `fd` passed along with the request (the caller keeps its own). */
+int vigil_control_call_fd(const char *path, struct json_object *req, int fd,
+			  unsigned int timeout_sec, struct json_object **ret_resp);
 
 #endif

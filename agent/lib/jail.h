@@ -59,7 +59,7 @@ enum vigil_jail_op_kind {
 	VIGIL_JOP_BIND,	   /* the detached mount tree tree_fd moved onto path */
 	VIGIL_JOP_TMPFS,   /* a tmpfs on path: flags and options */
 	VIGIL_JOP_PROC,	   /* this PID namespace's proc on path */
-	VIGIL_JOP_NODE,	   /* a character device node (mode, rdev), owned by uid and gid */
+	VIGIL_JOP_NODE,	   /* a device node (mode with its type, rdev), owned by uid and gid */
 };
 
 struct vigil_jail_op {
@@ -124,6 +124,12 @@ struct vigil_jail_opts {
 	char *const *argv;
 	/* the runtime directory, VIGIL_JAIL_RUN_DIR, for the QMP socket */
 	bool runtime_dir;
+	/*
+	 * Its volume, the only block device it gets: the node's path in the
+	 * jail ("/dev/mapper/vigil-<id>") and the mapping's device; NULL: none.
+	 */
+	const char *block_path;
+	unsigned int block_major, block_minor;
 };
 
 /* The runtime directory: a socket or two, never the workload's data. */

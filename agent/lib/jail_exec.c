@@ -82,7 +82,7 @@ static int do_op(const struct vigil_jail_op *op)
 	case VIGIL_JOP_PROC:
 		return mount("proc", op->path, "proc", op->flags, NULL) < 0 ? errno : 0;
 	case VIGIL_JOP_NODE:
-		if (mknod(op->path, S_IFCHR | op->mode, op->rdev) < 0 ||
+		if (mknod(op->path, op->mode, op->rdev) < 0 ||
 		    chown(op->path, op->uid, op->gid) < 0)
 			return errno;
 		return 0;

@@ -240,7 +240,8 @@ static int add_dev(struct vigil_jail_plan *p, const struct vigil_jail_opts *o)
 		char rel[32];
 
 		snprintf(rel, sizeof(rel), "dev/%s", std_nodes[i].name);
-		ret = add_node(p, rel, 0666, std_nodes[i].major, std_nodes[i].minor, 0, 0);
+		ret = add_node(p, rel, S_IFCHR | 0666, std_nodes[i].major, std_nodes[i].minor, 0,
+			       0);
 	}
 	for (size_t i = 0; !ret && i < sizeof(std_links) / sizeof(std_links[0]); i++) {
 		char rel[32];
@@ -259,7 +260,14 @@ static int add_dev(struct vigil_jail_plan *p, const struct vigil_jail_opts *o)
 			continue;
 		ret = add_parents(p, d->path);
 		if (!ret)
-			ret = add_node(p, d->path + 1, 0600, d->major, d->minor, o->uid, o->gid);
+			ret = add_node(p, d->path + 1, S_IFCHR | 0600, d->major, d->minor, o->uid,
+				       o->gid);
+	}
+	if (!ret && o->block_path) {
+		ret = add_parents(p, o->block_path);
+		if (!ret)
+			ret = add_node(p, o->block_path + 1, S_IFBLK | 0600, o->block_major,
+				       o->block_minor, o->uid, o->gid);
 	}
 	return ret;
 }

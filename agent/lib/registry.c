@@ -30,6 +30,8 @@ const char *vigil_workload_record_state(const struct vigil_workload *r)
 		return "deleting";
 	if (r->state == VIGIL_WL_STOPPED && r->restart_due_unix_ns)
 		return "restarting";
+	if (r->state == VIGIL_WL_STOPPED && r->volume_wants_key)
+		return "waiting";
 	return vigil_workload_state_name(r->state);
 }
 
@@ -102,6 +104,10 @@ struct json_object *vigil_workload_to_json(const struct vigil_workload *w)
 	if (w->restart_due_unix_ns)
 		json_object_object_add(o, "restart_due_unix_ns",
 				       json_object_new_uint64(w->restart_due_unix_ns));
+	if (w->volume_wants_key)
+		json_object_object_add(o, "volume_wants_key", json_object_new_boolean(1));
+	if (w->keep_volume)
+		json_object_object_add(o, "keep_volume", json_object_new_boolean(1));
 	json_object_object_add(o, "cgroup", json_object_new_string(w->cgroup));
 	json_object_object_add(o, "cgroup_id", json_object_new_uint64(w->cgroup_id));
 	json_object_object_add(o, "created_unix_ns", json_object_new_uint64(w->created_unix_ns));
@@ -228,6 +234,11 @@ int vigil_workload_from_json(struct json_object *obj, struct vigil_workload *ret
 	w.restarts = (uint32_t)optional_u64(obj, "restarts");
 	w.restart_delay_ms = (uint32_t)optional_u64(obj, "restart_delay_ms");
 	w.restart_due_unix_ns = optional_u64(obj, "restart_due_unix_ns");
+	/* optional: only a workload with a volume has them, and only while they hold */
+	w.volume_wants_key = json_object_object_get_ex(obj, "volume_wants_key", &v) &&
+			     json_object_get_boolean(v);
+	w.keep_volume =
+		json_object_object_get_ex(obj, "keep_volume", &v) && json_object_get_boolean(v);
 	if ((r = copy_string(obj, "cgroup", w.cgroup, sizeof(w.cgroup), err, err_len)) < 0 ||
 	    (r = copy_string(obj, "host_ifname", w.host_ifname, sizeof(w.host_ifname), err,
 			     err_len)) < 0 ||

@@ -57,6 +57,13 @@ struct vigil_workload {
 	uint32_t restart_delay_ms;
 	/* a restart is due then (the state is stopped); 0: none is scheduled */
 	uint64_t restart_due_unix_ns;
+	/*
+	 * It was to run, but its volume is closed (the host rebooted): it waits
+	 * for the tenant's key, which only a start request brings.
+	 */
+	bool volume_wants_key;
+	/* the delete under way keeps its volume */
+	bool keep_volume;
 	char cgroup[PATH_MAX];
 	uint64_t cgroup_id;
 	uint64_t created_unix_ns;
@@ -69,7 +76,8 @@ struct vigil_workload {
 const char *vigil_workload_state_name(enum vigil_workload_state s);
 /*
  * What the record says the workload is doing: "stopping" or "deleting" while
- * one is pending, "restarting" while a restart is due, else its state.
+ * one is pending, "restarting" while a restart is due, "waiting" while it
+ * waits for its volume's key, else its state.
  */
 const char *vigil_workload_record_state(const struct vigil_workload *r);
 /* "stop", "delete"; NULL for none */

@@ -10,6 +10,7 @@
 
 #include "json_fields.h"
 #include "tap.h"
+#include "volume.h"
 
 static const char *const top_fields[] = { "id",	     "owner",	"vcpus",  "memory_mib",
 					  "command", "network", "volume", "jail",
@@ -548,6 +549,18 @@ static int parse_volume(struct json_object *obj, struct vigil_workload_spec *s, 
 	return 0;
 }
 
+/* "{volume}" stands for the workload's volume: a spec without one has nothing to fill it. */
+static int check_volume_placeholder(const struct vigil_workload_spec *s, char *err, size_t len)
+{
+	for (size_t i = 0; i < s->argc && !s->volume_size_mib; i++) {
+		if (strstr(s->argv[i], "{volume}"))
+			return spec_err(
+				err, len, s->id,
+				"command[%zu]: \"{volume}\" needs a volume (volume.size_mib)", i);
+	}
+	return 0;
+}
+
 static int parse_id(struct json_object *obj, struct vigil_workload_spec *s, char *err, size_t len)
 {
 	struct json_object *v;
@@ -598,6 +611,8 @@ int vigil_workload_spec_from_json(struct json_object *obj, struct vigil_workload
 		r = check_placeholders(&s, err, err_len);
 	if (!r)
 		r = parse_volume(obj, &s, err, err_len);
+	if (!r)
+		r = check_volume_placeholder(&s, err, err_len);
 	if (!r)
 		r = parse_lifecycle(obj, &s, err, err_len);
 	if (r < 0) {
@@ -750,19 +765,23 @@ static char *expand_arg(const char *arg, const struct placeholder *ph)
 int vigil_workload_spec_argv(const struct vigil_workload_spec *s, char ***ret)
 {
 	char **argv = calloc(s->argc + 1, sizeof(*argv)), tap[IF_NAMESIZE], tap_fd[16];
-	struct placeholder ph[] = { { "{id}", s->id },
-				    { "{qmp}", VIGIL_JAIL_QMP_PATH },
-				    { NULL, NULL },
-				    { NULL, NULL },
-				    { NULL, NULL } };
+	char volume[VIGIL_VOLUME_MAPPER_SIZE];
+	struct placeholder ph[] = { { "{id}", s->id }, { "{qmp}", VIGIL_JAIL_QMP_PATH },
+				    { NULL, NULL },    { NULL, NULL },
+				    { NULL, NULL },    { NULL, NULL } };
+	size_t n = 2;
 
 	if (!argv)
 		return -ENOMEM;
 	if (s->net_mode == VIGIL_NET_TAP) {
 		vigil_tap_name(s->id, tap);
 		snprintf(tap_fd, sizeof(tap_fd), "%d", VIGIL_TAP_FD);
-		ph[2] = (struct placeholder){ "{tap_fd}", tap_fd };
-		ph[3] = (struct placeholder){ "{tap}", tap };
+		ph[n++] = (struct placeholder){ "{tap_fd}", tap_fd };
+		ph[n++] = (struct placeholder){ "{tap}", tap };
+	}
+	if (s->volume_size_mib) {
+		vigil_volume_mapper_path(s->id, volume, sizeof(volume));
+		ph[n++] = (struct placeholder){ "{volume}", volume };
 	}
 	for (size_t i = 0; i < s->argc; i++) {
 		argv[i] = expand_arg(s->argv[i], ph);

@@ -110,7 +110,8 @@ bool vigil_workload_spec_has_qmp(const struct vigil_workload_spec *s);
  * "{tap}" (tap mode, unjailed) by its tap's name, "{tap_fd}" (tap mode) by
  * the number of the descriptor on the tap that the VMM is handed,
  * VIGIL_TAP_FD, "{qmp}" (jailed) by the QMP socket's path in the jail,
- * VIGIL_JAIL_QMP_PATH. Free with vigil_argv_free.
+ * VIGIL_JAIL_QMP_PATH, "{volume}" (with a volume) by its device,
+ * /dev/mapper/vigil-<id>. Free with vigil_argv_free.
  */
 int vigil_workload_spec_argv(const struct vigil_workload_spec *s, char ***ret);
 

@@ -48,19 +48,6 @@ static int64_t jail_uid(const char *id)
 	return uid;
 }
 
-static pid_t vigild_pid(void)
-{
-	char path[PATH_MAX + 32], *text;
-	pid_t pid;
-
-	snprintf(path, sizeof(path), "%s/vigild.pids", vf.scratch);
-	text = read_file(path);
-	ck_assert_ptr_nonnull(text);
-	pid = (pid_t)atoi(text);
-	free(text);
-	return pid;
-}
-
 static void start_ok(const char *id)
 {
 	int status;
@@ -133,7 +120,7 @@ static void attack_command(char *buf, size_t len, const char *mode)
 
 	snprintf(pin, sizeof(pin), "%s/vigil", vf.bpffs);
 	snprintf(buf, len, "[\"%s\",\"--attack\",\"%s\",\"%s\",\"%s\",\"%s\",\"%d\"]", vf_self(),
-		 mode, vf.state, pin, vf.sock, vigild_pid());
+		 mode, vf.state, pin, vf.sock, vf_vigild_pid());
 }
 
 /*

@@ -185,9 +185,9 @@ START_TEST(test_bad_input_changes_nothing)
 		{ "{\"id\":\"t%d\",\"owner\":\"o\",\"vcpus\":1,\"memory_mib\":64,\"command\":[\"x\"],"
 		  "\"network\":{\"mode\":\"tap\"}}",
 		  "network.ipv4 is required in tap mode" },
-		{ "{\"id\":\"v%d\",\"owner\":\"o\",\"vcpus\":1,\"memory_mib\":64,\"command\":[\"x\"],"
-		  "\"volume\":{\"size_mib\":10}}",
-		  "volume: not supported yet" },
+		{ "{\"id\":\"v%d\",\"owner\":\"o\",\"vcpus\":1,\"memory_mib\":64,"
+		  "\"command\":[\"x\",\"{volume}\"]}",
+		  "command[1]: \"{volume}\" needs a volume (volume.size_mib)" },
 		{ "{\"id\":\"dup-%d\",\"owner\":\"o\",\"vcpus\":1,\"memory_mib\":64,\"command\":[\"x\"]}",
 		  "already exists" },
 	};

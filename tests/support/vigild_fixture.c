@@ -202,6 +202,17 @@ static void stop_newest(int sig)
 		      newest.pid, sig);
 }
 
+pid_t vf_vigild_pid(void)
+{
+	size_t n;
+	struct vigild_proc *v = started(&n);
+	pid_t pid = n ? v[n - 1].pid : 0;
+
+	free(v);
+	ck_assert_msg(pid > 0, "no vigild was started");
+	return pid;
+}
+
 /* Waits for vigild to answer; false when it does not within 20 s. */
 bool vf_vigild_up(void)
 {

@@ -52,6 +52,8 @@ void vf_id_of(char *buf, size_t len, const char *name);
  * it in the scratch directory: the teardown stops every vigild listed.
  */
 pid_t vf_spawn_vigild(void);
+/* The newest vigild's pid (the test fails when none was started). */
+pid_t vf_vigild_pid(void);
 /* Waits for vigild to answer; false when it does not within 20 s. */
 bool vf_vigild_up(void);
 /* kill -9 of the newest vigild (no clean-up at all); asserts it is gone, every thread. */

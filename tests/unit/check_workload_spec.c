@@ -579,6 +579,26 @@ START_TEST(test_volume_rules)
 	expect_error("{\"id\":\"a\"," BASE ",\"volume\":{\"size_mib\":0}}",
 		     "volume.size_mib must be between 1 and");
 	expect_error("{\"id\":\"a\"," BASE ",\"volume\":7}", "volume must be an object");
+	expect_error("{\"id\":\"a\",\"owner\":\"o\",\"vcpus\":1,\"memory_mib\":64,"
+		     "\"command\":[\"vm\",\"--disk=path={volume}\"]}",
+		     "workload \"a\": command[1]: \"{volume}\" needs a volume (volume.size_mib)");
+}
+END_TEST
+
+START_TEST(test_volume_placeholder)
+{
+	const char *text = "{\"id\":\"v1\",\"owner\":\"o\",\"vcpus\":1,\"memory_mib\":64,"
+			   "\"command\":[\"vm\",\"--disk=path={volume}\"],"
+			   "\"volume\":{\"size_mib\":1024}}";
+	struct vigil_workload_spec s;
+	char err[256], **argv;
+
+	ck_assert_int_eq(vigil_workload_spec_parse(text, &s, err, sizeof(err)), 0);
+	ck_assert_int_eq(vigil_workload_spec_argv(&s, &argv), 0);
+	ck_assert_str_eq(argv[1], "--disk=path=/dev/mapper/vigil-v1");
+	ck_assert_uint_eq(s.volume_size_mib, 1024);
+	vigil_argv_free(argv);
+	vigil_workload_spec_free(&s);
 }
 END_TEST
 
@@ -774,6 +794,7 @@ static Suite *spec_suite(void)
 	tcase_add_test(tc, test_ipv6_rules);
 	tcase_add_test(tc, test_tap_placeholder);
 	tcase_add_test(tc, test_volume_rules);
+	tcase_add_test(tc, test_volume_placeholder);
 	tcase_add_test(tc, test_id_placeholder);
 	tcase_add_test(tc, test_stop_and_restart);
 	tcase_add_test(tc, test_stop_and_restart_rules);
