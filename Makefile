@@ -104,7 +104,7 @@ GUEST_DIR := build/guest
 GUEST_LANE_DIR := $(OUTPUT)/guest-lane
 GUEST_SUITES := check_vigild_limits check_vigild_jail check_meter_cpu check_meter_memory \
 	check_meter_disk check_meter_net check_nft check_tap check_workload check_vigild \
-	check_feature_probe check_usage_cli check_vigild_net check_vigild_ledger
+	check_feature_probe check_usage_cli check_vigild_net check_vigild_ledger check_vigild_volume
 
 .PHONY: all tests check check-unit check-priv check-guest bench demo guest install uninstall \
 	clean format format-check vmlinux-update bpf-compat fuzz fuzz-run torture

@@ -26,10 +26,11 @@ repo=$(cd "$here/../.." && pwd)
 guest_kernel "$(dirname "$out")/kernel-cache"
 
 # what vigil and the suites need of the kernel, beyond what Debian builds in
-# crc32c_generic first: libcrc32c (nf_tables needs it) only soft-depends on it
+# crc32c_generic first: libcrc32c (nf_tables needs it) only soft-depends on it;
+# ecb and xts: dm-crypt's aes-xts-plain64 (Debian builds AES in, XTS as a module)
 modules=(crc32c_generic virtio_mmio virtio_blk virtio_net nf_tables nft_ct nft_limit nft_connlimit
 	nft_nat nft_chain_nat nft_fib_inet nft_reject_inet nft_objref
-	nf_conntrack veth tun loop dm_mod dm_crypt sch_ingress cls_bpf ext4)
+	nf_conntrack veth tun loop dm_mod dm_crypt ecb xts sch_ingress cls_bpf ext4)
 # in the initramfs but left for the kernel to load when asked (legacy iptables' tables)
 on_demand=(iptable_filter ip6table_filter)
 tools=(/usr/bin/bash /usr/sbin/ip /usr/sbin/tc /usr/sbin/nft /usr/bin/nsenter /usr/bin/ping /usr/bin/curl
