@@ -141,6 +141,19 @@ static int create_volume(struct vigild *d, struct wl *w, const struct vigil_volu
 	return 0;
 }
 
+/* A key given for a volume that is open already must still be its key: none is taken on trust. */
+static int check_open_key(struct vigild *d, struct wl *w, const struct vigil_volume_key *key,
+			  struct req_err *e)
+{
+	struct vigil_volume_store st;
+	char err[512];
+	int r;
+
+	wl_volume_store(d, &st);
+	r = vigil_volume_check_key(&st, w->rec.spec.id, key, err, sizeof(err));
+	return r < 0 ? req_fail(e, r, "workload \"%s\": %s", w->rec.spec.id, err) : 0;
+}
+
 int wl_volume_attach(struct vigild *d, struct wl *w, const struct vigil_volume_key *key,
 		     bool *ret_opened, bool *ret_created, struct req_err *e)
 {
@@ -158,7 +171,7 @@ int wl_volume_attach(struct vigild *d, struct wl *w, const struct vigil_volume_k
 	if (r < 0 && r != -ENOENT)
 		return req_fail(e, r, "workload \"%s\": its volume: %s", id, err);
 	if (!r && info.open)
-		return 0;
+		return key ? check_open_key(d, w, key, e) : 0;
 	if (!key) {
 		snprintf(e->hint, sizeof(e->hint), "vigil workload start %s --volume-key-file FILE",
 			 id);

@@ -617,7 +617,7 @@ START_TEST(test_dm_roundtrip)
 	vf_wl_ok("stop", id);
 	assert_volume_state(id, "closed");
 	assert_start_refused(id, NULL, "its volume is locked");
-	assert_start_refused(id, wrong, "opening its volume");
+	assert_start_refused(id, wrong, "the key does not open it");
 	assert_state(id, "stopped");
 	assert_volume_state(id, "closed");
 	start_with_key_ok(id, good);
@@ -653,6 +653,22 @@ static void close_mapping(const char *id)
 	ck_assert_msg(r == 0, "closing %s: %s", id, err);
 }
 
+/* `vigil volume open ID --key-file F` on vigild's state directory, as an admin would. */
+static bool cli_open_volume(const char *id, const char *key_file)
+{
+	const char *args[] = { "volume", "open",	id,	  "--key-file",
+			       key_file, "--state-dir", vf.state, NULL };
+	struct cmd_result r;
+	bool ok;
+
+	run_vigil_args(&r, args, 8);
+	ok = r.status == 0;
+	if (!ok)
+		fprintf(stderr, "vigil volume open %s: %s%s\n", id, r.out, r.err);
+	cmd_result_free(&r);
+	return ok;
+}
+
 /*
  * A "reboot": vigild killed, then the workload's processes, cgroup and
  * mapping gone. vigild comes back to a workload waiting for its key, which
@@ -660,7 +676,8 @@ static void close_mapping(const char *id)
  */
 START_TEST(test_dm_reboot)
 {
-	char id[64], good[PATH_MAX], cgroup[PATH_MAX], want[160];
+	char id[64], good[PATH_MAX], wrong[PATH_MAX], cgroup[PATH_MAX], want[160];
+	unsigned char other[KEY_BYTES];
 	struct json_object *show;
 
 	ck_assert_msg(vf_vigild_up(), "vigild did not come up");
@@ -688,9 +705,21 @@ START_TEST(test_dm_reboot)
 	json_object_put(show);
 	assert_volume_state(id, "locked");
 	assert_start_refused(id, NULL, "its volume is locked");
+	/* a stop ends the wait */
+	vf_wl_ok("stop", id);
+	assert_state(id, "stopped");
+	assert_volume_state(id, "closed");
 	start_with_key_ok(id, good);
 	wait_log_count(id, "found pattern", 1);
 	assert_state(id, "running");
+	/* a key given while the volume is open is checked all the same */
+	write_key(wrong, sizeof(wrong), "wrong.key", other, sizeof(other));
+	vf_wl_ok("stop", id);
+	ck_assert(cli_open_volume(id, good));
+	assert_start_refused(id, wrong, "the key does not open it");
+	assert_state(id, "stopped");
+	start_with_key_ok(id, good);
+	wait_log_count(id, "found pattern", 2);
 	vf_wl_ok("stop", id);
 	vf_wl_ok("delete", id);
 }
