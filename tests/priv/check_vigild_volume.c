@@ -248,8 +248,9 @@ static void assert_key_nowhere(void)
 
 START_TEST(test_spec)
 {
-	char text[1024], err[512], id[64], device[128];
+	char text[1024], err[512], id[64], device[128], line[160];
 	struct json_object *show, *v;
+	struct cmd_result r;
 
 	ck_assert_msg(vf_vigild_up(), "vigild did not come up");
 
@@ -268,6 +269,10 @@ START_TEST(test_spec)
 	ck_assert_str_eq(vf_jstr(v, "device"), device);
 	ck_assert_str_eq(vf_jstr(v, "state"), "absent");
 	json_object_put(show);
+	ck_assert_int_eq(run_vigil(&r, "--socket", vf.sock, "workload", "show", id, NULL), 0);
+	snprintf(line, sizeof(line), "\nvolume:      16 MiB /dev/mapper/vigil-%s (absent)\n", id);
+	ck_assert_msg(strstr(r.out, line), "%s", r.out);
+	cmd_result_free(&r);
 }
 END_TEST
 
