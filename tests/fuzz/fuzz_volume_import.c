@@ -34,6 +34,15 @@ static int volume_files(void)
 	return n;
 }
 
+static void remove_state(void)
+{
+	char dir[64];
+
+	snprintf(dir, sizeof(dir), "%s/volumes", state);
+	rmdir(dir);
+	rmdir(state);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static bool made;
@@ -41,9 +50,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char err[512], sum[VIGIL_VOLUME_SHA256_HEX];
 	int fd, ret;
 
-	if (!made && !mkdtemp(state))
-		abort();
-	made = true;
+	if (!made) {
+		if (!mkdtemp(state))
+			abort();
+		atexit(remove_state);
+		made = true;
+	}
 	fd = memfd_create("stream", MFD_CLOEXEC);
 	if (fd < 0 || write(fd, data, size) != (ssize_t)size || lseek(fd, 0, SEEK_SET) != 0)
 		abort();
