@@ -41,7 +41,8 @@ int vigil_volume_kernel_ready(bool need_loop, char *err, size_t err_len)
 		load_if_module("loop");
 		vigil_probe_loop(&loop);
 		if (!loop.available) {
-			snprintf(err, err_len, "this kernel has no loop device for a backing file: %s",
+			snprintf(err, err_len,
+				 "this kernel has no loop device for a backing file: %s",
 				 loop.detail);
 			return -ENOTSUP;
 		}
