@@ -215,6 +215,12 @@ static int backing_given(const struct vigil_volume_store *st, const char *id, co
 		return vol_fail(r, err, err_len, "volume \"%s\": backing %s: %s", id, path,
 				strerror(-r));
 	snprintf(b->path, sizeof(b->path), "%s", path);
+	if (fstatat(dfd, name, &sb, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT &&
+	    vigil_path_within(path, "/dev")) {
+		close(dfd);
+		return vol_fail(-ENODEV, err, err_len,
+				"volume \"%s\": backing %s: no such block device", id, path);
+	}
 	if (fstatat(dfd, name, &sb, AT_SYMLINK_NOFOLLOW) == 0) {
 		close(dfd);
 		if (S_ISLNK(sb.st_mode))
@@ -336,8 +342,13 @@ int vigil_volume_create(const struct vigil_volume_store *st,
 static int header_check(const struct volume_record *rec, char *err, size_t err_len)
 {
 	char why[256], uuid[VIGIL_LUKS_UUID_SIZE];
+	struct stat sb;
 	int r;
 
+	if (stat(rec->backing, &sb) < 0)
+		return vol_fail(-errno, err, err_len,
+				"volume \"%s\": its backing %s is missing: %s", rec->id,
+				rec->backing, strerror(errno));
 	r = vigil_luks_check(rec->backing, NULL, uuid, NULL, why, sizeof(why));
 	if (r < 0)
 		return vol_fail(r, err, err_len,

@@ -322,6 +322,24 @@ START_TEST(test_tampered_header_refused)
 }
 END_TEST
 
+START_TEST(test_backing_missing)
+{
+	char path[128], err[512];
+
+	create("g1", 4);
+	backing_of("g1", path, sizeof(path));
+	ck_assert_int_eq(unlink(path), 0);
+	ck_assert_int_eq(vigil_volume_check_key(&store, "g1", key, err, sizeof(err)), -ENOENT);
+	ck_assert_msg(strstr(err, "volume \"g1\": its backing ") &&
+			      strstr(err, "g1.img is missing: No such file or directory"),
+		      "%s", err);
+	/* erasing what is left: the record goes */
+	ck_assert_int_eq(vigil_volume_erase(&store, "g1", err, sizeof(err)), 0);
+	ck_assert_int_eq(vigil_volume_check_key(&store, "g1", key, err, sizeof(err)), -ENOENT);
+	ck_assert_str_eq(err, "volume \"g1\": no such volume");
+}
+END_TEST
+
 START_TEST(test_key_lengths)
 {
 	static const struct {
@@ -534,6 +552,12 @@ START_TEST(test_block_device_and_erase)
 	ck_assert_int_eq(truncate(file, 20 * MIB), 0);
 	attach_loop(file);
 	store.backing_dirs = dirs;
+	o.backing = "/dev/vigil-test-no-such-disk";
+	o.size_mib = 4;
+	ck_assert_int_eq(vigil_volume_create(&store, &o, key, err, sizeof(err)), -ENODEV);
+	ck_assert_str_eq(err, "volume \"d1\": backing /dev/vigil-test-no-such-disk: no such block "
+			      "device");
+	ck_assert_int_eq(access(o.backing, F_OK), -1);
 	o.backing = loop_dev;
 	o.size_mib = 8;
 	ck_assert_int_eq(vigil_volume_create(&store, &o, key, err, sizeof(err)), -ENOSPC);
@@ -850,6 +874,7 @@ int main(void)
 	tcase_add_test(tc, test_passphrase_uses_argon2id);
 	tcase_add_loop_test(tc, test_tampered_header_refused, 0,
 			    sizeof(tampered) / sizeof(*tampered));
+	tcase_add_test(tc, test_backing_missing);
 	tcase_add_test(tc, test_key_lengths);
 	tcase_add_test(tc, test_cli_refusals_change_nothing);
 	tcase_add_test(tc, test_backing_paths);
