@@ -59,28 +59,6 @@ static uint64_t now_unix_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-/* The record of `id`, with the messages every operation gives when there is none. */
-static int record_get(const struct vigil_volume_store *st, const char *id,
-		      struct volume_record *rec, char *err, size_t err_len)
-{
-	int r = volume_id_check(id, err, err_len);
-
-	if (r < 0)
-		return r;
-	r = volume_record_read(st, id, rec);
-	if (r == -ENOENT)
-		return vol_fail(r, err, err_len, "volume \"%s\": no such volume", id);
-	if (r == -EBADMSG)
-		return vol_fail(r, err, err_len,
-				"volume \"%s\": its record %s/volumes/%s.json is "
-				"damaged",
-				id, st->state_dir, id);
-	if (r < 0)
-		return vol_fail(r, err, err_len, "volume \"%s\": cannot read its record: %s", id,
-				strerror(-r));
-	return 0;
-}
-
 /* ------------------------------------------------------------------ */
 /* Backing stores                                                     */
 
@@ -287,9 +265,9 @@ static void backing_undo(const struct backing *b, bool formatted)
 		vigil_luks_erase(b->path, ignored, sizeof(ignored));
 }
 
-int vigil_volume_create(const struct vigil_volume_store *st,
-			const struct vigil_volume_create_opts *opts,
-			const struct vigil_volume_key *key, char *err, size_t err_len)
+static int create_held(const struct vigil_volume_store *st,
+		       const struct vigil_volume_create_opts *opts,
+		       const struct vigil_volume_key *key, char *err, size_t err_len)
 {
 	const char *id = opts->id;
 	struct volume_record rec = { 0 };
@@ -371,7 +349,7 @@ int vigil_volume_check_key(const struct vigil_volume_store *st, const char *id,
 	char why[256];
 	int r;
 
-	r = record_get(st, id, &rec, err, err_len);
+	r = volume_record_get(st, id, &rec, err, err_len);
 	if (!r)
 		r = header_check(&rec, err, err_len);
 	if (r < 0)
@@ -380,15 +358,15 @@ int vigil_volume_check_key(const struct vigil_volume_store *st, const char *id,
 	return r < 0 ? vol_fail(r, err, err_len, "volume \"%s\": %s", id, why) : 0;
 }
 
-int vigil_volume_open(const struct vigil_volume_store *st, const char *id,
-		      const struct vigil_volume_key *key, unsigned int flags, char *err,
-		      size_t err_len)
+static int open_held(const struct vigil_volume_store *st, const char *id,
+		     const struct vigil_volume_key *key, unsigned int flags, char *err,
+		     size_t err_len)
 {
 	char name[VIGIL_VOLUME_MAPPER_SIZE], why[256];
 	struct volume_record rec;
 	int r;
 
-	r = record_get(st, id, &rec, err, err_len);
+	r = volume_record_get(st, id, &rec, err, err_len);
 	if (r < 0)
 		return r;
 	r = vigil_volume_kernel_ready(!rec.backing_is_device, why, sizeof(why));
@@ -406,14 +384,14 @@ int vigil_volume_open(const struct vigil_volume_store *st, const char *id,
 	return r < 0 ? vol_fail(r, err, err_len, "volume \"%s\": %s", id, why) : 0;
 }
 
-int vigil_volume_close(const struct vigil_volume_store *st, const char *id, char *err,
-		       size_t err_len)
+static int close_held(const struct vigil_volume_store *st, const char *id, char *err,
+		      size_t err_len)
 {
 	char name[VIGIL_VOLUME_MAPPER_SIZE], why[256];
 	struct volume_record rec;
 	int r;
 
-	r = record_get(st, id, &rec, err, err_len);
+	r = volume_record_get(st, id, &rec, err, err_len);
 	if (r < 0)
 		return r;
 	mapper_name(id, name);
@@ -421,17 +399,17 @@ int vigil_volume_close(const struct vigil_volume_store *st, const char *id, char
 	return r < 0 ? vol_fail(r, err, err_len, "volume \"%s\": cannot close it: %s", id, why) : 0;
 }
 
-int vigil_volume_erase(const struct vigil_volume_store *st, const char *id, char *err,
-		       size_t err_len)
+static int erase_held(const struct vigil_volume_store *st, const char *id, char *err,
+		      size_t err_len)
 {
 	char path[PATH_MAX], dir[PATH_MAX], why[256];
 	struct volume_record rec;
 	int r;
 
-	r = vigil_volume_close(st, id, err, err_len);
+	r = close_held(st, id, err, err_len);
 	if (r < 0)
 		return r;
-	r = record_get(st, id, &rec, err, err_len);
+	r = volume_record_get(st, id, &rec, err, err_len);
 	if (r < 0)
 		return r;
 	/* the keyslots and headers first: once they are gone the data is noise */
@@ -483,7 +461,7 @@ int vigil_volume_info(const struct vigil_volume_store *st, const char *id,
 		      struct vigil_volume_info *ret, char *err, size_t err_len)
 {
 	struct volume_record rec;
-	int r = record_get(st, id, &rec, err, err_len);
+	int r = volume_record_get(st, id, &rec, err, err_len);
 
 	if (r < 0)
 		return r;
@@ -539,4 +517,57 @@ int vigil_volume_list(const struct vigil_volume_store *st, struct vigil_volume_i
 	*ret = all;
 	*ret_n = n;
 	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* One operation at a time on a volume, whoever runs it               */
+
+int vigil_volume_create(const struct vigil_volume_store *st,
+			const struct vigil_volume_create_opts *opts,
+			const struct vigil_volume_key *key, char *err, size_t err_len)
+{
+	int fd, r = volume_hold(st, opts->id, false, &fd, err, err_len);
+
+	if (r < 0)
+		return r;
+	r = create_held(st, opts, key, err, err_len);
+	volume_unlock(st, opts->id, fd);
+	return r;
+}
+
+int vigil_volume_open(const struct vigil_volume_store *st, const char *id,
+		      const struct vigil_volume_key *key, unsigned int flags, char *err,
+		      size_t err_len)
+{
+	int fd, r = volume_hold(st, id, true, &fd, err, err_len);
+
+	if (r < 0)
+		return r;
+	r = open_held(st, id, key, flags, err, err_len);
+	volume_unlock(st, id, fd);
+	return r;
+}
+
+int vigil_volume_close(const struct vigil_volume_store *st, const char *id, char *err,
+		       size_t err_len)
+{
+	int fd, r = volume_hold(st, id, true, &fd, err, err_len);
+
+	if (r < 0)
+		return r;
+	r = close_held(st, id, err, err_len);
+	volume_unlock(st, id, fd);
+	return r;
+}
+
+int vigil_volume_erase(const struct vigil_volume_store *st, const char *id, char *err,
+		       size_t err_len)
+{
+	int fd, r = volume_hold(st, id, true, &fd, err, err_len);
+
+	if (r < 0)
+		return r;
+	r = erase_held(st, id, err, err_len);
+	volume_unlock(st, id, fd);
+	return r;
 }

@@ -146,9 +146,9 @@ static int export_body(const struct volume_record *rec, int in, int out,
 	return r;
 }
 
-int vigil_volume_export(const struct vigil_volume_store *st, const char *id, int fd,
-			vigil_volume_progress_fn progress, void *arg,
-			char ret_sha256[VIGIL_VOLUME_SHA256_HEX], char *err, size_t err_len)
+static int export_held(const struct vigil_volume_store *st, const char *id, int fd,
+		       vigil_volume_progress_fn progress, void *arg,
+		       char ret_sha256[VIGIL_VOLUME_SHA256_HEX], char *err, size_t err_len)
 {
 	unsigned char head[MAGIC_LEN + 8], digest[crypto_hash_sha256_BYTES];
 	crypto_hash_sha256_state h;
@@ -411,15 +411,97 @@ static int imported_header_ok(const char *tmp, const struct volume_record *rec, 
 	return 0;
 }
 
+/*
+ * The rest of the stream after its header, as the volume `rec` names (held);
+ * `relabel` when it takes another id than it was exported with.
+ */
+static int import_held(const struct vigil_volume_store *st, struct volume_record *rec,
+		       uint64_t backing_bytes, bool relabel, crypto_hash_sha256_state *h, int fd,
+		       vigil_volume_progress_fn progress, void *arg,
+		       char ret_sha256[VIGIL_VOLUME_SHA256_HEX], char *err, size_t err_len)
+{
+	char tmp[PATH_MAX], final[PATH_MAX], dir[PATH_MAX], why[512];
+	struct volume_record existing;
+	int out, r;
+
+	if (volume_record_read(st, rec->id, &existing) != -ENOENT)
+		return stream_fail(-EEXIST, err, err_len, "volume \"%s\": exists already", rec->id);
+	r = volume_dir_make(st);
+	if (!r)
+		r = volume_dir(st, dir);
+	if (!r)
+		r = volume_path(st, rec->id, ".img", final);
+	if (!r)
+		r = snprintf(tmp, sizeof(tmp), "%s/.%s.import", dir, rec->id) >= (int)sizeof(tmp)
+			    ? -ENAMETOOLONG
+			    : 0;
+	if (r < 0)
+		return stream_fail(r, err, err_len, "volume \"%s\": %s/volumes: %s", rec->id,
+				   st->state_dir, strerror(-r));
+	/* an import's file of the same name is what a crash left */
+	unlink(tmp);
+	out = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (out < 0)
+		return stream_fail(-errno, err, err_len, "volume \"%s\": %s: %s", rec->id, tmp,
+				   strerror(errno));
+	r = ftruncate(out, (off_t)backing_bytes) < 0 ? -errno : 0;
+	if (r < 0)
+		snprintf(why, sizeof(why), "%s: %s", tmp, strerror(-r));
+	if (!r)
+		r = import_body(fd, out, backing_bytes, h, progress, arg, why, sizeof(why));
+	if (!r)
+		r = read_trailer(fd, h, ret_sha256, why, sizeof(why));
+	if (!r && fsync(out) < 0) {
+		r = -errno;
+		snprintf(why, sizeof(why), "%s: %s", tmp, strerror(errno));
+	}
+	close(out);
+	if (!r)
+		r = imported_header_ok(tmp, rec, why, sizeof(why));
+	if (!r && relabel)
+		r = vigil_luks_relabel(tmp, rec->id, why, sizeof(why));
+	if (r < 0) {
+		unlink(tmp);
+		return stream_fail(r, err, err_len, "volume \"%s\": import refused: %s", rec->id,
+				   why);
+	}
+	snprintf(rec->backing, sizeof(rec->backing), "%s", final);
+	rec->backing_is_device = false;
+	r = rename(tmp, final) < 0 ? -errno : 0;
+	if (!r)
+		r = volume_record_write(st, rec);
+	if (r < 0) {
+		unlink(tmp);
+		unlink(final);
+		return stream_fail(r, err, err_len, "volume \"%s\": cannot keep the import: %s",
+				   rec->id, strerror(-r));
+	}
+	vigil_fsync_dir(dir);
+	return 0;
+}
+
+int vigil_volume_export(const struct vigil_volume_store *st, const char *id, int fd,
+			vigil_volume_progress_fn progress, void *arg,
+			char ret_sha256[VIGIL_VOLUME_SHA256_HEX], char *err, size_t err_len)
+{
+	int lock, r = volume_hold(st, id, true, &lock, err, err_len);
+
+	if (r < 0)
+		return r;
+	r = export_held(st, id, fd, progress, arg, ret_sha256, err, err_len);
+	volume_unlock(st, id, lock);
+	return r;
+}
+
 int vigil_volume_import(const struct vigil_volume_store *st, const char *id, int fd,
 			vigil_volume_progress_fn progress, void *arg,
 			char ret_sha256[VIGIL_VOLUME_SHA256_HEX], char *err, size_t err_len)
 {
-	char tmp[PATH_MAX], final[PATH_MAX], dir[PATH_MAX], why[512];
 	crypto_hash_sha256_state h;
-	struct volume_record rec, existing;
+	struct volume_record rec;
 	uint64_t backing_bytes = 0;
-	int out, r;
+	char why[512];
+	int lock, r;
 
 	if (id && (r = volume_id_check(id, err, err_len)) < 0)
 		return r;
@@ -429,62 +511,13 @@ int vigil_volume_import(const struct vigil_volume_store *st, const char *id, int
 	r = read_head(fd, &h, &rec, &backing_bytes, why, sizeof(why));
 	if (r < 0)
 		return stream_fail(r, err, err_len, "import: %s", why);
-	if (!id && (r = volume_id_check(rec.id, err, err_len)) < 0)
-		return r;
 	if (id)
 		snprintf(rec.id, sizeof(rec.id), "%s", id);
-	if (volume_record_read(st, rec.id, &existing) != -ENOENT)
-		return stream_fail(-EEXIST, err, err_len, "volume \"%s\": exists already", rec.id);
-	r = volume_dir_make(st);
-	if (!r)
-		r = volume_dir(st, dir);
-	if (!r)
-		r = volume_path(st, rec.id, ".img", final);
-	if (!r)
-		r = snprintf(tmp, sizeof(tmp), "%s/.%s.import", dir, rec.id) >= (int)sizeof(tmp)
-			    ? -ENAMETOOLONG
-			    : 0;
+	r = volume_hold(st, rec.id, false, &lock, err, err_len);
 	if (r < 0)
-		return stream_fail(r, err, err_len, "volume \"%s\": %s/volumes: %s", rec.id,
-				   st->state_dir, strerror(-r));
-	/* an import's file of the same name is what a crash left */
-	unlink(tmp);
-	out = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (out < 0)
-		return stream_fail(-errno, err, err_len, "volume \"%s\": %s: %s", rec.id, tmp,
-				   strerror(errno));
-	r = ftruncate(out, (off_t)backing_bytes) < 0 ? -errno : 0;
-	if (r < 0)
-		snprintf(why, sizeof(why), "%s: %s", tmp, strerror(-r));
-	if (!r)
-		r = import_body(fd, out, backing_bytes, &h, progress, arg, why, sizeof(why));
-	if (!r)
-		r = read_trailer(fd, &h, ret_sha256, why, sizeof(why));
-	if (!r && fsync(out) < 0) {
-		r = -errno;
-		snprintf(why, sizeof(why), "%s: %s", tmp, strerror(errno));
-	}
-	close(out);
-	if (!r)
-		r = imported_header_ok(tmp, &rec, why, sizeof(why));
-	if (!r && id)
-		r = vigil_luks_relabel(tmp, rec.id, why, sizeof(why));
-	if (r < 0) {
-		unlink(tmp);
-		return stream_fail(r, err, err_len, "volume \"%s\": import refused: %s", rec.id,
-				   why);
-	}
-	snprintf(rec.backing, sizeof(rec.backing), "%s", final);
-	rec.backing_is_device = false;
-	r = rename(tmp, final) < 0 ? -errno : 0;
-	if (!r)
-		r = volume_record_write(st, &rec);
-	if (r < 0) {
-		unlink(tmp);
-		unlink(final);
-		return stream_fail(r, err, err_len, "volume \"%s\": cannot keep the import: %s",
-				   rec.id, strerror(-r));
-	}
-	vigil_fsync_dir(dir);
-	return 0;
+		return r;
+	r = import_held(st, &rec, backing_bytes, id != NULL, &h, fd, progress, arg, ret_sha256, err,
+			err_len);
+	volume_unlock(st, rec.id, lock);
+	return r;
 }

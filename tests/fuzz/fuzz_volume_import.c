@@ -16,28 +16,36 @@
 
 static char state[] = "/tmp/vigil-fuzz-volume-XXXXXX";
 
-/* The files in <state>/volumes besides . and .. */
-static int volume_files(void)
+/* The entries of `sub` in <state>/volumes besides . and .. (and .locks, a directory) */
+static int entries(const char *sub)
 {
-	char dir[64];
+	char dir[96];
 	struct dirent *de;
 	int n = 0;
 	DIR *d;
 
-	snprintf(dir, sizeof(dir), "%s/volumes", state);
+	snprintf(dir, sizeof(dir), "%s/volumes%s", state, sub);
 	d = opendir(dir);
 	if (!d)
 		return 0;
 	while ((de = readdir(d)))
-		n += strcmp(de->d_name, ".") && strcmp(de->d_name, "..");
+		n += strcmp(de->d_name, ".") && strcmp(de->d_name, "..") &&
+		     strcmp(de->d_name, ".locks");
 	closedir(d);
 	return n;
+}
+
+static int volume_files(void)
+{
+	return entries("") + entries("/.locks");
 }
 
 static void remove_state(void)
 {
 	char dir[64];
 
+	snprintf(dir, sizeof(dir), "%s/volumes/.locks", state);
+	rmdir(dir);
 	snprintf(dir, sizeof(dir), "%s/volumes", state);
 	rmdir(dir);
 	rmdir(state);

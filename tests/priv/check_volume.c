@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "luks.h"
+#include "volume_store.h"
 #include "testutil.h"
 #include "volume.h"
 
@@ -340,6 +341,31 @@ START_TEST(test_backing_missing)
 }
 END_TEST
 
+/* One operation at a time on a volume, whichever process runs it: the next is refused at once. */
+START_TEST(test_busy_volume)
+{
+	struct cmd_result res;
+	char err[512];
+	int lock;
+
+	create("l1", 4);
+	ck_assert_int_eq(volume_lock(&store, "l1", &lock), 0);
+	ck_assert_int_eq(vigil_volume_erase(&store, "l1", err, sizeof(err)), -EBUSY);
+	ck_assert_str_eq(err, "volume \"l1\": busy: another vigil command or vigild is working on "
+			      "it");
+	ck_assert_int_eq(run_vigil(&res, "volume", "export", "l1", "--output", "/dev/null",
+				   "--state-dir", state, NULL),
+			 0);
+	ck_assert_int_eq(res.status, 1);
+	ck_assert_ptr_nonnull(strstr(res.err, "busy"));
+	cmd_result_free(&res);
+	volume_unlock(&store, "l1", lock);
+	ck_assert_int_eq(vigil_volume_erase(&store, "l1", err, sizeof(err)), 0);
+	/* its lock file went with it */
+	ck_assert_int_eq(access(strcat(strcpy(err, state), "/volumes/.locks/l1"), F_OK), -1);
+}
+END_TEST
+
 START_TEST(test_key_lengths)
 {
 	static const struct {
@@ -642,7 +668,7 @@ static void variant(const char *file, const char *out, size_t len, long flip, bo
 
 START_TEST(test_export_import)
 {
-	char file[128], bad[128], err[512], vols[128], sum[VIGIL_VOLUME_SHA256_HEX];
+	char file[128], bad[128], err[512], vols[128], locks[160], sum[VIGIL_VOLUME_SHA256_HEX];
 	struct vigil_volume_info info;
 	size_t size, total = 24 * MIB;
 	char *stream;
@@ -669,6 +695,7 @@ START_TEST(test_export_import)
 	ck_assert(!contains(stream, size, key_bytes, KEY_LEN));
 	free(stream);
 	snprintf(vols, sizeof(vols), "%s/volumes", other);
+	snprintf(locks, sizeof(locks), "%s/volumes/.locks", other);
 	for (size_t i = 0; i < sizeof(bad_streams) / sizeof(*bad_streams); i++) {
 		size_t len = bad_streams[i].len == SIZE_MAX - 1 ? SIZE_MAX : bad_streams[i].len;
 		char *left;
@@ -676,8 +703,14 @@ START_TEST(test_export_import)
 		variant(file, bad, len, bad_streams[i].flip, bad_streams[i].extra);
 		ck_assert_int_eq(import_from(bad, "e1", err, sizeof(err)), -EBADMSG);
 		ck_assert_msg(strstr(err, bad_streams[i].msg), "case %zu: %s", i, err);
+		/* a stream refused before its volume was held has not even made the directory */
 		left = listing(vols);
-		ck_assert_msg(strcmp(left, ".\n..\n") == 0 || !*left, "case %zu left %s", i, left);
+		ck_assert_msg(!*left || strcmp(left, ".\n..\n.locks\n") == 0, "case %zu left %s", i,
+			      left);
+		free(left);
+		left = listing(locks);
+		ck_assert_msg(!*left || strcmp(left, ".\n..\n") == 0, "case %zu left the lock %s",
+			      i, left);
 		free(left);
 	}
 	/* whole: the same checksum, the key opens it there, as exported or renamed */
@@ -875,6 +908,7 @@ int main(void)
 	tcase_add_loop_test(tc, test_tampered_header_refused, 0,
 			    sizeof(tampered) / sizeof(*tampered));
 	tcase_add_test(tc, test_backing_missing);
+	tcase_add_test(tc, test_busy_volume);
 	tcase_add_test(tc, test_key_lengths);
 	tcase_add_test(tc, test_cli_refusals_change_nothing);
 	tcase_add_test(tc, test_backing_paths);
