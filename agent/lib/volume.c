@@ -10,7 +10,6 @@
 #include <fcntl.h>
 #include <linux/fs.h>
 #include <linux/openat2.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,17 +28,6 @@
 #include "workload_spec.h"
 
 #define MIB (1ull << 20)
-
-__attribute__((format(printf, 4, 5))) static int vol_fail(int ret, char *err, size_t err_len,
-							  const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, err_len, fmt, ap);
-	va_end(ap);
-	return ret;
-}
 
 void vigil_volume_mapper_path(const char *id, char *buf, size_t len)
 {
@@ -85,21 +73,21 @@ static int backing_device_check(const char *id, const char *path, uint64_t need,
 
 	fd = open(path, O_RDWR | O_EXCL | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
-		return vol_fail(-errno, err, err_len, "volume \"%s\": backing device %s: %s", id,
-				path,
-				errno == EBUSY ? "in use (mounted or held by another mapping)"
-					       : strerror(errno));
+		return vigil_fail(-errno, err, err_len, "volume \"%s\": backing device %s: %s", id,
+				  path,
+				  errno == EBUSY ? "in use (mounted or held by another mapping)"
+						 : strerror(errno));
 	r = device_size(fd, &size);
 	close(fd);
 	if (r < 0)
-		return vol_fail(r, err, err_len, "volume \"%s\": backing device %s: %s", id, path,
-				strerror(-r));
+		return vigil_fail(r, err, err_len, "volume \"%s\": backing device %s: %s", id, path,
+				  strerror(-r));
 	if (size < need)
-		return vol_fail(-ENOSPC, err, err_len,
-				"volume \"%s\": backing device %s is too small: %llu MiB, the "
-				"volume needs %llu MiB (its size and 16 MiB of LUKS2 header)",
-				id, path, (unsigned long long)(size / MIB),
-				(unsigned long long)(need / MIB));
+		return vigil_fail(-ENOSPC, err, err_len,
+				  "volume \"%s\": backing device %s is too small: %llu MiB, the "
+				  "volume needs %llu MiB (its size and 16 MiB of LUKS2 header)",
+				  id, path, (unsigned long long)(size / MIB),
+				  (unsigned long long)(need / MIB));
 	return 0;
 }
 
@@ -175,39 +163,39 @@ static int backing_given(const struct vigil_volume_store *st, const char *id, co
 	int dfd = -1, r;
 
 	if (!vigil_path_normalized(path) || strlen(path) >= sizeof(b->path))
-		return vol_fail(-EINVAL, err, err_len,
-				"volume \"%s\": backing %s: must be an absolute, normalized path",
-				id, path);
+		return vigil_fail(-EINVAL, err, err_len,
+				  "volume \"%s\": backing %s: must be an absolute, normalized path",
+				  id, path);
 	dir = backing_dir_of(st, path);
 	if (!dir)
-		return vol_fail(-EACCES, err, err_len,
-				"volume \"%s\": backing %s is not under a directory allowed for "
-				"backing stores (--backing-dir)",
-				id, path);
+		return vigil_fail(-EACCES, err, err_len,
+				  "volume \"%s\": backing %s is not under a directory allowed for "
+				  "backing stores (--backing-dir)",
+				  id, path);
 	r = open_parent_beneath(dir, path, &dfd, &name);
 	if (r == -ELOOP || r == -EXDEV)
-		return vol_fail(-ELOOP, err, err_len,
-				"volume \"%s\": backing %s: its path goes through a symlink", id,
-				path);
+		return vigil_fail(-ELOOP, err, err_len,
+				  "volume \"%s\": backing %s: its path goes through a symlink", id,
+				  path);
 	if (r < 0)
-		return vol_fail(r, err, err_len, "volume \"%s\": backing %s: %s", id, path,
-				strerror(-r));
+		return vigil_fail(r, err, err_len, "volume \"%s\": backing %s: %s", id, path,
+				  strerror(-r));
 	snprintf(b->path, sizeof(b->path), "%s", path);
 	if (fstatat(dfd, name, &sb, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT &&
 	    vigil_path_within(path, "/dev")) {
 		close(dfd);
-		return vol_fail(-ENODEV, err, err_len,
-				"volume \"%s\": backing %s: no such block device", id, path);
+		return vigil_fail(-ENODEV, err, err_len,
+				  "volume \"%s\": backing %s: no such block device", id, path);
 	}
 	if (fstatat(dfd, name, &sb, AT_SYMLINK_NOFOLLOW) == 0) {
 		close(dfd);
 		if (S_ISLNK(sb.st_mode))
-			return vol_fail(-ELOOP, err, err_len,
-					"volume \"%s\": backing %s is a symlink (give the device "
-					"node itself)",
-					id, path);
+			return vigil_fail(-ELOOP, err, err_len,
+					  "volume \"%s\": backing %s is a symlink (give the device "
+					  "node itself)",
+					  id, path);
 		if (!S_ISBLK(sb.st_mode))
-			return vol_fail(
+			return vigil_fail(
 				-EEXIST, err, err_len,
 				"volume \"%s\": backing %s exists and is not a block device "
 				"(a backing file must be new)",
@@ -218,8 +206,8 @@ static int backing_given(const struct vigil_volume_store *st, const char *id, co
 	r = errno == ENOENT ? backing_file_make(dfd, name, need, preallocate) : -errno;
 	close(dfd);
 	if (r < 0)
-		return vol_fail(r, err, err_len, "volume \"%s\": backing file %s: %s", id, path,
-				r == -ENOSPC ? "no space for it" : strerror(-r));
+		return vigil_fail(r, err, err_len, "volume \"%s\": backing file %s: %s", id, path,
+				  r == -ENOSPC ? "no space for it" : strerror(-r));
 	b->made = true;
 	return 0;
 }
@@ -236,20 +224,20 @@ static int backing_default(const struct vigil_volume_store *st, const char *id, 
 	if (!r)
 		r = volume_path(st, id, ".img", b->path);
 	if (r < 0)
-		return vol_fail(r, err, err_len, "volume \"%s\": %s/volumes: %s", id, st->state_dir,
-				strerror(-r));
+		return vigil_fail(r, err, err_len, "volume \"%s\": %s/volumes: %s", id,
+				  st->state_dir, strerror(-r));
 	dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
-		return vol_fail(-errno, err, err_len, "volume \"%s\": %s: %s", id, dir,
-				strerror(errno));
+		return vigil_fail(-errno, err, err_len, "volume \"%s\": %s: %s", id, dir,
+				  strerror(errno));
 	snprintf(name, sizeof(name), "%s.img", id);
 	/* without a record, a backing file is what a create or import left in a crash */
 	unlinkat(dfd, name, 0);
 	r = backing_file_make(dfd, name, need, preallocate);
 	close(dfd);
 	if (r < 0)
-		return vol_fail(r, err, err_len, "volume \"%s\": backing file %s: %s", id, b->path,
-				r == -ENOSPC ? "no space for it" : strerror(-r));
+		return vigil_fail(r, err, err_len, "volume \"%s\": backing file %s: %s", id,
+				  b->path, r == -ENOSPC ? "no space for it" : strerror(-r));
 	b->made = true;
 	return 0;
 }
@@ -281,13 +269,13 @@ static int create_held(const struct vigil_volume_store *st,
 		return r;
 	if (opts->size_mib < VIGIL_VOLUME_SIZE_MIB_MIN ||
 	    opts->size_mib > VIGIL_VOLUME_SIZE_MIB_MAX)
-		return vol_fail(-EINVAL, err, err_len,
-				"volume \"%s\": size_mib must be between %d and %d", id,
-				VIGIL_VOLUME_SIZE_MIB_MIN, VIGIL_VOLUME_SIZE_MIB_MAX);
+		return vigil_fail(-EINVAL, err, err_len,
+				  "volume \"%s\": size_mib must be between %d and %d", id,
+				  VIGIL_VOLUME_SIZE_MIB_MIN, VIGIL_VOLUME_SIZE_MIB_MAX);
 	if (!key)
-		return vol_fail(-EINVAL, err, err_len, "volume \"%s\": a key is needed", id);
+		return vigil_fail(-EINVAL, err, err_len, "volume \"%s\": a key is needed", id);
 	if (volume_record_read(st, id, &rec) != -ENOENT)
-		return vol_fail(-EEXIST, err, err_len, "volume \"%s\": exists already", id);
+		return vigil_fail(-EEXIST, err, err_len, "volume \"%s\": exists already", id);
 	need = opts->size_mib * MIB + VIGIL_VOLUME_HEADER_BYTES;
 	r = opts->backing ? backing_given(st, id, opts->backing, need, opts->preallocate, &b, err,
 					  err_len)
@@ -303,15 +291,15 @@ static int create_held(const struct vigil_volume_store *st,
 	r = vigil_luks_format(b.path, id, key, rec.kdf, rec.uuid, why, sizeof(why));
 	if (r < 0) {
 		backing_undo(&b, false);
-		return vol_fail(r, err, err_len, "volume \"%s\": %s", id, why);
+		return vigil_fail(r, err, err_len, "volume \"%s\": %s", id, why);
 	}
 	r = volume_dir_make(st);
 	if (!r)
 		r = volume_record_write(st, &rec);
 	if (r < 0) {
 		backing_undo(&b, true);
-		return vol_fail(r, err, err_len, "volume \"%s\": cannot write its record: %s", id,
-				strerror(-r));
+		return vigil_fail(r, err, err_len, "volume \"%s\": cannot write its record: %s", id,
+				  strerror(-r));
 	}
 	return 0;
 }
@@ -324,17 +312,17 @@ static int header_check(const struct volume_record *rec, char *err, size_t err_l
 	int r;
 
 	if (stat(rec->backing, &sb) < 0)
-		return vol_fail(-errno, err, err_len,
-				"volume \"%s\": its backing %s is missing: %s", rec->id,
-				rec->backing, strerror(errno));
+		return vigil_fail(-errno, err, err_len,
+				  "volume \"%s\": its backing %s is missing: %s", rec->id,
+				  rec->backing, strerror(errno));
 	r = vigil_luks_check(rec->backing, NULL, uuid, NULL, why, sizeof(why));
 	if (r < 0)
-		return vol_fail(r, err, err_len,
-				"volume \"%s\": refused: its header on %s is not "
-				"the one vigil wrote: %s",
-				rec->id, rec->backing, why);
+		return vigil_fail(r, err, err_len,
+				  "volume \"%s\": refused: its header on %s is not "
+				  "the one vigil wrote: %s",
+				  rec->id, rec->backing, why);
 	if (strcmp(uuid, rec->uuid))
-		return vol_fail(
+		return vigil_fail(
 			-EBADMSG, err, err_len,
 			"volume \"%s\": refused: %s holds another volume's header (UUID %s, "
 			"not %s)",
@@ -355,7 +343,7 @@ int vigil_volume_check_key(const struct vigil_volume_store *st, const char *id,
 	if (r < 0)
 		return r;
 	r = vigil_luks_try_key(rec.backing, key, why, sizeof(why));
-	return r < 0 ? vol_fail(r, err, err_len, "volume \"%s\": %s", id, why) : 0;
+	return r < 0 ? vigil_fail(r, err, err_len, "volume \"%s\": %s", id, why) : 0;
 }
 
 static int open_held(const struct vigil_volume_store *st, const char *id,
@@ -371,17 +359,17 @@ static int open_held(const struct vigil_volume_store *st, const char *id,
 		return r;
 	r = vigil_volume_kernel_ready(!rec.backing_is_device, why, sizeof(why));
 	if (r < 0)
-		return vol_fail(r, err, err_len, "volume \"%s\": cannot open it: %s", id, why);
+		return vigil_fail(r, err, err_len, "volume \"%s\": cannot open it: %s", id, why);
 	mapper_name(id, name);
 	if (vigil_luks_active(name))
-		return vol_fail(-EEXIST, err, err_len,
-				"volume \"%s\": open already (/dev/mapper/%s)", id, name);
+		return vigil_fail(-EEXIST, err, err_len,
+				  "volume \"%s\": open already (/dev/mapper/%s)", id, name);
 	r = header_check(&rec, err, err_len);
 	if (r < 0)
 		return r;
 	r = vigil_luks_activate(rec.backing, name, key, flags & VIGIL_VOLUME_OPEN_NO_WORKQUEUE, why,
 				sizeof(why));
-	return r < 0 ? vol_fail(r, err, err_len, "volume \"%s\": %s", id, why) : 0;
+	return r < 0 ? vigil_fail(r, err, err_len, "volume \"%s\": %s", id, why) : 0;
 }
 
 static int close_held(const struct vigil_volume_store *st, const char *id, char *err,
@@ -396,7 +384,8 @@ static int close_held(const struct vigil_volume_store *st, const char *id, char 
 		return r;
 	mapper_name(id, name);
 	r = vigil_luks_deactivate(name, why, sizeof(why));
-	return r < 0 ? vol_fail(r, err, err_len, "volume \"%s\": cannot close it: %s", id, why) : 0;
+	return r < 0 ? vigil_fail(r, err, err_len, "volume \"%s\": cannot close it: %s", id, why)
+		     : 0;
 }
 
 static int erase_held(const struct vigil_volume_store *st, const char *id, char *err,
@@ -416,8 +405,8 @@ static int erase_held(const struct vigil_volume_store *st, const char *id, char 
 	if (access(rec.backing, F_OK) == 0) {
 		r = vigil_luks_erase(rec.backing, why, sizeof(why));
 		if (r < 0)
-			return vol_fail(r, err, err_len, "volume \"%s\": cannot erase it: %s", id,
-					why);
+			return vigil_fail(r, err, err_len, "volume \"%s\": cannot erase it: %s", id,
+					  why);
 	}
 	r = volume_path(st, id, ".json", path);
 	if (!r)
@@ -425,9 +414,9 @@ static int erase_held(const struct vigil_volume_store *st, const char *id, char 
 	if (!r && unlink(path) < 0)
 		r = -errno;
 	if (r < 0)
-		return vol_fail(r, err, err_len,
-				"volume \"%s\": erased, but its record cannot be removed: %s", id,
-				strerror(-r));
+		return vigil_fail(r, err, err_len,
+				  "volume \"%s\": erased, but its record cannot be removed: %s", id,
+				  strerror(-r));
 	if (!rec.backing_is_device)
 		unlink(rec.backing);
 	vigil_fsync_dir(dir);
@@ -489,7 +478,7 @@ int vigil_volume_list(const struct vigil_volume_store *st, struct vigil_volume_i
 		*ret_n = 0;
 		return errno == ENOENT
 			       ? 0
-			       : vol_fail(-errno, err, err_len, "%s: %s", dir, strerror(errno));
+			       : vigil_fail(-errno, err, err_len, "%s: %s", dir, strerror(errno));
 	}
 	while ((de = readdir(d))) {
 		struct volume_record rec;
@@ -506,7 +495,7 @@ int vigil_volume_list(const struct vigil_volume_store *st, struct vigil_volume_i
 		if (!grown) {
 			free(all);
 			closedir(d);
-			return vol_fail(-ENOMEM, err, err_len, "listing volumes: out of memory");
+			return vigil_fail(-ENOMEM, err, err_len, "listing volumes: out of memory");
 		}
 		all = grown;
 		info_from(&rec, &all[n++]);

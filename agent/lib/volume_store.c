@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
@@ -45,17 +44,6 @@ int volume_dir_make(const struct vigil_volume_store *st)
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
 		return -errno;
 	return 0;
-}
-
-__attribute__((format(printf, 4, 5))) static int store_fail(int ret, char *err, size_t err_len,
-							    const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, err_len, fmt, ap);
-	va_end(ap);
-	return ret;
 }
 
 static int lock_path(const struct vigil_volume_store *st, const char *id, char buf[PATH_MAX])
@@ -243,13 +231,13 @@ int volume_record_get(const struct vigil_volume_store *st, const char *id,
 		return r;
 	r = volume_record_read(st, id, rec);
 	if (r == -ENOENT)
-		return store_fail(r, err, err_len, "volume \"%s\": no such volume", id);
+		return vigil_fail(r, err, err_len, "volume \"%s\": no such volume", id);
 	if (r == -EBADMSG)
-		return store_fail(r, err, err_len,
+		return vigil_fail(r, err, err_len,
 				  "volume \"%s\": its record %s/volumes/%s.json is damaged", id,
 				  st->state_dir, id);
 	if (r < 0)
-		return store_fail(r, err, err_len, "volume \"%s\": cannot read its record: %s", id,
+		return vigil_fail(r, err, err_len, "volume \"%s\": cannot read its record: %s", id,
 				  strerror(-r));
 	return 0;
 }
@@ -266,11 +254,11 @@ int volume_hold(const struct vigil_volume_store *st, const char *id, bool must_e
 		return r;
 	r = volume_lock(st, id, ret_fd);
 	if (r == -EBUSY)
-		return store_fail(r, err, err_len,
+		return vigil_fail(r, err, err_len,
 				  "volume \"%s\": busy: another vigil command or vigild is working "
 				  "on it",
 				  id);
-	return r < 0 ? store_fail(r, err, err_len, "volume \"%s\": cannot lock it: %s", id,
+	return r < 0 ? vigil_fail(r, err, err_len, "volume \"%s\": cannot lock it: %s", id,
 				  strerror(-r))
 		     : 0;
 }
