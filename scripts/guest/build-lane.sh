@@ -66,6 +66,9 @@ copy_with_libs() {
 for t in "${tools[@]}"; do
 	copy_with_libs "$t"
 done
+# glibc loads libgcc_s itself (dlopen, so ldd does not name it) when a thread
+# exits: libcryptsetup's argon2id runs its lanes in threads
+install -D -m 0644 /usr/lib/x86_64-linux-gnu/libgcc_s.so.1 "$root/usr/lib/x86_64-linux-gnu/libgcc_s.so.1"
 # legacy iptables, which `vigil net check` reads and its tests set; its matches are plugins
 copy_with_libs /usr/sbin/xtables-legacy-multi
 ln -s xtables-legacy-multi "$root/usr/sbin/iptables-legacy"
