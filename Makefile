@@ -104,9 +104,14 @@ GUEST_DIR := build/guest
 GUEST_LANE_DIR := $(OUTPUT)/guest-lane
 GUEST_SUITES := check_vigild_limits check_vigild_jail check_meter_cpu check_meter_memory \
 	check_meter_disk check_meter_net check_nft check_tap check_workload check_vigild \
-	check_feature_probe check_usage_cli check_vigild_net check_vigild_ledger check_vigild_volume
+	check_feature_probe check_usage_cli check_vigild_net check_vigild_ledger check_volume_dm \
+	check_vigild_volume
+# Benchmarks that need the guest's kernel (device-mapper): `make bench-guest`
+# boots a lane with them instead of the suites; never part of `make check`.
+GUEST_BENCHES := bench_volume
+GUEST_BENCH_DIR := $(OUTPUT)/guest-bench
 
-.PHONY: all tests check check-unit check-priv check-guest bench demo guest install uninstall \
+.PHONY: all tests check check-unit check-priv check-guest bench bench-guest demo guest install uninstall \
 	clean format format-check vmlinux-update bpf-compat fuzz fuzz-run torture
 .DELETE_ON_ERROR:
 # objects that only pattern rules name are intermediate to make: kept, or every
@@ -245,6 +250,11 @@ fuzz-run: $(FUZZERS)
 
 bench: all $(BENCHES)
 	$(Q)VIGIL=$(abspath $(VIGIL)) VIGILD=$(abspath $(VIGILD)) scripts/bench.sh $(BENCHES)
+
+bench-guest: tests $(BENCHES)
+	$(call msg,GUEST,$(GUEST_BENCH_DIR))
+	$(Q)LANE_BENCHES="$(GUEST_BENCHES)" scripts/guest/build-lane.sh $(GUEST_BENCH_DIR) $(OUTPUT)
+	$(Q)scripts/guest/run-lane.sh $(GUEST_BENCH_DIR)
 
 demo:
 	$(Q)scripts/demo.sh

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -443,6 +444,17 @@ static void progress_draw(uint64_t done, uint64_t total, void *arg)
 		fputc('\n', stderr);
 }
 
+/* A new file (`made`), or a device or pipe that exists; never over an existing file. */
+static int open_output(const char *path, bool *made)
+{
+	struct stat sb;
+
+	if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode))
+		return open(path, O_WRONLY | O_CLOEXEC);
+	*made = true;
+	return open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+}
+
 static int do_volume_export(int argc, char **argv)
 {
 	static const struct volume_cmd cmd = { VOLUME_PATH " export", export_opts, true, true };
@@ -450,6 +462,7 @@ static int do_volume_export(int argc, char **argv)
 	char err[512], sum[VIGIL_VOLUME_SHA256_HEX];
 	struct volume_args a;
 	int fd = STDOUT_FILENO, r;
+	bool made = false;
 
 	r = parse_args(argc, argv, &cmd, &a);
 	if (r != CLI_OK)
@@ -460,7 +473,7 @@ static int do_volume_export(int argc, char **argv)
 			       "--output FILE",
 			       cmd.path);
 	if (a.output && strcmp(a.output, "-")) {
-		fd = open(a.output, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		fd = open_output(a.output, &made);
 		if (fd < 0) {
 			p_err("%s: %s: %s", cmd.path, a.output, strerror(errno));
 			return CLI_FAIL;
@@ -472,13 +485,12 @@ static int do_volume_export(int argc, char **argv)
 			       cmd.path);
 	}
 	r = vigil_volume_export(&a.store, a.id, fd, progress_draw, &bar, sum, err, sizeof(err));
-	if (fd != STDOUT_FILENO) {
-		if (r == 0 && fsync(fd) < 0)
-			r = -errno, snprintf(err, sizeof(err), "%s: %s", a.output, strerror(errno));
+	if (made && r == 0 && fsync(fd) < 0)
+		r = -errno, snprintf(err, sizeof(err), "%s: %s", a.output, strerror(errno));
+	if (fd != STDOUT_FILENO)
 		close(fd);
-		if (r < 0)
-			unlink(a.output);
-	}
+	if (made && r < 0)
+		unlink(a.output);
 	if (r < 0)
 		return lib_result(r, err);
 	p_info("volume %s: exported, sha256 %s", a.id, sum);

@@ -18,6 +18,16 @@ int vigil_invalid(char *err, size_t len, const char *fmt, ...)
 	return -EINVAL;
 }
 
+int vigil_fail(int ret, char *err, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, len, fmt, ap);
+	va_end(ap);
+	return ret;
+}
+
 char *vigil_escape(const char *in, char *out, size_t len)
 {
 	const unsigned char *s = (const unsigned char *)in;

@@ -10,7 +10,6 @@
 #include <fcntl.h>
 #include <linux/fs.h>
 #include <linux/openat2.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,17 +29,6 @@
 
 #define MIB (1ull << 20)
 
-__attribute__((format(printf, 4, 5))) static int vol_fail(int ret, char *err, size_t err_len,
-							  const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, err_len, fmt, ap);
-	va_end(ap);
-	return ret;
-}
-
 void vigil_volume_mapper_path(const char *id, char *buf, size_t len)
 {
 	snprintf(buf, len, VIGIL_VOLUME_MAPPER_DIR "/vigil-%s", id);
@@ -57,28 +45,6 @@ static uint64_t now_unix_ns(void)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-/* The record of `id`, with the messages every operation gives when there is none. */
-static int record_get(const struct vigil_volume_store *st, const char *id,
-		      struct volume_record *rec, char *err, size_t err_len)
-{
-	int r = volume_id_check(id, err, err_len);
-
-	if (r < 0)
-		return r;
-	r = volume_record_read(st, id, rec);
-	if (r == -ENOENT)
-		return vol_fail(r, err, err_len, "volume \"%s\": no such volume", id);
-	if (r == -EBADMSG)
-		return vol_fail(r, err, err_len,
-				"volume \"%s\": its record %s/volumes/%s.json is "
-				"damaged",
-				id, st->state_dir, id);
-	if (r < 0)
-		return vol_fail(r, err, err_len, "volume \"%s\": cannot read its record: %s", id,
-				strerror(-r));
-	return 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -107,21 +73,21 @@ static int backing_device_check(const char *id, const char *path, uint64_t need,
 
 	fd = open(path, O_RDWR | O_EXCL | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
-		return vol_fail(-errno, err, err_len, "volume \"%s\": backing device %s: %s", id,
-				path,
-				errno == EBUSY ? "in use (mounted or held by another mapping)"
-					       : strerror(errno));
+		return vigil_fail(-errno, err, err_len, "volume \"%s\": backing device %s: %s", id,
+				  path,
+				  errno == EBUSY ? "in use (mounted or held by another mapping)"
+						 : strerror(errno));
 	r = device_size(fd, &size);
 	close(fd);
 	if (r < 0)
-		return vol_fail(r, err, err_len, "volume \"%s\": backing device %s: %s", id, path,
-				strerror(-r));
+		return vigil_fail(r, err, err_len, "volume \"%s\": backing device %s: %s", id, path,
+				  strerror(-r));
 	if (size < need)
-		return vol_fail(-ENOSPC, err, err_len,
-				"volume \"%s\": backing device %s is too small: %llu MiB, the "
-				"volume needs %llu MiB (its size and 16 MiB of LUKS2 header)",
-				id, path, (unsigned long long)(size / MIB),
-				(unsigned long long)(need / MIB));
+		return vigil_fail(-ENOSPC, err, err_len,
+				  "volume \"%s\": backing device %s is too small: %llu MiB, the "
+				  "volume needs %llu MiB (its size and 16 MiB of LUKS2 header)",
+				  id, path, (unsigned long long)(size / MIB),
+				  (unsigned long long)(need / MIB));
 	return 0;
 }
 
@@ -197,33 +163,39 @@ static int backing_given(const struct vigil_volume_store *st, const char *id, co
 	int dfd = -1, r;
 
 	if (!vigil_path_normalized(path) || strlen(path) >= sizeof(b->path))
-		return vol_fail(-EINVAL, err, err_len,
-				"volume \"%s\": backing %s: must be an absolute, normalized path",
-				id, path);
+		return vigil_fail(-EINVAL, err, err_len,
+				  "volume \"%s\": backing %s: must be an absolute, normalized path",
+				  id, path);
 	dir = backing_dir_of(st, path);
 	if (!dir)
-		return vol_fail(-EACCES, err, err_len,
-				"volume \"%s\": backing %s is not under a directory allowed for "
-				"backing stores (--backing-dir)",
-				id, path);
+		return vigil_fail(-EACCES, err, err_len,
+				  "volume \"%s\": backing %s is not under a directory allowed for "
+				  "backing stores (--backing-dir)",
+				  id, path);
 	r = open_parent_beneath(dir, path, &dfd, &name);
 	if (r == -ELOOP || r == -EXDEV)
-		return vol_fail(-ELOOP, err, err_len,
-				"volume \"%s\": backing %s: its path goes through a symlink", id,
-				path);
+		return vigil_fail(-ELOOP, err, err_len,
+				  "volume \"%s\": backing %s: its path goes through a symlink", id,
+				  path);
 	if (r < 0)
-		return vol_fail(r, err, err_len, "volume \"%s\": backing %s: %s", id, path,
-				strerror(-r));
+		return vigil_fail(r, err, err_len, "volume \"%s\": backing %s: %s", id, path,
+				  strerror(-r));
 	snprintf(b->path, sizeof(b->path), "%s", path);
+	if (fstatat(dfd, name, &sb, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT &&
+	    vigil_path_within(path, "/dev")) {
+		close(dfd);
+		return vigil_fail(-ENODEV, err, err_len,
+				  "volume \"%s\": backing %s: no such block device", id, path);
+	}
 	if (fstatat(dfd, name, &sb, AT_SYMLINK_NOFOLLOW) == 0) {
 		close(dfd);
 		if (S_ISLNK(sb.st_mode))
-			return vol_fail(-ELOOP, err, err_len,
-					"volume \"%s\": backing %s is a symlink (give the device "
-					"node itself)",
-					id, path);
+			return vigil_fail(-ELOOP, err, err_len,
+					  "volume \"%s\": backing %s is a symlink (give the device "
+					  "node itself)",
+					  id, path);
 		if (!S_ISBLK(sb.st_mode))
-			return vol_fail(
+			return vigil_fail(
 				-EEXIST, err, err_len,
 				"volume \"%s\": backing %s exists and is not a block device "
 				"(a backing file must be new)",
@@ -234,8 +206,8 @@ static int backing_given(const struct vigil_volume_store *st, const char *id, co
 	r = errno == ENOENT ? backing_file_make(dfd, name, need, preallocate) : -errno;
 	close(dfd);
 	if (r < 0)
-		return vol_fail(r, err, err_len, "volume \"%s\": backing file %s: %s", id, path,
-				r == -ENOSPC ? "no space for it" : strerror(-r));
+		return vigil_fail(r, err, err_len, "volume \"%s\": backing file %s: %s", id, path,
+				  r == -ENOSPC ? "no space for it" : strerror(-r));
 	b->made = true;
 	return 0;
 }
@@ -252,20 +224,20 @@ static int backing_default(const struct vigil_volume_store *st, const char *id, 
 	if (!r)
 		r = volume_path(st, id, ".img", b->path);
 	if (r < 0)
-		return vol_fail(r, err, err_len, "volume \"%s\": %s/volumes: %s", id, st->state_dir,
-				strerror(-r));
+		return vigil_fail(r, err, err_len, "volume \"%s\": %s/volumes: %s", id,
+				  st->state_dir, strerror(-r));
 	dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
-		return vol_fail(-errno, err, err_len, "volume \"%s\": %s: %s", id, dir,
-				strerror(errno));
+		return vigil_fail(-errno, err, err_len, "volume \"%s\": %s: %s", id, dir,
+				  strerror(errno));
 	snprintf(name, sizeof(name), "%s.img", id);
 	/* without a record, a backing file is what a create or import left in a crash */
 	unlinkat(dfd, name, 0);
 	r = backing_file_make(dfd, name, need, preallocate);
 	close(dfd);
 	if (r < 0)
-		return vol_fail(r, err, err_len, "volume \"%s\": backing file %s: %s", id, b->path,
-				r == -ENOSPC ? "no space for it" : strerror(-r));
+		return vigil_fail(r, err, err_len, "volume \"%s\": backing file %s: %s", id,
+				  b->path, r == -ENOSPC ? "no space for it" : strerror(-r));
 	b->made = true;
 	return 0;
 }
@@ -281,9 +253,9 @@ static void backing_undo(const struct backing *b, bool formatted)
 		vigil_luks_erase(b->path, ignored, sizeof(ignored));
 }
 
-int vigil_volume_create(const struct vigil_volume_store *st,
-			const struct vigil_volume_create_opts *opts,
-			const struct vigil_volume_key *key, char *err, size_t err_len)
+static int create_held(const struct vigil_volume_store *st,
+		       const struct vigil_volume_create_opts *opts,
+		       const struct vigil_volume_key *key, char *err, size_t err_len)
 {
 	const char *id = opts->id;
 	struct volume_record rec = { 0 };
@@ -297,13 +269,13 @@ int vigil_volume_create(const struct vigil_volume_store *st,
 		return r;
 	if (opts->size_mib < VIGIL_VOLUME_SIZE_MIB_MIN ||
 	    opts->size_mib > VIGIL_VOLUME_SIZE_MIB_MAX)
-		return vol_fail(-EINVAL, err, err_len,
-				"volume \"%s\": size_mib must be between %d and %d", id,
-				VIGIL_VOLUME_SIZE_MIB_MIN, VIGIL_VOLUME_SIZE_MIB_MAX);
+		return vigil_fail(-EINVAL, err, err_len,
+				  "volume \"%s\": size_mib must be between %d and %d", id,
+				  VIGIL_VOLUME_SIZE_MIB_MIN, VIGIL_VOLUME_SIZE_MIB_MAX);
 	if (!key)
-		return vol_fail(-EINVAL, err, err_len, "volume \"%s\": a key is needed", id);
+		return vigil_fail(-EINVAL, err, err_len, "volume \"%s\": a key is needed", id);
 	if (volume_record_read(st, id, &rec) != -ENOENT)
-		return vol_fail(-EEXIST, err, err_len, "volume \"%s\": exists already", id);
+		return vigil_fail(-EEXIST, err, err_len, "volume \"%s\": exists already", id);
 	need = opts->size_mib * MIB + VIGIL_VOLUME_HEADER_BYTES;
 	r = opts->backing ? backing_given(st, id, opts->backing, need, opts->preallocate, &b, err,
 					  err_len)
@@ -319,15 +291,15 @@ int vigil_volume_create(const struct vigil_volume_store *st,
 	r = vigil_luks_format(b.path, id, key, rec.kdf, rec.uuid, why, sizeof(why));
 	if (r < 0) {
 		backing_undo(&b, false);
-		return vol_fail(r, err, err_len, "volume \"%s\": %s", id, why);
+		return vigil_fail(r, err, err_len, "volume \"%s\": %s", id, why);
 	}
 	r = volume_dir_make(st);
 	if (!r)
 		r = volume_record_write(st, &rec);
 	if (r < 0) {
 		backing_undo(&b, true);
-		return vol_fail(r, err, err_len, "volume \"%s\": cannot write its record: %s", id,
-				strerror(-r));
+		return vigil_fail(r, err, err_len, "volume \"%s\": cannot write its record: %s", id,
+				  strerror(-r));
 	}
 	return 0;
 }
@@ -336,16 +308,21 @@ int vigil_volume_create(const struct vigil_volume_store *st,
 static int header_check(const struct volume_record *rec, char *err, size_t err_len)
 {
 	char why[256], uuid[VIGIL_LUKS_UUID_SIZE];
+	struct stat sb;
 	int r;
 
+	if (stat(rec->backing, &sb) < 0)
+		return vigil_fail(-errno, err, err_len,
+				  "volume \"%s\": its backing %s is missing: %s", rec->id,
+				  rec->backing, strerror(errno));
 	r = vigil_luks_check(rec->backing, NULL, uuid, NULL, why, sizeof(why));
 	if (r < 0)
-		return vol_fail(r, err, err_len,
-				"volume \"%s\": refused: its header on %s is not "
-				"the one vigil wrote: %s",
-				rec->id, rec->backing, why);
+		return vigil_fail(r, err, err_len,
+				  "volume \"%s\": refused: its header on %s is not "
+				  "the one vigil wrote: %s",
+				  rec->id, rec->backing, why);
 	if (strcmp(uuid, rec->uuid))
-		return vol_fail(
+		return vigil_fail(
 			-EBADMSG, err, err_len,
 			"volume \"%s\": refused: %s holds another volume's header (UUID %s, "
 			"not %s)",
@@ -360,75 +337,76 @@ int vigil_volume_check_key(const struct vigil_volume_store *st, const char *id,
 	char why[256];
 	int r;
 
-	r = record_get(st, id, &rec, err, err_len);
+	r = volume_record_get(st, id, &rec, err, err_len);
 	if (!r)
 		r = header_check(&rec, err, err_len);
 	if (r < 0)
 		return r;
 	r = vigil_luks_try_key(rec.backing, key, why, sizeof(why));
-	return r < 0 ? vol_fail(r, err, err_len, "volume \"%s\": %s", id, why) : 0;
+	return r < 0 ? vigil_fail(r, err, err_len, "volume \"%s\": %s", id, why) : 0;
 }
 
-int vigil_volume_open(const struct vigil_volume_store *st, const char *id,
-		      const struct vigil_volume_key *key, unsigned int flags, char *err,
+static int open_held(const struct vigil_volume_store *st, const char *id,
+		     const struct vigil_volume_key *key, unsigned int flags, char *err,
+		     size_t err_len)
+{
+	char name[VIGIL_VOLUME_MAPPER_SIZE], why[256];
+	struct volume_record rec;
+	int r;
+
+	r = volume_record_get(st, id, &rec, err, err_len);
+	if (r < 0)
+		return r;
+	r = vigil_volume_kernel_ready(!rec.backing_is_device, why, sizeof(why));
+	if (r < 0)
+		return vigil_fail(r, err, err_len, "volume \"%s\": cannot open it: %s", id, why);
+	mapper_name(id, name);
+	if (vigil_luks_active(name))
+		return vigil_fail(-EEXIST, err, err_len,
+				  "volume \"%s\": open already (/dev/mapper/%s)", id, name);
+	r = header_check(&rec, err, err_len);
+	if (r < 0)
+		return r;
+	r = vigil_luks_activate(rec.backing, name, key, flags & VIGIL_VOLUME_OPEN_NO_WORKQUEUE, why,
+				sizeof(why));
+	return r < 0 ? vigil_fail(r, err, err_len, "volume \"%s\": %s", id, why) : 0;
+}
+
+static int close_held(const struct vigil_volume_store *st, const char *id, char *err,
 		      size_t err_len)
 {
 	char name[VIGIL_VOLUME_MAPPER_SIZE], why[256];
 	struct volume_record rec;
 	int r;
 
-	r = record_get(st, id, &rec, err, err_len);
-	if (r < 0)
-		return r;
-	r = vigil_volume_kernel_ready(!rec.backing_is_device, why, sizeof(why));
-	if (r < 0)
-		return vol_fail(r, err, err_len, "volume \"%s\": cannot open it: %s", id, why);
-	mapper_name(id, name);
-	if (vigil_luks_active(name))
-		return vol_fail(-EEXIST, err, err_len,
-				"volume \"%s\": open already (/dev/mapper/%s)", id, name);
-	r = header_check(&rec, err, err_len);
-	if (r < 0)
-		return r;
-	r = vigil_luks_activate(rec.backing, name, key, flags & VIGIL_VOLUME_OPEN_NO_WORKQUEUE, why,
-				sizeof(why));
-	return r < 0 ? vol_fail(r, err, err_len, "volume \"%s\": %s", id, why) : 0;
-}
-
-int vigil_volume_close(const struct vigil_volume_store *st, const char *id, char *err,
-		       size_t err_len)
-{
-	char name[VIGIL_VOLUME_MAPPER_SIZE], why[256];
-	struct volume_record rec;
-	int r;
-
-	r = record_get(st, id, &rec, err, err_len);
+	r = volume_record_get(st, id, &rec, err, err_len);
 	if (r < 0)
 		return r;
 	mapper_name(id, name);
 	r = vigil_luks_deactivate(name, why, sizeof(why));
-	return r < 0 ? vol_fail(r, err, err_len, "volume \"%s\": cannot close it: %s", id, why) : 0;
+	return r < 0 ? vigil_fail(r, err, err_len, "volume \"%s\": cannot close it: %s", id, why)
+		     : 0;
 }
 
-int vigil_volume_erase(const struct vigil_volume_store *st, const char *id, char *err,
-		       size_t err_len)
+static int erase_held(const struct vigil_volume_store *st, const char *id, char *err,
+		      size_t err_len)
 {
 	char path[PATH_MAX], dir[PATH_MAX], why[256];
 	struct volume_record rec;
 	int r;
 
-	r = vigil_volume_close(st, id, err, err_len);
+	r = close_held(st, id, err, err_len);
 	if (r < 0)
 		return r;
-	r = record_get(st, id, &rec, err, err_len);
+	r = volume_record_get(st, id, &rec, err, err_len);
 	if (r < 0)
 		return r;
 	/* the keyslots and headers first: once they are gone the data is noise */
 	if (access(rec.backing, F_OK) == 0) {
 		r = vigil_luks_erase(rec.backing, why, sizeof(why));
 		if (r < 0)
-			return vol_fail(r, err, err_len, "volume \"%s\": cannot erase it: %s", id,
-					why);
+			return vigil_fail(r, err, err_len, "volume \"%s\": cannot erase it: %s", id,
+					  why);
 	}
 	r = volume_path(st, id, ".json", path);
 	if (!r)
@@ -436,9 +414,9 @@ int vigil_volume_erase(const struct vigil_volume_store *st, const char *id, char
 	if (!r && unlink(path) < 0)
 		r = -errno;
 	if (r < 0)
-		return vol_fail(r, err, err_len,
-				"volume \"%s\": erased, but its record cannot be removed: %s", id,
-				strerror(-r));
+		return vigil_fail(r, err, err_len,
+				  "volume \"%s\": erased, but its record cannot be removed: %s", id,
+				  strerror(-r));
 	if (!rec.backing_is_device)
 		unlink(rec.backing);
 	vigil_fsync_dir(dir);
@@ -472,7 +450,7 @@ int vigil_volume_info(const struct vigil_volume_store *st, const char *id,
 		      struct vigil_volume_info *ret, char *err, size_t err_len)
 {
 	struct volume_record rec;
-	int r = record_get(st, id, &rec, err, err_len);
+	int r = volume_record_get(st, id, &rec, err, err_len);
 
 	if (r < 0)
 		return r;
@@ -500,7 +478,7 @@ int vigil_volume_list(const struct vigil_volume_store *st, struct vigil_volume_i
 		*ret_n = 0;
 		return errno == ENOENT
 			       ? 0
-			       : vol_fail(-errno, err, err_len, "%s: %s", dir, strerror(errno));
+			       : vigil_fail(-errno, err, err_len, "%s: %s", dir, strerror(errno));
 	}
 	while ((de = readdir(d))) {
 		struct volume_record rec;
@@ -517,7 +495,7 @@ int vigil_volume_list(const struct vigil_volume_store *st, struct vigil_volume_i
 		if (!grown) {
 			free(all);
 			closedir(d);
-			return vol_fail(-ENOMEM, err, err_len, "listing volumes: out of memory");
+			return vigil_fail(-ENOMEM, err, err_len, "listing volumes: out of memory");
 		}
 		all = grown;
 		info_from(&rec, &all[n++]);
@@ -528,4 +506,57 @@ int vigil_volume_list(const struct vigil_volume_store *st, struct vigil_volume_i
 	*ret = all;
 	*ret_n = n;
 	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* One operation at a time on a volume, whoever runs it               */
+
+int vigil_volume_create(const struct vigil_volume_store *st,
+			const struct vigil_volume_create_opts *opts,
+			const struct vigil_volume_key *key, char *err, size_t err_len)
+{
+	int fd, r = volume_hold(st, opts->id, false, &fd, err, err_len);
+
+	if (r < 0)
+		return r;
+	r = create_held(st, opts, key, err, err_len);
+	volume_unlock(st, opts->id, fd);
+	return r;
+}
+
+int vigil_volume_open(const struct vigil_volume_store *st, const char *id,
+		      const struct vigil_volume_key *key, unsigned int flags, char *err,
+		      size_t err_len)
+{
+	int fd, r = volume_hold(st, id, true, &fd, err, err_len);
+
+	if (r < 0)
+		return r;
+	r = open_held(st, id, key, flags, err, err_len);
+	volume_unlock(st, id, fd);
+	return r;
+}
+
+int vigil_volume_close(const struct vigil_volume_store *st, const char *id, char *err,
+		       size_t err_len)
+{
+	int fd, r = volume_hold(st, id, true, &fd, err, err_len);
+
+	if (r < 0)
+		return r;
+	r = close_held(st, id, err, err_len);
+	volume_unlock(st, id, fd);
+	return r;
+}
+
+int vigil_volume_erase(const struct vigil_volume_store *st, const char *id, char *err,
+		       size_t err_len)
+{
+	int fd, r = volume_hold(st, id, true, &fd, err, err_len);
+
+	if (r < 0)
+		return r;
+	r = erase_held(st, id, err, err_len);
+	volume_unlock(st, id, fd);
+	return r;
 }

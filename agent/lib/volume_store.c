@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 
@@ -41,6 +44,57 @@ int volume_dir_make(const struct vigil_volume_store *st)
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
 		return -errno;
 	return 0;
+}
+
+static int lock_path(const struct vigil_volume_store *st, const char *id, char buf[PATH_MAX])
+{
+	int n = snprintf(buf, PATH_MAX, "%s/volumes/.locks/%s", st->state_dir, id);
+
+	return n < 0 || n >= PATH_MAX ? -ENAMETOOLONG : 0;
+}
+
+int volume_lock(const struct vigil_volume_store *st, const char *id, int *ret_fd)
+{
+	struct stat held, now;
+	char path[PATH_MAX];
+	int fd, r;
+
+	r = volume_dir_make(st);
+	if (!r)
+		r = lock_path(st, id, path);
+	if (r < 0)
+		return r;
+	*strrchr(path, '/') = '\0';
+	if (mkdir(path, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	lock_path(st, id, path);
+	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		r = errno == EWOULDBLOCK ? -EBUSY : -errno;
+		close(fd);
+		return r;
+	}
+	/* a lock file its holder removed since we opened it locks nothing any more */
+	if (fstat(fd, &held) < 0 || stat(path, &now) < 0 || held.st_ino != now.st_ino ||
+	    held.st_dev != now.st_dev) {
+		close(fd);
+		return -EBUSY;
+	}
+	*ret_fd = fd;
+	return 0;
+}
+
+void volume_unlock(const struct vigil_volume_store *st, const char *id, int fd)
+{
+	struct volume_record rec;
+	char path[PATH_MAX];
+
+	/* a lock file outlives its volume only while its last operation holds it */
+	if (volume_record_read(st, id, &rec) == -ENOENT && lock_path(st, id, path) == 0)
+		unlink(path);
+	close(fd);
 }
 
 int volume_id_check(const char *id, char *err, size_t err_len)
@@ -166,4 +220,45 @@ int volume_record_read(const struct vigil_volume_store *st, const char *id,
 	r = record_from_json(o, id, ret);
 	json_object_put(o);
 	return r;
+}
+
+int volume_record_get(const struct vigil_volume_store *st, const char *id,
+		      struct volume_record *rec, char *err, size_t err_len)
+{
+	int r = volume_id_check(id, err, err_len);
+
+	if (r < 0)
+		return r;
+	r = volume_record_read(st, id, rec);
+	if (r == -ENOENT)
+		return vigil_fail(r, err, err_len, "volume \"%s\": no such volume", id);
+	if (r == -EBADMSG)
+		return vigil_fail(r, err, err_len,
+				  "volume \"%s\": its record %s/volumes/%s.json is damaged", id,
+				  st->state_dir, id);
+	if (r < 0)
+		return vigil_fail(r, err, err_len, "volume \"%s\": cannot read its record: %s", id,
+				  strerror(-r));
+	return 0;
+}
+
+int volume_hold(const struct vigil_volume_store *st, const char *id, bool must_exist, int *ret_fd,
+		char *err, size_t err_len)
+{
+	struct volume_record rec;
+	int r;
+
+	r = must_exist ? volume_record_get(st, id, &rec, err, err_len)
+		       : volume_id_check(id, err, err_len);
+	if (r < 0)
+		return r;
+	r = volume_lock(st, id, ret_fd);
+	if (r == -EBUSY)
+		return vigil_fail(r, err, err_len,
+				  "volume \"%s\": busy: another vigil command or vigild is working "
+				  "on it",
+				  id);
+	return r < 0 ? vigil_fail(r, err, err_len, "volume \"%s\": cannot lock it: %s", id,
+				  strerror(-r))
+		     : 0;
 }

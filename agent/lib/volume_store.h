@@ -35,6 +35,26 @@ int volume_dir_make(const struct vigil_volume_store *st);
 int volume_record_read(const struct vigil_volume_store *st, const char *id,
 		       struct volume_record *ret);
 int volume_record_write(const struct vigil_volume_store *st, const struct volume_record *rec);
+/*
+ * Holds `id` for one operation that changes it (create, open, close, erase,
+ * export, import), across processes: vigild and the CLI. -EBUSY at once
+ * when another holds it: nothing waits on a long export. Released by
+ * volume_unlock, which removes the lock file when there is no such volume
+ * (any more).
+ */
+int volume_lock(const struct vigil_volume_store *st, const char *id, int *ret_fd);
+void volume_unlock(const struct vigil_volume_store *st, const char *id, int fd);
+
+/*
+ * volume_lock for an operation, with its messages: -EBUSY "busy"; when
+ * `must_exist`, the volume's absence is refused before a lock file is made.
+ */
+int volume_hold(const struct vigil_volume_store *st, const char *id, bool must_exist, int *ret_fd,
+		char *err, size_t err_len);
+/* volume_record_read with the messages every operation gives: no such volume, damaged. */
+int volume_record_get(const struct vigil_volume_store *st, const char *id,
+		      struct volume_record *rec, char *err, size_t err_len);
+
 /* The id as a volume may be named; -EINVAL with `err` set. */
 int volume_id_check(const char *id, char *err, size_t err_len);
 

@@ -14,7 +14,6 @@
 #include <fcntl.h>
 #include <linux/fs.h>
 #include <sodium.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +24,7 @@
 #include <json-c/json.h>
 
 #include "durable_file.h"
+#include "errmsg.h"
 #include "json_doc.h"
 #include "volume_store.h"
 
@@ -35,17 +35,6 @@
 #define META_MAX      4096
 #define CHUNK	      (1u << 20)
 #define BLOCK	      4096u
-
-__attribute__((format(printf, 4, 5))) static int stream_fail(int ret, char *err, size_t err_len,
-							     const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, err_len, fmt, ap);
-	va_end(ap);
-	return ret;
-}
 
 static int write_all(int fd, const void *buf, size_t len)
 {
@@ -122,22 +111,22 @@ static int export_body(const struct volume_record *rec, int in, int out,
 	int r = 0;
 
 	if (!buf)
-		return stream_fail(-ENOMEM, err, err_len, "volume \"%s\": out of memory", rec->id);
+		return vigil_fail(-ENOMEM, err, err_len, "volume \"%s\": out of memory", rec->id);
 	while (!r && done < total) {
 		size_t want = total - done < CHUNK ? (size_t)(total - done) : CHUNK;
 		ssize_t n = read_full(in, buf, want);
 
 		if (n < (ssize_t)want) {
-			r = stream_fail(n < 0 ? (int)n : -EIO, err, err_len,
-					"volume \"%s\": reading %s: %s", rec->id, rec->backing,
-					n < 0 ? strerror((int)-n) : "shorter than the volume");
+			r = vigil_fail(n < 0 ? (int)n : -EIO, err, err_len,
+				       "volume \"%s\": reading %s: %s", rec->id, rec->backing,
+				       n < 0 ? strerror((int)-n) : "shorter than the volume");
 			break;
 		}
 		crypto_hash_sha256_update(h, buf, want);
 		r = write_all(out, buf, want);
 		if (r < 0)
-			stream_fail(r, err, err_len, "volume \"%s\": writing the export: %s",
-				    rec->id, strerror(-r));
+			vigil_fail(r, err, err_len, "volume \"%s\": writing the export: %s",
+				   rec->id, strerror(-r));
 		done += want;
 		if (progress)
 			progress(done, total, arg);
@@ -146,9 +135,9 @@ static int export_body(const struct volume_record *rec, int in, int out,
 	return r;
 }
 
-int vigil_volume_export(const struct vigil_volume_store *st, const char *id, int fd,
-			vigil_volume_progress_fn progress, void *arg,
-			char ret_sha256[VIGIL_VOLUME_SHA256_HEX], char *err, size_t err_len)
+static int export_held(const struct vigil_volume_store *st, const char *id, int fd,
+		       vigil_volume_progress_fn progress, void *arg,
+		       char ret_sha256[VIGIL_VOLUME_SHA256_HEX], char *err, size_t err_len)
 {
 	unsigned char head[MAGIC_LEN + 8], digest[crypto_hash_sha256_BYTES];
 	crypto_hash_sha256_state h;
@@ -161,28 +150,28 @@ int vigil_volume_export(const struct vigil_volume_store *st, const char *id, int
 	if (r < 0)
 		return r;
 	if (info.open)
-		return stream_fail(-EBUSY, err, err_len,
-				   "volume \"%s\": open: close it first, so the export is whole",
-				   id);
+		return vigil_fail(-EBUSY, err, err_len,
+				  "volume \"%s\": open: close it first, so the export is whole",
+				  id);
 	if (!info.header_ok)
-		return stream_fail(
+		return vigil_fail(
 			-EBADMSG, err, err_len,
 			"volume \"%s\": refused: its header is not the one vigil wrote: %s", id,
 			info.header_problem);
 	r = volume_record_read(st, id, &rec);
 	if (r < 0)
-		return stream_fail(r, err, err_len, "volume \"%s\": %s", id, strerror(-r));
+		return vigil_fail(r, err, err_len, "volume \"%s\": %s", id, strerror(-r));
 	in = open(rec.backing, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (in < 0)
-		return stream_fail(-errno, err, err_len, "volume \"%s\": %s: %s", id, rec.backing,
-				   strerror(errno));
+		return vigil_fail(-errno, err, err_len, "volume \"%s\": %s: %s", id, rec.backing,
+				  strerror(errno));
 	meta = meta_json(&rec);
 	if (!meta) {
 		close(in);
-		return stream_fail(-ENOMEM, err, err_len, "volume \"%s\": out of memory", id);
+		return vigil_fail(-ENOMEM, err, err_len, "volume \"%s\": out of memory", id);
 	}
 	if (sodium_init() < 0) {
-		r = stream_fail(-EIO, err, err_len, "volume \"%s\": libsodium cannot start", id);
+		r = vigil_fail(-EIO, err, err_len, "volume \"%s\": libsodium cannot start", id);
 		goto out;
 	}
 	memcpy(head, MAGIC, MAGIC_LEN);
@@ -195,8 +184,8 @@ int vigil_volume_export(const struct vigil_volume_store *st, const char *id, int
 	if (!r)
 		r = write_all(fd, meta, strlen(meta));
 	if (r < 0) {
-		stream_fail(r, err, err_len, "volume \"%s\": writing the export: %s", id,
-			    strerror(-r));
+		vigil_fail(r, err, err_len, "volume \"%s\": writing the export: %s", id,
+			   strerror(-r));
 		goto out;
 	}
 	r = export_body(&rec, in, fd, &h, progress, arg, err, err_len);
@@ -208,8 +197,8 @@ int vigil_volume_export(const struct vigil_volume_store *st, const char *id, int
 	if (!r)
 		r = write_all(fd, digest, sizeof(digest));
 	if (r < 0)
-		stream_fail(r, err, err_len, "volume \"%s\": writing the export: %s", id,
-			    strerror(-r));
+		vigil_fail(r, err, err_len, "volume \"%s\": writing the export: %s", id,
+			   strerror(-r));
 out:
 	free(meta);
 	close(in);
@@ -253,30 +242,30 @@ static int read_head(int fd, crypto_hash_sha256_state *h, struct volume_record *
 
 	n = read_full(fd, head, sizeof(head));
 	if (n < 0)
-		return stream_fail((int)n, err, err_len, "reading the stream: %s",
-				   strerror((int)-n));
+		return vigil_fail((int)n, err, err_len, "reading the stream: %s",
+				  strerror((int)-n));
 	if (n < (ssize_t)sizeof(head) || memcmp(head, MAGIC, MAGIC_LEN))
-		return stream_fail(-EBADMSG, err, err_len,
-				   "the stream is not a vigil volume export (no \"" MAGIC
-				   "\" at its start)");
+		return vigil_fail(-EBADMSG, err, err_len,
+				  "the stream is not a vigil volume export (no \"" MAGIC
+				  "\" at its start)");
 	if (get_u32(head + MAGIC_LEN) != STREAM_FORMAT)
-		return stream_fail(-EBADMSG, err, err_len,
-				   "the stream's format is %u (this vigil reads %d)",
-				   get_u32(head + MAGIC_LEN), STREAM_FORMAT);
+		return vigil_fail(-EBADMSG, err, err_len,
+				  "the stream's format is %u (this vigil reads %d)",
+				  get_u32(head + MAGIC_LEN), STREAM_FORMAT);
 	meta_len = get_u32(head + MAGIC_LEN + 4);
 	if (meta_len == 0 || meta_len > META_MAX)
-		return stream_fail(-EBADMSG, err, err_len,
-				   "the stream's header claims %u bytes (at most %d)", meta_len,
-				   META_MAX);
+		return vigil_fail(-EBADMSG, err, err_len,
+				  "the stream's header claims %u bytes (at most %d)", meta_len,
+				  META_MAX);
 	n = read_full(fd, meta, meta_len);
 	if (n != (ssize_t)meta_len)
-		return stream_fail(-EBADMSG, err, err_len, "the stream is truncated in its header");
+		return vigil_fail(-EBADMSG, err, err_len, "the stream is truncated in its header");
 	meta[meta_len] = '\0';
 	crypto_hash_sha256_update(h, head, sizeof(head));
 	crypto_hash_sha256_update(h, (unsigned char *)meta, meta_len);
 	if (vigil_json_parse(meta, &o, why, sizeof(why)) < 0)
-		return stream_fail(-EBADMSG, err, err_len, "the stream's header is not JSON: %s",
-				   why);
+		return vigil_fail(-EBADMSG, err, err_len, "the stream's header is not JSON: %s",
+				  why);
 	memset(rec, 0, sizeof(*rec));
 	r = meta_str(o, "id", rec->id, sizeof(rec->id));
 	if (!r)
@@ -291,19 +280,19 @@ static int read_head(int fd, crypto_hash_sha256_state *h, struct volume_record *
 		r = meta_str(o, "kdf", kdf, sizeof(kdf));
 	json_object_put(o);
 	if (r < 0)
-		return stream_fail(-EBADMSG, err, err_len,
-				   "the stream's header lacks id, sizes, KDF or UUID");
+		return vigil_fail(-EBADMSG, err, err_len,
+				  "the stream's header lacks id, sizes, KDF or UUID");
 	rec->kdf =
 		strcmp(kdf, "argon2id") == 0 ? VIGIL_VOLUME_KDF_ARGON2ID : VIGIL_VOLUME_KDF_PBKDF2;
 	if (rec->size_bytes % (1u << 20) ||
 	    rec->size_bytes < (uint64_t)VIGIL_VOLUME_SIZE_MIB_MIN << 20 ||
 	    rec->size_bytes > (uint64_t)VIGIL_VOLUME_SIZE_MIB_MAX << 20 ||
 	    *backing_bytes != rec->size_bytes + VIGIL_VOLUME_HEADER_BYTES)
-		return stream_fail(-EBADMSG, err, err_len,
-				   "the stream's sizes are not a volume's (%llu bytes of data in "
-				   "%llu)",
-				   (unsigned long long)rec->size_bytes,
-				   (unsigned long long)*backing_bytes);
+		return vigil_fail(-EBADMSG, err, err_len,
+				  "the stream's sizes are not a volume's (%llu bytes of data in "
+				  "%llu)",
+				  (unsigned long long)rec->size_bytes,
+				  (unsigned long long)*backing_bytes);
 	return 0;
 }
 
@@ -341,27 +330,27 @@ static int import_body(int in, int out, uint64_t total, crypto_hash_sha256_state
 	int r = 0;
 
 	if (!buf)
-		return stream_fail(-ENOMEM, err, err_len, "out of memory");
+		return vigil_fail(-ENOMEM, err, err_len, "out of memory");
 	while (!r && done < total) {
 		size_t want = total - done < CHUNK ? (size_t)(total - done) : CHUNK;
 		ssize_t n = read_full(in, buf, want);
 
 		if (n < 0) {
-			r = stream_fail((int)n, err, err_len, "reading the stream: %s",
-					strerror((int)-n));
+			r = vigil_fail((int)n, err, err_len, "reading the stream: %s",
+				       strerror((int)-n));
 			break;
 		}
 		if (n < (ssize_t)want) {
-			r = stream_fail(-EBADMSG, err, err_len,
-					"the stream is truncated: %llu of %llu bytes of the volume",
-					(unsigned long long)(done + (uint64_t)n),
-					(unsigned long long)total);
+			r = vigil_fail(-EBADMSG, err, err_len,
+				       "the stream is truncated: %llu of %llu bytes of the volume",
+				       (unsigned long long)(done + (uint64_t)n),
+				       (unsigned long long)total);
 			break;
 		}
 		crypto_hash_sha256_update(h, buf, want);
 		r = write_sparse(out, buf, want, done);
 		if (r < 0)
-			stream_fail(r, err, err_len, "writing the volume: %s", strerror(-r));
+			vigil_fail(r, err, err_len, "writing the volume: %s", strerror(-r));
 		done += want;
 		if (progress)
 			progress(done, total, arg);
@@ -378,18 +367,18 @@ static int read_trailer(int fd, crypto_hash_sha256_state *h,
 	ssize_t n = read_full(fd, tail, sizeof(tail));
 
 	if (n < 0)
-		return stream_fail((int)n, err, err_len, "reading the stream: %s",
-				   strerror((int)-n));
+		return vigil_fail((int)n, err, err_len, "reading the stream: %s",
+				  strerror((int)-n));
 	if (n < (ssize_t)sizeof(tail) - 1 || memcmp(tail, END_MAGIC, MAGIC_LEN))
-		return stream_fail(-EBADMSG, err, err_len,
-				   "the stream is truncated: its checksum is missing");
+		return vigil_fail(-EBADMSG, err, err_len,
+				  "the stream is truncated: its checksum is missing");
 	if (n == (ssize_t)sizeof(tail))
-		return stream_fail(-EBADMSG, err, err_len, "the stream goes on after its checksum");
+		return vigil_fail(-EBADMSG, err, err_len, "the stream goes on after its checksum");
 	crypto_hash_sha256_final(h, digest);
 	if (sodium_memcmp(digest, tail + MAGIC_LEN, sizeof(digest)))
-		return stream_fail(-EBADMSG, err, err_len,
-				   "the stream's checksum does not match: it was changed or "
-				   "damaged on the way");
+		return vigil_fail(-EBADMSG, err, err_len,
+				  "the stream's checksum does not match: it was changed or "
+				  "damaged on the way");
 	sodium_bin2hex(ret_sha256, VIGIL_VOLUME_SHA256_HEX, digest, sizeof(digest));
 	return 0;
 }
@@ -402,89 +391,122 @@ static int imported_header_ok(const char *tmp, const struct volume_record *rec, 
 	int r = vigil_luks_check(tmp, NULL, uuid, NULL, why, sizeof(why));
 
 	if (r < 0)
-		return stream_fail(r, err, err_len,
-				   "the stream's volume header is not one vigil writes: %s", why);
+		return vigil_fail(r, err, err_len,
+				  "the stream's volume header is not one vigil writes: %s", why);
 	if (strcmp(uuid, rec->uuid))
-		return stream_fail(-EBADMSG, err, err_len,
-				   "the stream's volume header has UUID %s, its header says %s",
-				   uuid, rec->uuid);
+		return vigil_fail(-EBADMSG, err, err_len,
+				  "the stream's volume header has UUID %s, its header says %s",
+				  uuid, rec->uuid);
 	return 0;
 }
 
-int vigil_volume_import(const struct vigil_volume_store *st, const char *id, int fd,
-			vigil_volume_progress_fn progress, void *arg,
-			char ret_sha256[VIGIL_VOLUME_SHA256_HEX], char *err, size_t err_len)
+/*
+ * The rest of the stream after its header, as the volume `rec` names (held);
+ * `relabel` when it takes another id than it was exported with.
+ */
+static int import_held(const struct vigil_volume_store *st, struct volume_record *rec,
+		       uint64_t backing_bytes, bool relabel, crypto_hash_sha256_state *h, int fd,
+		       vigil_volume_progress_fn progress, void *arg,
+		       char ret_sha256[VIGIL_VOLUME_SHA256_HEX], char *err, size_t err_len)
 {
 	char tmp[PATH_MAX], final[PATH_MAX], dir[PATH_MAX], why[512];
-	crypto_hash_sha256_state h;
-	struct volume_record rec, existing;
-	uint64_t backing_bytes = 0;
+	struct volume_record existing;
 	int out, r;
 
-	if (id && (r = volume_id_check(id, err, err_len)) < 0)
-		return r;
-	if (sodium_init() < 0)
-		return stream_fail(-EIO, err, err_len, "libsodium cannot start");
-	crypto_hash_sha256_init(&h);
-	r = read_head(fd, &h, &rec, &backing_bytes, why, sizeof(why));
-	if (r < 0)
-		return stream_fail(r, err, err_len, "import: %s", why);
-	if (!id && (r = volume_id_check(rec.id, err, err_len)) < 0)
-		return r;
-	if (id)
-		snprintf(rec.id, sizeof(rec.id), "%s", id);
-	if (volume_record_read(st, rec.id, &existing) != -ENOENT)
-		return stream_fail(-EEXIST, err, err_len, "volume \"%s\": exists already", rec.id);
+	if (volume_record_read(st, rec->id, &existing) != -ENOENT)
+		return vigil_fail(-EEXIST, err, err_len, "volume \"%s\": exists already", rec->id);
 	r = volume_dir_make(st);
 	if (!r)
 		r = volume_dir(st, dir);
 	if (!r)
-		r = volume_path(st, rec.id, ".img", final);
+		r = volume_path(st, rec->id, ".img", final);
 	if (!r)
-		r = snprintf(tmp, sizeof(tmp), "%s/.%s.import", dir, rec.id) >= (int)sizeof(tmp)
+		r = snprintf(tmp, sizeof(tmp), "%s/.%s.import", dir, rec->id) >= (int)sizeof(tmp)
 			    ? -ENAMETOOLONG
 			    : 0;
 	if (r < 0)
-		return stream_fail(r, err, err_len, "volume \"%s\": %s/volumes: %s", rec.id,
-				   st->state_dir, strerror(-r));
+		return vigil_fail(r, err, err_len, "volume \"%s\": %s/volumes: %s", rec->id,
+				  st->state_dir, strerror(-r));
 	/* an import's file of the same name is what a crash left */
 	unlink(tmp);
 	out = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (out < 0)
-		return stream_fail(-errno, err, err_len, "volume \"%s\": %s: %s", rec.id, tmp,
-				   strerror(errno));
+		return vigil_fail(-errno, err, err_len, "volume \"%s\": %s: %s", rec->id, tmp,
+				  strerror(errno));
 	r = ftruncate(out, (off_t)backing_bytes) < 0 ? -errno : 0;
 	if (r < 0)
 		snprintf(why, sizeof(why), "%s: %s", tmp, strerror(-r));
 	if (!r)
-		r = import_body(fd, out, backing_bytes, &h, progress, arg, why, sizeof(why));
+		r = import_body(fd, out, backing_bytes, h, progress, arg, why, sizeof(why));
 	if (!r)
-		r = read_trailer(fd, &h, ret_sha256, why, sizeof(why));
+		r = read_trailer(fd, h, ret_sha256, why, sizeof(why));
 	if (!r && fsync(out) < 0) {
 		r = -errno;
 		snprintf(why, sizeof(why), "%s: %s", tmp, strerror(errno));
 	}
 	close(out);
 	if (!r)
-		r = imported_header_ok(tmp, &rec, why, sizeof(why));
-	if (!r && id)
-		r = vigil_luks_relabel(tmp, rec.id, why, sizeof(why));
+		r = imported_header_ok(tmp, rec, why, sizeof(why));
+	if (!r && relabel)
+		r = vigil_luks_relabel(tmp, rec->id, why, sizeof(why));
 	if (r < 0) {
 		unlink(tmp);
-		return stream_fail(r, err, err_len, "volume \"%s\": import refused: %s", rec.id,
-				   why);
+		return vigil_fail(r, err, err_len, "volume \"%s\": import refused: %s", rec->id,
+				  why);
 	}
-	snprintf(rec.backing, sizeof(rec.backing), "%s", final);
-	rec.backing_is_device = false;
+	snprintf(rec->backing, sizeof(rec->backing), "%s", final);
+	rec->backing_is_device = false;
 	r = rename(tmp, final) < 0 ? -errno : 0;
 	if (!r)
-		r = volume_record_write(st, &rec);
+		r = volume_record_write(st, rec);
 	if (r < 0) {
 		unlink(tmp);
 		unlink(final);
-		return stream_fail(r, err, err_len, "volume \"%s\": cannot keep the import: %s",
-				   rec.id, strerror(-r));
+		return vigil_fail(r, err, err_len, "volume \"%s\": cannot keep the import: %s",
+				  rec->id, strerror(-r));
 	}
 	vigil_fsync_dir(dir);
 	return 0;
+}
+
+int vigil_volume_export(const struct vigil_volume_store *st, const char *id, int fd,
+			vigil_volume_progress_fn progress, void *arg,
+			char ret_sha256[VIGIL_VOLUME_SHA256_HEX], char *err, size_t err_len)
+{
+	int lock, r = volume_hold(st, id, true, &lock, err, err_len);
+
+	if (r < 0)
+		return r;
+	r = export_held(st, id, fd, progress, arg, ret_sha256, err, err_len);
+	volume_unlock(st, id, lock);
+	return r;
+}
+
+int vigil_volume_import(const struct vigil_volume_store *st, const char *id, int fd,
+			vigil_volume_progress_fn progress, void *arg,
+			char ret_sha256[VIGIL_VOLUME_SHA256_HEX], char *err, size_t err_len)
+{
+	crypto_hash_sha256_state h;
+	struct volume_record rec;
+	uint64_t backing_bytes = 0;
+	char why[512];
+	int lock, r;
+
+	if (id && (r = volume_id_check(id, err, err_len)) < 0)
+		return r;
+	if (sodium_init() < 0)
+		return vigil_fail(-EIO, err, err_len, "libsodium cannot start");
+	crypto_hash_sha256_init(&h);
+	r = read_head(fd, &h, &rec, &backing_bytes, why, sizeof(why));
+	if (r < 0)
+		return vigil_fail(r, err, err_len, "import: %s", why);
+	if (id)
+		snprintf(rec.id, sizeof(rec.id), "%s", id);
+	r = volume_hold(st, rec.id, false, &lock, err, err_len);
+	if (r < 0)
+		return r;
+	r = import_held(st, &rec, backing_bytes, id != NULL, &h, fd, progress, arg, ret_sha256, err,
+			err_len);
+	volume_unlock(st, rec.id, lock);
+	return r;
 }

@@ -9,7 +9,9 @@
 #   scripts/guest/build-lane.sh OUT_DIR BUILD_DIR SUITE...
 #
 # BUILD_DIR is a vigil build (build/: vigil, vigild, tests/); SUITE is a test
-# binary's name (check_meter_cpu). OUT_DIR gets vmlinuz, initrd.img and
+# binary's name (check_meter_cpu). With LANE_BENCHES="bench_volume ..." in the
+# environment the guest runs those benchmarks (BUILD_DIR/bench/) instead of
+# suites and prints their figures (make bench-guest). OUT_DIR gets vmlinuz, initrd.img and
 # kernel.release. Needs busybox-static, cpio, kmod (install-deps.sh).
 set -euo pipefail
 
@@ -26,11 +28,15 @@ repo=$(cd "$here/../.." && pwd)
 guest_kernel "$(dirname "$out")/kernel-cache"
 
 # what vigil and the suites need of the kernel, beyond what Debian builds in
-# crc32c_generic first: libcrc32c (nf_tables needs it) only soft-depends on it;
-# ecb and xts: dm-crypt's aes-xts-plain64 (Debian builds AES in, XTS as a module)
+# xts and ecb: dm-crypt's aes-xts-plain64 (the kernel cannot load them without
+# a modprobe that knows crypto aliases); algif_skcipher: libcryptsetup decrypts
+# keyslots through AF_ALG, else through a temporary dm-crypt mapping each time;
+# serpent_generic: the header check's test writes a serpent header
+# crc32c_generic first: libcrc32c (nf_tables needs it) only soft-depends on it
 modules=(crc32c_generic virtio_mmio virtio_blk virtio_net nf_tables nft_ct nft_limit nft_connlimit
 	nft_nat nft_chain_nat nft_fib_inet nft_reject_inet nft_objref
-	nf_conntrack veth tun loop dm_mod dm_crypt ecb xts sch_ingress cls_bpf ext4)
+	nf_conntrack veth tun loop dm_mod dm_crypt sch_ingress cls_bpf ext4
+	xts ecb algif_skcipher serpent_generic)
 # in the initramfs but left for the kernel to load when asked (legacy iptables' tables)
 on_demand=(iptable_filter ip6table_filter)
 tools=(/usr/bin/bash /usr/sbin/ip /usr/sbin/tc /usr/sbin/nft /usr/bin/nsenter /usr/bin/ping /usr/bin/curl
@@ -60,6 +66,9 @@ copy_with_libs() {
 for t in "${tools[@]}"; do
 	copy_with_libs "$t"
 done
+# glibc loads libgcc_s itself (dlopen, so ldd does not name it) when a thread
+# exits: libcryptsetup's argon2id runs its lanes in threads
+install -D -m 0644 /usr/lib/x86_64-linux-gnu/libgcc_s.so.1 "$root/usr/lib/x86_64-linux-gnu/libgcc_s.so.1"
 # legacy iptables, which `vigil net check` reads and its tests set; its matches are plugins
 copy_with_libs /usr/sbin/xtables-legacy-multi
 ln -s xtables-legacy-multi "$root/usr/sbin/iptables-legacy"
@@ -73,6 +82,10 @@ for suite in "$@"; do
 	copy_with_libs "$build/tests/$suite" "/vigil/build/tests/$suite"
 done
 install -m 0755 "$repo/tests/run-suites.sh" "$root/vigil/tests/run-suites.sh"
+read -ra benches <<<"${LANE_BENCHES:-}"
+for bench in "${benches[@]}"; do
+	copy_with_libs "$build/bench/$bench" "/vigil/build/bench/$bench"
+done
 # the BPF objects of both headers, which the feature probe's suite loads
 for dir in bpf bpf-compat; do
 	install -D -m 0644 -t "$root/vigil/build/$dir" "$build/$dir"/*.bpf.o
@@ -82,6 +95,7 @@ printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:
 	>"$root/etc/passwd"
 printf 'root:x:0:\nnogroup:x:65534:\n' >"$root/etc/group"
 printf '%s\n' "$@" >"$root/vigil/suites"
+printf '%s\n' "${benches[@]}" | sed '/^$/d' >"$root/vigil/benches"
 
 moddir=$kernel_root/lib/modules/$kernel_release
 for m in "${modules[@]}" "${on_demand[@]}"; do
@@ -104,5 +118,5 @@ install -m 0755 "$here/lane-init" "$root/init"
 (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$out/initrd.img"
 cp "$kernel_root/boot/vmlinuz-$kernel_release" "$out/vmlinuz"
 echo "$kernel_release" >"$out/kernel.release"
-echo "build-lane: $out: kernel $kernel_release, $# suites, initramfs" \
+echo "build-lane: $out: kernel $kernel_release, $# suites, ${#benches[@]} benchmarks, initramfs" \
 	"$(du -m "$out/initrd.img" | cut -f1) MiB"

@@ -39,7 +39,7 @@ void require_root(const char *suite)
 
 struct buf {
 	char *data;
-	size_t len;
+	size_t len, cap;
 };
 
 static int buf_read(struct buf *b, int fd)
@@ -50,10 +50,18 @@ static int buf_read(struct buf *b, int fd)
 
 	if (n <= 0)
 		return (int)n;
-	grown = realloc(b->data, b->len + (size_t)n + 1);
-	if (!grown)
-		return -1;
-	b->data = grown;
+	/* doubling: a volume's megabytes read 4 KiB at a time would copy gigabytes */
+	if (b->len + (size_t)n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 8192;
+
+		while (cap < b->len + (size_t)n + 1)
+			cap *= 2;
+		grown = realloc(b->data, cap);
+		if (!grown)
+			return -1;
+		b->data = grown;
+		b->cap = cap;
+	}
 	memcpy(b->data + b->len, chunk, (size_t)n);
 	b->len += (size_t)n;
 	b->data[b->len] = '\0';

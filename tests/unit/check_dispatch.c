@@ -180,7 +180,7 @@ START_TEST(test_cli_prefixes_and_help)
 	ck_assert_int_eq(r.status, 0);
 	ck_assert_ptr_nonnull(strstr(
 		r.out,
-		"OBJECT := { feature | workload | usage | prog | map | net | ledger | top }"));
+		"OBJECT := { feature | workload | usage | prog | map | net | volume | ledger | top }"));
 	cmd_result_free(&r);
 
 	/* every object has help, reached by its shortest prefix */
