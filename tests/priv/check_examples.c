@@ -498,9 +498,15 @@ START_TEST(test_block_producer)
 	assert_bp_rules(id);
 	delete_ok(id);
 
-	/* the same spec, its QEMU played by this suite */
+	/*
+	 * the same spec, its QEMU played by this suite, without its volume: its
+	 * start would need device-mapper (check_vigild_volume starts workloads
+	 * with volumes where the kernel has it)
+	 */
 	snprintf(run_id, sizeof(run_id), "%s-run", id);
 	json_object_object_add(spec, "id", json_object_new_string(run_id));
+	ck_assert(json_object_object_get_ex(spec, "volume", NULL));
+	json_object_object_del(spec, "volume");
 	snprintf(command, sizeof(command),
 		 "[\"%s\",\"--server\",\"{tap_fd}\",\"%s\",\"%s\",\"%s\",\"%d\",\"60000\",\"%s\","
 		 "\"%s\"]",
