@@ -3,6 +3,7 @@
 #define VIGIL_CLI_CMD_H
 
 #include <getopt.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 /*
@@ -23,7 +24,11 @@ struct cmd {
 int cmd_lookup(const struct cmd *cmds, const char *word, char *candidates, size_t candidates_len);
 
 /*
- * Runs the entry named by argv[0] from `cmds`. `path` names the level for
+ * Runs the entry named by argv[0] from `cmds`. "-h" or "--help" in its
+ * place, or among a command's arguments (`kind` "command"; an object reads
+ * its own), runs the table's "help" instead, so help reads the same at
+ * every level. An unknown word names the nearest entry when one is close
+ * ("did you mean"). `path` names the level for
  * messages ("vigil", "vigil feature"), `kind` what its words select ("object",
  * "command"); usage errors point at "PATH help".
  */
@@ -38,6 +43,12 @@ int cmd_dispatch(const struct cmd *cmds, const char *path, const char *kind, int
 #define CMD_OPT_ERROR (-2)
 int cmd_getopt(int argc, char **argv, const char *path, const char *help, const char *shortopts,
 	       const struct option *longopts);
+
+/*
+ * CLI_OK when running as root; else reports that `path` needs root, for
+ * `why` ("it loads BPF programs (CAP_BPF)"), and returns CLI_FAIL.
+ */
+int cmd_require_root(const char *path, const char *why);
 
 /* Reports arguments left over after a command's options: CLI_OK or CLI_USAGE. */
 int cmd_no_more_args(int argc, char **argv, const char *path, const char *help);

@@ -142,6 +142,11 @@ static int do_feature_probe(int argc, char **argv)
 		return status;
 	if (opts.bpffs_path && opts.bpffs_path[0] != '/')
 		return p_usage(FEATURE_HELP, PROBE_PATH ": --bpffs takes an absolute path");
+	status = cmd_require_root(PROBE_PATH, "it loads and attaches BPF programs and makes a "
+					      "network namespace (CAP_BPF, CAP_PERFMON, "
+					      "CAP_NET_ADMIN, CAP_SYS_ADMIN)");
+	if (status != CLI_OK)
+		return status;
 
 	report = calloc(1, sizeof(*report));
 	if (!report) {

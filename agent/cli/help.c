@@ -12,11 +12,18 @@ const struct cmd vigil_objects[] = {
 
 int do_help(int argc, char **argv)
 {
-	if (argc > 1)
-		return p_usage("vigil help", "vigil help: unexpected argument \"%s\"", argv[1]);
+	/* "vigil help OBJECT": what "vigil OBJECT help" says */
+	if (argc > 1) {
+		char *object_argv[] = { argv[1], "--help", NULL };
+
+		if (argc > 2)
+			return p_usage("vigil help", "vigil help: unexpected argument \"%s\"",
+				       argv[2]);
+		return cmd_dispatch(vigil_objects, "vigil", "object", 2, object_argv);
+	}
 	print_help(
 		"Usage: vigil [OPTIONS] OBJECT COMMAND [ARGS]\n"
-		"       vigil help\n"
+		"       vigil help [OBJECT] | vigil OBJECT help | vigil OBJECT -h\n"
 		"       vigil version\n"
 		"\n"
 		"OBJECT := { feature | workload | usage | prog | map | net | volume | ledger | top }\n"
@@ -31,6 +38,7 @@ int do_help(int argc, char **argv)
 		"  --timeout      how long to wait for vigild's answer (default 60 s)\n"
 		"\n"
 		"Objects and commands may be abbreviated to an unambiguous prefix.\n"
-		"'vigil OBJECT help' shows an object's commands.\n");
+		"'vigil OBJECT help', 'vigil help OBJECT', -h and --help anywhere in a command\n"
+		"show an object's commands.\n");
 	return CLI_OK;
 }

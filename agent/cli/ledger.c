@@ -230,9 +230,13 @@ static int do_ledger_export(int argc, char **argv)
 }
 
 static const struct cmd ledger_cmds[] = {
-	{ "show", do_ledger_show },	{ "export", do_ledger_export },
-	{ "verify", do_ledger_verify }, { "proof", do_ledger_proof },
-	{ "help", do_ledger_help },	{ NULL, NULL },
+	{ "show", do_ledger_show },
+	{ "list", do_ledger_show },
+	{ "export", do_ledger_export },
+	{ "verify", do_ledger_verify },
+	{ "proof", do_ledger_proof },
+	{ "help", do_ledger_help },
+	{ NULL, NULL },
 };
 
 int do_ledger(int argc, char **argv)

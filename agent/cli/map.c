@@ -107,10 +107,8 @@ static int do_map_show(int argc, char **argv)
 }
 
 static const struct cmd map_cmds[] = {
-	{ "show", do_map_show },
-	{ "dump", do_map_dump },
-	{ "help", do_map_help },
-	{ NULL, NULL },
+	{ "show", do_map_show }, { "list", do_map_show }, { "dump", do_map_dump },
+	{ "help", do_map_help }, { NULL, NULL },
 };
 
 int do_map(int argc, char **argv)

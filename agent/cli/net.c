@@ -315,11 +315,8 @@ static int do_net_check(int argc, char **argv)
 }
 
 static const struct cmd net_cmds[] = {
-	{ "show", do_net_show },
-	{ "check", do_net_check },
-	{ "private", do_net_private },
-	{ "help", do_net_help },
-	{ NULL, NULL },
+	{ "show", do_net_show }, { "check", do_net_check }, { "private", do_net_private },
+	{ "list", do_net_show }, { "help", do_net_help },   { NULL, NULL },
 };
 
 int do_net(int argc, char **argv)

@@ -144,6 +144,7 @@ static int do_prog_show(int argc, char **argv)
 
 static const struct cmd prog_cmds[] = {
 	{ "show", do_prog_show },
+	{ "list", do_prog_show },
 	{ "help", do_prog_help },
 	{ NULL, NULL },
 };

@@ -220,6 +220,13 @@ static int do_usage_show(int argc, char **argv)
 			return CLI_USAGE;
 	}
 	err = cmd_no_more_args(argc, argv, SHOW_PATH, USAGE_HELP);
+	if (err == CLI_OK) {
+		char why[PATH_MAX + 64];
+
+		snprintf(why, sizeof(why), "it reads vigil's pinned BPF maps in %s (CAP_BPF)",
+			 vigil_global.pin_dir);
+		err = cmd_require_root(SHOW_PATH, why);
+	}
 	if (err != CLI_OK)
 		return err;
 	if (ctx.check)
@@ -250,6 +257,7 @@ static int do_usage_show(int argc, char **argv)
 
 static const struct cmd usage_cmds[] = {
 	{ "show", do_usage_show },
+	{ "list", do_usage_show },
 	{ "help", do_usage_help },
 	{ NULL, NULL },
 };

@@ -3,6 +3,7 @@
 #include <json-c/json_c_version.h>
 #include <seccomp.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/utsname.h>
 
 #include "objects.h"
@@ -14,6 +15,13 @@ int do_version(int argc, char **argv)
 	struct utsname uts;
 	char seccomp_str[32];
 
+	if (argc > 1 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
+		print_help("Usage: vigil version\n"
+			   "\n"
+			   "vigil's version and git commit, the libraries it runs with, and the\n"
+			   "kernel's release.\n");
+		return CLI_OK;
+	}
 	if (argc > 1)
 		return p_usage("vigil help", "vigil version: unexpected argument \"%s\"", argv[1]);
 	snprintf(seccomp_str, sizeof(seccomp_str), "%u.%u.%u", seccomp->major, seccomp->minor,

@@ -198,7 +198,11 @@ static int parse_args(int argc, char **argv, const struct volume_cmd *cmd, struc
 		return err;
 	if (cmd->id_required && !a->id)
 		return p_usage(VOLUME_HELP, "%s: which volume? (an ID)", cmd->path);
-	return cmd_no_more_args(argc, argv, cmd->path, VOLUME_HELP);
+	err = cmd_no_more_args(argc, argv, cmd->path, VOLUME_HELP);
+	if (err != CLI_OK)
+		return err;
+	return cmd_require_root(cmd->path, "volumes live in vigil's state directory, and opening "
+					   "one maps a device (CAP_SYS_ADMIN)");
 }
 
 static int read_key(const struct volume_args *a, const char *path, struct vigil_volume_key **ret)

@@ -67,6 +67,17 @@ static int call_fd(struct json_object *req, int fd, struct json_object **ret)
 			   path, vigil_global.timeout_sec);
 		return CLI_FAIL;
 	}
+	if (err == -ENOENT || err == -ECONNREFUSED) {
+		p_err_hint("systemctl start vigil",
+			   "vigild is not running: nothing listens on %s (start it with "
+			   "'systemctl start vigil', or run 'vigild'; --socket PATH for another)",
+			   path);
+		return CLI_FAIL;
+	}
+	if (err == -EACCES || err == -EPERM) {
+		p_err("vigild's control socket %s is root's only: run vigil as root (sudo)", path);
+		return CLI_FAIL;
+	}
 	if (err < 0) {
 		p_err_hint("vigild --socket PATH", "cannot reach vigild at %s: %s", path,
 			   strerror(-err));

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cmd.h"
 #include "print.h"
@@ -238,6 +239,123 @@ START_TEST(test_cli_usage_errors)
 }
 END_TEST
 
+/* Help reads the same however it is asked for, at every object and in its commands. */
+START_TEST(test_cli_help_everywhere)
+{
+	static const char *const objects[][2] = {
+		{ "feature", "probe" }, { "workload", "create" }, { "usage", "show" },
+		{ "prog", "show" },	{ "map", "dump" },	  { "net", "show" },
+		{ "volume", "create" }, { "ledger", "show" },	  { "top", NULL },
+		{ "version", NULL },
+	};
+
+	for (size_t i = 0; i < sizeof(objects) / sizeof(objects[0]); i++) {
+		const char *obj = objects[i][0], *cmd = objects[i][1];
+		const char *const forms[][4] = {
+			{ "help", obj, NULL },	      { obj, "-h", NULL },
+			{ obj, "--help", NULL },      { obj, "help", NULL },
+			{ obj, cmd, "--help", NULL }, { obj, cmd, "-h", NULL },
+		};
+		char *first = NULL;
+
+		for (size_t f = 0; f < sizeof(forms) / sizeof(forms[0]); f++) {
+			struct cmd_result r;
+
+			/* top and version have no commands; version takes no words at all */
+			if ((!cmd && f >= 4) || (f == 3 && strcmp(obj, "version") == 0))
+				continue;
+			run_vigil_args(&r, forms[f], 4);
+			ck_assert_msg(r.status == 0, "vigil %s %s %s: exit %d: %s", forms[f][0],
+				      forms[f][1], forms[f][2] ? forms[f][2] : "", r.status, r.err);
+			ck_assert_msg(strncmp(r.out, "Usage: vigil ", 13) == 0, "%s form %zu: %s",
+				      obj, f, r.out);
+			if (!first)
+				first = strdup(r.out);
+			else
+				ck_assert_msg(strcmp(first, r.out) == 0,
+					      "%s: form %zu's help differs from the first", obj, f);
+			cmd_result_free(&r);
+		}
+		free(first);
+	}
+}
+END_TEST
+
+/* A slip gets the nearest word; "list" is a verb wherever "show" lists. */
+START_TEST(test_cli_did_you_mean_and_list)
+{
+	static const char *const cases[][3] = {
+		{ "worklaod", "vigil: unknown object \"worklaod\" (did you mean \"workload\"?)" },
+		{ "volme", "vigil: unknown object \"volme\" (did you mean \"volume\"?)" },
+		{ "prog", "lst", "vigil prog: unknown command \"lst\" (did you mean \"list\"?)" },
+		{ "ledger", "verfy",
+		  "vigil ledger: unknown command \"verfy\" (did you mean \"verify\"?)" },
+		{ "xyzzy", "vigil: unknown object \"xyzzy\"\n" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *args[3] = { cases[i][0], cases[i][2] ? cases[i][1] : NULL, NULL };
+		const char *msg = cases[i][2] ? cases[i][2] : cases[i][1];
+		struct cmd_result r;
+
+		run_vigil_args(&r, args, 3);
+		ck_assert_int_eq(r.status, CLI_USAGE);
+		ck_assert_msg(strstr(r.err, msg), "case %zu: %s", i, r.err);
+		cmd_result_free(&r);
+	}
+	for (size_t i = 0; i < 5; i++) {
+		static const char *const objects[] = { "prog", "map", "ledger", "net", "usage" };
+		struct cmd_result r;
+
+		/* "l" is "list" alone in each, and dispatches */
+		run_vigil(&r, objects[i], "l", "--help", NULL);
+		ck_assert_msg(r.status == 0, "%s l --help: %s", objects[i], r.err);
+		cmd_result_free(&r);
+	}
+}
+END_TEST
+
+/* With vigild down, and without root, the message says what to do. */
+START_TEST(test_cli_daemon_down_and_not_root)
+{
+	const char *const nobody[] = { "/usr/bin/setpriv", "--reuid=65534", "--regid=65534",
+				       "--clear-groups" };
+	static const char *const need_root[][4] = {
+		{ "feature", "probe", NULL },
+		{ "usage", "show", NULL },
+		{ "volume", "list", NULL },
+	};
+	struct cmd_result r;
+
+	run_vigil(&r, "--socket", "/nonexistent/vigil.sock", "workload", "list", NULL);
+	ck_assert_int_eq(r.status, CLI_FAIL);
+	ck_assert_msg(strstr(r.err,
+			     "vigild is not running: nothing listens on "
+			     "/nonexistent/vigil.sock (start it with 'systemctl start vigil', "
+			     "or run 'vigild'"),
+		      "%s", r.err);
+	cmd_result_free(&r);
+	if (geteuid() != 0 || access(nobody[0], X_OK) < 0)
+		return; /* dropping to nobody needs root and util-linux's setpriv */
+	for (size_t i = 0; i < sizeof(need_root) / sizeof(need_root[0]); i++) {
+		char *argv[12];
+		size_t n = 0;
+
+		for (size_t k = 0; k < 4; k++)
+			argv[n++] = (char *)nobody[k];
+		argv[n++] = (char *)vigil_bin();
+		for (size_t k = 0; need_root[i][k]; k++)
+			argv[n++] = (char *)need_root[i][k];
+		argv[n] = NULL;
+		ck_assert_int_eq(run_cmd(argv, &r), 0);
+		ck_assert_int_eq(r.status, CLI_FAIL);
+		ck_assert_msg(strstr(r.err, "needs root: ") && strstr(r.err, "run it as root"),
+			      "%s %s: %s", need_root[i][0], need_root[i][1], r.err);
+		cmd_result_free(&r);
+	}
+}
+END_TEST
+
 static Suite *dispatch_suite(void)
 {
 	Suite *s = suite_create("dispatch");
@@ -255,6 +373,9 @@ static Suite *dispatch_suite(void)
 	tcase_add_test(dispatch, test_dispatch_unknown_and_missing);
 	tcase_add_test(cli, test_cli_prefixes_and_help);
 	tcase_add_test(cli, test_cli_usage_errors);
+	tcase_add_test(cli, test_cli_help_everywhere);
+	tcase_add_test(cli, test_cli_did_you_mean_and_list);
+	tcase_add_test(cli, test_cli_daemon_down_and_not_root);
 	suite_add_tcase(s, lookup);
 	suite_add_tcase(s, dispatch);
 	suite_add_tcase(s, cli);
