@@ -2,6 +2,7 @@
 #include "units.h"
 
 #include <stdio.h>
+#include <time.h>
 
 const char *fmt_bytes(char *buf, size_t len, uint64_t bytes)
 {
@@ -45,5 +46,34 @@ const char *fmt_unit(char *buf, size_t len, uint64_t value, enum vigil_unit unit
 		break;
 	}
 	snprintf(buf, len, "%llu", (unsigned long long)value);
+	return buf;
+}
+
+const char *fmt_time(char *buf, size_t len, uint64_t unix_ns, uint64_t now_ns)
+{
+	time_t secs = (time_t)(unix_ns / 1000000000ull);
+	uint64_t ago = now_ns > unix_ns ? (now_ns - unix_ns) / 1000000000ull : 0;
+	char when[32], rel[48];
+	struct tm tm;
+
+	if (!unix_ns || !gmtime_r(&secs, &tm)) {
+		snprintf(buf, len, "-");
+		return buf;
+	}
+	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm);
+	if (now_ns < unix_ns)
+		snprintf(rel, sizeof(rel), "in the future");
+	else if (ago < 60)
+		snprintf(rel, sizeof(rel), "%llu s ago", (unsigned long long)ago);
+	else if (ago < 3600)
+		snprintf(rel, sizeof(rel), "%llu min %llu s ago", (unsigned long long)(ago / 60),
+			 (unsigned long long)(ago % 60));
+	else if (ago < 86400)
+		snprintf(rel, sizeof(rel), "%llu h %llu min ago", (unsigned long long)(ago / 3600),
+			 (unsigned long long)(ago % 3600 / 60));
+	else
+		snprintf(rel, sizeof(rel), "%llu d %llu h ago", (unsigned long long)(ago / 86400),
+			 (unsigned long long)(ago % 86400 / 3600));
+	snprintf(buf, len, "%s (%s)", when, rel);
 	return buf;
 }

@@ -1,16 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* vigil workload: asks vigild, over its control socket, to manage workloads. */
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "control.h"
 #include "objects.h"
 #include "print.h"
+#include "units.h"
 #include "usage_fields.h"
 #include "volume_key.h"
 #include "workload_spec.h"
@@ -27,12 +30,15 @@ static int do_workload_help(int argc, char **argv)
 		"       vigil workload delete ID --keep-volume\n"
 		"       vigil workload show ID --seccomp\n"
 		"       vigil workload list\n"
+		"       vigil workload logs ID [-f|--follow]\n"
 		"       vigil workload help\n"
 		"\n"
 		"Manages workloads through vigild's control socket (--socket). FILE is a\n"
 		"workload spec (JSON: id, owner, vcpus, memory_mib, command, network,\n"
 		"jail, stop, restart). --seccomp prints the filter a jailed workload runs under, as\n"
-		"libseccomp's pseudo filter code.\n"
+		"libseccomp's pseudo filter code. logs prints the workload's output (its\n"
+		"stdout and stderr, kept in vigild's state directory); -f follows it until\n"
+		"interrupted.\n"
 		"A deleted workload's record and counters stay until its usage is exported,\n"
 		"so its id cannot be reused until then.\n"
 		"A workload with a volume (spec volume.size_mib) starts with the tenant's key\n"
@@ -122,6 +128,38 @@ static void print_field(struct json_object *w, const char *key, const char *labe
 	} else {
 		print_string(PRINT_ANY, key, fmt, json_object_get_string(v));
 	}
+}
+
+/* A field for JSON only (its text is said otherwise). */
+static void print_json_field(struct json_object *w, const char *key)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(w, key, &v) || json_object_is_type(v, json_type_null))
+		print_null(key);
+	else if (json_object_is_type(v, json_type_int))
+		print_s64(PRINT_JSON, key, NULL, json_object_get_int64(v));
+	else
+		print_string(PRINT_JSON, key, NULL, json_object_get_string(v));
+}
+
+/* A time: raw nanoseconds in JSON, the date and how long ago in text. */
+static void print_time_field(struct json_object *w, const char *key, const char *label)
+{
+	struct json_object *v;
+	struct timespec now;
+	char when[96];
+
+	if (!json_object_object_get_ex(w, key, &v) || json_object_is_type(v, json_type_null)) {
+		print_null(key);
+		print_text("%-12s -\n", label);
+		return;
+	}
+	clock_gettime(CLOCK_REALTIME, &now);
+	print_u64(PRINT_JSON, key, NULL, json_object_get_uint64(v));
+	print_text("%-12s %s\n", label,
+		   fmt_time(when, sizeof(when), json_object_get_uint64(v),
+			    (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec));
 }
 
 static void print_network(struct json_object *w)
@@ -295,18 +333,23 @@ static void print_workload_detail(struct json_object *w)
 	/* a stop or delete under way, or one that failed midway and is to be repeated */
 	print_field(w, "pending", "pending:");
 	print_field(w, "pid", "pid:");
-	print_field(w, "exit_status", "exit status:");
-	if (str(w, "exit_reason"))
+	/* the reason says it in words ("stopped by SIGTERM"); the raw status stays in JSON */
+	if (str(w, "exit_reason")) {
 		print_string(PRINT_ANY, "exit_reason", "ended:       %s\n", str(w, "exit_reason"));
-	print_field(w, "exit_signal", "exit signal:");
-	print_field(w, "started_unix_ns", "started ns:");
+		print_json_field(w, "exit_status");
+		print_json_field(w, "exit_signal");
+	} else {
+		print_field(w, "exit_status", "exit status:");
+		print_field(w, "exit_signal", "exit signal:");
+	}
+	print_time_field(w, "started_unix_ns", "started:");
 	print_restart(w);
 	print_stop(w);
 	print_field(w, "slot", "slot:");
 	print_field(w, "cgroup", "cgroup:");
 	print_field(w, "vcpus", "vcpus:");
 	print_field(w, "memory_mib", "memory MiB:");
-	print_field(w, "created_unix_ns", "created ns:");
+	print_time_field(w, "created_unix_ns", "created:");
 	print_text("%-12s", "command:");
 	open_json_array("command");
 	if (json_object_object_get_ex(w, "command", &cmd)) {
@@ -329,11 +372,19 @@ static void print_usage(struct json_object *u)
 	print_string(PRINT_JSON, "workload", NULL, str(u, "workload"));
 	for (size_t i = 0; i < vigil_usage_n_fields; i++) {
 		struct json_object *v;
-		char label[40];
+		char label[40], human[48];
 
-		snprintf(label, sizeof(label), "  %s:", vigil_usage_fields[i].name);
-		if (json_object_object_get_ex(u, vigil_usage_fields[i].name, &v))
-			print_field(u, vigil_usage_fields[i].name, label);
+		if (!json_object_object_get_ex(u, vigil_usage_fields[i].name, &v))
+			continue;
+		/* text: aligned, in its unit, the exact figure after it; JSON: the figure */
+		snprintf(label, sizeof(label), "%s:", vigil_usage_fields[i].name);
+		print_u64(PRINT_JSON, vigil_usage_fields[i].name, NULL, json_object_get_uint64(v));
+		print_text("  %-24s %14s", label,
+			   fmt_unit(human, sizeof(human), json_object_get_uint64(v),
+				    vigil_usage_fields[i].unit));
+		if (vigil_usage_fields[i].unit != VIGIL_UNIT_COUNT)
+			print_text("  (%" PRIu64 ")", json_object_get_uint64(v));
+		print_text("\n");
 	}
 	close_json_object();
 }
@@ -563,11 +614,93 @@ static int do_workload_list(int argc, char **argv)
 	return CLI_OK;
 }
 
+static volatile sig_atomic_t logs_interrupted;
+
+static void on_logs_signal(int sig)
+{
+	logs_interrupted = sig;
+}
+
+/* Copies what `fd` holds past where it is to stdout; -errno on a failed read. */
+static int copy_out(int fd)
+{
+	char buf[65536];
+	ssize_t n;
+
+	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+		if (fwrite(buf, 1, (size_t)n, stdout) != (size_t)n)
+			return -EIO;
+	}
+	fflush(stdout);
+	return n < 0 ? -errno : 0;
+}
+
+/* logs ID [-f]: the workload's output, as vigild keeps it in its state directory */
+static int do_workload_logs(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "follow", no_argument, NULL, 'f' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct sigaction sa = { .sa_handler = on_logs_signal };
+	struct json_object *resp, *w;
+	bool follow = false;
+	const char *id;
+	int c, fd, err = 0;
+
+	while ((c = cmd_getopt(argc, argv, WORKLOAD_PATH " logs", WORKLOAD_HELP, "f", longopts)) !=
+	       -1) {
+		if (c != 'f')
+			return CLI_USAGE;
+		follow = true;
+	}
+	if (optind + 1 != argc)
+		return p_usage(WORKLOAD_HELP, WORKLOAD_PATH " logs: expected one workload ID");
+	id = argv[optind];
+	if (json_output)
+		return p_usage(WORKLOAD_HELP,
+			       WORKLOAD_PATH " logs: the output is the workload's own text, not "
+					     "JSON: run it without -j");
+	if (call(request("show", id), &resp) != CLI_OK)
+		return CLI_FAIL;
+	if (!json_object_object_get_ex(resp, "workload", &w) || !str(w, "log")) {
+		json_object_put(resp);
+		p_err("vigild answered without the workload's log");
+		return CLI_FAIL;
+	}
+	fd = open(str(w, "log"), O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		/* never started: nothing written yet */
+		err = errno == ENOENT ? 0 : -errno;
+		if (err)
+			p_err(WORKLOAD_PATH " logs: %s: %s", str(w, "log"), strerror(errno));
+		json_object_put(resp);
+		return err ? CLI_FAIL : CLI_OK;
+	}
+	json_object_put(resp);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	do {
+		err = copy_out(fd);
+		if (!err && follow && !logs_interrupted)
+			usleep(200 * 1000);
+	} while (!err && follow && !logs_interrupted);
+	close(fd);
+	if (err)
+		p_err(WORKLOAD_PATH " logs: workload %s: %s", id, strerror(-err));
+	return err ? CLI_FAIL : CLI_OK;
+}
+
 static const struct cmd workload_cmds[] = {
-	{ "create", do_workload_create }, { "start", do_workload_start },
-	{ "stop", do_workload_stop },	  { "delete", do_workload_delete },
-	{ "list", do_workload_list },	  { "show", do_workload_show },
-	{ "help", do_workload_help },	  { NULL, NULL },
+	{ "create", do_workload_create },
+	{ "start", do_workload_start },
+	{ "stop", do_workload_stop },
+	{ "delete", do_workload_delete },
+	{ "list", do_workload_list },
+	{ "show", do_workload_show },
+	{ "logs", do_workload_logs },
+	{ "help", do_workload_help },
+	{ NULL, NULL },
 };
 
 int do_workload(int argc, char **argv)

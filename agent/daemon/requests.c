@@ -155,6 +155,12 @@ static struct json_object *workload_view(const struct vigild *d, const struct wl
 	restart_view(w, o);
 	json_object_object_add(o, "slot", json_object_new_int64(r->slot));
 	json_object_object_add(o, "cgroup", json_object_new_string(r->cgroup));
+	{
+		char log[PATH_MAX + 64];
+
+		snprintf(log, sizeof(log), "%s/%s.log", d->logs_dir, r->spec.id);
+		json_object_object_add(o, "log", json_object_new_string(log));
+	}
 	json_object_object_add(o, "vcpus", json_object_new_int64(r->spec.vcpus));
 	json_object_object_add(o, "memory_mib", json_object_new_int64(r->spec.memory_mib));
 	for (size_t i = 0; i < r->spec.argc; i++)

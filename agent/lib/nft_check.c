@@ -23,9 +23,22 @@ static struct nft_ctx *ctx_new(unsigned int flags)
 	return ctx;
 }
 
+/*
+ * One listing's chain, without the "table FAMILY vigil {" line before it
+ * and the "}" line after it, appended to `b`.
+ */
+static void put_chain_body(struct vigil_strbuf *b, const char *listing)
+{
+	const char *start = strchr(listing, '\n'), *end = strrchr(listing, '}');
+
+	if (start && end && end > start)
+		vigil_strbuf_printf(b, "%.*s", (int)(end - start - 1), start + 1);
+}
+
 int vigil_nft_rules(const char *id, char **ret)
 {
 	char pfx[NFT_NAME_SIZE], cmd[NFT_NAME_SIZE + 64];
+	char *listed[NFT_WL_N_CHAINS] = { NULL };
 	struct vigil_strbuf b;
 	struct nft_ctx *ctx;
 	int r = 0;
@@ -36,16 +49,37 @@ int vigil_nft_rules(const char *id, char **ret)
 	if (!ctx)
 		return -ENOMEM;
 	nft_prefix(pfx, id);
-	vigil_strbuf_init(&b);
 	for (size_t i = 0; i < NFT_WL_N_CHAINS && !r; i++) {
 		snprintf(cmd, sizeof(cmd), "list chain %s " VIGIL_NFT_TABLE " %s_%s",
 			 nft_wl_chains[i].family_name, pfx, nft_wl_chains[i].suffix);
 		/* a missing table or chain is the one failure a listing has */
 		r = nft_run_cmd_from_buffer(ctx, cmd) ? -ENOENT : 0;
-		if (!r)
-			vigil_strbuf_puts(&b, nft_ctx_get_output_buffer(ctx));
+		if (!r && !(listed[i] = strdup(nft_ctx_get_output_buffer(ctx))))
+			r = -ENOMEM;
 	}
 	nft_ctx_free(ctx);
+	/* one "table FAMILY vigil { ... }" per family, its chains in their order inside */
+	vigil_strbuf_init(&b);
+	for (size_t i = 0; i < NFT_WL_N_CHAINS && !r; i++) {
+		const char *family = nft_wl_chains[i].family_name;
+		bool first = true;
+
+		for (size_t k = 0; k < i && first; k++)
+			first = strcmp(nft_wl_chains[k].family_name, family) != 0;
+		if (!first)
+			continue;
+		vigil_strbuf_printf(&b, "table %s " VIGIL_NFT_TABLE " {\n", family);
+		for (size_t k = i; k < NFT_WL_N_CHAINS; k++) {
+			if (strcmp(nft_wl_chains[k].family_name, family))
+				continue;
+			if (k != i)
+				vigil_strbuf_puts(&b, "\n");
+			put_chain_body(&b, listed[k]);
+		}
+		vigil_strbuf_puts(&b, "}\n");
+	}
+	for (size_t i = 0; i < NFT_WL_N_CHAINS; i++)
+		free(listed[i]);
 	if (!r)
 		r = vigil_strbuf_error(&b);
 	if (!r)

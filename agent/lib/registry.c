@@ -132,6 +132,13 @@ const char *vigil_workload_exit_reason(const struct vigil_workload *w)
 
 	if (!w->has_exit)
 		return "";
+	/* a shell reports a signal that ended its child as 128 + its number */
+	if (!w->exit_signal && w->exit_status > 128 && w->exit_status - 128 < NSIG &&
+	    (name = sigabbrev_np(w->exit_status - 128))) {
+		snprintf(buf, sizeof(buf), "exited with status %d (128 + SIG%s)", w->exit_status,
+			 name);
+		return buf;
+	}
 	if (!w->exit_signal) {
 		snprintf(buf, sizeof(buf), "exited with status %d", w->exit_status);
 		return buf;

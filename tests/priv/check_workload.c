@@ -275,6 +275,78 @@ START_TEST(test_exit_is_stopped_and_usage_stays)
 }
 END_TEST
 
+/*
+ * `vigil workload logs ID` prints what the workload wrote, and -f follows it
+ * until interrupted; `workload show` says times and exits in words (the
+ * raw figures stay in JSON) and aligns its usage in units.
+ */
+START_TEST(test_logs_and_show_text)
+{
+	char id[64], line[128], *out;
+	struct json_object *o;
+	struct cmd_result r;
+	int pipefd[2], status;
+	size_t got = 0;
+	pid_t pid;
+
+	ck_assert_msg(vf_vigild_up(), "vigild did not come up");
+	vf_id_of(id, sizeof(id), "logs");
+	vf_create_ok(id, "[\"sh\",\"-c\",\"echo out-line; echo err-line >&2; exit 143\"]");
+	vf_wl_ok("start", id);
+	json_object_put(vf_wait_state(id, "stopped", 10));
+	ck_assert_int_eq(run_vigil(&r, "--socket", vf.sock, "workload", "logs", id, NULL), 0);
+	ck_assert_msg(r.status == 0, "%s", r.err);
+	ck_assert_ptr_nonnull(strstr(r.out, "out-line\n"));
+	ck_assert_ptr_nonnull(strstr(r.out, "err-line\n"));
+	cmd_result_free(&r);
+
+	ck_assert_int_eq(run_vigil(&r, "--socket", vf.sock, "workload", "show", id, NULL), 0);
+	ck_assert_msg(strstr(r.out, "ended:       exited with status 143 (128 + SIGTERM)\n"), "%s",
+		      r.out);
+	ck_assert_ptr_null(strstr(r.out, "exit status:"));
+	ck_assert_ptr_null(strstr(r.out, " ns:"));
+	ck_assert_msg(strstr(r.out, "created:     20") && strstr(r.out, " UTC ("), "%s", r.out);
+	ck_assert_msg(strstr(r.out, "\n  cpu_ns:  "), "%s", r.out);
+	cmd_result_free(&r);
+	o = vf_show(id);
+	ck_assert_int_eq(vf_jint(o, "exit_status"), 143);
+	ck_assert_int_gt(vf_jint(o, "created_unix_ns"), 0);
+	json_object_put(o);
+
+	/* -f: what is there, then it waits; an interrupt ends it cleanly */
+	ck_assert_int_eq(pipe(pipefd), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		dup2(pipefd[1], STDOUT_FILENO);
+		close(pipefd[0]);
+		execl(vigil_bin(), vigil_bin(), "--socket", vf.sock, "workload", "logs", id, "-f",
+		      (char *)NULL);
+		_exit(127);
+	}
+	close(pipefd[1]);
+	line[0] = '\0';
+	while (got < sizeof(line) - 1 && !strstr(line, "err-line\n")) {
+		ssize_t n = read(pipefd[0], line + got, sizeof(line) - 1 - got);
+
+		ck_assert_int_gt(n, 0);
+		got += (size_t)n;
+		line[got] = '\0';
+	}
+	usleep(500 * 1000);
+	/* still following: not exited */
+	ck_assert_int_eq(waitpid(pid, &status, WNOHANG), 0);
+	kill(pid, SIGINT);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	close(pipefd[0]);
+	out = vf_workload_log(id);
+	ck_assert_ptr_nonnull(out);
+	ck_assert_ptr_nonnull(strstr(out, "out-line"));
+	free(out);
+}
+END_TEST
+
 /* What `vigil -j usage show ID` (the pinned maps alone) says the workload is doing. */
 static const char *pinned_state(const char *id, char *buf, size_t len)
 {
@@ -601,6 +673,7 @@ int main(int argc, char **argv)
 	vf_add_case(s, "bad_input", test_bad_input_changes_nothing, vf_make_env, vf_remove_env);
 	vf_add_case(s, "exit", test_exit_is_stopped_and_usage_stays, vf_make_env, vf_remove_env);
 	vf_add_case(s, "state", test_state_agrees_everywhere, vf_make_env, vf_remove_env);
+	vf_add_case(s, "logs", test_logs_and_show_text, vf_make_env, vf_remove_env);
 	vf_add_case(s, "restart", test_restart_keeps_workloads, vf_make_env, vf_remove_env);
 	vf_add_case(s, "veth", test_veth, vf_make_env, vf_remove_env);
 	vf_add_case(s, "kill9", test_kill9_mid_burn, vf_make_env, vf_remove_env);
