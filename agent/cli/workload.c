@@ -645,18 +645,22 @@ static int do_workload_logs(int argc, char **argv)
 	struct sigaction sa = { .sa_handler = on_logs_signal };
 	struct json_object *resp, *w;
 	bool follow = false;
-	const char *id;
+	const char *id = NULL;
 	int c, fd, err = 0;
 
-	while ((c = cmd_getopt(argc, argv, WORKLOAD_PATH " logs", WORKLOAD_HELP, "f", longopts)) !=
-	       -1) {
-		if (c != 'f')
-			return CLI_USAGE;
-		follow = true;
+	/* -f before or after the ID, as tail takes it */
+	for (int pass = 0; pass < 2; pass++) {
+		while ((c = cmd_getopt(argc, argv, WORKLOAD_PATH " logs", WORKLOAD_HELP, "f",
+				       longopts)) != -1) {
+			if (c != 'f')
+				return CLI_USAGE;
+			follow = true;
+		}
+		if (pass == 0 && optind < argc)
+			id = argv[optind++];
 	}
-	if (optind + 1 != argc)
+	if (!id || optind != argc)
 		return p_usage(WORKLOAD_HELP, WORKLOAD_PATH " logs: expected one workload ID");
-	id = argv[optind];
 	if (json_output)
 		return p_usage(WORKLOAD_HELP,
 			       WORKLOAD_PATH " logs: the output is the workload's own text, not "
