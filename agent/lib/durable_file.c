@@ -8,8 +8,10 @@
 #include <stdio.h>
 #include <unistd.h>
 
-static int write_all(int fd, const char *p, size_t len)
+int vigil_write_all(int fd, const void *buf, size_t len)
 {
+	const char *p = buf;
+
 	while (len) {
 		ssize_t n = write(fd, p, len);
 
@@ -46,7 +48,7 @@ int vigil_file_replace(const char *path, const char *tmp, const void *data, size
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
 	if (fd < 0)
 		return -errno;
-	ret = write_all(fd, data, len);
+	ret = vigil_write_all(fd, data, len);
 	if (!ret && fsync(fd) < 0)
 		ret = -errno;
 	if (close(fd) < 0 && !ret)

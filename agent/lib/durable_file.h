@@ -14,6 +14,8 @@
 int vigil_file_replace(const char *path, const char *tmp, const void *data, size_t len,
 		       mode_t mode);
 
+/* Writes all `len` bytes of `buf` to `fd`, through short writes and EINTR. */
+int vigil_write_all(int fd, const void *buf, size_t len);
 /* Syncs the directory `dir`, making renames and unlinks in it durable. */
 int vigil_fsync_dir(const char *dir);
 

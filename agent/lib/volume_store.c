@@ -147,7 +147,7 @@ int volume_record_write(const struct vigil_volume_store *st, const struct volume
 	return r;
 }
 
-static int copy_str(struct json_object *o, const char *key, char *buf, size_t len)
+int volume_json_str(struct json_object *o, const char *key, char *buf, size_t len)
 {
 	struct json_object *v;
 
@@ -158,7 +158,7 @@ static int copy_str(struct json_object *o, const char *key, char *buf, size_t le
 	return 0;
 }
 
-static int get_u64(struct json_object *o, const char *key, uint64_t *ret)
+int volume_json_u64(struct json_object *o, const char *key, uint64_t *ret)
 {
 	struct json_object *v;
 
@@ -174,14 +174,14 @@ static int record_from_json(struct json_object *o, const char *id, struct volume
 	struct json_object *v;
 	uint64_t format;
 
-	if (get_u64(o, "format", &format) || format != RECORD_FORMAT ||
-	    copy_str(o, "id", rec->id, sizeof(rec->id)) || strcmp(rec->id, id) ||
-	    copy_str(o, "backing", rec->backing, sizeof(rec->backing)) ||
+	if (volume_json_u64(o, "format", &format) || format != RECORD_FORMAT ||
+	    volume_json_str(o, "id", rec->id, sizeof(rec->id)) || strcmp(rec->id, id) ||
+	    volume_json_str(o, "backing", rec->backing, sizeof(rec->backing)) ||
 	    !json_object_object_get_ex(o, "backing_is_device", &v) ||
-	    get_u64(o, "size_bytes", &rec->size_bytes) ||
-	    get_u64(o, "created_unix_ns", &rec->created_unix_ns) ||
-	    copy_str(o, "kdf", kdf, sizeof(kdf)) ||
-	    copy_str(o, "uuid", rec->uuid, sizeof(rec->uuid)))
+	    volume_json_u64(o, "size_bytes", &rec->size_bytes) ||
+	    volume_json_u64(o, "created_unix_ns", &rec->created_unix_ns) ||
+	    volume_json_str(o, "kdf", kdf, sizeof(kdf)) ||
+	    volume_json_str(o, "uuid", rec->uuid, sizeof(rec->uuid)))
 		return -EBADMSG;
 	rec->backing_is_device = json_object_get_boolean(v);
 	if (strcmp(kdf, "pbkdf2") == 0)

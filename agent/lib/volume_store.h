@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <json-c/json.h>
+
 #include "luks.h"
 #include "volume.h"
 
@@ -23,6 +25,10 @@ struct volume_record {
 	enum vigil_volume_kdf kdf;
 	char uuid[VIGIL_LUKS_UUID_SIZE];
 };
+
+/* A string member of `o` that fits `len`, or an unsigned integer one; -EBADMSG otherwise. */
+int volume_json_str(struct json_object *o, const char *key, char *buf, size_t len);
+int volume_json_u64(struct json_object *o, const char *key, uint64_t *ret);
 
 /* "<state>/volumes" */
 int volume_dir(const struct vigil_volume_store *st, char buf[PATH_MAX]);

@@ -36,23 +36,6 @@
 #define CHUNK	      (1u << 20)
 #define BLOCK	      4096u
 
-static int write_all(int fd, const void *buf, size_t len)
-{
-	const char *p = buf;
-
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* Reads up to `len` bytes, fewer only at the end of the stream. */
 static ssize_t read_full(int fd, void *buf, size_t len)
 {
@@ -123,7 +106,7 @@ static int export_body(const struct volume_record *rec, int in, int out,
 			break;
 		}
 		crypto_hash_sha256_update(h, buf, want);
-		r = write_all(out, buf, want);
+		r = vigil_write_all(out, buf, want);
 		if (r < 0)
 			vigil_fail(r, err, err_len, "volume \"%s\": writing the export: %s",
 				   rec->id, strerror(-r));
@@ -180,9 +163,9 @@ static int export_held(const struct vigil_volume_store *st, const char *id, int 
 	crypto_hash_sha256_init(&h);
 	crypto_hash_sha256_update(&h, head, sizeof(head));
 	crypto_hash_sha256_update(&h, (unsigned char *)meta, strlen(meta));
-	r = write_all(fd, head, sizeof(head));
+	r = vigil_write_all(fd, head, sizeof(head));
 	if (!r)
-		r = write_all(fd, meta, strlen(meta));
+		r = vigil_write_all(fd, meta, strlen(meta));
 	if (r < 0) {
 		vigil_fail(r, err, err_len, "volume \"%s\": writing the export: %s", id,
 			   strerror(-r));
@@ -193,9 +176,9 @@ static int export_held(const struct vigil_volume_store *st, const char *id, int 
 		goto out;
 	crypto_hash_sha256_final(&h, digest);
 	sodium_bin2hex(ret_sha256, VIGIL_VOLUME_SHA256_HEX, digest, sizeof(digest));
-	r = write_all(fd, END_MAGIC, MAGIC_LEN);
+	r = vigil_write_all(fd, END_MAGIC, MAGIC_LEN);
 	if (!r)
-		r = write_all(fd, digest, sizeof(digest));
+		r = vigil_write_all(fd, digest, sizeof(digest));
 	if (r < 0)
 		vigil_fail(r, err, err_len, "volume \"%s\": writing the export: %s", id,
 			   strerror(-r));
@@ -207,27 +190,6 @@ out:
 
 /* ------------------------------------------------------------------ */
 /* Import                                                             */
-
-static int meta_u64(struct json_object *o, const char *key, uint64_t *ret)
-{
-	struct json_object *v;
-
-	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_int))
-		return -EBADMSG;
-	*ret = json_object_get_uint64(v);
-	return 0;
-}
-
-static int meta_str(struct json_object *o, const char *key, char *buf, size_t len)
-{
-	struct json_object *v;
-
-	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string) ||
-	    (size_t)json_object_get_string_len(v) >= len)
-		return -EBADMSG;
-	memcpy(buf, json_object_get_string(v), (size_t)json_object_get_string_len(v) + 1);
-	return 0;
-}
 
 /* The stream's header into `rec` (its id as exported) and `backing_bytes`. */
 static int read_head(int fd, crypto_hash_sha256_state *h, struct volume_record *rec,
@@ -267,17 +229,17 @@ static int read_head(int fd, crypto_hash_sha256_state *h, struct volume_record *
 		return vigil_fail(-EBADMSG, err, err_len, "the stream's header is not JSON: %s",
 				  why);
 	memset(rec, 0, sizeof(*rec));
-	r = meta_str(o, "id", rec->id, sizeof(rec->id));
+	r = volume_json_str(o, "id", rec->id, sizeof(rec->id));
 	if (!r)
-		r = meta_u64(o, "size_bytes", &rec->size_bytes);
+		r = volume_json_u64(o, "size_bytes", &rec->size_bytes);
 	if (!r)
-		r = meta_u64(o, "backing_bytes", backing_bytes);
+		r = volume_json_u64(o, "backing_bytes", backing_bytes);
 	if (!r)
-		r = meta_u64(o, "created_unix_ns", &rec->created_unix_ns);
+		r = volume_json_u64(o, "created_unix_ns", &rec->created_unix_ns);
 	if (!r)
-		r = meta_str(o, "uuid", rec->uuid, sizeof(rec->uuid));
+		r = volume_json_str(o, "uuid", rec->uuid, sizeof(rec->uuid));
 	if (!r)
-		r = meta_str(o, "kdf", kdf, sizeof(kdf));
+		r = volume_json_str(o, "kdf", kdf, sizeof(kdf));
 	json_object_put(o);
 	if (r < 0)
 		return vigil_fail(-EBADMSG, err, err_len,
